@@ -1,0 +1,1 @@
+"""HTTP clients for the paid providers (Hunter.io v2, Perplexity Agent API) and their outcome types."""
