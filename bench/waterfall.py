@@ -1,0 +1,214 @@
+"""Benchmark: the waterfall against the naive baseline, on the same simulated world.
+
+    python -m bench.waterfall [--leads 300] [--seed 7] [--world-seed 7]
+
+Both run over real HTTP against the provider simulator with its default (clean) settings, except that its
+rate limits are lifted: this benchmark compares strategies, and the client-side limiter that keeps real
+traffic under the providers' limits belongs to the runtime (measured by its drain benchmark). Credits and
+calls are read from the simulator's own ledger (what Hunter would bill), not from our accounting; the
+engine's accounting is printed beside it as a cross-check. Precision is measured against the world's
+ground truth: a returned address is correct when it is a real mailbox at that company.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bench.naive import NaiveEnricher
+from enrich_tools.simulator.config import SimConfig
+from enrich_tools.simulator.server import SimulatorServer
+from enrich_tools.simulator.world import World
+from leadenrich.cache import InMemoryCache, ResultCache
+from leadenrich.deadline import Deadline
+from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.providers.http import close_shared_http_client
+from leadenrich.providers.hunter import HunterClient
+from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.waterfall import Enricher
+
+GOAL_CREDIT_RATIO = 0.4
+GOAL_PRECISION = 0.97
+HUNTER_ENDPOINTS = ("domain_search", "email_finder", "email_verifier", "email_count")
+DEFERRAL_ROUNDS = 4  # the runtime retries deferred leads; the benchmark does the same, a few times
+
+
+@dataclass
+class Figures:
+    name: str
+    leads: int
+    found: int
+    found_dm: int
+    returned: int
+    correct: int
+    hunter_calls: int
+    perplexity_calls: int
+    credits: float
+    own_credits: float
+    seconds: float
+
+    @property
+    def found_rate(self) -> float:
+        return self.found / self.leads if self.leads else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.returned if self.returned else 1.0
+
+    @property
+    def credits_per_found(self) -> float:
+        return self.credits / self.found if self.found else float("inf")
+
+    @property
+    def credits_per_dm(self) -> float:
+        return self.credits / self.found_dm if self.found_dm else float("inf")
+
+    @property
+    def calls_per_found(self) -> float:
+        return (self.hunter_calls + self.perplexity_calls) / self.found if self.found else float("inf")
+
+
+def score(
+    name: str, world: World, results: Sequence[EnrichmentResult], ledger: dict[str, float], seconds: float
+) -> Figures:
+    usage = Usage()
+    for r in results:
+        usage.add(r.usage)
+    addresses = [e.email for r in results for e in r.emails]
+    found_dm = 0
+    for r in results:
+        truth = world.truth(r.domain) if world.company(r.domain) else None
+        if truth and any(e.email in truth.decision_maker_emails for e in r.emails):
+            found_dm += 1
+    return Figures(
+        name=name,
+        leads=len(results),
+        found=sum(1 for r in results if r.status is LeadStatus.FOUND),
+        found_dm=found_dm,
+        returned=len(addresses),
+        correct=sum(1 for a in addresses if world.is_real_mailbox(a)),
+        hunter_calls=int(ledger["hunter_calls"]),
+        perplexity_calls=int(ledger["perplexity_calls"]),
+        credits=ledger["credits"],
+        own_credits=usage.hunter.credits,
+        seconds=seconds,
+    )
+
+
+async def run_all(
+    enrich: Callable[[Lead], Awaitable[EnrichmentResult]], leads: Sequence[Lead], concurrency: int = 8
+) -> list[EnrichmentResult]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(lead: Lead) -> EnrichmentResult:
+        spent = Usage()
+        result = None
+        for _ in range(DEFERRAL_ROUNDS):
+            async with gate:
+                result = await enrich(lead)
+            spent.add(result.usage)
+            if result.status is not LeadStatus.DEFERRED:
+                break
+        assert result is not None
+        result.usage = spent
+        return result
+
+    try:
+        return list(await asyncio.gather(*(one(lead) for lead in leads)))
+    finally:
+        await close_shared_http_client()
+
+
+def ledger_totals(sim: SimulatorServer) -> dict[str, float]:
+    snapshot = sim.ledger.snapshot()
+    return {
+        "hunter_calls": float(snapshot["hunter_calls"]),
+        "perplexity_calls": float(snapshot["perplexity_calls"]),
+        "credits": float(snapshot["credits_search"]) + float(snapshot["credits_verification"]),
+    }
+
+
+def measure(
+    sim: SimulatorServer,
+    name: str,
+    enrich: Callable[[Lead], Awaitable[EnrichmentResult]],
+    leads: Sequence[Lead],
+) -> Figures:
+    sim.reset()
+    started = time.perf_counter()
+    results = asyncio.run(run_all(enrich, leads))
+    return score(name, sim.world, results, ledger_totals(sim), time.perf_counter() - started)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    args.add_argument("--leads", type=int, default=300)
+    args.add_argument("--seed", type=int, default=11, help="which leads are drawn")
+    args.add_argument("--world-seed", type=int, default=7)
+    opts = args.parse_args(argv)
+
+    config = SimConfig(seed=opts.world_seed, time_scale=0.0)
+    config.apply({f"{e}_{unit}": 1_000_000 for e in HUNTER_ENDPOINTS for unit in ("rps", "rpm")})
+    config.apply({"perplexity_rpm": 1_000_000, "perplexity_qps": 1e6})
+    with SimulatorServer(config) as sim:
+        leads = [
+            Lead(
+                domain=s.domain,
+                company_name=s.company_name,
+                first_name=s.first_name,
+                last_name=s.last_name,
+                external_id=s.external_id,
+            )
+            for s in sim.world.sample_leads(opts.leads, opts.seed)
+        ]
+
+        def clients() -> tuple[HunterClient, PerplexityClient]:
+            return (
+                HunterClient("sim-hunter-key", base_url=sim.hunter_base_url),
+                PerplexityClient("sim-pplx-key", base_url=sim.perplexity_base_url),
+            )
+
+        hunter, perplexity = clients()
+        naive = NaiveEnricher(hunter, perplexity)
+        baseline = measure(sim, "naive baseline", naive.enrich, leads)
+
+        hunter, perplexity = clients()
+        enricher = Enricher(hunter, perplexity, ResultCache(InMemoryCache()))
+
+        async def ours_enrich(lead: Lead) -> EnrichmentResult:
+            return await enricher.enrich(lead, Deadline.after(60))
+
+        ours = measure(sim, "waterfall", ours_enrich, leads)
+
+    print(f"SIMULATED DATA - {opts.leads} leads, world seed {opts.world_seed}, lead seed {opts.seed}\n")
+    print(
+        f"{'':<16}{'found':>8}{'DM found':>10}{'precision':>11}{'calls/found':>13}{'credits/found':>15}"
+        f"{'credits':>9}{'(own)':>8}{'H calls':>9}{'P calls':>9}{'secs':>7}"
+    )
+    for f in (baseline, ours):
+        print(
+            f"{f.name:<16}{f.found_rate:>8.1%}{f.found_dm / f.leads:>10.1%}{f.precision:>11.3f}"
+            f"{f.calls_per_found:>13.2f}{f.credits_per_found:>15.3f}{f.credits_per_dm:>12.3f}{f.credits:>9.1f}{f.own_credits:>8.1f}"
+            f"{f.hunter_calls:>9}{f.perplexity_calls:>9}{f.seconds:>7.1f}"
+        )
+    ratio = ours.credits_per_found / baseline.credits_per_found
+    calls_ratio = ours.calls_per_found / baseline.calls_per_found
+    dm_ratio = ours.credits_per_dm / baseline.credits_per_dm
+    print(f"\ncredits per found lead, waterfall / naive: {ratio:.3f} (goal <= {GOAL_CREDIT_RATIO})")
+    print(f"credits per decision-maker found, waterfall / naive: {dm_ratio:.3f}")
+    print(f"paid calls per found lead, waterfall / naive: {calls_ratio:.3f}")
+    checks = {
+        f"credits ratio <= {GOAL_CREDIT_RATIO}": ratio <= GOAL_CREDIT_RATIO,
+        "found rate >= baseline": ours.found_rate >= baseline.found_rate,
+        f"precision >= {GOAL_PRECISION}": ours.precision >= GOAL_PRECISION,
+    }
+    for label, ok in checks.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Typed inputs and results of the enrichment engine.
+
+These are the shapes every caller (the processor Lambda, the command line, the benchmark) sees, so they
+carry exactly the fields the `emails` table stores, plus the cost of getting them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class LeadStatus(StrEnum):
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"  # not a company domain (malformed, webmail, disposable, no mail server)
+    DEFERRED = "deferred"  # try again later (provider pending, throttled, transient, out of time)
+    FAILED = "failed"  # permanent: bad credentials, quota exhausted, rejected input
+
+
+class EmailSource(StrEnum):
+    HUNTER_DIRECT = "hunter_direct"  # Hunter returned the address itself (Domain Search, Email Finder)
+    PERPLEXITY_GENERATED = "perplexity_generated"  # built by us from a name (Perplexity's or the lead's)
+
+
+class EmailType(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+class HunterStatus(StrEnum):
+    DELIVERABLE = "deliverable"
+    UNDELIVERABLE = "undeliverable"
+    RISKY = "risky"
+    UNKNOWN = "unknown"
+
+
+class EmailStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class Method(StrEnum):
+    """How an address was obtained: the finer-grained provenance behind `source`."""
+
+    DOMAIN_SEARCH = "domain_search"
+    EMAIL_FINDER = "email_finder"
+    KNOWN_PATTERN = "known_pattern"
+    PERMUTATION = "permutation"
+    GENERIC = "generic"
+
+
+class Provider(StrEnum):
+    HUNTER = "hunter"
+    PERPLEXITY = "perplexity"
+
+
+class Lead(BaseModel):
+    """One lead as callers hand it in; only `domain` is required."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    domain: str = Field(min_length=1, max_length=2048)
+    company_name: str | None = Field(default=None, max_length=512)
+    first_name: str | None = Field(default=None, max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+    external_id: str | None = Field(default=None, max_length=256)
+
+    @field_validator("company_name", "first_name", "last_name", "external_id")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+@dataclass(frozen=True)
+class FoundEmail:
+    email: str
+    source: EmailSource
+    confidence_score: int
+    email_type: EmailType
+    hunter_status: HunterStatus
+    status: EmailStatus
+    verified_at: datetime | None
+    method: Method
+    person: str | None = None
+    position: str | None = None
+
+    def as_record(self) -> dict[str, object]:
+        """The stored shape (the `emails` table columns plus provenance), JSON-ready."""
+        return {
+            "email": self.email,
+            "source": self.source.value,
+            "confidence_score": self.confidence_score,
+            "email_type": self.email_type.value,
+            "hunter_status": self.hunter_status.value,
+            "status": self.status.value,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "method": self.method.value,
+            "person": self.person,
+            "position": self.position,
+        }
+
+
+@dataclass
+class ProviderUsage:
+    """Calls made and credits spent on one provider; credits are Hunter's, cost_usd is Perplexity's."""
+
+    calls: int = 0
+    credits: float = 0.0
+    cost_usd: float = 0.0
+    cache_hits: int = 0
+
+    def add(self, other: ProviderUsage) -> None:
+        self.calls += other.calls
+        self.credits += other.credits
+        self.cost_usd += other.cost_usd
+        self.cache_hits += other.cache_hits
+
+
+@dataclass
+class Usage:
+    hunter: ProviderUsage = field(default_factory=ProviderUsage)
+    perplexity: ProviderUsage = field(default_factory=ProviderUsage)
+
+    def of(self, provider: Provider) -> ProviderUsage:
+        return self.hunter if provider is Provider.HUNTER else self.perplexity
+
+    def add(self, other: Usage) -> None:
+        self.hunter.add(other.hunter)
+        self.perplexity.add(other.perplexity)
+
+    @property
+    def paid_calls(self) -> int:
+        return self.hunter.calls + self.perplexity.calls
+
+    def as_record(self) -> dict[str, dict[str, float]]:
+        return {
+            p.value: {
+                "calls": self.of(p).calls,
+                "credits": round(self.of(p).credits, 3),
+                "cost_usd": round(self.of(p).cost_usd, 6),
+                "cache_hits": self.of(p).cache_hits,
+            }
+            for p in Provider
+        }
+
+
+@dataclass
+class EnrichmentResult:
+    domain: str
+    status: LeadStatus
+    emails: list[FoundEmail] = field(default_factory=list)
+    reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    retry_after: float | None = None  # seconds, for DEFERRED
+    attempt_consumed: bool = True  # False when deferred only because time ran out before a call
+    external_id: str | None = None
+
+    @property
+    def primary(self) -> FoundEmail | None:
+        return next((e for e in self.emails if e.email_type is EmailType.PRIMARY), None)
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "external_id": self.external_id,
+            "domain": self.domain,
+            "status": self.status.value,
+            "emails": [e.as_record() for e in self.emails],
+            "reason": self.reason,
+            "retry_after": self.retry_after,
+            "usage": self.usage.as_record(),
+        }

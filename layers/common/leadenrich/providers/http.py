@@ -1,0 +1,66 @@
+"""One shared httpx client per process, and the helpers both provider clients use to read answers.
+
+The client is keyed by event loop: a Lambda that runs `asyncio.run` per invocation gets a fresh loop each
+time, and pooled connections must not cross loops. Within one loop every call shares the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from typing import Any
+
+import httpx
+
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+USER_AGENT = "leadenrich/0.1 (+https://github.com/leadenrich)"
+
+
+def shared_http_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            follow_redirects=False,
+        )
+        _CLIENTS[loop] = client
+    return client
+
+
+async def close_shared_http_client() -> None:
+    client = _CLIENTS.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def json_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is HTML, empty, truncated or not an object."""
+    if not response.content:
+        return None
+    try:
+        parsed = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare for these APIs, and a default delay serves as well
+
+
+def redact_email(email: str) -> str:
+    """`j***@acme.com`: enough to tell addresses apart in a log, never the whole address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

@@ -1,0 +1,688 @@
+"""The enrichment waterfall: one lead in, verified decision-maker addresses out, for the fewest paid calls.
+
+Order of work for a domain-only lead (architecture.md, "The enrichment waterfall"):
+1. normalise the domain; webmail, disposable and malformed domains end `invalid` for zero credits;
+2. Hunter Domain Search filtered to personal, senior and executive rows: a filtered search that matches
+   nobody is free, yet still returns the domain's facts (pattern, accept-all), which step 4 lives on;
+3. decision-maker rows ranked by title; rows Hunter verified recently with high confidence are taken as
+   they are, the others verified one at a time until the first deliverable one;
+4. otherwise Perplexity names the decision-makers, and each name becomes an address in the cheapest order:
+   the domain's known pattern, then Hunter Email Finder (billed only on a hit), then ranked permutations
+   verified one at a time (only for names a search result supports, and never on accept-all domains);
+5. otherwise a generic role address (info@...) as a secondary, last-resort contact.
+
+A lead that names a person skips straight to that person. Every paid answer goes through the cache, so a
+retried or repeated lead pays nothing twice. Provider problems are mapped to the lead's status: waiting
+answers (202, throttling, 5xx, timeouts) defer it, quota or credential failures fail it, 451 drops the
+address for good.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
+
+from leadenrich.cache import ResultCache
+from leadenrich.candidates import infer_pattern, ranked_candidates
+from leadenrich.deadline import Deadline
+from leadenrich.domains import DomainError, is_disposable, is_webmail, normalize_domain
+from leadenrich.models import (
+    EmailSource,
+    EmailStatus,
+    EmailType,
+    EnrichmentResult,
+    FoundEmail,
+    HunterStatus,
+    Lead,
+    LeadStatus,
+    Method,
+    Provider,
+    Usage,
+)
+from leadenrich.names import PersonName, parse_person_name, person_from_parts
+from leadenrich.providers.http import redact_email
+from leadenrich.providers.hunter import DomainEmail, DomainSearch, HunterClient, VerifierResult
+from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
+from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Query:
+    type: str
+    seniority: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"type={self.type}&seniority={self.seniority or ''}"
+
+
+# Decision-makers are "executive" in Hunter's seniority; "senior" rows are managers and senior staff, and a
+# page of them costs a credit for nothing we would use.
+PERSONAL_QUERY = _Query("personal", "executive")
+GENERIC_QUERY = _Query("generic")
+UNKNOWN_RETRY_AFTER = 600.0  # Hunter: an "unknown" verification is worth repeating after a few minutes
+
+
+@dataclass(frozen=True)
+class WaterfallSettings:
+    # A Domain Search row must be more confident than this to be used at all (the original design's 70%).
+    min_row_confidence: int = 70
+    # Rows Hunter itself verified as valid within `trusted_verification_days` with at least this confidence
+    # are deliverable without a second verification. Why 90: Hunter's help centre calls 90-95+ a high
+    # chance of deliverability, and Hunter's own MCP server skips re-verification at exactly this mark; why
+    # 30 days: Hunter only shows verifications younger than about a month.
+    trusted_row_confidence: int = 90
+    trusted_verification_days: int = 30
+    # A verified address is `active` only when valid with a score above this (architecture.md step 5).
+    active_min_score: int = 80
+    max_verifications_per_lead: int = 6
+    # The four most common formats (see candidates.py) cover most domains; the rare tail costs a credit each
+    # for a few percent more finds.
+    max_permutations: int = 4
+    max_names: int = 3
+    max_addresses: int = 3
+    # Credits one billed verification costs: 1 on Data-Platform plans, 0.5 on All-in-one plans.
+    verification_credit: float = 1.0
+
+
+class _Invalid(Exception):
+    """The domain turned out not to be a company mail domain (webmail, disposable, no mail server)."""
+
+
+@dataclass
+class _Run:
+    """What one lead's pass through the waterfall has learnt and spent so far."""
+
+    lead: Lead
+    domain: str
+    deadline: Deadline
+    usage: Usage = field(default_factory=Usage)
+    pattern: str | None = None
+    accept_all: bool = False
+    verifications: int = 0
+    tried: set[str] = field(default_factory=set)
+    inconclusive: bool = False  # some candidate verified "unknown": worth another try later
+    notes: list[str] = field(default_factory=list)
+
+
+class Enricher:
+    """Runs the waterfall. One instance per process: it also remembers providers that must not be called."""
+
+    def __init__(
+        self,
+        hunter: HunterClient,
+        perplexity: PerplexityClient | None,
+        cache: ResultCache,
+        settings: WaterfallSettings | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.hunter = hunter
+        self.perplexity = perplexity
+        self.cache = cache
+        self.settings = settings or WaterfallSettings()
+        self.clock = clock
+        # Providers switched off for this process: quota exhausted or credentials refused.
+        self.disabled: dict[Provider, str] = {}
+
+    async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult:
+        deadline = deadline or Deadline.unbounded()
+        try:
+            domain = normalize_domain(lead.domain)
+        except DomainError as exc:
+            return self._result(lead, lead.domain, LeadStatus.INVALID, reason=str(exc))
+        if is_webmail(domain) or is_disposable(domain):
+            kind = "webmail" if is_webmail(domain) else "disposable"
+            return self._result(
+                lead, domain, LeadStatus.INVALID, reason=f"{domain} is a {kind} domain, not a company's"
+            )
+        if Provider.HUNTER in self.disabled:
+            return self._result(lead, domain, LeadStatus.FAILED, reason=self.disabled[Provider.HUNTER])
+
+        run = _Run(lead=lead, domain=domain, deadline=deadline)
+        try:
+            return await self._waterfall(run)
+        except _Invalid as exc:
+            return self._result(lead, domain, LeadStatus.INVALID, reason=str(exc), usage=run.usage)
+        except DeadlineReached:
+            return self._result(
+                lead,
+                domain,
+                LeadStatus.DEFERRED,
+                reason="time budget ran out before the next provider call",
+                usage=run.usage,
+                retry_after=0.0,
+                attempt_consumed=False,
+            )
+        except ProviderProblem as problem:
+            return self._problem_result(run, problem)
+
+    # -- the steps ---------------------------------------------------------------------------------------
+
+    async def _waterfall(self, run: _Run) -> EnrichmentResult:
+        named = person_from_parts(run.lead.first_name, run.lead.last_name)
+        person_key = named.full.lower() if named else ""
+        if await self.cache.nothing_found(run.domain, person_key):
+            run.usage.hunter.cache_hits += 1
+            return self._finish(run, [], "nothing found recently (cached)")
+
+        if named is not None:
+            found = await self._named_person(run, named)
+            return await self._conclude(run, person_key, [found] if found else [])
+
+        search = await self._domain_search(run, PERSONAL_QUERY)
+        emails = await self._from_rows(run, self._usable(search.emails))
+        if not emails:
+            emails = await self._from_perplexity(run)
+        if not emails:
+            emails = await self._generic(run)
+        return await self._conclude(run, person_key, emails)
+
+    def _usable(self, rows: list[DomainEmail]) -> list[DomainEmail]:
+        return [r for r in rows if (r.confidence or 0) > self.settings.min_row_confidence]
+
+    async def _named_person(self, run: _Run, name: PersonName) -> FoundEmail | None:
+        """A named person: their Domain Search row if we hold one, else Email Finder, else their pattern.
+
+        Email Finder comes before a fresh Domain Search here: it is billed only when it finds the person
+        and includes a verification, while a search page is billed whenever it has rows, and the named
+        person is often not an executive, so not on the page at all.
+        """
+        cached = await self.cache.domain_search(run.domain, PERSONAL_QUERY.key)
+        if cached is None:
+            found = await self._finder(run, name, None)
+            if found or run.accept_all:
+                return found
+        search = await self._domain_search(run, PERSONAL_QUERY)
+        wanted = {(v.first, v.last) for v in name.variants()}
+        for row in self._usable(search.emails):
+            row_name = person_from_parts(row.first_name, row.last_name)
+            if row_name and wanted & {(v.first, v.last) for v in row_name.variants()}:
+                accepted = await self._accept_row(run, row, EmailType.PRIMARY)
+                if accepted:
+                    return accepted
+        return await self._name_to_email(run, name, position=None, allow_permutations=True)
+
+    async def _from_rows(self, run: _Run, rows: list[DomainEmail]) -> list[FoundEmail]:
+        ranked = sorted(
+            (r for r in rows if r.type != "generic" and not is_generic_address(r.value)),
+            key=lambda r: (decision_tier(r.position, r.seniority), -(r.confidence or 0)),
+        )
+        ranked = [r for r in ranked if decision_tier(r.position, r.seniority) != NOT_A_DECISION_MAKER]
+        emails: list[FoundEmail] = []
+        for row in ranked:
+            if not emails:
+                primary = await self._accept_row(run, row, EmailType.PRIMARY)
+                if primary:
+                    emails.append(primary)
+            elif len(emails) < self.settings.max_addresses and self._trusted(row):
+                # Further decision-makers only when they cost nothing more to confirm.
+                secondary = await self._accept_row(run, row, EmailType.SECONDARY)
+                if secondary:
+                    emails.append(secondary)
+        return emails
+
+    async def _from_perplexity(self, run: _Run) -> list[FoundEmail]:
+        answer = await self._decision_makers(run)
+        if answer is None:
+            return []
+        people: list[tuple[int, bool, PersonName, str]] = []
+        for person in answer.people:
+            name = parse_person_name(person.name)
+            if name is None:
+                run.notes.append("Perplexity named something that is not a person")
+                continue
+            people.append((decision_tier(person.title), person.sourced, name, person.title))
+        # Names a search result supports first, then by how senior the title is.
+        people.sort(key=lambda p: (not p[1], p[0]))
+        for _tier, sourced, name, title in people[: self.settings.max_names]:
+            found = await self._name_to_email(run, name, position=title or None, allow_permutations=sourced)
+            if found:
+                if not sourced:
+                    # An unsupported name whose address nonetheless verifies: keep it, with less confidence.
+                    found = _with(found, confidence_score=min(found.confidence_score, 60))
+                return [found]
+        return []
+
+    async def _generic(self, run: _Run) -> list[FoundEmail]:
+        search = await self._domain_search(run, GENERIC_QUERY)
+        rows = sorted(
+            (r for r in search.emails if (r.confidence or 0) > self.settings.min_row_confidence),
+            key=lambda r: (_generic_rank(r.value), -(r.confidence or 0)),
+        )
+        for row in rows[:2]:
+            found = await self._accept_row(
+                run, row, EmailType.SECONDARY, method=Method.GENERIC, budgeted=False
+            )
+            if found:
+                return [found]
+        return []
+
+    async def _name_to_email(
+        self, run: _Run, name: PersonName, *, position: str | None, allow_permutations: bool
+    ) -> FoundEmail | None:
+        """Known pattern, then Email Finder, then ranked permutations; stops at the first deliverable one."""
+        candidates = ranked_candidates(name, run.domain, pattern=run.pattern)
+        from_pattern = [c for c in candidates if c.from_known_pattern]
+        person = name.full
+
+        if from_pattern and run.accept_all:
+            # Nothing on an accept-all domain can be verified: the known pattern is the best guess, free.
+            return self._email(
+                from_pattern[0].email,
+                EmailSource.PERPLEXITY_GENERATED,
+                50,
+                HunterStatus.RISKY,
+                EmailStatus.INACTIVE,
+                None,
+                Method.KNOWN_PATTERN,
+                person,
+                position,
+            )
+        for candidate in from_pattern[:2]:
+            found = await self._verify_candidate(run, candidate.email, Method.KNOWN_PATTERN, person, position)
+            if found or run.accept_all:
+                return found
+
+        found = await self._finder(run, name, position)
+        if found or run.accept_all or not allow_permutations:
+            return found
+        if from_pattern:
+            # The domain's own pattern and Hunter's finder both missed: this person most likely has no
+            # mailbox here, and permutations would only pay to confirm it.
+            run.notes.append(f"no mailbox for {person} in the domain's pattern or in Email Finder")
+            return None
+
+        permutations = [c for c in candidates if not c.from_known_pattern and c.email not in run.tried]
+        for candidate in permutations[: self.settings.max_permutations]:
+            if run.verifications >= self.settings.max_verifications_per_lead:
+                run.notes.append("verification budget for this lead used up")
+                break
+            found = await self._verify_candidate(run, candidate.email, Method.PERMUTATION, person, position)
+            if found:
+                if found.status is EmailStatus.ACTIVE and run.pattern is None:
+                    run.pattern = infer_pattern(candidate.email.split("@", 1)[0], name)
+                return found
+            if run.accept_all:
+                run.notes.append("domain is accept-all: permutations cannot be told apart")
+                return None
+        return None
+
+    async def _finder(self, run: _Run, name: PersonName, position: str | None) -> FoundEmail | None:
+        first, last = name.given, name.family
+        if not last:
+            return None  # Email Finder needs a last name
+        result = await self.cache.finder(run.domain, first, last)
+        if result is not None:
+            run.usage.hunter.cache_hits += 1
+        else:
+            try:
+                result = await self._hunter_call(
+                    run, self.hunter.email_finder(run.domain, first, last, deadline=run.deadline)
+                )
+            except ProviderProblem as problem:
+                if problem.outcome is Outcome.OPTED_OUT:
+                    run.notes.append("a person found by Email Finder opted out (451)")
+                    return None
+                if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                    raise _Invalid(f"{run.domain} has no mail server (Hunter: invalid_domain)") from problem
+                if problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
+                    run.notes.append(f"Email Finder rejected the name ({problem.error_id})")
+                    return None
+                raise
+            run.usage.hunter.credits += result.credits
+            await self.cache.put_finder(run.domain, first, last, result)
+        if not result.email:
+            return None
+        email = result.email.lower()
+        run.tried.add(email)
+        score = result.score or 0
+        if result.accept_all or run.accept_all:
+            run.accept_all = True
+            return self._email(
+                email,
+                EmailSource.HUNTER_DIRECT,
+                score,
+                HunterStatus.RISKY,
+                EmailStatus.INACTIVE,
+                None,
+                Method.EMAIL_FINDER,
+                name.full,
+                position,
+            )
+        if result.verification.status == "valid" and score > self.settings.active_min_score:
+            verified_at = _as_datetime(result.verification.date) or self.clock()
+            return self._email(
+                email,
+                EmailSource.HUNTER_DIRECT,
+                score,
+                HunterStatus.DELIVERABLE,
+                EmailStatus.ACTIVE,
+                verified_at,
+                Method.EMAIL_FINDER,
+                name.full,
+                position,
+            )
+        found = await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position)
+        return found
+
+    # -- rows and verification ---------------------------------------------------------------------------
+
+    def _trusted(self, row: DomainEmail) -> bool:
+        v = row.verification
+        if (
+            v.status != "valid"
+            or v.date is None
+            or (row.confidence or 0) < self.settings.trusted_row_confidence
+        ):
+            return False
+        return self.clock().date() - v.date <= timedelta(days=self.settings.trusted_verification_days)
+
+    async def _accept_row(
+        self,
+        run: _Run,
+        row: DomainEmail,
+        email_type: EmailType,
+        method: Method = Method.DOMAIN_SEARCH,
+        *,
+        budgeted: bool = True,
+    ) -> FoundEmail | None:
+        email = row.value.lower()
+        person = " ".join(p for p in (row.first_name, row.last_name) if p) or None
+        confidence = row.confidence or 0
+        if self._trusted(row):
+            return self._email(
+                email,
+                EmailSource.HUNTER_DIRECT,
+                confidence,
+                HunterStatus.DELIVERABLE,
+                EmailStatus.ACTIVE,
+                _as_datetime(row.verification.date),
+                method,
+                person,
+                row.position,
+                email_type,
+            )
+        if run.accept_all or row.verification.status == "accept_all":
+            # Re-verifying on an accept-all domain is billed and always answers accept_all: Hunter's own
+            # sighting of the address is the best evidence there is.
+            run.accept_all = True
+            return self._email(
+                email,
+                EmailSource.HUNTER_DIRECT,
+                confidence,
+                HunterStatus.RISKY,
+                EmailStatus.INACTIVE,
+                None,
+                method,
+                person,
+                row.position,
+                email_type,
+            )
+        if budgeted and run.verifications >= self.settings.max_verifications_per_lead:
+            return None
+        found = await self._verify_candidate(run, email, method, person, row.position, email_type)
+        if found is not None:
+            found = _with(found, source=EmailSource.HUNTER_DIRECT)
+        return found
+
+    async def _verify_candidate(
+        self,
+        run: _Run,
+        email: str,
+        method: Method,
+        person: str | None,
+        position: str | None,
+        email_type: EmailType = EmailType.PRIMARY,
+    ) -> FoundEmail | None:
+        """Verify one address; a FoundEmail when it is usable, None when it is not (try the next one)."""
+        run.tried.add(email)
+        result = await self._verify(run, email)
+        if result is None:
+            return None
+        source = (
+            EmailSource.HUNTER_DIRECT
+            if method in (Method.DOMAIN_SEARCH, Method.EMAIL_FINDER, Method.GENERIC)
+            else EmailSource.PERPLEXITY_GENERATED
+        )
+        score = result.score or 0
+        status = result.status
+        if status == "accept_all" or result.accept_all:
+            run.accept_all = True
+            if method is Method.PERMUTATION:
+                return None  # an unverifiable guess is not a result
+            return self._email(
+                email,
+                source,
+                score,
+                HunterStatus.RISKY,
+                EmailStatus.INACTIVE,
+                None,
+                method,
+                person,
+                position,
+                email_type,
+            )
+        if status == "valid" and score > self.settings.active_min_score:
+            return self._email(
+                email,
+                source,
+                score,
+                HunterStatus.DELIVERABLE,
+                EmailStatus.ACTIVE,
+                self.clock(),
+                method,
+                person,
+                position,
+                email_type,
+            )
+        if status == "unknown":
+            run.inconclusive = True
+        return None
+
+    async def _verify(self, run: _Run, email: str) -> VerifierResult | None:
+        cached = await self.cache.verification(email)
+        if cached is not None:
+            run.usage.hunter.cache_hits += 1
+            return cached
+        run.verifications += 1
+        try:
+            result = await self._hunter_call(run, self.hunter.email_verifier(email, deadline=run.deadline))
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.OPTED_OUT:
+                # The person opted out: the address is dropped and never stored or retried.
+                run.notes.append(f"{redact_email(email)} opted out (451)")
+                return None
+            raise
+        run.usage.hunter.credits += result.credits(self.settings.verification_credit)
+        await self.cache.put_verification(email, result)
+        return result
+
+    # -- provider calls with accounting -------------------------------------------------------------------
+
+    async def _domain_search(self, run: _Run, query: _Query) -> DomainSearch:
+        cached = await self.cache.domain_search(run.domain, query.key)
+        if cached is not None:
+            run.usage.hunter.cache_hits += 1
+            search = cached
+        else:
+            try:
+                search = await self._hunter_call(
+                    run,
+                    self.hunter.domain_search(
+                        run.domain, deadline=run.deadline, type=query.type, seniority=query.seniority
+                    ),
+                )
+            except ProviderProblem as problem:
+                if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                    raise _Invalid(f"Hunter does not accept {run.domain} as a domain") from problem
+                raise
+            run.usage.hunter.credits += search.credits
+            await self.cache.put_domain_search(run.domain, query.key, search)
+        if search.webmail or search.disposable:
+            raise _Invalid(f"{run.domain} is a {'webmail' if search.webmail else 'disposable'} domain")
+        run.pattern = run.pattern or search.pattern
+        run.accept_all = run.accept_all or search.accept_all
+        return search
+
+    async def _decision_makers(self, run: _Run) -> DecisionMakers | None:
+        if self.perplexity is None or Provider.PERPLEXITY in self.disabled:
+            run.notes.append("Perplexity not available: " + self.disabled.get(Provider.PERPLEXITY, "no key"))
+            return None
+        cached = await self.cache.decision_makers(run.domain)
+        if cached is not None:
+            run.usage.perplexity.cache_hits += 1
+            return cached
+        run.usage.perplexity.calls += 1
+        try:
+            answer = await self.perplexity.find_decision_makers(
+                run.domain, run.lead.company_name, deadline=run.deadline
+            )
+        except ProviderProblem as problem:
+            if problem.outcome in (Outcome.QUOTA_EXHAUSTED, Outcome.PERMANENT) and problem.http_status != 400:
+                self._disable(problem)
+                run.notes.append(f"Perplexity switched off: {problem.reason}")
+                return None
+            raise
+        run.usage.perplexity.cost_usd += answer.cost_usd
+        await self.cache.put_decision_makers(run.domain, answer)
+        return answer
+
+    async def _hunter_call(self, run: _Run, call: Awaitable[_T]) -> _T:
+        run.usage.hunter.calls += 1
+        try:
+            return await call
+        except DeadlineReached:
+            run.usage.hunter.calls -= 1  # refused before sending: nothing was called
+            raise
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.QUOTA_EXHAUSTED or problem.is_auth:
+                self._disable(problem)
+            raise
+
+    def _disable(self, problem: ProviderProblem) -> None:
+        self.disabled.setdefault(problem.provider, f"{problem.provider.value} switched off: {problem.reason}")
+
+    # -- results -----------------------------------------------------------------------------------------
+
+    async def _conclude(self, run: _Run, person_key: str, emails: list[FoundEmail]) -> EnrichmentResult:
+        if not emails and run.inconclusive:
+            return self._result(
+                run.lead,
+                run.domain,
+                LeadStatus.DEFERRED,
+                usage=run.usage,
+                retry_after=UNKNOWN_RETRY_AFTER,
+                reason="verification inconclusive (unknown); worth another try in a few minutes",
+            )
+        if not emails:
+            reason = "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else "")
+            await self.cache.put_nothing_found(run.domain, person_key, reason)
+        return self._finish(run, emails, None)
+
+    def _finish(self, run: _Run, emails: list[FoundEmail], reason: str | None) -> EnrichmentResult:
+        if not emails:
+            return self._result(
+                run.lead,
+                run.domain,
+                LeadStatus.NOT_FOUND,
+                usage=run.usage,
+                reason=reason
+                or "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else ""),
+            )
+        return self._result(run.lead, run.domain, LeadStatus.FOUND, emails=emails, usage=run.usage)
+
+    def _problem_result(self, run: _Run, problem: ProviderProblem) -> EnrichmentResult:
+        if problem.outcome in (Outcome.PENDING, Outcome.TRANSIENT, Outcome.THROTTLED):
+            return self._result(
+                run.lead,
+                run.domain,
+                LeadStatus.DEFERRED,
+                usage=run.usage,
+                reason=str(problem),
+                retry_after=problem.retry_after if problem.retry_after is not None else 30.0,
+            )
+        return self._result(run.lead, run.domain, LeadStatus.FAILED, usage=run.usage, reason=str(problem))
+
+    def _result(
+        self,
+        lead: Lead,
+        domain: str,
+        status: LeadStatus,
+        *,
+        emails: list[FoundEmail] | None = None,
+        reason: str | None = None,
+        usage: Usage | None = None,
+        retry_after: float | None = None,
+        attempt_consumed: bool = True,
+    ) -> EnrichmentResult:
+        return EnrichmentResult(
+            domain=domain,
+            status=status,
+            emails=emails or [],
+            reason=reason,
+            usage=usage or Usage(),
+            retry_after=retry_after,
+            attempt_consumed=attempt_consumed,
+            external_id=lead.external_id,
+        )
+
+    def _email(
+        self,
+        email: str,
+        source: EmailSource,
+        confidence: int,
+        hunter_status: HunterStatus,
+        status: EmailStatus,
+        verified_at: datetime | None,
+        method: Method,
+        person: str | None,
+        position: str | None,
+        email_type: EmailType = EmailType.PRIMARY,
+    ) -> FoundEmail:
+        return FoundEmail(
+            email=email,
+            source=source,
+            confidence_score=max(0, min(100, confidence)),
+            email_type=email_type,
+            hunter_status=hunter_status,
+            status=status,
+            verified_at=verified_at,
+            method=method,
+            person=person,
+            position=position,
+        )
+
+
+_GENERIC_PREFERENCE = (
+    "info",
+    "contact",
+    "hello",
+    "office",
+    "team",
+    "sales",
+    "enquiries",
+    "inquiries",
+    "admin",
+)
+
+
+def _generic_rank(email: str) -> int:
+    """Role addresses a salesperson can write to first; support desks and no-reply boxes last."""
+    local = email.split("@", 1)[0].lower()
+    return _GENERIC_PREFERENCE.index(local) if local in _GENERIC_PREFERENCE else len(_GENERIC_PREFERENCE)
+
+
+def _as_datetime(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), tzinfo=UTC) if day else None
+
+
+def _with(found: FoundEmail, **changes: object) -> FoundEmail:
+    return dataclasses.replace(found, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,371 @@
+"""The waterfall's decisions, one path each, against scripted providers on httpx.MockTransport.
+
+The whole waterfall over real HTTP against the simulator is in tests/integration; these pin down the
+exact calls each decision costs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from leadenrich.cache import InMemoryCache, ResultCache
+from leadenrich.deadline import Deadline
+from leadenrich.models import EmailSource, EmailStatus, EmailType, HunterStatus, Lead, LeadStatus, Method
+from leadenrich.providers.hunter import HunterClient
+from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.waterfall import Enricher
+
+TODAY = date(2026, 11, 22)
+RECENT = (TODAY - timedelta(days=5)).isoformat()
+
+
+def row(
+    email: str,
+    position: str | None = "CEO",
+    confidence: int = 85,
+    verified: str | None = None,
+    verified_on: str | None = None,
+    kind: str = "personal",
+) -> dict[str, Any]:
+    local = email.split("@")[0]
+    first, _, last = local.partition(".")
+    return {
+        "value": email,
+        "type": kind,
+        "confidence": confidence,
+        "first_name": first.title() if kind == "personal" else None,
+        "last_name": last.title() if kind == "personal" and last else None,
+        "position": position,
+        "seniority": "executive" if position else None,
+        "department": "executive",
+        "verification": {"date": verified_on, "status": verified},
+    }
+
+
+@dataclass
+class Script:
+    """What the scripted providers answer, and every request they received."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by domain
+    generic_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pattern: dict[str, str] = field(default_factory=dict)
+    accept_all: set[str] = field(default_factory=set)
+    mailboxes: set[str] = field(default_factory=set)
+    verifier_status: dict[str, tuple[int, str]] = field(default_factory=dict)  # email -> (http, status)
+    finder: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    people: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # perplexity answers by domain
+    search_urls: list[str] = field(default_factory=lambda: ["https://acme.com/about"])
+    hunter_status: int | None = None  # force every Hunter answer to this error status
+    perplexity_status: int | None = None
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def calls(self, path: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path.endswith(path)]
+
+    def hunter(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.hunter_status:
+            return httpx.Response(self.hunter_status, json={"errors": [{"id": "x", "details": "forced"}]})
+        params = request.url.params
+        if request.url.path.endswith("/domain-search"):
+            domain = params["domain"]
+            rows = (
+                self.generic_rows.get(domain, [])
+                if params.get("type") == "generic"
+                else self.rows.get(domain, [])
+            )
+            data = {
+                "domain": domain,
+                "webmail": False,
+                "disposable": False,
+                "accept_all": domain in self.accept_all,
+                "pattern": self.pattern.get(domain),
+                "emails": rows,
+            }
+            return httpx.Response(200, json={"data": data, "meta": {"results": len(rows)}})
+        if request.url.path.endswith("/email-verifier"):
+            email = params["email"]
+            code, status = self.verifier_status.get(email, (200, ""))
+            if code != 200:
+                return httpx.Response(
+                    code, json={"errors": [{"id": "claimed_email"}]} if code == 451 else None
+                )
+            domain = email.split("@")[1]
+            if not status:
+                status = (
+                    "accept_all"
+                    if domain in self.accept_all
+                    else "valid"
+                    if email in self.mailboxes
+                    else "invalid"
+                )
+            score = {"valid": 95, "accept_all": 60, "invalid": 5}.get(status, 0)
+            return httpx.Response(200, json={"data": {"email": email, "status": status, "score": score}})
+        if request.url.path.endswith("/email-finder"):
+            key = (params["first_name"].lower(), params["last_name"].lower())
+            return httpx.Response(200, json={"data": self.finder.get(key, {"email": None, "score": None})})
+        return httpx.Response(404)
+
+    def perplexity(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.perplexity_status:
+            return httpx.Response(self.perplexity_status, text="<html>401 Authorization Required</html>")
+        text = json.loads(request.content)["input"]
+        domain = next((d for d in self.people if d in text), None)
+        answer = {"decision_makers": self.people.get(domain or "", [])}
+        return httpx.Response(
+            200,
+            json={
+                "status": "completed",
+                "output": [
+                    {"type": "search_results", "results": [{"url": u} for u in self.search_urls]},
+                    {"type": "message", "content": [{"type": "output_text", "text": json.dumps(answer)}]},
+                ],
+                "usage": {"cost": {"total_cost": 0.005}},
+            },
+        )
+
+
+@pytest.fixture
+def script() -> Script:
+    return Script()
+
+
+def make_enricher(script: Script, with_perplexity: bool = True) -> Enricher:
+    hunter = HunterClient(
+        "k",
+        base_url="https://hunter.test/v2",
+        http=httpx.AsyncClient(transport=httpx.MockTransport(script.hunter)),
+    )
+    perplexity = PerplexityClient(
+        "p",
+        base_url="https://pplx.test",
+        http=httpx.AsyncClient(transport=httpx.MockTransport(script.perplexity)),
+    )
+    return Enricher(
+        hunter,
+        perplexity if with_perplexity else None,
+        ResultCache(InMemoryCache()),
+        clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC),
+    )
+
+
+async def test_webmail_disposable_and_malformed_domains_cost_nothing(script: Script) -> None:
+    enricher = make_enricher(script)
+    for domain in ("gmail.com", "https://mail.Mailinator.com/inbox", "not a domain", "acme"):
+        result = await enricher.enrich(Lead(domain=domain))
+        assert result.status is LeadStatus.INVALID, domain
+        assert result.reason
+    assert script.requests == []
+
+
+async def test_a_recently_verified_confident_row_needs_no_second_verification(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "Founder & CEO", 96, "valid", RECENT)]
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.status is LeadStatus.FOUND
+    [email] = result.emails
+    assert (email.email, email.source, email.status, email.hunter_status) == (
+        "olivia.martin@acme.com",
+        EmailSource.HUNTER_DIRECT,
+        EmailStatus.ACTIVE,
+        HunterStatus.DELIVERABLE,
+    )
+    assert email.confidence_score == 96 and email.email_type is EmailType.PRIMARY
+    assert script.calls("/email-verifier") == []
+    assert result.usage.hunter.calls == 1 and result.usage.hunter.credits == 1.0
+
+
+async def test_old_or_less_confident_verifications_are_verified_again(script: Script) -> None:
+    old = (TODAY - timedelta(days=90)).isoformat()
+    script.rows["acme.com"] = [
+        row("olivia.martin@acme.com", "CEO", 96, "valid", old),
+        row("sam.lee@acme.com", "CTO", 80, "valid", RECENT),
+    ]
+    script.mailboxes = {"olivia.martin@acme.com"}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["olivia.martin@acme.com"]
+    assert result.primary is not None and result.primary.email == "olivia.martin@acme.com"
+
+
+async def test_rows_are_ranked_by_title_and_verified_until_the_first_deliverable(script: Script) -> None:
+    script.rows["acme.com"] = [
+        row("vp.sales@acme.com", "VP Sales", 99),
+        row("ex.ceo@acme.com", "CEO", 90),
+        row("real.founder@acme.com", "Co-founder", 88),
+        row("eng.one@acme.com", "Software Engineer", 99),
+    ]
+    script.mailboxes = {"real.founder@acme.com", "vp.sales@acme.com"}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    assert verified == ["ex.ceo@acme.com", "real.founder@acme.com"]  # tier 1 first; stop at first deliverable
+    assert result.primary is not None and result.primary.email == "real.founder@acme.com"
+    assert result.usage.hunter.credits == 1 + 2  # one search page, two billed verifications
+
+
+async def test_accept_all_domains_are_never_active_and_never_reverified(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 91)]
+    script.accept_all.add("acme.com")
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.status is LeadStatus.FOUND
+    assert result.emails[0].status is EmailStatus.INACTIVE
+    assert result.emails[0].hunter_status is HunterStatus.RISKY
+    assert script.calls("/email-verifier") == []
+
+
+async def test_a_sourced_perplexity_name_goes_through_the_known_pattern_first(script: Script) -> None:
+    script.pattern["acme.com"] = "{first}.{last}"
+    script.people["acme.com"] = [
+        {"name": "Dr. José Müller-Lüdenscheidt", "title": "CEO", "source_urls": ["https://acme.com/about"]}
+    ]
+    script.mailboxes = {"jose.mueller-luedenscheidt@acme.com", "jose.muller-ludenscheidt@acme.com"}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com", company_name="Acme"))
+    assert result.status is LeadStatus.FOUND
+    primary = result.primary
+    assert primary is not None and primary.method is Method.KNOWN_PATTERN
+    assert primary.source is EmailSource.PERPLEXITY_GENERATED and primary.status is EmailStatus.ACTIVE
+    assert len(script.calls("/email-verifier")) == 1
+    assert script.calls("/email-finder") == []
+    assert result.usage.perplexity.calls == 1 and result.usage.perplexity.cost_usd == pytest.approx(0.005)
+
+
+async def test_permutations_stop_at_the_first_deliverable_one(script: Script) -> None:
+    script.people["acme.com"] = [
+        {"name": "Jane Doe", "title": "Founder", "source_urls": ["https://acme.com/about"]}
+    ]
+    script.mailboxes = {"jdoe@acme.com"}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    assert result.primary is not None and result.primary.email == "jdoe@acme.com"
+    assert verified[-1] == "jdoe@acme.com" and len(verified) == len(set(verified))
+    assert len(script.calls("/email-finder")) == 1  # the finder is asked before any permutation
+    assert result.primary.method is Method.PERMUTATION
+
+
+async def test_an_unsourced_name_gets_no_permutation_storm(script: Script) -> None:
+    script.people["acme.com"] = [
+        {"name": "Ghost Writer", "title": "CEO", "source_urls": ["https://fabricated.example/x"]}
+    ]
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.status is LeadStatus.NOT_FOUND
+    assert script.calls("/email-verifier") == []
+
+
+async def test_accept_all_without_pattern_asks_the_finder_and_never_permutes(script: Script) -> None:
+    script.accept_all.add("acme.com")
+    script.people["acme.com"] = [
+        {"name": "Jane Doe", "title": "CEO", "source_urls": ["https://acme.com/about"]}
+    ]
+    script.finder[("jane", "doe")] = {"email": "jane@acme.com", "score": 71, "accept_all": True}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.primary is not None and result.primary.email == "jane@acme.com"
+    assert result.primary.status is EmailStatus.INACTIVE and result.primary.method is Method.EMAIL_FINDER
+    assert script.calls("/email-verifier") == []
+
+
+async def test_an_opted_out_address_is_never_stored_and_the_next_is_tried(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95), row("sam.lee@acme.com", "CTO", 90)]
+    script.verifier_status["olivia.martin@acme.com"] = (451, "")
+    script.mailboxes = {"sam.lee@acme.com"}
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert [e.email for e in result.emails] == ["sam.lee@acme.com"]
+    assert "olivia.martin@acme.com" not in json.dumps(result.as_record())
+
+
+async def test_a_pending_verification_defers_and_the_retry_pays_no_second_search(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
+    script.verifier_status["olivia.martin@acme.com"] = (202, "")
+    enricher = make_enricher(script)
+    first = await enricher.enrich(Lead(domain="acme.com"))
+    assert first.status is LeadStatus.DEFERRED and first.retry_after and first.retry_after > 0
+    assert first.attempt_consumed
+    del script.verifier_status["olivia.martin@acme.com"]
+    script.mailboxes = {"olivia.martin@acme.com"}
+    second = await enricher.enrich(Lead(domain="acme.com"))
+    assert second.status is LeadStatus.FOUND
+    assert len(script.calls("/domain-search")) == 1
+    assert second.usage.hunter.cache_hits == 1
+
+
+async def test_quota_exhaustion_fails_the_lead_and_stops_calling_hunter(script: Script) -> None:
+    script.hunter_status = 402
+    enricher = make_enricher(script)
+    first = await enricher.enrich(Lead(domain="acme.com"))
+    second = await enricher.enrich(Lead(domain="globex.com"))
+    assert first.status is LeadStatus.FAILED and second.status is LeadStatus.FAILED
+    assert "quota" in (second.reason or "")
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "lead_status"),
+    [(429, LeadStatus.DEFERRED), (503, LeadStatus.DEFERRED), (401, LeadStatus.FAILED)],
+)
+async def test_hunter_errors_map_to_the_lead_status(
+    script: Script, status: int, lead_status: LeadStatus
+) -> None:
+    script.hunter_status = status
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.status is lead_status
+
+
+async def test_refused_perplexity_key_falls_back_to_a_generic_secondary(script: Script) -> None:
+    script.perplexity_status = 401
+    script.generic_rows["acme.com"] = [
+        row("support@acme.com", None, 92, kind="generic"),
+        row("info@acme.com", None, 90, kind="generic"),
+    ]
+    script.mailboxes = {"info@acme.com", "support@acme.com"}
+    enricher = make_enricher(script)
+    result = await enricher.enrich(Lead(domain="acme.com"))
+    assert [e.email for e in result.emails] == ["info@acme.com"]  # info@ before support@
+    assert result.emails[0].email_type is EmailType.SECONDARY and result.emails[0].method is Method.GENERIC
+    await enricher.enrich(Lead(domain="other.com"))
+    assert len(script.calls("/v1/responses")) == 1  # switched off after the refusal
+
+
+async def test_the_same_domain_twice_costs_nothing_the_second_time(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
+    script.mailboxes = {"olivia.martin@acme.com"}
+    enricher = make_enricher(script)
+    await enricher.enrich(Lead(domain="acme.com"))
+    before = len(script.requests)
+    again = await enricher.enrich(Lead(domain="https://www.ACME.com/"))
+    assert again.status is LeadStatus.FOUND and len(script.requests) == before
+    assert again.usage.hunter.calls == 0 and again.usage.hunter.credits == 0
+
+
+async def test_nothing_found_is_remembered(script: Script) -> None:
+    enricher = make_enricher(script)
+    first = await enricher.enrich(Lead(domain="acme.com"))
+    before = len(script.requests)
+    second = await enricher.enrich(Lead(domain="acme.com"))
+    assert first.status is second.status is LeadStatus.NOT_FOUND
+    assert len(script.requests) == before
+
+
+async def test_a_named_lead_uses_the_matching_row_or_the_finder(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95, "valid", RECENT)]
+    script.finder[("sam", "lee")] = {
+        "email": "sam.lee@acme.com",
+        "score": 93,
+        "verification": {"status": "valid", "date": RECENT},
+    }
+    enricher = make_enricher(script)
+    olivia = await enricher.enrich(Lead(domain="acme.com", first_name="OLIVIA", last_name="Martin"))
+    assert olivia.primary is not None and olivia.primary.email == "olivia.martin@acme.com"
+    sam = await enricher.enrich(Lead(domain="acme.com", first_name="Sam", last_name="Lee"))
+    assert sam.primary is not None and sam.primary.email == "sam.lee@acme.com"
+    assert sam.primary.method is Method.EMAIL_FINDER and sam.primary.status is EmailStatus.ACTIVE
+    assert script.calls("/email-verifier") == [] and script.calls("/v1/responses") == []
+
+
+async def test_no_time_left_hands_the_lead_back_without_calls_or_attempt(script: Script) -> None:
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"), Deadline.after(0.1))
+    assert result.status is LeadStatus.DEFERRED and not result.attempt_consumed
+    assert script.requests == [] and result.usage.hunter.calls == 0
