@@ -369,3 +369,17 @@ async def test_no_time_left_hands_the_lead_back_without_calls_or_attempt(script:
     result = await make_enricher(script).enrich(Lead(domain="acme.com"), Deadline.after(0.1))
     assert result.status is LeadStatus.DEFERRED and not result.attempt_consumed
     assert script.requests == [] and result.usage.hunter.calls == 0
+
+
+async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95, "valid", RECENT)]
+    script.pattern["acme.com"] = "{first}.{last}"
+    result = await make_enricher(script).enrich(
+        Lead(domain="acme.com", first_name="Tom", last_name="Weber")
+    )
+    assert result.status is LeadStatus.FOUND
+    assert [e.email for e in result.emails] == ["olivia.martin@acme.com"]
+    assert result.reason and "Tom Weber not found" in result.reason
+    # the finder and the named person's pattern address were tried first, and nothing else was verified
+    assert len(script.calls("/email-finder")) == 1
+    assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["tom.weber@acme.com"]

@@ -110,6 +110,7 @@ class _Run:
     verifications: int = 0
     tried: set[str] = field(default_factory=set)
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later
+    fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,7 +176,16 @@ class Enricher:
 
         if named is not None:
             found = await self._named_person(run, named)
-            return await self._conclude(run, person_key, [found] if found else [])
+            if found:
+                return await self._conclude(run, person_key, [found])
+            # The person may have left, or be spelt otherwise: the company's decision-makers are what a
+            # salesperson wants next, and the reason says the named person was not found.
+            run.notes.append(f"{named.full} not found")
+            run.fallback_note = (
+                f"{named.full} not found at {run.domain}; returning the company's decision-makers"
+            )
+            if await self.cache.nothing_found(run.domain, ""):
+                return self._finish(run, [], "nothing found recently (cached)")
 
         search = await self._domain_search(run, PERSONAL_QUERY)
         emails = await self._from_rows(run, self._usable(search.emails))
@@ -584,7 +594,8 @@ class Enricher:
             )
         if not emails:
             reason = "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else "")
-            await self.cache.put_nothing_found(run.domain, person_key, reason)
+            for key in {person_key, ""}:  # the domain flow ran for named leads too
+                await self.cache.put_nothing_found(run.domain, key, reason)
         return self._finish(run, emails, None)
 
     def _finish(self, run: _Run, emails: list[FoundEmail], reason: str | None) -> EnrichmentResult:
@@ -597,7 +608,9 @@ class Enricher:
                 reason=reason
                 or "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else ""),
             )
-        return self._result(run.lead, run.domain, LeadStatus.FOUND, emails=emails, usage=run.usage)
+        return self._result(
+            run.lead, run.domain, LeadStatus.FOUND, emails=emails, usage=run.usage, reason=run.fallback_note
+        )
 
     def _problem_result(self, run: _Run, problem: ProviderProblem) -> EnrichmentResult:
         if problem.outcome in (Outcome.PENDING, Outcome.TRANSIENT, Outcome.THROTTLED):
