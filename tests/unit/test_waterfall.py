@@ -374,9 +374,7 @@ async def test_no_time_left_hands_the_lead_back_without_calls_or_attempt(script:
 async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95, "valid", RECENT)]
     script.pattern["acme.com"] = "{first}.{last}"
-    result = await make_enricher(script).enrich(
-        Lead(domain="acme.com", first_name="Tom", last_name="Weber")
-    )
+    result = await make_enricher(script).enrich(Lead(domain="acme.com", first_name="Tom", last_name="Weber"))
     assert result.status is LeadStatus.FOUND
     assert [e.email for e in result.emails] == ["olivia.martin@acme.com"]
     assert result.reason and "Tom Weber not found" in result.reason
