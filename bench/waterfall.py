@@ -19,13 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bench.naive import NaiveEnricher
+from enrich_tools.batch import enrich_many
 from enrich_tools.simulator.config import SimConfig
 from enrich_tools.simulator.server import SimulatorServer
 from enrich_tools.simulator.world import World
 from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
-from leadenrich.providers.http import close_shared_http_client
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.waterfall import Enricher
@@ -98,30 +98,6 @@ def score(
     )
 
 
-async def run_all(
-    enrich: Callable[[Lead], Awaitable[EnrichmentResult]], leads: Sequence[Lead], concurrency: int = 8
-) -> list[EnrichmentResult]:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(lead: Lead) -> EnrichmentResult:
-        spent = Usage()
-        result = None
-        for _ in range(DEFERRAL_ROUNDS):
-            async with gate:
-                result = await enrich(lead)
-            spent.add(result.usage)
-            if result.status is not LeadStatus.DEFERRED:
-                break
-        assert result is not None
-        result.usage = spent
-        return result
-
-    try:
-        return list(await asyncio.gather(*(one(lead) for lead in leads)))
-    finally:
-        await close_shared_http_client()
-
-
 def ledger_totals(sim: SimulatorServer) -> dict[str, float]:
     snapshot = sim.ledger.snapshot()
     return {
@@ -139,7 +115,7 @@ def measure(
 ) -> Figures:
     sim.reset()
     started = time.perf_counter()
-    results = asyncio.run(run_all(enrich, leads))
+    results = asyncio.run(enrich_many(enrich, leads, max_wait=0.0, tries=DEFERRAL_ROUNDS))
     return score(name, sim.world, results, ledger_totals(sim), time.perf_counter() - started)
 
 

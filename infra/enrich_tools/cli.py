@@ -19,9 +19,9 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from enrich_tools.batch import enrich_many
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
-from leadenrich.providers.http import close_shared_http_client
 from leadenrich.settings import EngineSettings, SettingsError, build_enricher
 from leadenrich.waterfall import Enricher
 
@@ -53,28 +53,11 @@ def provider_settings(seed: int = 7) -> Iterator[tuple[EngineSettings, bool]]:
         )
 
 
-async def enrich_all(
-    enricher: Enricher, leads: Sequence[Lead], concurrency: int = 8
-) -> list[EnrichmentResult]:
-    """Enrich leads concurrently, retrying deferred ones a few times as the runtime's queue would."""
-    gate = asyncio.Semaphore(concurrency)
-
+def enrich_leads(enricher: Enricher, leads: Sequence[Lead]) -> list[EnrichmentResult]:
     async def one(lead: Lead) -> EnrichmentResult:
-        spent = Usage()
-        for _attempt in range(4):
-            async with gate:
-                result = await enricher.enrich(lead, Deadline.after(60))
-            spent.add(result.usage)
-            if result.status is not LeadStatus.DEFERRED:
-                break
-            await asyncio.sleep(min(result.retry_after or 0.0, 2.0))
-        result.usage = spent
-        return result
+        return await enricher.enrich(lead, Deadline.after(60))
 
-    try:
-        return list(await asyncio.gather(*(one(lead) for lead in leads)))
-    finally:
-        await close_shared_http_client()
+    return asyncio.run(enrich_many(one, leads))
 
 
 def read_leads(path: Path) -> tuple[list[Lead], list[str]]:
@@ -141,7 +124,7 @@ def cmd_domain(args: argparse.Namespace) -> int:
         print(f"error: field '{first_error['loc'][0]}': {first_error['msg']}", file=sys.stderr)
         return 2
     with provider_settings(args.seed) as (settings, simulated):
-        results = asyncio.run(enrich_all(build_enricher(settings), [lead]))
+        results = enrich_leads(build_enricher(settings), [lead])
     if args.json:
         record = results[0].as_record() | {"simulated": simulated}
         print(json.dumps(record, indent=2, ensure_ascii=False))
@@ -157,7 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with provider_settings(args.seed) as (settings, simulated):
         where = " on the provider simulator" if simulated else ""
         print(f"Enriching {len(leads)} leads from {args.csv}{where}...")
-        results = asyncio.run(enrich_all(build_enricher(settings), leads))
+        results = enrich_leads(build_enricher(settings), leads)
     print_results(results, sys.stdout, simulated)
     if args.output:
         with Path(args.output).open("w", encoding="utf-8") as handle:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.waterfall import run_all
+from enrich_tools.batch import enrich_many
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.deadline import Deadline
 from leadenrich.models import EmailStatus, EnrichmentResult, Lead, LeadStatus
@@ -22,7 +22,7 @@ async def enrich_all(enricher: Enricher, leads: list[Lead]) -> list[EnrichmentRe
     async def one(lead: Lead) -> EnrichmentResult:
         return await enricher.enrich(lead, Deadline.after(30))
 
-    return await run_all(one, leads)
+    return await enrich_many(one, leads, max_wait=0.0)
 
 
 async def test_showcase_companies_end_as_the_world_says(sim: SimulatorServer, enricher: Enricher) -> None:

@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 
+from leadenrich.models import Provider
+from leadenrich.providers.outcomes import Outcome, ProviderProblem
+
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
@@ -64,3 +67,36 @@ def redact_email(email: str) -> str:
     """`j***@acme.com`: enough to tell addresses apart in a log, never the whole address."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+TRANSPORT_RETRY_AFTER = 30.0
+
+
+class ProviderHttp:
+    """What both provider clients share: key, base URL, HTTP client, and transport failures classified."""
+
+    provider: Provider
+    key_variable: str
+
+    def __init__(self, api_key: str, *, base_url: str, http: httpx.AsyncClient | None = None) -> None:
+        if not api_key:
+            raise ValueError(f"{self.key_variable} is empty")
+        self._key = api_key
+        self._base = base_url.rstrip("/")
+        self._http = http
+
+    async def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> httpx.Response:
+        http = self._http or shared_http_client()
+        try:
+            return await http.request(method, self._base + path, timeout=httpx.Timeout(seconds), **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ProviderProblem(
+                self.provider, Outcome.TRANSIENT, f"{path} timed out", retry_after=TRANSPORT_RETRY_AFTER
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ProviderProblem(
+                self.provider,
+                Outcome.TRANSIENT,
+                f"{path} transport error: {type(exc).__name__}",
+                retry_after=TRANSPORT_RETRY_AFTER,
+            ) from exc

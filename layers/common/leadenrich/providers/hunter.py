@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadenrich.deadline import Deadline
 from leadenrich.models import Provider
-from leadenrich.providers.http import json_body, retry_after_seconds, shared_http_client
+from leadenrich.providers.http import ProviderHttp, json_body, retry_after_seconds
 from leadenrich.providers.outcomes import Outcome, ProviderProblem
 
 DEFAULT_BASE_URL = "https://api.hunter.io/v2"
@@ -107,21 +107,14 @@ class Account(_Lenient):
 _M = TypeVar("_M", bound=_Lenient)
 
 
-class HunterClient:
+class HunterClient(ProviderHttp):
     provider = Provider.HUNTER
+    key_variable = "HUNTER_API_KEY"
 
     def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        http: httpx.AsyncClient | None = None,
+        self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, http: httpx.AsyncClient | None = None
     ) -> None:
-        if not api_key:
-            raise ValueError("HUNTER_API_KEY is empty")
-        self._key = api_key
-        self._base = base_url.rstrip("/")
-        self._http = http
+        super().__init__(api_key, base_url=base_url, http=http)
 
     async def domain_search(
         self,
@@ -160,26 +153,13 @@ class HunterClient:
     async def _get(
         self, path: str, params: dict[str, str | int], model: type[_M], deadline: Deadline, cap: float
     ) -> _M:
-        timeout = deadline.timeout(cap)
-        http = self._http or shared_http_client()
-        try:
-            response = await http.get(
-                self._base + path,
-                params=params,
-                headers={"X-API-KEY": self._key, "Accept": "application/json"},
-                timeout=httpx.Timeout(timeout),
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderProblem(
-                Provider.HUNTER, Outcome.TRANSIENT, f"{path} timed out", retry_after=SERVER_ERROR_RETRY_AFTER
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ProviderProblem(
-                Provider.HUNTER,
-                Outcome.TRANSIENT,
-                f"{path} transport error: {type(exc).__name__}",
-                retry_after=SERVER_ERROR_RETRY_AFTER,
-            ) from exc
+        response = await self._send(
+            "GET",
+            path,
+            seconds=deadline.timeout(cap),
+            params=params,
+            headers={"X-API-KEY": self._key, "Accept": "application/json"},
+        )
         data = classify_hunter_response(response, path)
         try:
             return model.model_validate(data)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadenrich.deadline import Deadline
 from leadenrich.models import Provider
-from leadenrich.providers.http import json_body, retry_after_seconds, shared_http_client
+from leadenrich.providers.http import ProviderHttp, json_body, retry_after_seconds
 from leadenrich.providers.outcomes import Outcome, ProviderProblem
 
 DEFAULT_BASE_URL = "https://api.perplexity.ai"
@@ -84,21 +84,14 @@ class DecisionMakers(BaseModel):
     cost_usd: float = 0.0
 
 
-class PerplexityClient:
+class PerplexityClient(ProviderHttp):
     provider = Provider.PERPLEXITY
+    key_variable = "PERPLEXITY_API_KEY"
 
     def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        http: httpx.AsyncClient | None = None,
+        self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, http: httpx.AsyncClient | None = None
     ) -> None:
-        if not api_key:
-            raise ValueError("PERPLEXITY_API_KEY is empty")
-        self._key = api_key
-        self._base = base_url.rstrip("/")
-        self._http = http
+        super().__init__(api_key, base_url=base_url, http=http)
 
     @staticmethod
     def request_body(domain: str, company_name: str | None) -> dict[str, Any]:
@@ -117,26 +110,13 @@ class PerplexityClient:
     async def find_decision_makers(
         self, domain: str, company_name: str | None, *, deadline: Deadline
     ) -> DecisionMakers:
-        timeout = deadline.timeout(TIMEOUT, minimum=2.0)
-        http = self._http or shared_http_client()
-        try:
-            response = await http.post(
-                f"{self._base}/v1/responses",
-                json=self.request_body(domain, company_name),
-                headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
-                timeout=httpx.Timeout(timeout),
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderProblem(
-                Provider.PERPLEXITY, Outcome.TRANSIENT, "timed out", retry_after=SERVER_ERROR_RETRY_AFTER
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ProviderProblem(
-                Provider.PERPLEXITY,
-                Outcome.TRANSIENT,
-                f"transport error: {type(exc).__name__}",
-                retry_after=SERVER_ERROR_RETRY_AFTER,
-            ) from exc
+        response = await self._send(
+            "POST",
+            "/v1/responses",
+            seconds=deadline.timeout(TIMEOUT, minimum=2.0),
+            json=self.request_body(domain, company_name),
+            headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
+        )
         return parse_agent_response(response)
 
 
