@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from leadenrich.domains import DomainError, normalize_domain
 from leadenrich.names import NameVariant, PersonName
 
 __all__ = [
@@ -80,8 +81,6 @@ _MAX_LOCAL = 64
 _MAX_EMAIL = 254
 _LOCAL_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _PATTERN_PIECE = re.compile(r"\{([^{}]*)\}|([a-z0-9._-]+)")
-_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_TLD_RE = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
 @lru_cache(maxsize=512)
@@ -132,21 +131,13 @@ def render_pattern(pattern: str, variant: NameVariant) -> str | None:
 
 
 def _normalize_domain(domain: str) -> str | None:
-    if not isinstance(domain, str):
-        return None
-    text = domain.strip().rstrip(".").lower()
-    if not text:
+    """The host, when `domain` is a bare host; a URL or an address here is a caller's mistake."""
+    if not isinstance(domain, str) or any(ch in domain for ch in "/@:"):
         return None
     try:
-        ascii_domain = text.encode("idna").decode("ascii")
-    except UnicodeError:
+        return normalize_domain(domain)
+    except DomainError:
         return None
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or len(ascii_domain) > 253:
-        return None
-    if not all(_LABEL_RE.fullmatch(label) for label in labels) or _TLD_RE.fullmatch(labels[-1]) is None:
-        return None
-    return ascii_domain
 
 
 def ranked_candidates(
