@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from enrich_tools.batch import enrich_many
@@ -9,6 +12,7 @@ from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.deadline import Deadline
 from leadenrich.models import EmailStatus, EnrichmentResult, Lead, LeadStatus
 from leadenrich.waterfall import Enricher
+from tests.integration.conftest import HUNTER_KEY, PPLX_KEY
 
 
 def leads_from(sim: SimulatorServer, n: int, seed: int) -> list[Lead]:
@@ -73,9 +77,13 @@ async def test_webmail_and_malformed_leads_cost_nothing(sim: SimulatorServer, en
     assert sim.ledger.snapshot()["hunter_calls"] == 0
 
 
+EMAIL = re.compile(r"[\w.+'-]+(@|%40)[\w-]+(\.[\w-]+)+")
+
+
 async def test_flaky_providers_defer_and_retries_converge_without_double_billing(
-    sim: SimulatorServer, enricher: Enricher
+    sim: SimulatorServer, enricher: Enricher, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     leads = leads_from(sim, 60, seed=9)
     sim.configure(share_202=0.3, polls_202=1, share_222=0.1, share_5xx=0.1, perplexity_share_failed=0.2)
     first = [await enricher.enrich(lead, Deadline.after(30)) for lead in leads]
@@ -90,6 +98,14 @@ async def test_flaky_providers_defer_and_retries_converge_without_double_billing
             for lead, r in zip(leads, results, strict=True)
         ]
     assert not [r for r in results if r.status in (LeadStatus.DEFERRED, LeadStatus.FAILED)]
+    # No full address and no key in any log record or reason: only redacted forms like j***@acme.com.
+    texts = [r.getMessage() + " " + str(r.__dict__) for r in caplog.records] + [
+        str(r.reason) for r in results
+    ]
+    assert any("lead enriched" in t for t in texts)
+    leaked = [m.group(0) for t in texts for m in EMAIL.finditer(t) if "***@" not in m.group(0)]
+    assert leaked == []
+    assert not [t for t in texts if HUNTER_KEY in t or PPLX_KEY in t]
     # A domain is searched once whatever the retries: the cache holds the first answer.
     calls = sim.ledger.snapshot()["calls"]
     assert calls["hunter.domain_search"] <= 2 * len({lead.domain for lead in leads}) * 1.5

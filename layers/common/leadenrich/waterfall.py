@@ -134,7 +134,23 @@ class Enricher:
         self.disabled: dict[Provider, str] = {}
 
     async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult:
-        deadline = deadline or Deadline.unbounded()
+        result = await self._enrich(lead, deadline or Deadline.unbounded())
+        # One line per lead: domain, outcome and cost. Addresses never go to logs, only their count.
+        log.info(
+            "lead enriched",
+            extra={
+                "domain": result.domain,
+                "status": result.status.value,
+                "addresses": len(result.emails),
+                "hunter_calls": result.usage.hunter.calls,
+                "hunter_credits": result.usage.hunter.credits,
+                "perplexity_calls": result.usage.perplexity.calls,
+                "reason": result.reason,
+            },
+        )
+        return result
+
+    async def _enrich(self, lead: Lead, deadline: Deadline) -> EnrichmentResult:
         try:
             domain = normalize_domain(lead.domain)
         except DomainError as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import weakref
 from typing import Any
 
@@ -21,6 +23,27 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 )
 
 USER_AGENT = "leadenrich/0.1 (+https://github.com/leadenrich)"
+
+
+_SENSITIVE_QUERY = re.compile(r"((?:email|api_key|first_name|last_name|full_name)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactQueryFilter(logging.Filter):
+    """httpx logs each request's URL at INFO; ours carry addresses and names in the query: redact them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SENSITIVE_QUERY.sub(r"\1<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactQueryFilter) for f in logger.filters):
+            logger.addFilter(RedactQueryFilter())
 
 
 def shared_http_client() -> httpx.AsyncClient:
@@ -81,6 +104,7 @@ class ProviderHttp:
     def __init__(self, api_key: str, *, base_url: str, http: httpx.AsyncClient | None = None) -> None:
         if not api_key:
             raise ValueError(f"{self.key_variable} is empty")
+        install_log_redaction()
         self._key = api_key
         self._base = base_url.rstrip("/")
         self._http = http
