@@ -26,6 +26,7 @@ from enrich_tools.simulator.world import World
 from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.providers.http import close_shared_http_client
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.waterfall import Enricher
@@ -115,7 +116,14 @@ def measure(
 ) -> Figures:
     sim.reset()
     started = time.perf_counter()
-    results = asyncio.run(enrich_many(enrich, leads, max_wait=0.0, tries=DEFERRAL_ROUNDS))
+
+    async def batch() -> list[EnrichmentResult]:
+        try:
+            return await enrich_many(enrich, leads, max_wait=0.0, tries=DEFERRAL_ROUNDS)
+        finally:
+            await close_shared_http_client()
+
+    results = asyncio.run(batch())
     return score(name, sim.world, results, ledger_totals(sim), time.perf_counter() - started)
 
 

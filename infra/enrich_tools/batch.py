@@ -1,7 +1,9 @@
 """Enrich many leads in one process, as the command line and the benchmark do.
 
 Deferred leads are tried again a few times, as the runtime's queue would redeliver them; the cost of
-every try is added to the lead's result, so a batch's total is what the providers billed.
+every try is added to the lead's result, so a batch's total is what the providers billed. The shared
+HTTP client belongs to whoever owns the event loop (`asyncio.run` in the command line and benchmark), and
+is closed there, not here: other batches may share it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
-from leadenrich.providers.http import close_shared_http_client
 
 Enrich = Callable[[Lead], Awaitable[EnrichmentResult]]
 
@@ -30,7 +31,14 @@ async def enrich_many(
         spent = Usage()
         for attempt in range(tries):
             async with gate:
-                result = await enrich(lead)
+                try:
+                    result = await enrich(lead)
+                except Exception as exc:  # one lead's failure never loses the others' results
+                    result = EnrichmentResult(
+                        domain=lead.domain,
+                        status=LeadStatus.FAILED,
+                        reason=f"unexpected error ({type(exc).__name__})",
+                    )
             spent.add(result.usage)
             if result.status is not LeadStatus.DEFERRED or attempt == tries - 1:
                 break
@@ -38,7 +46,4 @@ async def enrich_many(
         result.usage = spent
         return result
 
-    try:
-        return list(await asyncio.gather(*(one(lead) for lead in leads)))
-    finally:
-        await close_shared_http_client()
+    return list(await asyncio.gather(*(one(lead) for lead in leads)))

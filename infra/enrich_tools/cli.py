@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from enrich_tools.batch import enrich_many
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.providers.http import close_shared_http_client
 from leadenrich.settings import EngineSettings, SettingsError, build_enricher
 from leadenrich.waterfall import Enricher
 
@@ -57,7 +58,13 @@ def enrich_leads(enricher: Enricher, leads: Sequence[Lead]) -> list[EnrichmentRe
     async def one(lead: Lead) -> EnrichmentResult:
         return await enricher.enrich(lead, Deadline.after(60))
 
-    return asyncio.run(enrich_many(one, leads))
+    async def batch() -> list[EnrichmentResult]:
+        try:
+            return await enrich_many(one, leads)
+        finally:
+            await close_shared_http_client()
+
+    return asyncio.run(batch())
 
 
 def read_leads(path: Path) -> tuple[list[Lead], list[str]]:

@@ -32,3 +32,14 @@ async def test_a_lead_still_deferred_after_all_tries_stays_deferred() -> None:
 
     [result] = await enrich_many(enrich, [Lead(domain="a.com")], tries=2, max_wait=0.0)
     assert result.status is LeadStatus.DEFERRED
+
+
+async def test_one_lead_raising_does_not_lose_the_others() -> None:
+    async def enrich(lead: Lead) -> EnrichmentResult:
+        if lead.domain == "bad.com":
+            raise RuntimeError("boom")
+        return EnrichmentResult(domain=lead.domain, status=LeadStatus.FOUND)
+
+    results = await enrich_many(enrich, [Lead(domain="bad.com"), Lead(domain="good.com")])
+    assert [r.status for r in results] == [LeadStatus.FAILED, LeadStatus.FOUND]
+    assert results[0].reason == "unexpected error (RuntimeError)"

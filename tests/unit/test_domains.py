@@ -53,3 +53,9 @@ def test_webmail_and_disposable_including_subdomains() -> None:
     assert is_disposable("mailinator.com")
     assert not is_webmail("acme.com") and not is_disposable("acme.com")
     assert not is_webmail("notgmail.com")
+
+
+def test_an_address_in_a_bad_domain_is_redacted_in_the_error() -> None:
+    with pytest.raises(DomainError) as caught:
+        normalize_domain("John Smith <john.smith@acme.com>")
+    assert "john.smith@" not in str(caught.value) and "j***@acme.com" in str(caught.value)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -200,3 +201,32 @@ async def test_verifier_credits_follow_hunters_billing() -> None:
     assert (await client(answer("valid")).email_verifier("a@acme.com", deadline=Deadline.after(5))).credits(
         0.5
     ) == 0.5
+
+
+async def test_odd_rows_are_dropped_but_still_billed() -> None:
+    data: dict[str, Any] = dict(DOMAIN_SEARCH["data"], accept_all=None)
+    good = dict(data["emails"][0], confidence=95.5, verification=None)
+    data["emails"] = [good, {"confidence": 80}, None]
+    result = await client(lambda _r: httpx.Response(200, json={"data": data})).domain_search(
+        "acme.com", deadline=Deadline.after(5)
+    )
+    assert [e.value for e in result.emails] == ["olivia.martin@acme.com"]
+    assert result.emails[0].confidence == 96 and result.emails[0].verification.status is None
+    assert result.credits == 1.0 and result.returned_rows == 3 and result.accept_all is False
+
+
+async def test_a_trickling_body_cannot_outlive_the_deadline() -> None:
+    class Trickle(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for _ in range(50):  # 5 s of body, one byte every 0.1 s: no single read ever times out
+                await asyncio.sleep(0.1)
+                yield b" "
+
+    problem_raised = False
+    try:
+        await client(lambda _r: httpx.Response(200, stream=Trickle())).email_verifier(
+            "a@acme.com", deadline=Deadline.after(1.0)
+        )
+    except ProviderProblem as problem:
+        problem_raised = problem.outcome is Outcome.TRANSIENT and "timed out" in problem.reason
+    assert problem_raised

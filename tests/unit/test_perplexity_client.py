@@ -199,3 +199,38 @@ async def test_timeout_is_transient() -> None:
 def test_extract_json_text_rejects_text_without_an_object() -> None:
     with pytest.raises(ValueError, match="no JSON object"):
         extract_json_text("I could not find anyone.")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "completed", "output": [{"type": "search_results", "results": None}]},
+        {"status": "completed", "output": [{"type": "message", "content": None}]},
+        {
+            "status": "completed",
+            "output": [{"type": "message", "content": [{"type": "output_text", "text": None}]}],
+        },
+        {"status": "completed", "output": None, "usage": {"cost": {"total_cost": 0.004}}},
+        {"status": "incomplete", "incomplete_details": "max_output_tokens"},
+    ],
+)
+async def test_odd_bodies_are_transient_and_keep_their_cost(body: dict[str, Any]) -> None:
+    with pytest.raises(ProviderProblem) as caught:
+        await find(lambda _r: httpx.Response(200, json=body))
+    assert caught.value.outcome is Outcome.TRANSIENT
+    if "usage" in body:
+        assert caught.value.cost_usd == pytest.approx(0.004)
+
+
+async def test_odd_people_are_dropped_not_the_answer() -> None:
+    text = json.dumps(
+        {
+            "decision_makers": [
+                {"name": "Olivia Martin", "title": None, "source_urls": [5, "https://acme.com/about"]},
+                "x",
+                {"title": "CEO"},
+            ]
+        }
+    )
+    result = await find(lambda _r: httpx.Response(200, json=completed(text, ["https://acme.com/about"])))
+    assert [(p.name, p.title, p.sourced) for p in result.people] == [("Olivia Martin", "", True)]

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from leadenrich.cache import InMemoryCache
 from leadenrich.deadline import Deadline
 from leadenrich.providers.outcomes import DeadlineReached
 from leadenrich.settings import EngineSettings, SettingsError, build_enricher
@@ -43,3 +44,9 @@ def test_deadline_bounds_timeouts_and_refuses_when_spent() -> None:
     spent = Deadline(time.monotonic() - 1)
     with pytest.raises(DeadlineReached):
         spent.timeout(30)
+
+
+def test_the_cache_given_is_the_cache_used_even_when_empty() -> None:
+    shared = InMemoryCache()
+    enricher = build_enricher(EngineSettings.from_env({"HUNTER_API_KEY": "k"}), shared)
+    assert enricher.cache.port is shared

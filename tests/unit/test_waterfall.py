@@ -6,7 +6,9 @@ exact calls each decision costs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -381,3 +383,116 @@ async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers
     # the finder and the named person's pattern address were tried first, and nothing else was verified
     assert len(script.calls("/email-finder")) == 1
     assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["tom.weber@acme.com"]
+
+
+# -- regressions found in review ------------------------------------------------------------------------
+
+
+async def test_an_odd_perplexity_body_defers_the_lead_and_never_raises(script: Script) -> None:
+    enricher = make_enricher(script)
+
+    def odd(request: httpx.Request) -> httpx.Response:
+        script.requests.append(request)
+        body = {
+            "status": "completed",
+            "output": [{"type": "search_results", "results": None}, {"type": "message", "content": None}],
+        }
+        return httpx.Response(200, json=body)
+
+    enricher.perplexity = PerplexityClient(
+        "p", base_url="https://pplx.test", http=httpx.AsyncClient(transport=httpx.MockTransport(odd))
+    )
+    result = await enricher.enrich(Lead(domain="acme.com"))
+    assert result.status is LeadStatus.DEFERRED
+
+
+async def test_an_opted_out_person_gets_no_guessed_address_and_is_asked_for_once(script: Script) -> None:
+    script.accept_all.add("acme.com")
+    script.pattern["acme.com"] = "{first}.{last}"
+    enricher = make_enricher(script)
+    original = script.hunter
+
+    def hunter(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/email-finder"):
+            script.requests.append(request)
+            return httpx.Response(451, json={"errors": [{"id": "claimed_email", "code": 451}]})
+        return original(request)
+
+    enricher.hunter = HunterClient(
+        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=httpx.MockTransport(hunter))
+    )
+    for _ in range(2):
+        result = await enricher.enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
+        assert "john.smith@acme.com" not in [e.email for e in result.emails]
+    assert len(script.calls("/email-finder")) == 1  # the 451 is remembered
+
+
+async def test_a_hunter_verified_row_on_an_accept_all_domain_is_not_active(script: Script) -> None:
+    script.accept_all.add("acme.com")
+    script.rows["acme.com"] = [
+        row("olivia.martin@acme.com", "CEO", 95, "valid", RECENT),
+        row("sam.lee@acme.com", "CTO", 95, "valid", RECENT),
+    ]
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    assert result.emails and all(e.status is EmailStatus.INACTIVE for e in result.emails)
+
+
+async def test_concurrent_leads_of_one_company_pay_once(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
+    script.mailboxes = {"olivia.martin@acme.com"}
+    enricher = make_enricher(script)
+
+    async def slow_hunter(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # answers take time, so the five leads really overlap
+        return script.hunter(request)
+
+    transport = httpx.MockTransport(slow_hunter)
+    enricher.hunter = HunterClient(
+        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=transport)
+    )
+    results = await asyncio.gather(*(enricher.enrich(Lead(domain="acme.com")) for _ in range(5)))
+    assert all(r.status is LeadStatus.FOUND for r in results)
+    assert len(script.calls("/domain-search")) == 1 and len(script.calls("/email-verifier")) == 1
+    assert sum(r.usage.hunter.credits for r in results) == 2.0
+    assert sum(r.usage.hunter.cache_hits for r in results) >= 4
+
+
+async def test_nothing_found_is_not_remembered_when_perplexity_was_off(script: Script) -> None:
+    enricher = make_enricher(script, with_perplexity=False)
+    await enricher.enrich(Lead(domain="acme.com"))
+    assert not await enricher.cache.nothing_found("acme.com", "")
+
+
+async def test_a_forbidden_endpoint_does_not_switch_hunter_off(script: Script) -> None:
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
+    script.rows["globex.com"] = [row("ann.lee@globex.com", "CEO", 95, "valid", RECENT)]
+    original = script.hunter
+
+    def hunter(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/email-verifier"):
+            return httpx.Response(403, json={"errors": [{"id": "forbidden", "code": 403}]})
+        return original(request)
+
+    enricher = make_enricher(script)
+    enricher.hunter = HunterClient(
+        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=httpx.MockTransport(hunter))
+    )
+    assert (await enricher.enrich(Lead(domain="acme.com"))).status is LeadStatus.FAILED
+    assert (await enricher.enrich(Lead(domain="globex.com"))).status is LeadStatus.FOUND
+
+
+async def test_a_perplexity_call_refused_by_the_deadline_is_not_counted(script: Script) -> None:
+    script.rows["acme.com"] = []
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"), Deadline.after(1.5))
+    assert result.status is LeadStatus.DEFERRED and result.usage.perplexity.calls == 0
+    assert script.calls("/v1/responses") == []
+
+
+async def test_a_pasted_address_never_reaches_the_reason_or_the_log(
+    script: Script, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    result = await make_enricher(script).enrich(Lead(domain="John Smith <john.smith@acme.com>"))
+    assert result.status is LeadStatus.INVALID
+    assert "john.smith@" not in (result.reason or "")
+    assert not [r for r in caplog.records if "john.smith@" in r.getMessage() + str(r.__dict__)]

@@ -109,7 +109,7 @@ class ResultCache:
         return await self._get(f"ev:{email.lower()}", VerifierResult)
 
     async def put_verification(self, email: str, value: VerifierResult) -> None:
-        decisive = value.status in {"valid", "invalid", "accept_all", "webmail", "disposable"}
+        decisive = value.status in {"valid", "invalid", "accept_all", "webmail", "disposable", "opted_out"}
         ttl = self.ttls.verification if decisive else self.ttls.inconclusive_verification
         await self._put(f"ev:{email.lower()}", value, ttl)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+_ADDRESS = re.compile(r"([\w.+'-])[\w.+'-]*@([\w-]+(?:\.[\w-]+)+)")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
@@ -156,6 +157,11 @@ class DomainError(ValueError):
     field = "domain"
 
 
+def _echo(raw: str) -> str:
+    """The input as an error may quote it: shortened, and with any address in it redacted."""
+    return repr(_ADDRESS.sub(r"\1***@\2", raw[:80]))
+
+
 def normalize_domain(raw: str) -> str:
     """The registrable host a lead points at, lowercase ASCII (IDNA), without scheme, www, port or path."""
     text = raw.strip()
@@ -171,17 +177,17 @@ def normalize_domain(raw: str) -> str:
     if text.startswith("www.") and text.count(".") >= 2:
         text = text[4:]
     if not text or any(ch.isspace() for ch in text):
-        raise DomainError(f"domain {raw[:80]!r} is not a host name")
+        raise DomainError(f"domain {_echo(raw)} is not a host name")
     try:
         ascii_host = text.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise DomainError(f"domain {raw[:80]!r} cannot be encoded as IDNA") from exc
+        raise DomainError(f"domain {_echo(raw)} cannot be encoded as IDNA") from exc
     ascii_host = ascii_host.lower()
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or len(labels) < 2:
-        raise DomainError(f"domain {raw[:80]!r} needs a name and a top-level domain, like acme.com")
+        raise DomainError(f"domain {_echo(raw)} needs a name and a top-level domain, like acme.com")
     if not all(_LABEL.match(label) for label in labels) or not _TLD.match(labels[-1]):
-        raise DomainError(f"domain {raw[:80]!r} has characters a host name cannot hold")
+        raise DomainError(f"domain {_echo(raw)} has characters a host name cannot hold")
     return ascii_host
 
 

@@ -73,6 +73,6 @@ def build_enricher(settings: EngineSettings, cache: CachePort | None = None) -> 
     return Enricher(
         hunter_client,
         perplexity_client,
-        ResultCache(cache or InMemoryCache()),
+        ResultCache(cache if cache is not None else InMemoryCache()),
         WaterfallSettings(verification_credit=settings.hunter_verification_credit),
     )

@@ -19,12 +19,13 @@ address for good.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from leadenrich.cache import ResultCache
 from leadenrich.candidates import infer_pattern, ranked_candidates
@@ -44,8 +45,15 @@ from leadenrich.models import (
     Usage,
 )
 from leadenrich.names import PersonName, parse_person_name, person_from_parts
-from leadenrich.providers.http import redact_email
-from leadenrich.providers.hunter import DomainEmail, DomainSearch, HunterClient, VerifierResult
+from leadenrich.providers.http import redact_email, redact_text
+from leadenrich.providers.hunter import (
+    OPTED_OUT,
+    DomainEmail,
+    DomainSearch,
+    FinderResult,
+    HunterClient,
+    VerifierResult,
+)
 from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
 from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
@@ -111,6 +119,8 @@ class _Run:
     tried: set[str] = field(default_factory=set)
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later
     fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
+    opted_out: set[str] = field(default_factory=set)  # people (full names, lowercase) who answered 451
+    partial: bool = False  # a step was skipped (provider off, budget spent): "nothing found" is not final
     notes: list[str] = field(default_factory=list)
 
 
@@ -132,20 +142,35 @@ class Enricher:
         self.clock = clock
         # Providers switched off for this process: quota exhausted or credentials refused.
         self.disabled: dict[Provider, str] = {}
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
 
     async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult:
-        result = await self._enrich(lead, deadline or Deadline.unbounded())
+        try:
+            result = await self._enrich(lead, deadline or Deadline.unbounded())
+        except Exception as exc:  # a bug or a provider body nobody foresaw must not lose the lead
+            where = exc.__traceback__
+            while where is not None and where.tb_next is not None:
+                where = where.tb_next
+            location = f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else "?"
+            log.error("unexpected error", extra={"error": type(exc).__name__, "where": location})
+            result = self._result(
+                lead,
+                lead.domain,
+                LeadStatus.DEFERRED,
+                reason=f"unexpected error ({type(exc).__name__}); will be retried",
+                retry_after=60.0,
+            )
         # One line per lead: domain, outcome and cost. Addresses never go to logs, only their count.
         log.info(
             "lead enriched",
             extra={
-                "domain": result.domain,
+                "domain": redact_text(result.domain),
                 "status": result.status.value,
                 "addresses": len(result.emails),
                 "hunter_calls": result.usage.hunter.calls,
                 "hunter_credits": result.usage.hunter.credits,
                 "perplexity_calls": result.usage.perplexity.calls,
-                "reason": result.reason,
+                "reason": redact_text(result.reason or ""),
             },
         )
         return result
@@ -298,6 +323,8 @@ class Enricher:
         candidates = ranked_candidates(name, run.domain, pattern=run.pattern)
         from_pattern = [c for c in candidates if c.from_known_pattern]
         person = name.full
+        if person.lower() in run.opted_out:
+            return None  # they asked not to be processed: no guess, no verification
 
         if from_pattern and run.accept_all:
             # Nothing on an accept-all domain can be verified: the known pattern is the best guess, free.
@@ -318,7 +345,7 @@ class Enricher:
                 return found
 
         found = await self._finder(run, name, position)
-        if found or run.accept_all or not allow_permutations:
+        if found or run.accept_all or not allow_permutations or person.lower() in run.opted_out:
             return found
         if from_pattern:
             # The domain's own pattern and Hunter's finder both missed: this person most likely has no
@@ -330,6 +357,7 @@ class Enricher:
         for candidate in permutations[: self.settings.max_permutations]:
             if run.verifications >= self.settings.max_verifications_per_lead:
                 run.notes.append("verification budget for this lead used up")
+                run.partial = True
                 break
             found = await self._verify_candidate(run, candidate.email, Method.PERMUTATION, person, position)
             if found:
@@ -345,26 +373,18 @@ class Enricher:
         first, last = name.given, name.family
         if not last:
             return None  # Email Finder needs a last name
-        result = await self.cache.finder(run.domain, first, last)
-        if result is not None:
+        cached = await self.cache.finder(run.domain, first, last)
+        if cached is not None:
             run.usage.hunter.cache_hits += 1
+            result = cached
         else:
-            try:
-                result = await self._hunter_call(
-                    run, self.hunter.email_finder(run.domain, first, last, deadline=run.deadline)
-                )
-            except ProviderProblem as problem:
-                if problem.outcome is Outcome.OPTED_OUT:
-                    run.notes.append("a person found by Email Finder opted out (451)")
-                    return None
-                if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                    raise _Invalid(f"{run.domain} has no mail server (Hunter: invalid_domain)") from problem
-                if problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
-                    run.notes.append(f"Email Finder rejected the name ({problem.error_id})")
-                    return None
-                raise
-            run.usage.hunter.credits += result.credits
-            await self.cache.put_finder(run.domain, first, last, result)
+            key = f"ef:{run.domain}:{first.lower()}:{last.lower()}"
+            result, leader = await self._once(key, lambda: self._fetch_finder(run, first, last))
+            run.usage.hunter.cache_hits += 0 if leader else 1
+        if result.opted_out:
+            run.opted_out.add(name.full.lower())
+            run.notes.append("a person asked Hunter not to process their data (451)")
+            return None
         if not result.email:
             return None
         email = result.email.lower()
@@ -396,8 +416,26 @@ class Enricher:
                 name.full,
                 position,
             )
-        found = await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position)
-        return found
+        return await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position)
+
+    async def _fetch_finder(self, run: _Run, first: str, last: str) -> FinderResult:
+        try:
+            result = await self._hunter_call(
+                run, self.hunter.email_finder(run.domain, first, last, deadline=run.deadline)
+            )
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.OPTED_OUT:
+                result = FinderResult(opted_out=True)  # remembered, so the person is never asked for again
+            elif problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                raise _Invalid(f"{run.domain} has no mail server (Hunter: invalid_domain)") from problem
+            elif problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
+                run.notes.append(f"Email Finder rejected the name ({problem.error_id})")
+                return FinderResult()
+            else:
+                raise
+        run.usage.hunter.credits += result.credits
+        await self.cache.put_finder(run.domain, first, last, result)
+        return result
 
     # -- rows and verification ---------------------------------------------------------------------------
 
@@ -423,20 +461,8 @@ class Enricher:
         email = row.value.lower()
         person = " ".join(p for p in (row.first_name, row.last_name) if p) or None
         confidence = row.confidence or 0
-        if self._trusted(row):
-            return self._email(
-                email,
-                EmailSource.HUNTER_DIRECT,
-                confidence,
-                HunterStatus.DELIVERABLE,
-                EmailStatus.ACTIVE,
-                _as_datetime(row.verification.date),
-                method,
-                person,
-                row.position,
-                email_type,
-            )
         if run.accept_all or row.verification.status == "accept_all":
+            # Checked before trust: on an accept-all domain even a "valid" verification proves nothing.
             # Re-verifying on an accept-all domain is billed and always answers accept_all: Hunter's own
             # sighting of the address is the best evidence there is.
             run.accept_all = True
@@ -447,6 +473,19 @@ class Enricher:
                 HunterStatus.RISKY,
                 EmailStatus.INACTIVE,
                 None,
+                method,
+                person,
+                row.position,
+                email_type,
+            )
+        if self._trusted(row):
+            return self._email(
+                email,
+                EmailSource.HUNTER_DIRECT,
+                confidence,
+                HunterStatus.DELIVERABLE,
+                EmailStatus.ACTIVE,
+                _as_datetime(row.verification.date),
                 method,
                 person,
                 row.position,
@@ -514,19 +553,27 @@ class Enricher:
         return None
 
     async def _verify(self, run: _Run, email: str) -> VerifierResult | None:
+        """Hunter's verdict on one address; None when its owner opted out (451): never stored or retried."""
         cached = await self.cache.verification(email)
         if cached is not None:
             run.usage.hunter.cache_hits += 1
-            return cached
+            result = cached
+        else:
+            result, leader = await self._once(f"ev:{email}", lambda: self._fetch_verification(run, email))
+            run.usage.hunter.cache_hits += 0 if leader else 1
+        if result.status == OPTED_OUT:
+            run.notes.append(f"{redact_email(email)} opted out (451)")
+            return None
+        return result
+
+    async def _fetch_verification(self, run: _Run, email: str) -> VerifierResult:
         run.verifications += 1
         try:
             result = await self._hunter_call(run, self.hunter.email_verifier(email, deadline=run.deadline))
         except ProviderProblem as problem:
-            if problem.outcome is Outcome.OPTED_OUT:
-                # The person opted out: the address is dropped and never stored or retried.
-                run.notes.append(f"{redact_email(email)} opted out (451)")
-                return None
-            raise
+            if problem.outcome is not Outcome.OPTED_OUT:
+                raise
+            result = VerifierResult(email=email, status=OPTED_OUT)
         run.usage.hunter.credits += result.credits(self.settings.verification_credit)
         await self.cache.put_verification(email, result)
         return result
@@ -539,43 +586,66 @@ class Enricher:
             run.usage.hunter.cache_hits += 1
             search = cached
         else:
-            try:
-                search = await self._hunter_call(
-                    run,
-                    self.hunter.domain_search(
-                        run.domain, deadline=run.deadline, type=query.type, seniority=query.seniority
-                    ),
-                )
-            except ProviderProblem as problem:
-                if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                    raise _Invalid(f"Hunter does not accept {run.domain} as a domain") from problem
-                raise
-            run.usage.hunter.credits += search.credits
-            await self.cache.put_domain_search(run.domain, query.key, search)
+            key = f"ds:{run.domain}:{query.key}"
+            search, leader = await self._once(key, lambda: self._fetch_domain_search(run, query))
+            run.usage.hunter.cache_hits += 0 if leader else 1
         if search.webmail or search.disposable:
             raise _Invalid(f"{run.domain} is a {'webmail' if search.webmail else 'disposable'} domain")
         run.pattern = run.pattern or search.pattern
         run.accept_all = run.accept_all or search.accept_all
         return search
 
+    async def _fetch_domain_search(self, run: _Run, query: _Query) -> DomainSearch:
+        try:
+            search = await self._hunter_call(
+                run,
+                self.hunter.domain_search(
+                    run.domain, deadline=run.deadline, type=query.type, seniority=query.seniority
+                ),
+            )
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                raise _Invalid(f"Hunter does not accept {run.domain} as a domain") from problem
+            raise
+        run.usage.hunter.credits += search.credits
+        await self.cache.put_domain_search(run.domain, query.key, search)
+        return search
+
     async def _decision_makers(self, run: _Run) -> DecisionMakers | None:
         if self.perplexity is None or Provider.PERPLEXITY in self.disabled:
             run.notes.append("Perplexity not available: " + self.disabled.get(Provider.PERPLEXITY, "no key"))
+            run.partial = True
             return None
         cached = await self.cache.decision_makers(run.domain)
         if cached is not None:
             run.usage.perplexity.cache_hits += 1
             return cached
-        run.usage.perplexity.calls += 1
+        perplexity = self.perplexity
         try:
-            answer = await self.perplexity.find_decision_makers(
-                run.domain, run.lead.company_name, deadline=run.deadline
+            answer, leader = await self._once(
+                f"px:{run.domain}", lambda: self._fetch_decision_makers(run, perplexity)
             )
         except ProviderProblem as problem:
             if problem.outcome in (Outcome.QUOTA_EXHAUSTED, Outcome.PERMANENT) and problem.http_status != 400:
                 self._disable(problem)
                 run.notes.append(f"Perplexity switched off: {problem.reason}")
+                run.partial = True
                 return None
+            raise
+        run.usage.perplexity.cache_hits += 0 if leader else 1
+        return answer
+
+    async def _fetch_decision_makers(self, run: _Run, perplexity: PerplexityClient) -> DecisionMakers:
+        run.usage.perplexity.calls += 1
+        try:
+            answer = await perplexity.find_decision_makers(
+                run.domain, run.lead.company_name, deadline=run.deadline
+            )
+        except DeadlineReached:
+            run.usage.perplexity.calls -= 1  # refused before sending: nothing was called
+            raise
+        except ProviderProblem as problem:
+            run.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
             raise
         run.usage.perplexity.cost_usd += answer.cost_usd
         await self.cache.put_decision_makers(run.domain, answer)
@@ -589,9 +659,36 @@ class Enricher:
             run.usage.hunter.calls -= 1  # refused before sending: nothing was called
             raise
         except ProviderProblem as problem:
-            if problem.outcome is Outcome.QUOTA_EXHAUSTED or problem.is_auth:
+            # Quota and a refused key concern every call; a 403 "forbidden" concerns one endpoint only.
+            if problem.outcome is Outcome.QUOTA_EXHAUSTED or problem.http_status == 401:
                 self._disable(problem)
             raise
+
+    async def _once(self, key: str, fetch: Callable[[], Awaitable[_T]]) -> tuple[_T, bool]:
+        """Run `fetch` once for concurrent askers of the same paid answer; True for the one who paid.
+
+        The cache only helps once an answer is stored; without this, ten leads of one company arriving
+        together would each pay for the same search before any of them could store it.
+        """
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending), False
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await fetch()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark it retrieved: there may be nobody else waiting
+            raise
+        else:
+            future.set_result(value)
+            return value, True
+        finally:
+            del self._inflight[key]
 
     def _disable(self, problem: ProviderProblem) -> None:
         self.disabled.setdefault(problem.provider, f"{problem.provider.value} switched off: {problem.reason}")
@@ -608,7 +705,7 @@ class Enricher:
                 retry_after=UNKNOWN_RETRY_AFTER,
                 reason="verification inconclusive (unknown); worth another try in a few minutes",
             )
-        if not emails:
+        if not emails and not run.partial:
             reason = "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else "")
             for key in {person_key, ""}:  # the domain flow ran for named leads too
                 await self.cache.put_nothing_found(run.domain, key, reason)

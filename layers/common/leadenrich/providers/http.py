@@ -86,6 +86,14 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None  # an HTTP date: rare for these APIs, and a default delay serves as well
 
 
+_ADDRESS = re.compile(r"([\w.+'-])[\w.+'-]*(@|%40)([\w-]+(?:\.[\w-]+)+)")
+
+
+def redact_text(text: str) -> str:
+    """Any address inside free text (a pasted domain, a reason) shortened to `j***@acme.com`."""
+    return _ADDRESS.sub(r"\1***@\3", text)
+
+
 def redact_email(email: str) -> str:
     """`j***@acme.com`: enough to tell addresses apart in a log, never the whole address."""
     local, _, domain = email.partition("@")
@@ -112,8 +120,11 @@ class ProviderHttp:
     async def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> httpx.Response:
         http = self._http or shared_http_client()
         try:
-            return await http.request(method, self._base + path, timeout=httpx.Timeout(seconds), **kwargs)
-        except httpx.TimeoutException as exc:
+            # httpx's timeouts bound each phase and each read separately (a body trickling in a byte at a
+            # time never trips them); the outer bound holds the whole exchange to the deadline.
+            async with asyncio.timeout(seconds):
+                return await http.request(method, self._base + path, timeout=httpx.Timeout(seconds), **kwargs)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderProblem(
                 self.provider, Outcome.TRANSIENT, f"{path} timed out", retry_after=TRANSPORT_RETRY_AFTER
             ) from exc

@@ -12,7 +12,15 @@ import math
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from leadenrich.deadline import Deadline
 from leadenrich.models import Provider
@@ -35,7 +43,22 @@ _QUOTA_WORDS = ("billing period", "quota", "monthly", "plan", "credits")
 
 
 class _Lenient(BaseModel):
+    """Unknown keys are ignored and nulls read as absent: Hunter adds fields and sends null freely."""
+
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _tolerant(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if value is None and field is not None and not field.is_required() and field.default is not None:
+            return field.get_default(call_default_factory=True)
+        if isinstance(value, float) and info.field_name in _INT_FIELDS:
+            return round(value)
+        return value
+
+
+_INT_FIELDS = frozenset({"confidence", "score"})
 
 
 class Verification(_Lenient):
@@ -63,14 +86,36 @@ class DomainSearch(_Lenient):
     pattern: str | None = None
     organization: str | None = None
     emails: list[DomainEmail] = Field(default_factory=list)
+    returned_rows: int = 0  # rows Hunter sent (and billed), usable or not
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_usable_rows(cls, data: Any) -> Any:
+        """One malformed row must not throw away a paid page: it is dropped, and still counted."""
+        if not isinstance(data, dict):
+            return data
+        raw = data.get("emails")
+        rows: list[Any] = raw if isinstance(raw, list) else []
+        usable = []
+        for row in rows:
+            try:
+                usable.append(DomainEmail.model_validate(row))
+            except ValidationError:
+                continue
+        return {**data, "emails": usable, "returned_rows": data.get("returned_rows", len(rows))}
 
     @property
     def credits(self) -> float:
         """Hunter bills one search credit per 1-10 addresses returned, nothing for none."""
-        return float(math.ceil(len(self.emails) / 10))
+        return float(math.ceil(self.returned_rows / 10))
+
+
+# Our own marker, cached in place of a 451 answer: the person opted out, never ask for them again.
+OPTED_OUT = "opted_out"
 
 
 class FinderResult(_Lenient):
+    opted_out: bool = False  # ours, not Hunter's: set when Hunter answered 451
     email: str | None = None
     score: int | None = None
     accept_all: bool | None = None

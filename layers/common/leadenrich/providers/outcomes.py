@@ -32,6 +32,7 @@ class ProviderProblem(Exception):
         http_status: int | None = None,
         error_id: str | None = None,
         retry_after: float | None = None,
+        cost_usd: float = 0.0,
     ) -> None:
         super().__init__(f"{provider.value}: {outcome.value}: {reason}")
         self.provider = provider
@@ -40,6 +41,7 @@ class ProviderProblem(Exception):
         self.http_status = http_status
         self.error_id = error_id
         self.retry_after = retry_after
+        self.cost_usd = cost_usd  # what a failed run still cost (a Perplexity run is billed when it ran)
 
     @property
     def is_auth(self) -> bool:

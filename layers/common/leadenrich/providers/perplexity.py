@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leadenrich.deadline import Deadline
 from leadenrich.models import Provider
@@ -68,7 +68,27 @@ class _Answer(BaseModel):
         title: str = ""
         source_urls: list[str] = Field(default_factory=list)
 
+        @field_validator("title", mode="before")
+        @classmethod
+        def _no_title(cls, value: Any) -> Any:
+            return "" if value is None else value
+
+        @field_validator("source_urls", mode="before")
+        @classmethod
+        def _urls(cls, value: Any) -> Any:
+            return [u for u in value if isinstance(u, str)] if isinstance(value, list) else []
+
     decision_makers: list[Person]
+
+    @field_validator("decision_makers", mode="before")
+    @classmethod
+    def _people(cls, value: Any) -> Any:
+        """Entries that are not a person object with a name are dropped, not the whole answer."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            return value
+        return [p for p in value if isinstance(p, dict) and isinstance(p.get("name"), str)]
 
 
 class NamedPerson(BaseModel):
@@ -156,34 +176,27 @@ def parse_agent_response(response: httpx.Response) -> DecisionMakers:
     if run_status in ("queued", "in_progress"):
         raise problem(Outcome.PENDING, f"run is {run_status}", THROTTLE_RETRY_AFTER)
     if run_status in ("failed", "cancelled"):
-        message = err.get("message", "") if isinstance(err, dict) else ""
+        message = err.get("message", "") if isinstance(err, dict) else ""  # never an address: a run error
         raise problem(Outcome.TRANSIENT, f"run {run_status}: {str(message)[:200]}", SERVER_ERROR_RETRY_AFTER)
     if run_status == "incomplete":
-        details = body.get("incomplete_details") or {}
-        raise problem(Outcome.TRANSIENT, f"run incomplete: {details.get('reason')}", SERVER_ERROR_RETRY_AFTER)
+        details = body.get("incomplete_details")
+        why = details.get("reason") if isinstance(details, dict) else details
+        raise problem(Outcome.TRANSIENT, f"run incomplete: {str(why)[:80]}", SERVER_ERROR_RETRY_AFTER)
     if run_status != "completed":
         raise problem(Outcome.TRANSIENT, f"unexpected run status {run_status!r}", SERVER_ERROR_RETRY_AFTER)
 
-    raw_output = body.get("output")
-    output: list[Any] = raw_output if isinstance(raw_output, list) else []
-    texts: list[str] = []
-    search_urls: list[str] = []
-    for item in output:
-        if not isinstance(item, dict):
-            continue
-        if item.get("type") == "search_results":
-            search_urls += [r["url"] for r in item.get("results", []) if isinstance(r, dict) and r.get("url")]
-        elif item.get("type") == "message":
-            texts += [
-                part.get("text", "")
-                for part in item.get("content", [])
-                if isinstance(part, dict) and part.get("type") == "output_text"
-            ]
+    cost = _cost(body)
     try:
+        texts, search_urls = _read_output(body.get("output"))
         answer = _Answer.model_validate(json.loads(extract_json_text("".join(texts))))
-    except (ValueError, ValidationError) as exc:
-        raise problem(
-            Outcome.TRANSIENT, "the answer was not the requested JSON", SERVER_ERROR_RETRY_AFTER
+    except (ValueError, TypeError, ValidationError) as exc:
+        raise ProviderProblem(
+            Provider.PERPLEXITY,
+            Outcome.TRANSIENT,
+            "the answer was not the requested JSON",
+            http_status=status,
+            retry_after=SERVER_ERROR_RETRY_AFTER,
+            cost_usd=cost,
         ) from exc
 
     known = {_url_key(u) for u in search_urls}
@@ -197,7 +210,33 @@ def parse_agent_response(response: httpx.Response) -> DecisionMakers:
         for p in answer.decision_makers
         if p.name.strip()
     ]
-    return DecisionMakers(people=people, search_urls=search_urls, cost_usd=_cost(body))
+    return DecisionMakers(people=people, search_urls=search_urls, cost_usd=cost)
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _read_output(output: Any) -> tuple[list[str], list[str]]:
+    """The message texts and the search result URLs of a run's `output`, skipping malformed items."""
+    texts: list[str] = []
+    urls: list[str] = []
+    for item in output if isinstance(output, list) else []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "search_results" and isinstance(item.get("results"), list):
+            urls += [
+                r["url"] for r in item["results"] if isinstance(r, dict) and isinstance(r.get("url"), str)
+            ]
+        elif item.get("type") == "message" and isinstance(item.get("content"), list):
+            texts += [
+                part["text"]
+                for part in item["content"]
+                if isinstance(part, dict)
+                and part.get("type") == "output_text"
+                and isinstance(part.get("text"), str)
+            ]
+    return texts, urls
 
 
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
