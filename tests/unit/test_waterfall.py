@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -139,16 +140,28 @@ def script() -> Script:
     return Script()
 
 
-def make_enricher(script: Script, with_perplexity: bool = True) -> Enricher:
+Handler = (
+    Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+)
+
+
+def make_enricher(
+    script: Script,
+    with_perplexity: bool = True,
+    hunter_handler: Handler | None = None,
+    perplexity_handler: Handler | None = None,
+) -> Enricher:
+    """An Enricher on the scripted providers; a handler given here replaces the script's for that provider."""
     hunter = HunterClient(
         "k",
         base_url="https://hunter.test/v2",
-        http=httpx.AsyncClient(transport=httpx.MockTransport(script.hunter)),
+        http=httpx.AsyncClient(transport=httpx.MockTransport(hunter_handler or script.hunter)),
     )
     perplexity = PerplexityClient(
         "p",
         base_url="https://pplx.test",
-        http=httpx.AsyncClient(transport=httpx.MockTransport(script.perplexity)),
+        http=httpx.AsyncClient(transport=httpx.MockTransport(perplexity_handler or script.perplexity)),
     )
     return Enricher(
         hunter,
@@ -389,8 +402,6 @@ async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers
 
 
 async def test_an_odd_perplexity_body_defers_the_lead_and_never_raises(script: Script) -> None:
-    enricher = make_enricher(script)
-
     def odd(request: httpx.Request) -> httpx.Response:
         script.requests.append(request)
         body = {
@@ -399,17 +410,13 @@ async def test_an_odd_perplexity_body_defers_the_lead_and_never_raises(script: S
         }
         return httpx.Response(200, json=body)
 
-    enricher.perplexity = PerplexityClient(
-        "p", base_url="https://pplx.test", http=httpx.AsyncClient(transport=httpx.MockTransport(odd))
-    )
-    result = await enricher.enrich(Lead(domain="acme.com"))
+    result = await make_enricher(script, perplexity_handler=odd).enrich(Lead(domain="acme.com"))
     assert result.status is LeadStatus.DEFERRED
 
 
 async def test_an_opted_out_person_gets_no_guessed_address_and_is_asked_for_once(script: Script) -> None:
     script.accept_all.add("acme.com")
     script.pattern["acme.com"] = "{first}.{last}"
-    enricher = make_enricher(script)
     original = script.hunter
 
     def hunter(request: httpx.Request) -> httpx.Response:
@@ -418,9 +425,7 @@ async def test_an_opted_out_person_gets_no_guessed_address_and_is_asked_for_once
             return httpx.Response(451, json={"errors": [{"id": "claimed_email", "code": 451}]})
         return original(request)
 
-    enricher.hunter = HunterClient(
-        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=httpx.MockTransport(hunter))
-    )
+    enricher = make_enricher(script, hunter_handler=hunter)
     for _ in range(2):
         result = await enricher.enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
         assert "john.smith@acme.com" not in [e.email for e in result.emails]
@@ -440,16 +445,12 @@ async def test_a_hunter_verified_row_on_an_accept_all_domain_is_not_active(scrip
 async def test_concurrent_leads_of_one_company_pay_once(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
     script.mailboxes = {"olivia.martin@acme.com"}
-    enricher = make_enricher(script)
 
     async def slow_hunter(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(0.01)  # answers take time, so the five leads really overlap
         return script.hunter(request)
 
-    transport = httpx.MockTransport(slow_hunter)
-    enricher.hunter = HunterClient(
-        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=transport)
-    )
+    enricher = make_enricher(script, hunter_handler=slow_hunter)
     results = await asyncio.gather(*(enricher.enrich(Lead(domain="acme.com")) for _ in range(5)))
     assert all(r.status is LeadStatus.FOUND for r in results)
     assert len(script.calls("/domain-search")) == 1 and len(script.calls("/email-verifier")) == 1
@@ -473,10 +474,7 @@ async def test_a_forbidden_endpoint_does_not_switch_hunter_off(script: Script) -
             return httpx.Response(403, json={"errors": [{"id": "forbidden", "code": 403}]})
         return original(request)
 
-    enricher = make_enricher(script)
-    enricher.hunter = HunterClient(
-        "k", base_url="https://hunter.test/v2", http=httpx.AsyncClient(transport=httpx.MockTransport(hunter))
-    )
+    enricher = make_enricher(script, hunter_handler=hunter)
     assert (await enricher.enrich(Lead(domain="acme.com"))).status is LeadStatus.FAILED
     assert (await enricher.enrich(Lead(domain="globex.com"))).status is LeadStatus.FOUND
 

@@ -2,30 +2,31 @@
 
 Order of work for a domain-only lead (architecture.md, "The enrichment waterfall"):
 1. normalise the domain; webmail, disposable and malformed domains end `invalid` for zero credits;
-2. Hunter Domain Search filtered to personal, senior and executive rows: a filtered search that matches
-   nobody is free, yet still returns the domain's facts (pattern, accept-all), which step 4 lives on;
+2. Hunter Domain Search filtered to personal executive rows: a filtered search that matches nobody is
+   free, yet still returns the domain's facts (pattern, accept-all), which step 4 lives on;
 3. decision-maker rows ranked by title; rows Hunter verified recently with high confidence are taken as
    they are, the others verified one at a time until the first deliverable one;
 4. otherwise Perplexity names the decision-makers, and each name becomes an address in the cheapest order:
    the domain's known pattern, then Hunter Email Finder (billed only on a hit), then ranked permutations
-   verified one at a time (only for names a search result supports, and never on accept-all domains);
+   verified one at a time (only for names a search result supports, when the pattern is unknown, and
+   never on accept-all domains);
 5. otherwise a generic role address (info@...) as a secondary, last-resort contact.
 
-A lead that names a person skips straight to that person. Every paid answer goes through the cache, so a
-retried or repeated lead pays nothing twice. Provider problems are mapped to the lead's status: waiting
-answers (202, throttling, 5xx, timeouts) defer it, quota or credential failures fail it, 451 drops the
-address for good.
+A lead that names a person goes to that person first, and falls back to the decision-makers when they
+are not found. Paid answers come through `paid_calls.PaidCalls`, which caches them and makes concurrent
+askers share one call, so a retried or repeated lead pays nothing twice. Provider problems are mapped to
+the lead's status: waiting answers (202, throttling, 5xx, timeouts) defer it, quota or credential
+failures fail it, 451 drops the address for good.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from leadenrich.cache import ResultCache
 from leadenrich.candidates import infer_pattern, ranked_candidates
@@ -45,37 +46,21 @@ from leadenrich.models import (
     Usage,
 )
 from leadenrich.names import PersonName, parse_person_name, person_from_parts
+from leadenrich.paid_calls import NotAMailDomain, PaidCalls, SearchQuery, Tab
 from leadenrich.providers.http import redact_email, redact_text
-from leadenrich.providers.hunter import (
-    OPTED_OUT,
-    DomainEmail,
-    DomainSearch,
-    FinderResult,
-    HunterClient,
-    VerifierResult,
-)
+from leadenrich.providers.hunter import OPTED_OUT, DomainEmail, DomainSearch, HunterClient, VerifierResult
 from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
-from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
+from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class _Query:
-    type: str
-    seniority: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"type={self.type}&seniority={self.seniority or ''}"
-
-
 # Decision-makers are "executive" in Hunter's seniority; "senior" rows are managers and senior staff, and a
 # page of them costs a credit for nothing we would use.
-PERSONAL_QUERY = _Query("personal", "executive")
-GENERIC_QUERY = _Query("generic")
+PERSONAL_QUERY = SearchQuery("personal", "executive")
+GENERIC_QUERY = SearchQuery("generic")
 UNKNOWN_RETRY_AFTER = 600.0  # Hunter: an "unknown" verification is worth repeating after a few minutes
 
 
@@ -101,27 +86,18 @@ class WaterfallSettings:
     verification_credit: float = 1.0
 
 
-class _Invalid(Exception):
-    """The domain turned out not to be a company mail domain (webmail, disposable, no mail server)."""
-
-
-@dataclass
-class _Run:
+@dataclass(kw_only=True)
+class _Run(Tab):
     """What one lead's pass through the waterfall has learnt and spent so far."""
 
     lead: Lead
     domain: str
-    deadline: Deadline
-    usage: Usage = field(default_factory=Usage)
     pattern: str | None = None
     accept_all: bool = False
-    verifications: int = 0
     tried: set[str] = field(default_factory=set)
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later
     fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
     opted_out: set[str] = field(default_factory=set)  # people (full names, lowercase) who answered 451
-    partial: bool = False  # a step was skipped (provider off, budget spent): "nothing found" is not final
-    notes: list[str] = field(default_factory=list)
 
 
 class Enricher:
@@ -135,14 +111,19 @@ class Enricher:
         settings: WaterfallSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.hunter = hunter
-        self.perplexity = perplexity
         self.cache = cache
         self.settings = settings or WaterfallSettings()
         self.clock = clock
-        # Providers switched off for this process: quota exhausted or credentials refused.
-        self.disabled: dict[Provider, str] = {}
-        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self.calls = PaidCalls(hunter, perplexity, cache, self.settings.verification_credit)
+
+    @property
+    def perplexity(self) -> PerplexityClient | None:
+        return self.calls.perplexity
+
+    @property
+    def disabled(self) -> dict[Provider, str]:
+        """Providers switched off for this process (quota exhausted, key refused), with the reason."""
+        return self.calls.disabled
 
     async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult:
         try:
@@ -191,7 +172,7 @@ class Enricher:
         run = _Run(lead=lead, domain=domain, deadline=deadline)
         try:
             return await self._waterfall(run)
-        except _Invalid as exc:
+        except NotAMailDomain as exc:
             return self._result(lead, domain, LeadStatus.INVALID, reason=str(exc), usage=run.usage)
         except DeadlineReached:
             return self._result(
@@ -281,7 +262,7 @@ class Enricher:
         return emails
 
     async def _from_perplexity(self, run: _Run) -> list[FoundEmail]:
-        answer = await self._decision_makers(run)
+        answer = await self.calls.decision_makers(run, run.domain, run.lead.company_name)
         if answer is None:
             return []
         people: list[tuple[int, bool, PersonName, str]] = []
@@ -373,14 +354,7 @@ class Enricher:
         first, last = name.given, name.family
         if not last:
             return None  # Email Finder needs a last name
-        cached = await self.cache.finder(run.domain, first, last)
-        if cached is not None:
-            run.usage.hunter.cache_hits += 1
-            result = cached
-        else:
-            key = f"ef:{run.domain}:{first.lower()}:{last.lower()}"
-            result, leader = await self._once(key, lambda: self._fetch_finder(run, first, last))
-            run.usage.hunter.cache_hits += 0 if leader else 1
+        result = await self.calls.finder(run, run.domain, first, last)
         if result.opted_out:
             run.opted_out.add(name.full.lower())
             run.notes.append("a person asked Hunter not to process their data (451)")
@@ -417,25 +391,6 @@ class Enricher:
                 position,
             )
         return await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position)
-
-    async def _fetch_finder(self, run: _Run, first: str, last: str) -> FinderResult:
-        try:
-            result = await self._hunter_call(
-                run, self.hunter.email_finder(run.domain, first, last, deadline=run.deadline)
-            )
-        except ProviderProblem as problem:
-            if problem.outcome is Outcome.OPTED_OUT:
-                result = FinderResult(opted_out=True)  # remembered, so the person is never asked for again
-            elif problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                raise _Invalid(f"{run.domain} has no mail server (Hunter: invalid_domain)") from problem
-            elif problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
-                run.notes.append(f"Email Finder rejected the name ({problem.error_id})")
-                return FinderResult()
-            else:
-                raise
-        run.usage.hunter.credits += result.credits
-        await self.cache.put_finder(run.domain, first, last, result)
-        return result
 
     # -- rows and verification ---------------------------------------------------------------------------
 
@@ -554,144 +509,20 @@ class Enricher:
 
     async def _verify(self, run: _Run, email: str) -> VerifierResult | None:
         """Hunter's verdict on one address; None when its owner opted out (451): never stored or retried."""
-        cached = await self.cache.verification(email)
-        if cached is not None:
-            run.usage.hunter.cache_hits += 1
-            result = cached
-        else:
-            result, leader = await self._once(f"ev:{email}", lambda: self._fetch_verification(run, email))
-            run.usage.hunter.cache_hits += 0 if leader else 1
+        result = await self.calls.verification(run, email)
         if result.status == OPTED_OUT:
             run.notes.append(f"{redact_email(email)} opted out (451)")
             return None
         return result
 
-    async def _fetch_verification(self, run: _Run, email: str) -> VerifierResult:
-        run.verifications += 1
-        try:
-            result = await self._hunter_call(run, self.hunter.email_verifier(email, deadline=run.deadline))
-        except ProviderProblem as problem:
-            if problem.outcome is not Outcome.OPTED_OUT:
-                raise
-            result = VerifierResult(email=email, status=OPTED_OUT)
-        run.usage.hunter.credits += result.credits(self.settings.verification_credit)
-        await self.cache.put_verification(email, result)
-        return result
-
-    # -- provider calls with accounting -------------------------------------------------------------------
-
-    async def _domain_search(self, run: _Run, query: _Query) -> DomainSearch:
-        cached = await self.cache.domain_search(run.domain, query.key)
-        if cached is not None:
-            run.usage.hunter.cache_hits += 1
-            search = cached
-        else:
-            key = f"ds:{run.domain}:{query.key}"
-            search, leader = await self._once(key, lambda: self._fetch_domain_search(run, query))
-            run.usage.hunter.cache_hits += 0 if leader else 1
+    async def _domain_search(self, run: _Run, query: SearchQuery) -> DomainSearch:
+        """A Domain Search page, and the domain facts it carries kept on the run."""
+        search = await self.calls.domain_search(run, run.domain, query)
         if search.webmail or search.disposable:
-            raise _Invalid(f"{run.domain} is a {'webmail' if search.webmail else 'disposable'} domain")
+            raise NotAMailDomain(f"{run.domain} is a {'webmail' if search.webmail else 'disposable'} domain")
         run.pattern = run.pattern or search.pattern
         run.accept_all = run.accept_all or search.accept_all
         return search
-
-    async def _fetch_domain_search(self, run: _Run, query: _Query) -> DomainSearch:
-        try:
-            search = await self._hunter_call(
-                run,
-                self.hunter.domain_search(
-                    run.domain, deadline=run.deadline, type=query.type, seniority=query.seniority
-                ),
-            )
-        except ProviderProblem as problem:
-            if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                raise _Invalid(f"Hunter does not accept {run.domain} as a domain") from problem
-            raise
-        run.usage.hunter.credits += search.credits
-        await self.cache.put_domain_search(run.domain, query.key, search)
-        return search
-
-    async def _decision_makers(self, run: _Run) -> DecisionMakers | None:
-        if self.perplexity is None or Provider.PERPLEXITY in self.disabled:
-            run.notes.append("Perplexity not available: " + self.disabled.get(Provider.PERPLEXITY, "no key"))
-            run.partial = True
-            return None
-        cached = await self.cache.decision_makers(run.domain)
-        if cached is not None:
-            run.usage.perplexity.cache_hits += 1
-            return cached
-        perplexity = self.perplexity
-        try:
-            answer, leader = await self._once(
-                f"px:{run.domain}", lambda: self._fetch_decision_makers(run, perplexity)
-            )
-        except ProviderProblem as problem:
-            if problem.outcome in (Outcome.QUOTA_EXHAUSTED, Outcome.PERMANENT) and problem.http_status != 400:
-                self._disable(problem)
-                run.notes.append(f"Perplexity switched off: {problem.reason}")
-                run.partial = True
-                return None
-            raise
-        run.usage.perplexity.cache_hits += 0 if leader else 1
-        return answer
-
-    async def _fetch_decision_makers(self, run: _Run, perplexity: PerplexityClient) -> DecisionMakers:
-        run.usage.perplexity.calls += 1
-        try:
-            answer = await perplexity.find_decision_makers(
-                run.domain, run.lead.company_name, deadline=run.deadline
-            )
-        except DeadlineReached:
-            run.usage.perplexity.calls -= 1  # refused before sending: nothing was called
-            raise
-        except ProviderProblem as problem:
-            run.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
-            raise
-        run.usage.perplexity.cost_usd += answer.cost_usd
-        await self.cache.put_decision_makers(run.domain, answer)
-        return answer
-
-    async def _hunter_call(self, run: _Run, call: Awaitable[_T]) -> _T:
-        run.usage.hunter.calls += 1
-        try:
-            return await call
-        except DeadlineReached:
-            run.usage.hunter.calls -= 1  # refused before sending: nothing was called
-            raise
-        except ProviderProblem as problem:
-            # Quota and a refused key concern every call; a 403 "forbidden" concerns one endpoint only.
-            if problem.outcome is Outcome.QUOTA_EXHAUSTED or problem.http_status == 401:
-                self._disable(problem)
-            raise
-
-    async def _once(self, key: str, fetch: Callable[[], Awaitable[_T]]) -> tuple[_T, bool]:
-        """Run `fetch` once for concurrent askers of the same paid answer; True for the one who paid.
-
-        The cache only helps once an answer is stored; without this, ten leads of one company arriving
-        together would each pay for the same search before any of them could store it.
-        """
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending), False
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            value = await fetch()
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark it retrieved: there may be nobody else waiting
-            raise
-        else:
-            future.set_result(value)
-            return value, True
-        finally:
-            del self._inflight[key]
-
-    def _disable(self, problem: ProviderProblem) -> None:
-        self.disabled.setdefault(problem.provider, f"{problem.provider.value} switched off: {problem.reason}")
 
     # -- results -----------------------------------------------------------------------------------------
 

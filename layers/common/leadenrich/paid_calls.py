@@ -1,0 +1,235 @@
+"""Paid provider answers, each got at most once and counted.
+
+The waterfall decides *which* answers a lead needs; this module decides *how* to get each one cheaply and
+records what it cost: the cache first, then one call shared by every concurrent asker (single flight),
+then the cache again. It also switches a provider off for the process once its quota is gone or its key
+is refused, and turns Hunter's 451 into a cached "opted out" answer so nobody is asked for twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from leadenrich.cache import ResultCache
+from leadenrich.deadline import Deadline
+from leadenrich.models import Provider, Usage
+from leadenrich.providers.hunter import OPTED_OUT, DomainSearch, FinderResult, HunterClient, VerifierResult
+from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """The Domain Search filters; the key names the cached answer."""
+
+    type: str
+    seniority: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"type={self.type}&seniority={self.seniority or ''}"
+
+
+class NotAMailDomain(Exception):
+    """Hunter says the domain cannot receive company mail (webmail, disposable, no mail server)."""
+
+
+@dataclass(kw_only=True)
+class Tab:
+    """What one lead has spent so far, and by when it must stop."""
+
+    deadline: Deadline
+    usage: Usage = field(default_factory=Usage)
+    verifications: int = 0  # paid verification calls made for this lead
+    notes: list[str] = field(default_factory=list)
+    partial: bool = False  # a step was skipped (provider off, budget spent): "nothing found" is not final
+
+
+class PaidCalls:
+    def __init__(
+        self,
+        hunter: HunterClient,
+        perplexity: PerplexityClient | None,
+        cache: ResultCache,
+        verification_credit: float = 1.0,
+    ) -> None:
+        self.hunter = hunter
+        self.perplexity = perplexity
+        self.cache = cache
+        self.verification_credit = verification_credit
+        # Providers switched off for this process: quota exhausted or key refused.
+        self.disabled: dict[Provider, str] = {}
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+
+    # -- the four paid answers ----------------------------------------------------------------------------
+
+    async def domain_search(self, tab: Tab, domain: str, query: SearchQuery) -> DomainSearch:
+        cached = await self.cache.domain_search(domain, query.key)
+        if cached is not None:
+            tab.usage.hunter.cache_hits += 1
+            return cached
+        search, paid = await self._once(
+            f"ds:{domain}:{query.key}", lambda: self._fetch_domain_search(tab, domain, query)
+        )
+        tab.usage.hunter.cache_hits += 0 if paid else 1
+        return search
+
+    async def finder(self, tab: Tab, domain: str, first: str, last: str) -> FinderResult:
+        """Email Finder's answer; `opted_out` set when Hunter answered 451 for this person."""
+        cached = await self.cache.finder(domain, first, last)
+        if cached is not None:
+            tab.usage.hunter.cache_hits += 1
+            return cached
+        result, paid = await self._once(
+            f"ef:{domain}:{first.lower()}:{last.lower()}",
+            lambda: self._fetch_finder(tab, domain, first, last),
+        )
+        tab.usage.hunter.cache_hits += 0 if paid else 1
+        return result
+
+    async def verification(self, tab: Tab, email: str) -> VerifierResult:
+        """Email Verifier's verdict; status OPTED_OUT when Hunter answered 451 for this address."""
+        cached = await self.cache.verification(email)
+        if cached is not None:
+            tab.usage.hunter.cache_hits += 1
+            return cached
+        result, paid = await self._once(f"ev:{email}", lambda: self._fetch_verification(tab, email))
+        tab.usage.hunter.cache_hits += 0 if paid else 1
+        return result
+
+    async def decision_makers(self, tab: Tab, domain: str, company: str | None) -> DecisionMakers | None:
+        """Perplexity's answer, or None when Perplexity is off (no key, quota, key refused)."""
+        perplexity = self.perplexity
+        if perplexity is None or Provider.PERPLEXITY in self.disabled:
+            tab.notes.append("Perplexity not available: " + self.disabled.get(Provider.PERPLEXITY, "no key"))
+            tab.partial = True
+            return None
+        cached = await self.cache.decision_makers(domain)
+        if cached is not None:
+            tab.usage.perplexity.cache_hits += 1
+            return cached
+        try:
+            answer, paid = await self._once(
+                f"px:{domain}", lambda: self._fetch_decision_makers(tab, perplexity, domain, company)
+            )
+        except ProviderProblem as problem:
+            if problem.outcome in (Outcome.QUOTA_EXHAUSTED, Outcome.PERMANENT) and problem.http_status != 400:
+                self._disable(problem)
+                tab.notes.append(f"Perplexity switched off: {problem.reason}")
+                tab.partial = True
+                return None
+            raise
+        tab.usage.perplexity.cache_hits += 0 if paid else 1
+        return answer
+
+    # -- the calls themselves, counted ----------------------------------------------------------------------
+
+    async def _fetch_domain_search(self, tab: Tab, domain: str, query: SearchQuery) -> DomainSearch:
+        try:
+            search = await self._hunter_call(
+                tab,
+                self.hunter.domain_search(
+                    domain, deadline=tab.deadline, type=query.type, seniority=query.seniority
+                ),
+            )
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                raise NotAMailDomain(f"Hunter does not accept {domain} as a domain") from problem
+            raise
+        tab.usage.hunter.credits += search.credits
+        await self.cache.put_domain_search(domain, query.key, search)
+        return search
+
+    async def _fetch_finder(self, tab: Tab, domain: str, first: str, last: str) -> FinderResult:
+        try:
+            result = await self._hunter_call(
+                tab, self.hunter.email_finder(domain, first, last, deadline=tab.deadline)
+            )
+        except ProviderProblem as problem:
+            if problem.outcome is Outcome.OPTED_OUT:
+                result = FinderResult(opted_out=True)  # remembered, so the person is never asked for again
+            elif problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                raise NotAMailDomain(f"{domain} has no mail server (Hunter: invalid_domain)") from problem
+            elif problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
+                tab.notes.append(f"Email Finder rejected the name ({problem.error_id})")
+                return FinderResult()
+            else:
+                raise
+        tab.usage.hunter.credits += result.credits
+        await self.cache.put_finder(domain, first, last, result)
+        return result
+
+    async def _fetch_verification(self, tab: Tab, email: str) -> VerifierResult:
+        tab.verifications += 1
+        try:
+            result = await self._hunter_call(tab, self.hunter.email_verifier(email, deadline=tab.deadline))
+        except ProviderProblem as problem:
+            if problem.outcome is not Outcome.OPTED_OUT:
+                raise
+            result = VerifierResult(email=email, status=OPTED_OUT)
+        tab.usage.hunter.credits += result.credits(self.verification_credit)
+        await self.cache.put_verification(email, result)
+        return result
+
+    async def _fetch_decision_makers(
+        self, tab: Tab, perplexity: PerplexityClient, domain: str, company: str | None
+    ) -> DecisionMakers:
+        tab.usage.perplexity.calls += 1
+        try:
+            answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
+        except DeadlineReached:
+            tab.usage.perplexity.calls -= 1  # refused before sending: nothing was called
+            raise
+        except ProviderProblem as problem:
+            tab.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
+            raise
+        tab.usage.perplexity.cost_usd += answer.cost_usd
+        await self.cache.put_decision_makers(domain, answer)
+        return answer
+
+    async def _hunter_call(self, tab: Tab, call: Awaitable[_T]) -> _T:
+        tab.usage.hunter.calls += 1
+        try:
+            return await call
+        except DeadlineReached:
+            tab.usage.hunter.calls -= 1  # refused before sending: nothing was called
+            raise
+        except ProviderProblem as problem:
+            # Quota and a refused key concern every call; a 403 "forbidden" concerns one endpoint only.
+            if problem.outcome is Outcome.QUOTA_EXHAUSTED or problem.http_status == 401:
+                self._disable(problem)
+            raise
+
+    async def _once(self, key: str, fetch: Callable[[], Awaitable[_T]]) -> tuple[_T, bool]:
+        """Run `fetch` once for concurrent askers of the same paid answer; True for the one who paid.
+
+        The cache only helps once an answer is stored; without this, ten leads of one company arriving
+        together would each pay for the same search before any of them could store it.
+        """
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending), False
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await fetch()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark it retrieved: there may be nobody else waiting
+            raise
+        else:
+            future.set_result(value)
+            return value, True
+        finally:
+            del self._inflight[key]
+
+    def _disable(self, problem: ProviderProblem) -> None:
+        self.disabled.setdefault(problem.provider, f"{problem.provider.value} switched off: {problem.reason}")
