@@ -34,7 +34,16 @@ from leadenrich.waterfall import Enricher
 GOAL_CREDIT_RATIO = 0.4
 GOAL_PRECISION = 0.97
 HUNTER_ENDPOINTS = ("domain_search", "email_finder", "email_verifier", "email_count")
-DEFERRAL_ROUNDS = 4  # the runtime retries deferred leads; the benchmark does the same, a few times
+DEFERRAL_ROUNDS = 4
+# A bad day at the providers: verifications still running (202), SMTP hiccups (222), server errors, failed
+# Perplexity runs. Each strategy handles them its own way; the engine defers and retries.
+FAULTS: dict[str, object] = {
+    "share_202": 0.2,
+    "polls_202": 1,
+    "share_222": 0.05,
+    "share_5xx": 0.05,
+    "perplexity_share_failed": 0.1,
+}  # the runtime retries deferred leads; the benchmark does the same, a few times
 
 
 @dataclass
@@ -132,11 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.add_argument("--leads", type=int, default=300)
     args.add_argument("--seed", type=int, default=11, help="which leads are drawn")
     args.add_argument("--world-seed", type=int, default=7)
+    args.add_argument(
+        "--faults", action="store_true", help="inject provider failures (FAULTS) into both runs"
+    )
     opts = args.parse_args(argv)
 
     config = SimConfig(seed=opts.world_seed, time_scale=0.0)
     config.apply({f"{e}_{unit}": 1_000_000 for e in HUNTER_ENDPOINTS for unit in ("rps", "rpm")})
     config.apply({"perplexity_rpm": 1_000_000, "perplexity_qps": 1e6})
+    if opts.faults:
+        config.apply(FAULTS)
     with SimulatorServer(config) as sim:
         leads = [
             Lead(
@@ -167,7 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         ours = measure(sim, "waterfall", ours_enrich, leads)
 
-    print(f"SIMULATED DATA - {opts.leads} leads, world seed {opts.world_seed}, lead seed {opts.seed}\n")
+    faults = f", faults {FAULTS}" if opts.faults else ""
+    print(
+        f"SIMULATED DATA - {opts.leads} leads, world seed {opts.world_seed}, lead seed {opts.seed}{faults}\n"
+    )
     print(
         f"{'':<16}{'found':>8}{'DM found':>10}{'precision':>11}{'calls/found':>13}{'credits/found':>15}"
         f"{'credits':>9}{'(own)':>8}{'H calls':>9}{'P calls':>9}{'secs':>7}"
