@@ -494,3 +494,18 @@ async def test_a_pasted_address_never_reaches_the_reason_or_the_log(
     assert result.status is LeadStatus.INVALID
     assert "john.smith@" not in (result.reason or "")
     assert not [r for r in caplog.records if "john.smith@" in r.getMessage() + str(r.__dict__)]
+
+
+async def test_a_named_person_who_opted_out_is_not_taken_from_the_search_page(script: Script) -> None:
+    script.rows["acme.com"] = [row("john.smith@acme.com", "CEO", 95, "valid", RECENT)]
+    original = script.hunter
+
+    def hunter(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/email-finder"):
+            return httpx.Response(451, json={"errors": [{"id": "claimed_email", "code": 451}]})
+        return original(request)
+
+    result = await make_enricher(script, hunter_handler=hunter).enrich(
+        Lead(domain="acme.com", first_name="John", last_name="Smith")
+    )
+    assert "john.smith@acme.com" not in [e.email for e in result.emails]

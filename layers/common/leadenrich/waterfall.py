@@ -230,7 +230,7 @@ class Enricher:
         cached = await self.cache.domain_search(run.domain, PERSONAL_QUERY.key)
         if cached is None:
             found = await self._finder(run, name, None)
-            if found or run.accept_all:
+            if found or run.accept_all or name.full.lower() in run.opted_out:
                 return found
         search = await self._domain_search(run, PERSONAL_QUERY)
         wanted = {(v.first, v.last) for v in name.variants()}
@@ -415,6 +415,9 @@ class Enricher:
     ) -> FoundEmail | None:
         email = row.value.lower()
         person = " ".join(p for p in (row.first_name, row.last_name) if p) or None
+        row_name = person_from_parts(row.first_name, row.last_name)
+        if row_name is not None and row_name.full.lower() in run.opted_out:
+            return None  # the person asked Hunter not to process their data
         confidence = row.confidence or 0
         if run.accept_all or row.verification.status == "accept_all":
             # Checked before trust: on an accept-all domain even a "valid" verification proves nothing.
