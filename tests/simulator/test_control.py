@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 
 from enrich_tools.simulator import SimulatorServer
+from tests.simulator.conftest import HUNTER_KEY, PPLX_KEY, base_config
 
 
 def test_every_response_is_labelled_simulated(
@@ -51,6 +55,43 @@ def test_ledger_and_reset(sim: SimulatorServer, hunter: httpx.Client) -> None:
     assert ledger["perplexity_calls"] == 0
     assert httpx.post(f"{sim.base_url}/_sim/reset").json() == {"reset": True}
     assert httpx.get(f"{sim.base_url}/_sim/ledger").json()["calls"] == {}
+
+
+def test_a_request_in_flight_during_a_reset_writes_nothing_to_the_fresh_ledger(sim: SimulatorServer) -> None:
+    sim.configure(
+        time_scale=1.0,
+        latency_domain_search=[0.8, 0.8],
+        latency_email_verifier=[0.8, 0.8],
+        latency_perplexity=[0.8, 0.8],
+    )
+    answers: list[int] = []
+    body = {"model": "perplexity/sonar", "input": "Who runs acme-robotics.com?", "store": True}
+    calls = [
+        lambda: httpx.get(
+            f"{sim.hunter_base_url}/domain-search",
+            params={"domain": "acme-robotics.com", "api_key": HUNTER_KEY},
+        ),
+        lambda: httpx.get(
+            f"{sim.hunter_base_url}/email-verifier",
+            params={"email": "sarah.obrien@acme-robotics.com", "api_key": HUNTER_KEY},
+        ),
+        lambda: httpx.post(
+            f"{sim.base_url}/v1/responses", json=body, headers={"Authorization": f"Bearer {PPLX_KEY}"}
+        ),
+    ]
+    threads = [threading.Thread(target=lambda c=call: answers.append(c().status_code)) for call in calls]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # all three are in their simulated latency
+    sim.reset(base_config())
+    for thread in threads:
+        thread.join(timeout=10)
+    assert answers == [200, 200, 200]
+    snapshot = sim.ledger.snapshot()
+    assert snapshot["calls"] == {}
+    assert snapshot["used"] == {"searches": 0, "verifications": 0}
+    assert sim.state.responses == {}
+    assert sim.state.settled_emails == set()
 
 
 def test_patch_config_validates_knobs(sim: SimulatorServer) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 
 from enrich_tools.simulator import Company, SimulatorServer
 from enrich_tools.simulator.hunter_answers import domain_rows
+from tests.simulator.conftest import HUNTER_KEY
 
 UNAUTHORIZED = {"errors": [{"id": "unauthorized", "code": 401, "details": "Invalid API key."}]}
 
@@ -21,6 +24,27 @@ def first_company(sim: SimulatorServer, test: Callable[[Company], bool]) -> Comp
 
 def error_id(response: httpx.Response) -> str:
     return str(response.json()["errors"][0]["id"])
+
+
+def get_all(sim: SimulatorServer, path: str, params: list[dict[str, Any]]) -> list[httpx.Response]:
+    """Every request at once, one connection each, so their simulated latencies overlap."""
+
+    def one(query: dict[str, Any]) -> httpx.Response:
+        return httpx.get(f"{sim.hunter_base_url}{path}", params={**query, "api_key": HUNTER_KEY}, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=len(params)) as pool:
+        return list(pool.map(one, params))
+
+
+def valid_emails(sim: SimulatorServer, count: int) -> list[str]:
+    """Mailboxes the verifier answers `valid` (a charged status) for."""
+    companies = [
+        c for c in sim.world.companies if c.kind == "indexed" and not c.accept_all and not c.showcase
+    ]
+    emails = [
+        p.email for c in companies for p in c.people if p.email and not p.claimed and not p.left_company
+    ]
+    return emails[:count]
 
 
 # --- Domain Search
@@ -390,6 +414,44 @@ def test_exhausted_quota(
     assert account["reset_date"] == "2026-07-01"
 
 
+def test_concurrent_domain_searches_never_spend_more_than_the_quota(sim: SimulatorServer) -> None:
+    sim.configure(search_credits=2.0, time_scale=1.0, latency_domain_search=[0.3, 0.3])
+    one_credit = [
+        c.domain
+        for c in sim.world.companies
+        if c.kind == "indexed" and 1 <= len(domain_rows(sim.world, c)) <= 10
+    ][:12]
+    responses = get_all(sim, "/domain-search", [{"domain": d} for d in one_credit])
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) == 2
+    assert statuses.count(429) == 10
+    assert sim.ledger.used("searches") == 2
+    assert {error_id(r) for r in responses if r.status_code == 429} == {"too_many_requests"}
+
+
+def test_concurrent_verifications_never_spend_more_than_the_quota(sim: SimulatorServer) -> None:
+    sim.configure(
+        verification_credits=2.0, quota_mode="402", time_scale=1.0, latency_email_verifier=[0.3, 0.3]
+    )
+    responses = get_all(sim, "/email-verifier", [{"email": e} for e in valid_emails(sim, 12)])
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) == 2
+    assert statuses.count(402) == 10
+    assert sim.ledger.used("verifications") == 2
+    account = httpx.get(f"{sim.hunter_base_url}/account", params={"api_key": HUNTER_KEY}).json()["data"]
+    assert account["requests"]["verifications"] == {"used": 2, "available": 2}
+
+
+def test_domain_search_quota_check_uses_the_real_cost(sim: SimulatorServer, hunter: httpx.Client) -> None:
+    big = first_company(sim, lambda c: len(domain_rows(sim.world, c)) >= 21)
+    sim.configure(search_credits=2.0)
+    refused = hunter.get("/domain-search", params={"domain": big.domain, "limit": 100})
+    assert refused.status_code == 429  # three credits or more needed, two left
+    assert sim.ledger.used("searches") == 0
+    assert hunter.get("/domain-search", params={"domain": big.domain, "limit": 20}).status_code == 200
+    assert sim.ledger.used("searches") == 2
+
+
 def test_rate_limit_403_mode(sim: SimulatorServer, hunter: httpx.Client) -> None:
     sim.configure(domain_search_rps=2)
     statuses = [
@@ -443,6 +505,57 @@ def test_failures_replay_for_the_same_seed_and_request_order(
     first = run()
     assert first == run()
     assert len(set(first)) > 1
+
+
+def verifier_outcome(response: httpx.Response) -> str:
+    if response.status_code == 200:
+        return str(response.json()["data"]["status"])
+    return str(response.status_code)
+
+
+FAULTS = {"share_5xx": 0.25, "share_222": 0.25, "share_202": 0.25, "share_unknown": 0.5}
+
+
+def test_faults_are_drawn_per_input_whatever_the_order_or_concurrency(sim: SimulatorServer) -> None:
+    emails = valid_emails(sim, 16) + [f"p{i}@acme-robotics.com" for i in range(16)]
+
+    def outcomes(order: list[str], concurrently: bool) -> dict[str, str]:
+        sim.reset()
+        sim.configure(**FAULTS)
+        if concurrently:
+            responses = get_all(sim, "/email-verifier", [{"email": e} for e in order])
+        else:
+            with httpx.Client(base_url=sim.hunter_base_url, headers={"X-API-KEY": HUNTER_KEY}) as client:
+                responses = [client.get("/email-verifier", params={"email": e}) for e in order]
+        return {e: verifier_outcome(r) for e, r in zip(order, responses, strict=True)}
+
+    forward = outcomes(emails, concurrently=False)
+    assert outcomes(emails[::-1], concurrently=False) == forward
+    assert outcomes(emails[1::2] + emails[::2], concurrently=True) == forward
+    assert {"valid", "unknown", "202", "222"} <= set(forward.values())
+
+
+def test_one_fault_share_does_not_move_the_others(sim: SimulatorServer, hunter: httpx.Client) -> None:
+    emails = valid_emails(sim, 24)
+
+    def outcomes(**knobs: object) -> list[str]:
+        sim.reset()
+        sim.configure(**knobs)
+        return [verifier_outcome(hunter.get("/email-verifier", params={"email": e})) for e in emails]
+
+    alone = outcomes(share_unknown=0.5)
+    with_5xx = outcomes(share_unknown=0.5, share_5xx=0.3)
+    served = [i for i, outcome in enumerate(with_5xx) if outcome in ("valid", "unknown")]
+    assert 0 < len(served) < len(emails)
+    assert [with_5xx[i] for i in served] == [alone[i] for i in served]
+
+
+def test_a_retried_failure_draws_anew_and_can_succeed(sim: SimulatorServer, hunter: httpx.Client) -> None:
+    sim.configure(share_222=0.5, share_5xx=0.3)
+    email = valid_emails(sim, 1)[0]
+    statuses = [hunter.get("/email-verifier", params={"email": email}).status_code for _ in range(20)]
+    assert {200, 222} <= set(statuses)
+    assert set(statuses) - {200, 222} <= {500, 502, 503}
 
 
 def test_email_count_and_account_are_free(sim: SimulatorServer, hunter: httpx.Client) -> None:

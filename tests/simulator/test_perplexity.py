@@ -9,9 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from anyascii import anyascii
 
 from enrich_tools.simulator import SimulatorServer
 from enrich_tools.simulator.names import match_key
+from enrich_tools.simulator.perplexity_answers import Lookup, json_answer
+from tests.simulator.conftest import PPLX_KEY
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -158,6 +161,101 @@ def test_strict_body_rejects_unknown_or_bad_fields(
         assert error["message"] == f'invalid request body: json: unknown field "{param}"'
 
 
+def schema_with(prop: object) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {"decision_makers": {"type": "array", "items": prop}}}
+    return {"type": "json_schema", "json_schema": {"name": "dm", "schema": schema}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"preset": ["fast"]}, "preset"),
+        ({"input": [{"role": ["user"], "content": "acme-robotics.com"}]}, "input"),
+        ({"tools": [{"type": ["web_search"]}]}, "tools"),
+        ({"tools": [{"type": {"name": "web_search"}}]}, "tools"),
+        ({"reasoning": {"effort": ["low"]}}, "reasoning"),
+        (
+            {"response_format": schema_with({"type": "object", "properties": {"name": True}})},
+            "response_format",
+        ),
+        ({"response_format": schema_with(["not", "a", "schema"])}, "response_format"),
+        ({"response_format": schema_with({"type": "object", "properties": ["name"]})}, "response_format"),
+        ({"response_format": schema_with({"type": {"object": 1}})}, "response_format"),
+    ],
+)
+def test_values_of_the_wrong_type_are_a_400_naming_the_param(
+    sim: SimulatorServer, pplx: httpx.Client, extra: dict[str, Any], param: str
+) -> None:
+    response = pplx.post("/v1/responses", json=lookup_body("acme-robotics.com", **extra))
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "message": response.json()["error"]["message"],
+        "type": "invalid_parameter",
+        "code": 400,
+        "param": param,
+    }
+    assert sim.ledger.status_count("perplexity.responses", 400) == 1
+
+
+def test_first_and_last_names_come_from_the_person_record(sim: SimulatorServer) -> None:
+    person_schema = {
+        "type": "object",
+        "properties": {"first_name": {"type": "string"}, "last_name": {"type": "string"}},
+    }
+    schema = {"type": "object", "properties": {"people": {"type": "array", "items": person_schema}}}
+    checked = multi_word = 0
+    for company in sim.world.companies:
+        answered = json.loads(json_answer(schema, Lookup(company.domain, company), True))["people"]
+        for answer, item in zip(company.perplexity, answered, strict=True):
+            if answer.label != "current":
+                continue
+            spoken = anyascii(answer.name)
+            person = next(
+                p
+                for p in company.people
+                if spoken == anyascii(p.full_name)
+                or (
+                    spoken.startswith(f"{anyascii(p.first_name)} ")
+                    and spoken.endswith(f" {anyascii(p.last_name)}")
+                )
+            )
+            names = (item["first_name"], item["last_name"])
+            assert names in {
+                (person.first_name, person.last_name),
+                (anyascii(person.first_name), anyascii(person.last_name)),
+            }
+            checked += 1
+            multi_word += " " in person.first_name or answer.name.count(" ") > person.full_name.count(" ")
+    assert checked > 100
+    assert multi_word > 5  # "Mary Ann" + "Harris", "Jason" (Brian) "Walker"
+
+
+def test_perplexity_faults_are_drawn_per_input_whatever_the_order(sim: SimulatorServer) -> None:
+    domains = [c.domain for c in sim.world.companies if c.perplexity][:24]
+
+    def outcomes(order: list[str]) -> dict[str, tuple[int, str, str]]:
+        sim.reset()
+        sim.configure(
+            perplexity_share_5xx=0.2, perplexity_share_failed=0.2, share_fenced=0.4, share_think=0.4
+        )
+        headers = {"Authorization": f"Bearer {PPLX_KEY}"}
+        out = {}
+        with httpx.Client(base_url=sim.perplexity_base_url, headers=headers) as client:
+            for domain in order:
+                response = client.post("/v1/responses", json=lookup_body(domain))
+                body = response.json()
+                status = body["status"] if response.status_code == 200 else body["error"]["type"]
+                text = message_text(body) if response.status_code == 200 else ""
+                out[domain] = (response.status_code, str(status), text)
+        return out
+
+    forward = outcomes(domains)
+    assert outcomes(domains[::-1]) == forward
+    assert {code for code, _, _ in forward.values()} > {200}
+    assert {status for _, status, _ in forward.values()} >= {"completed", "failed"}
+    assert any(text.startswith("<think>") for _, _, text in forward.values())
+
+
 def test_failed_runs_come_back_as_http_200(sim: SimulatorServer, pplx: httpx.Client) -> None:
     sim.configure(perplexity_share_failed=1.0)
     response = pplx.post("/v1/responses", json=lookup_body("acme-robotics.com"))
@@ -249,6 +347,21 @@ def test_first_use_of_a_schema_is_slow(sim: SimulatorServer, pplx: httpx.Client)
     pplx.post("/v1/responses", json=lookup_body("brightlane.co.uk"))
     assert first >= 0.6
     assert time.monotonic() - started < 0.3
+
+
+def test_sonar_runs_are_in_the_ledger_and_take_time(sim: SimulatorServer, pplx: httpx.Client) -> None:
+    sim.configure(time_scale=1.0, latency_perplexity=[0.4, 0.4])
+    body = {"model": "sonar", "messages": [{"role": "user", "content": "Who runs acme-robotics.com?"}]}
+    started = time.monotonic()
+    response = pplx.post("/chat/completions", json=body)
+    assert time.monotonic() - started >= 0.4
+    assert response.status_code == 200
+    usage = response.json()["usage"]
+    snapshot = sim.ledger.snapshot()
+    assert snapshot["perplexity"]["runs"] == {"completed": 1}
+    assert snapshot["perplexity_cost_usd"] == pytest.approx(usage["cost"]["total_cost"])
+    assert snapshot["perplexity"]["input_tokens"] == usage["prompt_tokens"]
+    assert snapshot["perplexity"]["output_tokens"] == usage["completion_tokens"]
 
 
 def test_sonar_is_retired_after_the_configured_date(sim: SimulatorServer, pplx: httpx.Client) -> None:

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import httpx
+import pytest
 
 import enrich_tools
-from enrich_tools.simulator import SimConfig, SimulatorServer
+from enrich_tools.simulator import SimConfig, SimulatorServer, server
+
+
+def test_bind_closes_its_socket_when_the_port_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[socket.socket] = []
+
+    class Recorded(socket.socket):
+        def __init__(self, *args: int) -> None:
+            super().__init__(*args)
+            made.append(self)
+
+    constants = {name: getattr(socket, name) for name in dir(socket) if name.isupper()}
+    monkeypatch.setattr(server, "socket", types.SimpleNamespace(**constants, socket=Recorded))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError, match="in use"):
+            server._bind("127.0.0.1", taken.getsockname()[1])
+    assert len(made) == 1
+    assert made[0].fileno() == -1  # closed, not left to the garbage collector
 
 
 async def test_async_context_manager_serves_on_a_free_loopback_port() -> None:

@@ -270,3 +270,35 @@ def test_candidates_are_unique_valid_addresses(name: PersonName, pattern: str | 
         assert local in {render_pattern(candidate.pattern, v) for v in variants}
     known = [c for c in found if c.from_known_pattern]
     assert found[: len(known)] == known
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("María del Carmen Ruiz", "maria.ruiz"),
+        ("José de Jesús Martínez", "jose.martinez"),
+        ("María de los Ángeles Pérez", "maria.perez"),
+        ("Nguyễn Thị Mai", "mai.nguyen"),
+        ("Trần Văn Lâm", "lam.tran"),
+        ("Lê Văn Lương", "luong.le"),
+    ],
+)
+def test_likely_address_is_tried_first(name: str, first: str) -> None:
+    found = emails(ranked_candidates(person(name), "acme.com", limit=4))
+    assert found[0] == f"{first}@acme.com"
+
+
+def test_limit_one_is_fast_for_many_ambiguous_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from itertools import product as real_product
+
+    from leadenrich import names
+
+    def bounded(*iterables: object) -> object:
+        for count, item in enumerate(real_product(*iterables)):  # type: ignore[call-overload]
+            assert count < 100, "the spellings of one word were multiplied out"
+            yield item
+
+    monkeypatch.setattr(names, "product", bounded)
+    names._compute_variants.cache_clear()
+    name = person("Jan " + "-".join(["Ä"] * 20))
+    assert emails(ranked_candidates(name, "acme.com", limit=1)) == [f"jan.{'-'.join(['ae'] * 20)}@acme.com"]

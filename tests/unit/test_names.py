@@ -300,3 +300,169 @@ def test_person_from_parts_spellings_match_free_text() -> None:
     from_text = parse_person_name("José Müller")
     assert from_csv is not None and from_text is not None
     assert from_csv.variants() == from_text.variants()
+
+
+# --- Bounded spellings: untrusted input must not multiply spellings per ambiguous part ---------------
+
+
+def test_spelling_combinations_are_bounded_for_any_number_of_ambiguous_parts() -> None:
+    from leadenrich import names
+
+    ambiguous = (("ae", 0), ("a", 1))
+    for n in (1, 2, 3, 4, 10, 40, 150):
+        combos = names._spelling_combinations([ambiguous] * n)
+        assert 1 <= len(combos) <= names._MAX_SPELLING_COMBINATIONS
+        assert ("ae",) * n in [tuple(t for t, _ in c) for c in combos]  # the preferred convention
+        assert ("a",) * n in [tuple(t for t, _ in c) for c in combos]  # and the other one
+
+
+def _guard_product(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
+    """Make every itertools.product call in names fail once it yields more than `limit` combinations."""
+    from itertools import product as real_product
+
+    from leadenrich import names
+
+    produced = [0]
+
+    def counting(*iterables: object) -> object:
+        for item in real_product(*iterables):  # type: ignore[call-overload]
+            produced[0] += 1
+            if produced[0] > limit:
+                raise AssertionError(f"more than {limit} spelling combinations")
+            yield item
+
+    monkeypatch.setattr(names, "product", counting)
+    names._compute_variants.cache_clear()
+    return produced
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 14, 20, 60, 148])
+def test_many_ambiguous_hyphen_parts_do_not_blow_up(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    from leadenrich import names
+
+    _guard_product(monkeypatch, 100)
+    text = "Jan " + "-".join(["Ä"] * n)
+    assert len(text) <= names._MAX_INPUT_CHARS
+    person = parse_person_name(text)
+    assert person is not None
+    spellings = pairs(person)
+    assert 1 <= len(spellings) <= MAX_VARIANTS
+    assert spellings[0] == ("jan", "-".join(["ae"] * n))
+    assert ("jan", "-".join(["a"] * n)) in spellings
+
+
+def test_directly_built_names_with_150_ambiguous_parts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    _guard_product(monkeypatch, 100)
+    many = "-".join(["Ø"] * 150)
+    for built in (PersonName(many, many), PersonName("Jan", f"van {many} {many}"), PersonName(many, "")):
+        spellings = pairs(built)
+        assert 1 <= len(spellings) <= MAX_VARIANTS
+        assert len(set(spellings)) == len(spellings)
+
+
+def test_several_long_ambiguous_words_within_the_input_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    _guard_product(monkeypatch, 100)
+    word = "-".join(["Ü"] * 14)  # 27 characters
+    for text in (
+        f"{word} {word} {word} {word} {word}",
+        f"{word} de {word} {word} {word} {word}",
+        f"{word}, {word} {word}",
+        f"{word} del Carmen {word} {word}",
+    ):
+        person = parse_person_name(text)
+        assert person is not None, text
+        assert 1 <= len(person.variants()) <= MAX_VARIANTS
+
+
+# --- Spanish and Portuguese compound given names ("María del Carmen") --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "family", "first_variant"),
+    [
+        ("María del Carmen Ruiz", "María del Carmen", "Ruiz", ("maria", "ruiz")),
+        ("José de Jesús Martínez", "José de Jesús", "Martínez", ("jose", "martinez")),
+        ("María de los Ángeles Pérez", "María de los Ángeles", "Pérez", ("maria", "perez")),
+        ("Maria das Graças Foster", "Maria das Graças", "Foster", ("maria", "foster")),
+        ("MARÍA DEL CARMEN RUIZ", "María del Carmen", "Ruiz", ("maria", "ruiz")),
+        ("Dra. María del Pilar García-López", "María del Pilar", "García-López", ("maria", "garcia-lopez")),
+        ("Ruiz, María del Carmen", "María del Carmen", "Ruiz", ("maria", "ruiz")),
+        ("María del Carmen de la Hoya", "María del Carmen", "de la Hoya", ("maria", "delahoya")),
+    ],
+)
+def test_compound_given_names(text: str, given: str, family: str, first_variant: tuple[str, str]) -> None:
+    person = parse_person_name(text)
+    assert person is not None
+    assert (person.given, person.family) == (given, family)
+    assert pairs(person)[0] == first_variant
+    joined = _ascii_joined(given)
+    assert (joined, first_variant[1]) in pairs(person)  # "mariadelcarmen.ruiz" is the second guess
+    assert parse_person_name(person.full) == person
+
+
+def _ascii_joined(text: str) -> str:
+    return "".join(transliterations(text)[0].split("-"))
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "family"),
+    [
+        ("Oscar de la Hoya", "Oscar", "de la Hoya"),
+        ("Leonardo da Vinci", "Leonardo", "da Vinci"),
+        ("María del Carmen", "María", "del Carmen"),  # the particle phrase ends the name: a family name
+        ("Luis de la Fuente Castillo", "Luis", "de la Fuente Castillo"),  # not a devotional given name
+        ("Rafael dos Santos Silva", "Rafael", "dos Santos Silva"),
+    ],
+)
+def test_particle_phrases_that_are_family_names(text: str, given: str, family: str) -> None:
+    person = parse_person_name(text)
+    assert person is not None
+    assert (person.given, person.family) == (given, family)
+
+
+def test_compound_given_name_from_csv_cells_matches_free_text() -> None:
+    from_cells = person_from_parts("María del Carmen", "Ruiz")
+    from_text = parse_person_name("María del Carmen Ruiz")
+    assert from_cells is not None and from_text is not None
+    assert from_cells == from_text
+    assert from_cells.middles == ()
+
+
+# --- Vietnamese family-first order when the given name is also a surname ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "middles", "family"),
+    [
+        ("Nguyễn Thị Mai", "Mai", ("Thị",), "Nguyễn"),
+        ("Trần Văn Lâm", "Lâm", ("Văn",), "Trần"),
+        ("Lê Văn Lương", "Lương", ("Văn",), "Lê"),
+        ("Phạm Hà", "Hà", (), "Phạm"),
+        ("Nguyen Thi Mai", "Mai", ("Thi",), "Nguyen"),  # no diacritics, but a Vietnamese middle name
+    ],
+)
+def test_vietnamese_order_when_the_given_name_is_also_a_surname(
+    text: str, given: str, middles: tuple[str, ...], family: str
+) -> None:
+    person = parse_person_name(text)
+    assert person is not None
+    assert (person.given, person.middles, person.family) == (given, middles, family)
+    assert person.family_first
+    assert person.full == text
+    assert pairs(person)[0] == (_ascii_joined(given), _ascii_joined(family))
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "family"),
+    [
+        ("Mai Nguyễn", "Mai", "Nguyễn"),  # given-first with a major surname last
+        ("Ho Chi Minh", "Ho", "Minh"),  # no Vietnamese letters or middle name: no guess
+        ("Mai Thi Nguyen", "Mai", "Nguyen"),
+        ("Anna Mai", "Anna", "Mai"),
+    ],
+)
+def test_names_that_stay_given_first(text: str, given: str, family: str) -> None:
+    person = parse_person_name(text)
+    assert person is not None
+    assert (person.given, person.family) == (given, family)
+    assert not person.family_first

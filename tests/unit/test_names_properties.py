@@ -20,6 +20,7 @@ FRAGMENTS = [
     "Founder", "Inc", "GmbH", "AG", "the", "and", "Unknown", "J.", "R.", "Jean-Luc", "O'Brien", "Müller",
     "Søren", "Łukasz", "Nguyễn", "Văn", "王", "伟", "김", "Дмитрий", "Γιώργος", ",", ", ", " - ", "(", ")",
     "[1]", '"', "'", "’", "–", ".", "-", "  ", "|", ";", "McDonald", "SMITH", "jane", "Doe", "Ann", "Lê",
+    "del", "Carmen", "de los", "Ángeles", "Mai", "Thị", "Lâm", "Ä-Ö-Ü-Ø",
 ]  # fmt: skip
 name_like_text = st.lists(st.sampled_from(FRAGMENTS), max_size=8).map(" ".join) | st.lists(
     st.sampled_from(FRAGMENTS), max_size=8

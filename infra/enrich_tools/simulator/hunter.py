@@ -2,7 +2,10 @@
 
 Order of checks per request, as a provider's front end does it: authentication (401), per-key rate limit
 (403, or 429 with `Retry-After`), parameters (400), `test-api-key` dummy answer, quota (402 or 429), an
-injected 5xx, simulated latency, then the answer and its charge. No `X-RateLimit-*` headers (Hunter sends
+injected 5xx, simulated latency, then the answer and its charge. The quota is checked twice: early with
+the real cost of the answer (Domain Search: one credit per 1-10 rows), and again together with the charge
+(one atomic ledger step after the latency), so concurrent requests never spend more than the plan holds.
+Injected failures are drawn per input and attempt (see faults.py). No `X-RateLimit-*` headers (Hunter sends
 none). Choices where providers.md is silent: the free-plan `limit > 10` error uses id `wrong_params`;
 both throttling modes use id `too_many_requests` (never `forbidden`, which means a permission denial);
 Email Finder on a webmail or disposable domain answers "not found" rather than an error; URLs and `www.`
@@ -20,6 +23,7 @@ from starlette.routing import Route
 
 from enrich_tools.simulator.domains import DISPOSABLE_DOMAINS, WEBMAIL_DOMAINS, email_domain, normalise_domain
 from enrich_tools.simulator.entities import Company
+from enrich_tools.simulator.faults import Dice
 from enrich_tools.simulator.hunter_answers import (
     TEST_DOMAIN_SEARCH,
     TEST_EMAIL_FINDER,
@@ -36,7 +40,7 @@ from enrich_tools.simulator.ledger import Bucket, as_number
 from enrich_tools.simulator.names import match_key
 from enrich_tools.simulator.roles import DEPARTMENTS, SENIORITIES
 from enrich_tools.simulator.state import SimState
-from enrich_tools.simulator.wire import counted, html_response, json_response, sim
+from enrich_tools.simulator.wire import counted, generation, html_response, json_response, sim
 
 _SMTP_FAILURE = "The verification failed because of an unexpected response from the remote SMTP server."
 _FINDER_FIELDS = (
@@ -97,16 +101,12 @@ def _guard(
     return key, _error(429, "too_many_requests", details, headers)
 
 
-def _quota_refusal(
-    state: SimState, bucket: Bucket, unit: float, input_key: tuple[Any, ...]
-) -> Response | None:
-    config = state.config
-    if config.duplicate_requests_free and state.ledger.already_charged(input_key):
-        return None
-    available = config.search_credits if bucket == "searches" else config.verification_credits
-    if state.ledger.used(bucket) + unit <= available + 1e-9:
-        return None
-    if config.quota_mode == "402":
+def _available(state: SimState, bucket: Bucket) -> float:
+    return state.config.search_credits if bucket == "searches" else state.config.verification_credits
+
+
+def _refusal(state: SimState, bucket: Bucket) -> Response:
+    if state.config.quota_mode == "402":
         details = (
             "You have exhausted your plan's monthly request quota. Upgrade your plan or wait for the reset."
         )
@@ -118,20 +118,51 @@ def _quota_refusal(
     )
 
 
-def _charge(
-    state: SimState, endpoint: str, bucket: Bucket, amount: float, input_key: tuple[Any, ...]
-) -> None:
+def _quota_refusal(
+    state: SimState, bucket: Bucket, needed: float, input_key: tuple[Any, ...]
+) -> Response | None:
+    """Early refusal, before the simulated latency: `needed` credits are not left (duplicates are free).
+
+    Only a fast path: concurrent requests can all pass it, so `_settle` checks again when charging.
+    """
     if state.config.duplicate_requests_free and state.ledger.already_charged(input_key):
-        return
-    state.ledger.charge(f"hunter.{endpoint}", bucket, amount, input_key)
-
-
-def _injected_5xx(state: SimState) -> Response | None:
-    if not state.dice.chance(state.config.share_5xx):
         return None
-    status = state.dice.pick(sorted(_5XX))
+    if state.ledger.used(bucket) + needed <= _available(state, bucket) + 1e-9:
+        return None
+    return _refusal(state, bucket)
+
+
+def _settle(
+    state: SimState,
+    request: Request,
+    bucket: Bucket,
+    amount: float,
+    needed: float,
+    input_key: tuple[Any, ...],
+) -> Response | None:
+    """Check the quota again and charge `amount` in one step (no `await` in between, under the ledger's
+    lock); the refusal to send when used + max(amount, needed) exceeds what the plan makes available.
+    `needed` is the smallest charge of the endpoint: an exhausted plan refuses even an answer that would
+    have been free."""
+    served = state.ledger.charge_within(
+        f"hunter.{input_key[0]}",
+        bucket,
+        amount,
+        input_key,
+        available=_available(state, bucket),
+        needed=needed,
+        duplicates_free=state.config.duplicate_requests_free,
+        generation=generation(request),
+    )
+    return None if served else _refusal(state, bucket)
+
+
+def _injected_5xx(state: SimState, dice: Dice) -> Response | None:
+    if not dice.chance("5xx", state.config.share_5xx):
+        return None
+    status = dice.pick("5xx_status", sorted(_5XX))
     error_id, title = _5XX[status]
-    if state.dice.chance(state.config.share_html_5xx):
+    if dice.chance("5xx_html", state.config.share_html_5xx):
         return html_response(status, f"{status} {title}")
     return _error(status, error_id, "Something went wrong on our side. Please retry later.")
 
@@ -210,14 +241,18 @@ async def domain_search(request: Request) -> Response:
         limit,
         offset,
     )
-    refused = _quota_refusal(state, "searches", 1, input_key) or _injected_5xx(state)
+    rows = filter_rows(domain_rows(state.world, company), kind, seniorities, departments, required)
+    page = rows[offset : offset + limit]
+    cost = math.ceil(len(page) / 10)
+    refused = _quota_refusal(state, "searches", max(cost, 1), input_key) or _injected_5xx(
+        state, state.dice("hunter.domain_search", *input_key[2:])
+    )
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(config.latency_domain_search))
-    rows = filter_rows(domain_rows(state.world, company), kind, seniorities, departments, required)
-    page = rows[offset : offset + limit]
-    if page:
-        _charge(state, "domain_search", "searches", math.ceil(len(page) / 10), input_key)
+    refused = _settle(state, request, "searches", cost, 1, input_key)
+    if refused:
+        return refused
     params = {
         "domain": domain,
         "company": raw_company or None,
@@ -272,7 +307,9 @@ async def email_finder(request: Request) -> Response:
     if domain and not webmail and (company is None or not company.has_mx):
         return _error(400, "invalid_domain", "The domain name is invalid or has no MX record.")
     input_key = ("email_finder", state.billing_period(), domain, match_key(first), match_key(last))
-    refused = _quota_refusal(state, "searches", 1, input_key) or _injected_5xx(state)
+    refused = _quota_refusal(state, "searches", 1, input_key) or _injected_5xx(
+        state, state.dice("hunter.email_finder", *input_key[2:])
+    )
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(config.latency_email_finder, cap=float(max_duration)))
@@ -287,14 +324,17 @@ async def email_finder(request: Request) -> Response:
         }
     }
     result = find_email(state.world, company, first, last) if company and not webmail else None
+    if result is not None and result.email is not None and state.world.is_claimed(result.email):
+        return _error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
+    found = result is not None and result.email is not None
+    refused = _settle(state, request, "searches", 1 if found else 0, 1, input_key)
+    if refused:
+        return refused
     if result is None or result.email is None:
         nothing: dict[str, Any] = dict.fromkeys(_FINDER_FIELDS)
         nothing.update(first_name=first, last_name=last, domain=domain, sources=[])
         nothing.update(company=company.name if company else None, verification={"date": None, "status": None})
         return json_response({"data": nothing, "meta": meta})
-    if state.world.is_claimed(result.email):
-        return _error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
-    _charge(state, "email_finder", "searches", 1, input_key)
     person = result.person
     assert company is not None
     data: dict[str, Any] = {
@@ -335,27 +375,38 @@ async def email_verifier(request: Request) -> Response:
         return _error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
     unit = 1.0 if config.billing_plan == "data_platform" else 0.5
     input_key = ("email_verifier", state.billing_period(), email)
-    refused = _quota_refusal(state, "verifications", unit, input_key) or _injected_5xx(state)
+    refused = _quota_refusal(state, "verifications", unit, input_key)
     if refused:
         return refused
+    dice = state.dice("hunter.email_verifier", email)
+    refused = _injected_5xx(state, dice)
+    if refused:
+        return refused
+    noted = generation(request)
     pending = state.pending_202.get(email)
     if pending is not None and pending > 0:
-        state.pending_202[email] = pending - 1
+        if state.current(noted):
+            state.pending_202[email] = pending - 1
         await state.clock.sleep(config.latency_before_202)
         return Response(status_code=202)
     first_time = pending is None and email not in state.settled_emails
-    if first_time and state.dice.chance(config.share_202) and config.polls_202 > 0:
-        state.pending_202[email] = config.polls_202 - 1
+    if first_time and dice.chance("202", config.share_202) and config.polls_202 > 0:
+        if state.current(noted):
+            state.pending_202[email] = config.polls_202 - 1
         await state.clock.sleep(config.latency_before_202)
         return Response(status_code=202)
-    state.pending_202.pop(email, None)
-    if state.dice.chance(config.share_222):
+    if state.current(noted):
+        state.pending_202.pop(email, None)
+    if dice.chance("222", config.share_222):
         return _error(222, "verification_failed", _SMTP_FAILURE)
     await state.clock.sleep(state.clock.draw(config.latency_email_verifier))
-    data = verify(state.world, email, unknown=state.dice.chance(config.share_unknown))
-    state.settled_emails.add(email)
-    if data["status"] in _CHARGED_STATUSES:
-        _charge(state, "email_verifier", "verifications", unit, input_key)
+    data = verify(state.world, email, unknown=dice.chance("unknown", config.share_unknown))
+    charged = data["status"] in _CHARGED_STATUSES
+    refused = _settle(state, request, "verifications", unit if charged else 0.0, unit, input_key)
+    if refused:
+        return refused
+    if state.current(noted):
+        state.settled_emails.add(email)
     return json_response({"data": data, "meta": {"params": {"email": email}}})
 
 
@@ -375,7 +426,7 @@ async def email_count(request: Request) -> Response:
     domain = normalise_domain(raw_domain) if raw_domain else None
     if raw_domain and domain is None:
         return _error(400, "invalid_domain", "The domain name is invalid.")
-    refused = _injected_5xx(state)
+    refused = _injected_5xx(state, state.dice("hunter.email_count", domain or raw_company.casefold(), kind))
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(state.config.latency_email_count))

@@ -7,6 +7,11 @@ accept_all; 202 polls, 222, unknown, webmail and disposable are free; a request 
 already charged in the same billing period (calendar month of the simulated date) is free when
 `duplicate_requests_free` is on; Email Count and Account are free. Searches and verifications are
 separate buckets on both plans. The ledger is thread-safe: the server thread writes, tests read.
+
+`charge_within` checks the quota and charges in one step under the lock, so concurrent requests can never
+spend more than is available. `reset()` starts a new generation; every write takes the generation its
+request noted on arrival and is dropped when a reset happened since (a late request from before a reset
+must not charge the fresh ledger).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ Bucket = Literal["searches", "verifications"]
 class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._generation = 0
         self._clear()
 
     def _clear(self) -> None:
@@ -36,13 +42,25 @@ class Ledger:
 
     def reset(self) -> None:
         with self._lock:
+            self._generation += 1
             self._clear()
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            return self._generation
+
+    def _stale(self, generation: int | None) -> bool:
+        """Whether a write was noted before the last reset (call with the lock held)."""
+        return generation is not None and generation != self._generation
 
     # --- writes
 
-    def record(self, endpoint: str, status: int) -> None:
+    def record(self, endpoint: str, status: int, generation: int | None = None) -> None:
         """One answered request; `endpoint` is "<provider>.<name>", e.g. "hunter.email_verifier"."""
         with self._lock:
+            if self._stale(generation):
+                return
             self._calls[endpoint] += 1
             self._statuses[endpoint][status] += 1
 
@@ -50,16 +68,59 @@ class Ledger:
         with self._lock:
             return input_key in self._charged_inputs
 
-    def charge(self, endpoint: str, bucket: Bucket, amount: float, input_key: Hashable) -> None:
+    def charge(
+        self, endpoint: str, bucket: Bucket, amount: float, input_key: Hashable, generation: int | None = None
+    ) -> None:
         if amount <= 0:
             return
         with self._lock:
-            self._credits[endpoint] += amount
-            self._used[bucket] += amount
-            self._charged_inputs.add(input_key)
+            if not self._stale(generation):
+                self._add_charge(endpoint, bucket, amount, input_key)
 
-    def add_perplexity_run(self, run_status: str, cost: float, input_tokens: int, output_tokens: int) -> None:
+    def charge_within(
+        self,
+        endpoint: str,
+        bucket: Bucket,
+        amount: float,
+        input_key: Hashable,
+        *,
+        available: float,
+        needed: float,
+        duplicates_free: bool,
+        generation: int | None = None,
+    ) -> bool:
+        """Charge `amount` if `needed` (at least `amount`) is still available, atomically.
+
+        True when the request may be answered: charged, free as a duplicate of a charged input, or noted
+        before a reset (answered without writing). False when the quota refuses it; nothing is charged.
+        """
         with self._lock:
+            if self._stale(generation):
+                return True
+            if duplicates_free and input_key in self._charged_inputs:
+                return True
+            if self._used[bucket] + max(amount, needed) > available + 1e-9:
+                return False
+            if amount > 0:
+                self._add_charge(endpoint, bucket, amount, input_key)
+            return True
+
+    def _add_charge(self, endpoint: str, bucket: Bucket, amount: float, input_key: Hashable) -> None:
+        self._credits[endpoint] += amount
+        self._used[bucket] += amount
+        self._charged_inputs.add(input_key)
+
+    def add_perplexity_run(
+        self,
+        run_status: str,
+        cost: float,
+        input_tokens: int,
+        output_tokens: int,
+        generation: int | None = None,
+    ) -> None:
+        with self._lock:
+            if self._stale(generation):
+                return
             self._run_statuses[run_status] += 1
             self._pplx_cost += cost
             self._pplx_tokens[0] += input_tokens

@@ -13,7 +13,10 @@ polls (polls are not throttled; a response is visible only to the key that creat
 
 Sonar: after `legacy_retired_on` (the last supported day) every legacy call answers **410 Gone** with
 type `endpoint_retired` and a message that Sonar is now the Agent API; we chose 410 over 400 because the
-resource itself is gone, whatever the body. Before that date a minimal Sonar answer is served.
+resource itself is gone, whatever the body. Before that date a minimal Sonar answer is served after
+`latency_perplexity`, and its run and cost go to the ledger like an Agent API run.
+
+Injected faults are drawn per request input and attempt (faults.py), not in arrival order.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from enrich_tools.simulator.faults import Dice
 from enrich_tools.simulator.perplexity_answers import (
     Lookup,
     estimate_tokens,
@@ -42,7 +46,7 @@ from enrich_tools.simulator.perplexity_answers import (
     usage,
 )
 from enrich_tools.simulator.state import SimState, StoredResponse
-from enrich_tools.simulator.wire import counted, html_response, json_response, sim
+from enrich_tools.simulator.wire import counted, generation, html_response, json_response, sim
 
 ALLOWED_FIELDS = frozenset({
     "model", "input", "instructions", "tools", "tool_choice", "response_format", "max_output_tokens",
@@ -113,8 +117,8 @@ def _parse(body: object) -> AgentRequest:
     if instructions is not None and not isinstance(instructions, str):
         raise BadRequest("instructions must be a string", "instructions")
     model, preset = body.get("model"), body.get("preset")
-    if preset is not None and preset not in PRESETS:
-        raise BadRequest(f"unknown preset {preset!r}", "preset")
+    if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
+        raise BadRequest(f"preset must be one of {sorted(PRESETS)}, not {preset!r}", "preset")
     if model is None and preset is None:
         raise BadRequest("model or preset is required", "model", "invalid_request")
     if model is not None and (not isinstance(model, str) or not _MODEL_RE.match(model)):
@@ -125,7 +129,7 @@ def _parse(body: object) -> AgentRequest:
         )
     tools = body.get("tools") or []
     if not isinstance(tools, list) or not all(
-        isinstance(t, dict) and t.get("type") in TOOL_TYPES for t in tools
+        isinstance(t, dict) and isinstance(t.get("type"), str) and t["type"] in TOOL_TYPES for t in tools
     ):
         raise BadRequest(f"tools must be a list of tools whose type is one of {sorted(TOOL_TYPES)}", "tools")
     max_results = 10
@@ -152,9 +156,8 @@ def _parse(body: object) -> AgentRequest:
     if body.get("truncation") not in (None, "auto", "disabled"):
         raise BadRequest("truncation must be auto or disabled", "truncation")
     reasoning = body.get("reasoning")
-    if reasoning is not None and (
-        not isinstance(reasoning, dict) or reasoning.get("effort", "low") not in EFFORTS
-    ):
+    effort = reasoning.get("effort", "low") if isinstance(reasoning, dict) else None
+    if reasoning is not None and (not isinstance(effort, str) or effort not in EFFORTS):
         raise BadRequest(f"reasoning.effort must be one of {sorted(EFFORTS)}", "reasoning")
     models = body.get("models")
     if models is not None and (not isinstance(models, list) or len(models) > 5):
@@ -182,7 +185,8 @@ def _input_texts(value: object) -> list[str]:
     if isinstance(value, list) and value:
         texts = []
         for item in value:
-            if not isinstance(item, dict) or item.get("role", "user") not in ROLES:
+            role = item.get("role", "user") if isinstance(item, dict) else None
+            if not isinstance(role, str) or role not in ROLES:
                 raise BadRequest(
                     "input items must be messages with role user, assistant, system or developer", "input"
                 )
@@ -213,7 +217,35 @@ def _schema(value: object) -> dict[str, Any] | None:
         raise BadRequest(
             "response_format.json_schema.name must be 1-64 letters, digits, _ or -", "response_format"
         )
+    problem = _schema_problem(spec["schema"], "schema")
+    if problem:
+        raise BadRequest(f"response_format.json_schema.{problem}", "response_format")
     return dict(spec["schema"])
+
+
+def _schema_problem(schema: dict[str, Any], path: str) -> str | None:
+    """Where a schema is not one the simulator can answer: every `properties` value and `items` must itself
+    be a schema object (not `true`, a list or a string) and `type` a name or a list of names."""
+    kind = schema.get("type")
+    if kind is not None and not (
+        isinstance(kind, str) or (isinstance(kind, list) and all(isinstance(k, str) for k in kind))
+    ):
+        return f"{path}.type must be a type name or a list of type names"
+    properties = schema.get("properties")
+    if properties is not None and not isinstance(properties, dict):
+        return f"{path}.properties must be an object"
+    for name, sub in (properties or {}).items():
+        if not isinstance(sub, dict):
+            return f"{path}.properties.{name} must be a schema object"
+        problem = _schema_problem(sub, f"{path}.properties.{name}")
+        if problem:
+            return problem
+    items = schema.get("items")
+    if items is not None:
+        if not isinstance(items, dict):
+            return f"{path}.items must be a schema object"
+        return _schema_problem(items, f"{path}.items")
+    return None
 
 
 def _bounded_int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -233,23 +265,36 @@ def _bounded_number(body: dict[str, Any], name: str, low: float, high: float) ->
         raise BadRequest(f"{name} must be a number between {low} and {high}", name)
 
 
-def _run(state: SimState, request: AgentRequest, response_id: str) -> dict[str, Any]:
+def _subject(request: AgentRequest) -> tuple[object, ...]:
+    """What the request asks, for keying its fault draws (not metadata, storage or background flags)."""
+    return (
+        request.model,
+        request.preset,
+        request.texts,
+        request.schema,
+        request.search,
+        request.max_results,
+        request.max_output_tokens,
+    )
+
+
+def _run(state: SimState, request: AgentRequest, response_id: str, dice: Dice, noted: int) -> dict[str, Any]:
     """The finished response object, with every injected fault decided now (so replays are stable)."""
-    config, dice = state.config, state.dice
+    config = state.config
     lookup = look_up(state.world, request.texts)
     search_item = search_results(lookup, request.max_results) if request.search else None
     cited = [r["url"] for r in search_item["results"]] if search_item else []
     if request.schema is not None:
         text = json_answer(request.schema, lookup, request.search)
-        if dice.chance(config.share_truncated):
-            text = truncate_json(text, dice.fraction(0.4, 0.85))
-        if dice.chance(config.share_fenced):
+        if dice.chance("truncated", config.share_truncated):
+            text = truncate_json(text, dice.fraction("truncated_at", 0.4, 0.85))
+        if dice.chance("fenced", config.share_fenced):
             text = fence(text)
     else:
         text = prose_answer(lookup, request.search, cited)
-    if dice.chance(config.share_think):
+    if dice.chance("think", config.share_think):
         text = think_prefix(lookup) + text
-    failed = dice.chance(config.perplexity_share_failed)
+    failed = dice.chance("failed", config.perplexity_share_failed)
     input_tokens = estimate_tokens(" ".join(request.texts) + json.dumps(request.schema or {}))
     output_tokens = estimate_tokens(text)
     status, incomplete = "completed", None
@@ -283,7 +328,7 @@ def _run(state: SimState, request: AgentRequest, response_id: str) -> dict[str, 
             "type": kind,
             "code": 500,
         }
-    state.ledger.add_perplexity_run(status, bill["cost"]["total_cost"], input_tokens, output_tokens)
+    state.ledger.add_perplexity_run(status, bill["cost"]["total_cost"], input_tokens, output_tokens, noted)
     return {
         "id": response_id,
         "object": "response",
@@ -333,20 +378,24 @@ async def create_response(request: Request) -> Response:
         return _error(400, "invalid_request", f"invalid request body: {exc}", headers=headers)
     except BadRequest as exc:
         return _error(400, exc.kind, exc.message, exc.param, headers)
-    if state.dice.chance(config.perplexity_share_5xx):
-        status, kind = state.dice.pick(
-            ((500, "internal_error"), (502, "bad_gateway"), (504, "gateway_timeout"))
+    noted = generation(request)
+    dice = state.dice("perplexity.responses", *_subject(parsed))
+    if dice.chance("5xx", config.perplexity_share_5xx):
+        status, kind = dice.pick(
+            "5xx_status", ((500, "internal_error"), (502, "bad_gateway"), (504, "gateway_timeout"))
         )
         return _error(status, kind, "The upstream model failed. Retry the request.", headers=headers)
     delay = 0.0
     if parsed.schema is not None:
         schema_key = json.dumps(parsed.schema, sort_keys=True)
         if schema_key not in state.schemas_seen:
-            state.schemas_seen.add(schema_key)
+            if state.current(noted):
+                state.schemas_seen.add(schema_key)
             delay += config.schema_first_use_delay
-    run = _run(state, parsed, state.new_id("resp"))
+    run = _run(state, parsed, state.new_id("resp"), dice, noted)
     if parsed.background:
-        state.responses[run["id"]] = StoredResponse(key, run, config.background_polls)
+        if state.current(noted):
+            state.responses[run["id"]] = StoredResponse(key, run, config.background_polls)
         return json_response(_pending(run, "queued"), headers=headers)
     bounds = (
         config.latency_perplexity_preset
@@ -354,7 +403,7 @@ async def create_response(request: Request) -> Response:
         else config.latency_perplexity
     )
     await state.clock.sleep(delay + state.clock.draw(bounds))
-    if parsed.store:
+    if parsed.store and state.current(noted):
         state.responses[run["id"]] = StoredResponse(key, run)
     return json_response(run, headers=headers)
 
@@ -407,7 +456,15 @@ async def chat_completions(request: Request) -> Response:
             "invalid_model",
             f"Invalid model {model!r}. Permitted models: {', '.join(sorted(SONAR_MODELS))}.",
         )
-    return json_response(_sonar_answer(state, body, messages, str(model)))
+    answer = _sonar_answer(state, body, messages, str(model))
+    tokens = answer["usage"]
+    cost = tokens["cost"]["total_cost"]
+    noted = generation(request)
+    state.ledger.add_perplexity_run(
+        "completed", cost, tokens["prompt_tokens"], tokens["completion_tokens"], noted
+    )
+    await state.clock.sleep(state.clock.draw(config.latency_perplexity))
+    return json_response(answer)
 
 
 _SONAR_RESULT_KEYS = ("title", "url", "date", "last_updated", "snippet", "source")

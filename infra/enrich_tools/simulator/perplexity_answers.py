@@ -8,7 +8,10 @@ Realism choices:
   model answers "from memory": the same names but never a URL, and no `search_results` item.
 - A json_schema answer is built by walking the caller's schema: arrays of objects get one item per named
   person; properties are filled by name (name/full_name, first_name, last_name, title/position/role,
-  *url*/*source*, confidence); anything else gets an empty value of its type.
+  *url*/*source*, confidence); anything else gets an empty value of its type. first_name/last_name come
+  from the named person's own record ("Mary Ann" + "Harris", a spoken middle name dropped, in ASCII when
+  the model dropped the diacritics); a hallucinated name is split after its longest known first name.
+  A part of the schema that is not an object (`true`, a list) is answered with null, never a crash.
 - Injected faults (each its own share, one draw each): truncated JSON (cut at 40-85%), a markdown fence,
   a `<think>` block first.
 - Cost: token prices per million (perplexity/* $1 in/$1 out, openai/* and google/* $1.25/$10,
@@ -24,8 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from anyascii import anyascii
+
 from enrich_tools.simulator.domains import DOMAIN_IN_TEXT_RE, normalise_domain
-from enrich_tools.simulator.entities import Company, PerplexityAnswer, SearchPage
+from enrich_tools.simulator.entities import Company, PerplexityAnswer, Person, SearchPage
+from enrich_tools.simulator.names import FIRST_NAMES, INTL_ORIGINS
 from enrich_tools.simulator.world import World
 
 _COMMON_TLDS = frozenset({
@@ -35,6 +41,11 @@ _COMMON_TLDS = frozenset({
 _PRICES = {"perplexity": (1.0, 1.0), "openai": (1.25, 10.0), "google": (1.25, 10.0), "anthropic": (3.0, 15.0),
            "xai": (3.0, 15.0)}  # fmt: skip
 _DEEP_PRESETS = frozenset({"medium", "high", "xhigh", "deep-research", "advanced-deep-research"})
+_ALL_FIRST_NAMES = [
+    *(name for pools in FIRST_NAMES.values() for pool in pools.values() for name in pool),
+    *(name for male, female, _ in INTL_ORIGINS for name in (*male, *female)),
+]
+_KNOWN_FIRST_NAMES = frozenset({*_ALL_FIRST_NAMES, *map(anyascii, _ALL_FIRST_NAMES)})
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,8 @@ def search_results(lookup: Lookup, max_results: int) -> dict[str, Any]:
 
 
 def json_answer(schema: Mapping[str, Any], lookup: Lookup, searched: bool) -> str:
-    people = [_spoken(answer, searched) for answer in lookup.answers]
+    staff = lookup.company.people if lookup.company else ()
+    people = [_spoken(answer, searched, staff) for answer in lookup.answers]
     return json.dumps(_fill(schema, people, lookup, top=True), ensure_ascii=False)
 
 
@@ -112,19 +124,47 @@ def prose_answer(lookup: Lookup, searched: bool, cited_urls: Sequence[str]) -> s
     return f"The decision-makers of {lookup.label} are: " + "; ".join(parts) + "."
 
 
-def _spoken(answer: PerplexityAnswer, searched: bool) -> dict[str, Any]:
+def _spoken(answer: PerplexityAnswer, searched: bool, staff: Sequence[Person]) -> dict[str, Any]:
     urls = [answer.source_url] if searched and answer.source_url else []
-    return {"name": answer.name, "title": answer.title, "urls": urls, "cited": answer.cited and searched}
+    first, last = name_parts(answer.name, staff)
+    return {
+        "name": answer.name,
+        "first_name": first,
+        "last_name": last,
+        "title": answer.title,
+        "urls": urls,
+        "cited": answer.cited and searched,
+    }
 
 
-def _fill(schema: Mapping[str, Any], people: list[dict[str, Any]], lookup: Lookup, *, top: bool) -> Any:
+def name_parts(name: str, staff: Sequence[Person]) -> tuple[str, str]:
+    """First and last name of a named person: from their record when `name` is how the model says one
+    of `staff` (full name, with the middle name, or either without diacritics), else split after the
+    longest known first name ("Mary Ann Lopez"), else at the first space."""
+    for person in staff:
+        said = {person.full_name}
+        if person.middle_name:
+            said.add(f"{person.first_name} {person.middle_name} {person.last_name}".strip())
+        if name in said:
+            return person.first_name, person.last_name
+        if name in {anyascii(form) for form in said}:
+            return anyascii(person.first_name), anyascii(person.last_name)
+    words = name.split()
+    for count in range(len(words) - 1, 0, -1):
+        if " ".join(words[:count]) in _KNOWN_FIRST_NAMES:
+            return " ".join(words[:count]), " ".join(words[count:])
+    first, _, last = name.partition(" ")
+    return first, last
+
+
+def _fill(schema: Any, people: list[dict[str, Any]], lookup: Lookup, *, top: bool) -> Any:
     kind = _type(schema)
     if kind == "array":
         items = schema.get("items") or {}
         return [_fill_person(items, person) for person in people] if _type(items) == "object" else []
     if kind != "object":
         return _empty(schema)
-    properties: Mapping[str, Any] = schema.get("properties") or {}
+    properties = _properties(schema)
     list_key = next(
         (k for k, v in properties.items() if _type(v) == "array" and _type(v.get("items") or {}) == "object"),
         None,
@@ -146,13 +186,12 @@ def _fill(schema: Mapping[str, Any], people: list[dict[str, Any]], lookup: Looku
 
 def _fill_person(schema: Mapping[str, Any], person: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    first, _, last = str(person["name"]).partition(" ")
-    for key, sub in (schema.get("properties") or {}).items():
+    for key, sub in _properties(schema).items():
         name = key.lower()
         if name in ("first_name", "firstname", "given_name"):
-            out[key] = first
+            out[key] = person["first_name"]
         elif name in ("last_name", "lastname", "family_name", "surname"):
-            out[key] = last
+            out[key] = person["last_name"]
         elif any(word in name for word in ("url", "source", "citation", "link")):
             urls = person["urls"]
             out[key] = urls if _type(sub) == "array" else (urls[0] if urls else _empty(sub))
@@ -170,7 +209,15 @@ def _fill_person(schema: Mapping[str, Any], person: dict[str, Any]) -> dict[str,
     return out
 
 
-def _type(schema: Mapping[str, Any]) -> str:
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    properties = schema.get("properties")
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _type(schema: Any) -> str:
+    """The schema's type name; "" for a schema that is not an object (`true`, a list...)."""
+    if not isinstance(schema, Mapping):
+        return ""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -179,7 +226,9 @@ def _type(schema: Mapping[str, Any]) -> str:
     return str(kind)
 
 
-def _empty(schema: Mapping[str, Any]) -> Any:
+def _empty(schema: Any) -> Any:
+    if not isinstance(schema, Mapping):
+        return None
     kind = schema.get("type")
     if isinstance(kind, list) and "null" in kind:
         return None

@@ -1,11 +1,17 @@
-"""Everything one running simulator holds: config, world, ledger, throttles, dice and in-flight work.
+"""Everything one running simulator holds: config, world, ledger, throttles, attempt counts and in-flight
+work.
 
 One object shared by the route handlers (through `app.state.sim`) and by `SimulatorServer`, so a test can
 read the ledger or change a knob while the server thread answers requests.
+
+`reset()` starts a new generation (kept by the ledger). A handler notes the generation when its request
+arrives and writes nothing (ledger, 202 countdowns, stored responses) if a reset happened meanwhile, so a
+request still in flight from a previous test never charges the fresh ledger.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +46,7 @@ class SimState:
     settled_emails: set[str] = field(default_factory=set)  # verifications that already finished
     schemas_seen: set[str] = field(default_factory=set)
     responses: dict[str, StoredResponse] = field(default_factory=dict)
-    dice: Dice = field(init=False)
+    attempts: dict[tuple[str, str], int] = field(default_factory=dict)  # (endpoint, input) -> requests seen
     clock: SimClock = field(init=False)
     ids: random.Random = field(init=False)
 
@@ -53,12 +59,12 @@ class SimState:
         return cls(config=config, world=world or build_world(config))
 
     def _reseed(self) -> None:
-        self.dice = Dice(self.config.seed)
         self.clock = SimClock(self.config, random.Random(f"latency|{self.config.seed}"))
         self.ids = random.Random(f"ids|{self.config.seed}")
 
     def reset(self) -> None:
-        """Forget usage and in-flight work (ledger, throttles, 202 polls, schema cache); keep the world."""
+        """Forget usage and in-flight work (ledger, throttles, 202 polls, attempt counts, schema cache) and
+        start a new generation; keep the world."""
         self.ledger.reset()
         self.hunter_windows.reset()
         self.perplexity_buckets.reset()
@@ -66,7 +72,24 @@ class SimState:
         self.settled_emails.clear()
         self.schemas_seen.clear()
         self.responses.clear()
+        self.attempts.clear()
         self._reseed()
+
+    @property
+    def generation(self) -> int:
+        """Which reset we are in; a handler notes it on arrival (see `wire.counted`)."""
+        return self.ledger.generation
+
+    def current(self, generation: int) -> bool:
+        """Whether no reset happened since `generation` was noted, i.e. the request may still write."""
+        return self.ledger.generation == generation
+
+    def dice(self, endpoint: str, *subject: object) -> Dice:
+        """The fault decisions for this request: keyed by its input and its attempt number for that input."""
+        text = json.dumps(subject, sort_keys=True, ensure_ascii=False, default=str)
+        attempt = self.attempts.get((endpoint, text), 0)
+        self.attempts[(endpoint, text)] = attempt + 1
+        return Dice(self.config.seed, endpoint, text, attempt)
 
     def apply_config(self, changes: Mapping[str, object]) -> set[str]:
         """Validate and apply knob changes (ConfigError names a bad knob); rebuild the world if needed."""

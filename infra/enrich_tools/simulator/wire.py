@@ -33,14 +33,24 @@ def html_response(status: int, title: str, server: str = "nginx") -> Response:
     return Response(body, status_code=status, media_type="text/html")
 
 
+def generation(request: Request) -> int:
+    """The reset generation noted when the request arrived (by `counted`); writes made with it are dropped
+    if the simulator was reset while the request was in flight."""
+    noted = getattr(request.state, "sim_generation", None)
+    return noted if isinstance(noted, int) else sim(request).generation
+
+
 def counted(endpoint: str) -> Callable[[Handler], Handler]:
-    """Record every answer of a handler in the ledger under `endpoint` with its HTTP status."""
+    """Record every answer of a handler in the ledger under `endpoint` with its HTTP status, unless the
+    simulator was reset while the request was in flight; notes the reset generation for the handler."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
+            state = sim(request)
+            noted = request.state.sim_generation = state.generation
             response = await handler(request)
-            sim(request).ledger.record(endpoint, response.status_code)
+            state.ledger.record(endpoint, response.status_code, noted)
             return response
 
         return run

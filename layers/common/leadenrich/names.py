@@ -13,16 +13,23 @@ Decisions worth knowing:
   (å ø æ ð þ ş ğ ı ő ű õ ñ á í ó ú ã ç, or a word ending in "-nen") flips the order, because those
   languages never write ö as "oe". ø and å likewise give "o"/"oe" and "a"/"aa", plain first.
 * Spellings are chosen per person, not per word: "Jürgen Müller" gives "juergen mueller" and
-  "jurgen muller" before any mixed form, since one mail system applies one convention.
+  "jurgen muller" before any mixed form, since one mail system applies one convention. A word with more
+  than three such letters in separate hyphen parts only gets the two consistent spellings: the mixes
+  would double with every part ("Ä-Ä-Ä-…" is untrusted input), and they rank last anyway.
 * A leading lone initial followed by a full name ("J. Robert Oppenheimer") means the person goes by the
   middle name: the display keeps given "J." and middle "Robert"; the variants try "robert" first and the
   initial second.
 * Name particles (van, von der, de la, bin, al ...) stay in the displayed family name; the variants try
   the joined form ("vanderberg") before the bare core ("berg"). Mac/Mc are part of the word.
+* Spanish and Portuguese devotional given names ("María del Carmen", "José de Jesús", "Maria das
+  Graças") keep the phrase in the given name when more words follow; the variants try the first word
+  ("maria") before the joined form ("mariadelcarmen"). At the end of a name the phrase is a family name.
 * Hyphenated words give, in order, the hyphen kept ("jean-luc"), removed ("jeanluc") and the first part
   ("jean"); the candidates module decides which patterns use them.
 * Vietnamese names written family-first ("Nguyễn Văn An") and CJK names ("王伟", "毛 泽东") are recognised
-  and stored with ``family_first=True`` so ``full`` shows them in their native order.
+  and stored with ``family_first=True`` so ``full`` shows them in their native order. A Vietnamese
+  given name that is also a surname ("Nguyễn Thị Mai") does not change that, except for a minor surname
+  before a major one ("Mai Nguyễn", given-first).
 * Perplexity citation markers ("Jane Doe[1]") are removed before validation; any other bracket, digit,
   "@", "/" or ":" makes the text a non-name.
 * A bare surname behind an honorific ("Mr. Smith") is refused: it cannot fill a first-name pattern.
@@ -39,7 +46,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
 
@@ -56,6 +63,11 @@ __all__ = [
 
 MAX_VARIANTS = 8
 _MAX_INPUT_CHARS = 300
+# Words whose parts each have two spellings ("Ä-Ö-Ü"): up to this many ambiguous parts are combined
+# freely; beyond it only the two consistent conventions are built, so the work per word stays bounded
+# whatever untrusted text arrives (a full product would double with every part).
+_MAX_AMBIGUOUS_PARTS = 3
+_MAX_SPELLING_COMBINATIONS = 2**_MAX_AMBIGUOUS_PARTS
 _MAX_NAME_TOKENS = 5  # tokens that are not particles
 _MAX_TOKENS = 8
 
@@ -188,11 +200,42 @@ _VN_SURNAMES = frozenset(
         "quach", "thai", "ha", "kieu", "vuong", "tong", "chu",
     }
 )  # fmt: skip
+# The surnames most Vietnamese carry, which are rarely given names: "Mai Nguyễn" is given-first.
+_VN_MAJOR_SURNAMES = frozenset(
+    {"nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "do", "ho", "ngo",
+     "duong", "ly"}
+)  # fmt: skip
 _VN_MIDDLES = frozenset(
     {"van", "thi", "duc", "huu", "minh", "ngoc", "thanh", "quoc", "cong", "xuan", "dinh", "anh", "thu",
      "kim", "hong", "trung", "tuan", "quang", "hai"}
 )  # fmt: skip
 _VN_MARKS = frozenset({"\u0323", "\u0309", "\u031b", "\u0306"})  # dot below, hook above, horn, breve
+
+# Devotional complements of Spanish and Portuguese given names: "María del Carmen", "José de Jesús",
+# "Maria das Graças". Followed by more words, "del Carmen" is part of the given name; at the end of a name
+# it is a family name as usual. Words that are as often surnames ("de la Cruz", "dos Santos", "del Río",
+# "del Valle", "dos Anjos", "de la Fuente") are left out on purpose: they stay in the family name.
+_GIVEN_COMPLEMENTS = frozenset(
+    {
+        "carmen", "carmo", "pilar", "rosario", "rosário", "mar", "rocío", "rocio", "ángeles", "angeles",
+        "jesús", "jesus", "luz", "paz", "fátima", "fatima", "lourdes", "guadalupe", "socorro",
+        "consuelo", "dolores", "dores", "mercedes", "montserrat", "remedios", "asunción", "asuncion",
+        "assunção", "concepción", "concepcion", "conceição", "conceicao", "nieves", "neves", "soledad",
+        "milagros", "amparo", "graças", "gracas", "glória", "gloria", "penha", "piedade", "natividade",
+        "belén", "belen", "begoña", "begona", "covadonga", "loreto", "salud",
+    }
+)  # fmt: skip
+_GIVEN_LINKS = (
+    ("del",),
+    ("de",),
+    ("de", "la"),
+    ("de", "las"),
+    ("de", "los"),
+    ("da",),
+    ("das",),
+    ("do",),
+    ("dos",),
+)
 
 _KOREAN_SURNAMES = {
     "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho",
@@ -424,11 +467,17 @@ def _has_vietnamese_letters(text: str) -> bool:
 def _is_vietnamese_order(tokens: Sequence[_Token]) -> bool:
     if len(tokens) < 2:
         return False
-    if _fold(tokens[0].text) not in _VN_SURNAMES or _fold(tokens[-1].text) in _VN_SURNAMES:
+    first, last = _fold(tokens[0].text), _fold(tokens[-1].text)
+    if first not in _VN_SURNAMES:
         return False
-    if any(_has_vietnamese_letters(t.text) for t in tokens):
-        return True
-    return len(tokens) >= 3 and _fold(tokens[1].text) in _VN_MIDDLES
+    vietnamese = any(_has_vietnamese_letters(t.text) for t in tokens) or (
+        len(tokens) >= 3 and _fold(tokens[1].text) in _VN_MIDDLES
+    )
+    if last in _VN_SURNAMES:
+        # Many given names are surnames too (Mai, Lâm, Hà, Lương): a Vietnamese name is still written
+        # family-first, "Nguyễn Thị Mai", unless a minor surname precedes a major one, "Mai Nguyễn".
+        return vietnamese and not (last in _VN_MAJOR_SURNAMES and first not in _VN_MAJOR_SURNAMES)
+    return vietnamese
 
 
 @dataclass
@@ -437,6 +486,27 @@ class _Parts:
     middles: list[_Token]
     family: list[_Token]
     family_first: bool = False
+    given_rest: list[_Token] = field(default_factory=list)  # "del Carmen" of "María del Carmen"
+
+
+def _given_length(tokens: Sequence[_Token], whole: bool = False) -> int:
+    """How many leading tokens form the given name: 1, or 3-4 for "María del Carmen", "José de Jesús".
+
+    In a run of words the devotional phrase must be followed by another word ("María del Carmen" alone
+    is María of the del Carmen family); ``whole`` drops that need where the tokens are known to be given
+    names (a first-name cell, the part after the comma of "Ruiz, María del Carmen").
+    """
+    if not tokens or tokens[0].is_initial or tokens[0].key in _PARTICLES:
+        return 1
+    for link in _GIVEN_LINKS:
+        end = 1 + len(link)
+        if end >= len(tokens) or tuple(t.key for t in tokens[1:end]) != link:
+            continue
+        if tokens[end].key not in _GIVEN_COMPLEMENTS:
+            continue
+        if whole or any(t.key not in _PARTICLES for t in tokens[end + 1 :]):
+            return end + 1
+    return 1
 
 
 def _east_asian_split(word: str) -> tuple[str, str] | None:
@@ -472,12 +542,15 @@ def _sequence_parts(tokens: Sequence[_Token]) -> _Parts:
         return _Parts(tokens[0], [], [])
     if _is_vietnamese_order(tokens):
         return _Parts(tokens[-1], list(tokens[1:-1]), [tokens[0]], family_first=True)
+    given_end = _given_length(tokens)
     start = len(tokens) - 1
-    for index in range(1, len(tokens) - 1):
+    for index in range(given_end, len(tokens) - 1):
         if tokens[index].key in _PARTICLES:
             start = index
             break
-    return _Parts(tokens[0], list(tokens[1:start]), list(tokens[start:]))
+    return _Parts(
+        tokens[0], list(tokens[given_end:start]), list(tokens[start:]), False, list(tokens[1:given_end])
+    )
 
 
 def _title(word: str) -> str:
@@ -504,15 +577,17 @@ def _leading_particles(keys: Sequence[str]) -> int:
 
 
 def _finish(parts: _Parts) -> PersonName | None:
-    tokens = (parts.given, *parts.middles, *parts.family)
+    tokens = (parts.given, *parts.given_rest, *parts.middles, *parts.family)
     if all(t.is_initial for t in tokens):
         return None  # "J." or "J. R.": nothing to build an address from
     # Judge the case on the name's words: not on a stripped "DR." or "CEO", nor on initials (always upper).
     one_case = _is_one_case(" ".join(t.text for t in tokens if not t.is_initial))
     n_particles = _leading_particles([t.key for t in parts.family])
     family = " ".join(_display(t, one_case, i < n_particles) for i, t in enumerate(parts.family))
+    rest = (_display(t, one_case, t.key in _PARTICLES) for t in parts.given_rest)  # "del Carmen"
+    given = " ".join((_display(parts.given, one_case), *rest))
     person = PersonName(
-        given=_display(parts.given, one_case),
+        given=given,
         family=family,
         middles=tuple(_display(t, one_case) for t in parts.middles),
         family_first=parts.family_first,
@@ -537,7 +612,8 @@ def _comma_parts(family: Sequence[_Token], given: Sequence[_Token]) -> _Parts | 
     trailing: list[_Token] = []
     while len(given_side) > 1 and given_side[-1].key in _PARTICLES:
         trailing.insert(0, given_side.pop())
-    if len(given_side) > 4 or any(t.key in _PARTICLES for t in given_side[1:]):
+    given_end = _given_length(given_side, whole=True)
+    if len(given_side) - given_end > 3 or any(t.key in _PARTICLES for t in given_side[given_end:]):
         return None
     sequence = [*given_side, *trailing, *leading, core]
     if all(_is_east_asian(t.text) for t in sequence):
@@ -546,7 +622,9 @@ def _comma_parts(family: Sequence[_Token], given: Sequence[_Token]) -> _Parts | 
     if _is_vietnamese_order(sequence):
         # Its display form would read family-first; store it that way so a re-parse agrees.
         return _Parts(sequence[-1], sequence[1:-1], [sequence[0]], family_first=True)
-    return _Parts(given_side[0], given_side[1:], [*trailing, *leading, core])
+    return _Parts(
+        given_side[0], given_side[given_end:], [*trailing, *leading, core], False, given_side[1:given_end]
+    )
 
 
 def _parse_segment(segment: str) -> PersonName | None:
@@ -626,7 +704,10 @@ def person_from_parts(first: str | None, last: str | None) -> PersonName | None:
         family = "".join(t.text for t in family_tokens)
         parts = _Parts(_Token(given, _key(given)), [], [_Token(family, _key(family))], family_first=True)
     else:
-        parts = _Parts(given_tokens[0], given_tokens[1:], family_tokens)
+        given_end = _given_length(given_tokens, whole=True)
+        parts = _Parts(
+            given_tokens[0], given_tokens[given_end:], family_tokens, False, given_tokens[1:given_end]
+        )
     return _finish(parts)
 
 
@@ -733,6 +814,27 @@ def transliterations(token: str) -> list[str]:
     return result
 
 
+_Spelling = tuple[str, int | None]
+
+
+def _spelling_combinations(options: Sequence[Sequence[_Spelling]]) -> list[tuple[_Spelling, ...]]:
+    """Spellings of a word's parts to put together, at most _MAX_SPELLING_COMBINATIONS of them.
+
+    Every mix while at most _MAX_AMBIGUOUS_PARTS parts have two spellings; beyond that only the two
+    consistent ones (all preferred, all alternate), since mixes rank last anyway.
+    """
+    if any(not o for o in options):
+        return []
+    if sum(1 for o in options if len(o) > 1) <= _MAX_AMBIGUOUS_PARTS:
+        return list(product(*options))
+    combos: list[tuple[_Spelling, ...]] = []
+    for mode in (0, 1):
+        combo = tuple(next((s for s in o if s[1] in (mode, None)), o[0]) for o in options)
+        if combo not in combos:
+            combos.append(combo)
+    return combos
+
+
 @dataclass(frozen=True)
 class _Form:
     rank: int
@@ -750,7 +852,9 @@ def _sorted_unique(forms: Iterable[_Form]) -> list[_Form]:
     return result
 
 
-def _word_forms(parts: Sequence[str], plain_first: bool, spaced: bool = False) -> list[_Form]:
+def _word_forms(
+    parts: Sequence[str], plain_first: bool, spaced: bool = False, joined_only: bool = False
+) -> list[_Form]:
     """Spellings of a word made of parts: hyphenated (kept, joined, first part) or spaced (joined first)."""
     kept = [(p, _spellings(p, plain_first)) for p in parts if p]
     kept = [(p, s) for p, s in kept if s]
@@ -759,12 +863,12 @@ def _word_forms(parts: Sequence[str], plain_first: bool, spaced: bool = False) -
     spelled_parts = [s for _, s in kept]
     lead_is_particle = len(kept) > 1 and _key(kept[0][0]) in _PARTICLES
     forms: list[_Form] = []
-    for combo in product(*spelled_parts):
+    for combo in _spelling_combinations(spelled_parts):
         texts = [t for t, _ in combo]
         modes = frozenset(m for _, m in combo if m is not None)
         base = (1 if 1 in modes else 0) + (2 if len(modes) > 1 else 0)
-        if len(texts) == 1:
-            forms.append(_Form(base, texts[0], modes))
+        if len(texts) == 1 or joined_only:
+            forms.append(_Form(base, "".join(texts), modes))
             continue
         head = "".join(texts[1:]) if lead_is_particle else texts[0]
         hyphenated, joined = "-".join(texts), "".join(texts)
@@ -805,8 +909,21 @@ def _initials(words: Iterable[str], plain_first: bool) -> str:
     return "".join(letters)
 
 
+def _given_name_forms(given: str, plain_first: bool) -> list[_Form]:
+    """A compound given name ("María del Carmen") goes by its first word; joined it is the next guess."""
+    words = given.split()
+    if not words:
+        return []
+    head = _word_forms(words[0].split("-"), plain_first)
+    if len(words) == 1:
+        return head
+    worst = max((f.rank for f in head), default=0)
+    joined = _word_forms([p for w in words for p in w.split("-")], plain_first, joined_only=True)
+    return _sorted_unique(head + [_Form(f.rank + worst + 1, f.text, f.modes) for f in joined])
+
+
 def _given_forms(person: PersonName, plain_first: bool) -> list[tuple[_Form, str]]:
-    given_forms = _word_forms(person.given.split("-"), plain_first)
+    given_forms = _given_name_forms(person.given, plain_first)
     middles = person.middles
     if _is_initial_text(person.given, False) and middles and not _is_initial_text(middles[0], False):
         # "J. Robert Oppenheimer" goes by Robert; the initial is the second guess.
