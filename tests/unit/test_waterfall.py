@@ -65,6 +65,7 @@ class Script:
     people: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # perplexity answers by domain
     search_urls: list[str] = field(default_factory=lambda: ["https://acme.com/about"])
     hunter_status: int | None = None  # force every Hunter answer to this error status
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)  # endpoint -> (status, error id)
     perplexity_status: int | None = None
     requests: list[httpx.Request] = field(default_factory=list)
 
@@ -75,6 +76,9 @@ class Script:
         self.requests.append(request)
         if self.hunter_status:
             return httpx.Response(self.hunter_status, json={"errors": [{"id": "x", "details": "forced"}]})
+        for endpoint, (status, error_id) in self.errors.items():
+            if request.url.path.endswith(endpoint):
+                return httpx.Response(status, json={"errors": [{"id": error_id, "code": status}]})
         params = request.url.params
         if request.url.path.endswith("/domain-search"):
             domain = params["domain"]
@@ -417,15 +421,8 @@ async def test_an_odd_perplexity_body_defers_the_lead_and_never_raises(script: S
 async def test_an_opted_out_person_gets_no_guessed_address_and_is_asked_for_once(script: Script) -> None:
     script.accept_all.add("acme.com")
     script.pattern["acme.com"] = "{first}.{last}"
-    original = script.hunter
-
-    def hunter(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/email-finder"):
-            script.requests.append(request)
-            return httpx.Response(451, json={"errors": [{"id": "claimed_email", "code": 451}]})
-        return original(request)
-
-    enricher = make_enricher(script, hunter_handler=hunter)
+    script.errors["/email-finder"] = (451, "claimed_email")
+    enricher = make_enricher(script)
     for _ in range(2):
         result = await enricher.enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
         assert "john.smith@acme.com" not in [e.email for e in result.emails]
@@ -467,14 +464,8 @@ async def test_nothing_found_is_not_remembered_when_perplexity_was_off(script: S
 async def test_a_forbidden_endpoint_does_not_switch_hunter_off(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
     script.rows["globex.com"] = [row("ann.lee@globex.com", "CEO", 95, "valid", RECENT)]
-    original = script.hunter
-
-    def hunter(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/email-verifier"):
-            return httpx.Response(403, json={"errors": [{"id": "forbidden", "code": 403}]})
-        return original(request)
-
-    enricher = make_enricher(script, hunter_handler=hunter)
+    script.errors["/email-verifier"] = (403, "forbidden")
+    enricher = make_enricher(script)
     assert (await enricher.enrich(Lead(domain="acme.com"))).status is LeadStatus.FAILED
     assert (await enricher.enrich(Lead(domain="globex.com"))).status is LeadStatus.FOUND
 
@@ -498,14 +489,6 @@ async def test_a_pasted_address_never_reaches_the_reason_or_the_log(
 
 async def test_a_named_person_who_opted_out_is_not_taken_from_the_search_page(script: Script) -> None:
     script.rows["acme.com"] = [row("john.smith@acme.com", "CEO", 95, "valid", RECENT)]
-    original = script.hunter
-
-    def hunter(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/email-finder"):
-            return httpx.Response(451, json={"errors": [{"id": "claimed_email", "code": 451}]})
-        return original(request)
-
-    result = await make_enricher(script, hunter_handler=hunter).enrich(
-        Lead(domain="acme.com", first_name="John", last_name="Smith")
-    )
+    script.errors["/email-finder"] = (451, "claimed_email")
+    result = await make_enricher(script).enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
     assert "john.smith@acme.com" not in [e.email for e in result.emails]
