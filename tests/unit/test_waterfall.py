@@ -76,9 +76,9 @@ class Script:
         self.requests.append(request)
         if self.hunter_status:
             return httpx.Response(self.hunter_status, json={"errors": [{"id": "x", "details": "forced"}]})
-        for endpoint, (status, error_id) in self.errors.items():
+        for endpoint, (error_status, error_id) in self.errors.items():
             if request.url.path.endswith(endpoint):
-                return httpx.Response(status, json={"errors": [{"id": error_id, "code": status}]})
+                return httpx.Response(error_status, json={"errors": [{"id": error_id, "code": error_status}]})
         params = request.url.params
         if request.url.path.endswith("/domain-search"):
             domain = params["domain"]
