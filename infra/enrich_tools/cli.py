@@ -104,6 +104,8 @@ def print_results(results: Sequence[EnrichmentResult], out: TextIO, simulated: b
                 f"{e.email_type.value:<9} {e.hunter_status.value:<13} {e.status.value}",
                 file=out,
             )
+        if r.emails and r.reason:
+            print(f"{'':<39} note: {r.reason}", file=out)  # e.g. a named person not found, fallback used
     print_cost(results, out)
 
 

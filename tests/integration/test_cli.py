@@ -65,6 +65,8 @@ def test_demo_enriches_the_example_csv_and_writes_one_line_per_lead(
     assert by_id["lead-007"]["status"] == "invalid"  # gmail.com
     assert by_id["lead-008"]["status"] == "invalid" and "domain" in by_id["lead-008"]["reason"]
     assert all(r["simulated"] for r in lines)
+    assert "Jane Doe not found" in (by_id["lead-006"]["reason"] or "")  # the named person is not there
+    assert "note: Jane Doe not found" in capsys.readouterr().out
 
 
 def test_bad_csv_rows_are_reported_with_line_and_field(
