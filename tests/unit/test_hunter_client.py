@@ -144,9 +144,18 @@ async def test_timeouts_and_transport_errors_are_transient() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     for handler in (timeout, refused):
-        with pytest.raises(ProviderProblem) as caught:
-            await client(handler).domain_search("acme.com", deadline=Deadline.after(5))
+        with pytest.raises(ProviderProblem) as caught:  # the deadline is far: the provider was too slow
+            await client(handler).domain_search("acme.com", deadline=Deadline.after(100))
         assert caught.value.outcome is Outcome.TRANSIENT
+
+
+async def test_a_timeout_while_the_deadline_binds_is_ours_not_the_providers() -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(DeadlineReached) as caught:
+        await client(timeout).domain_search("acme.com", deadline=Deadline.after(5))
+    assert caught.value.sent
 
 
 async def test_no_call_is_made_when_the_deadline_has_passed() -> None:
@@ -222,11 +231,8 @@ async def test_a_trickling_body_cannot_outlive_the_deadline() -> None:
                 await asyncio.sleep(0.1)
                 yield b" "
 
-    problem_raised = False
-    try:
+    with pytest.raises(DeadlineReached) as caught:
         await client(lambda _r: httpx.Response(200, stream=Trickle())).email_verifier(
             "a@acme.com", deadline=Deadline.after(1.0)
         )
-    except ProviderProblem as problem:
-        problem_raised = problem.outcome is Outcome.TRANSIENT and "timed out" in problem.reason
-    assert problem_raised
+    assert caught.value.sent and "cut at the deadline" in str(caught.value)

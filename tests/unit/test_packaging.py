@@ -37,5 +37,15 @@ def test_the_engine_package_imports_no_laptop_tools() -> None:
     """The layer ships to Lambda: it must not need the simulator's or the CLI's dependencies."""
     for path in (ROOT / "layers/common/leadenrich").rglob("*.py"):
         text = path.read_text()
-        for forbidden in ("enrich_tools", "starlette", "uvicorn", "boto3"):
+        for forbidden in ("enrich_tools", "starlette", "uvicorn", "moto"):
+            assert f"import {forbidden}" not in text and f"from {forbidden}" not in text, (path, forbidden)
+
+
+def test_only_the_adapters_touch_aws() -> None:
+    """Domain logic never sees boto3: only `leadenrich/aws/` does (architecture.md, Layout)."""
+    for path in (ROOT / "layers/common/leadenrich").rglob("*.py"):
+        if "aws" in path.relative_to(ROOT / "layers/common/leadenrich").parts:
+            continue
+        text = path.read_text()
+        for forbidden in ("boto3", "botocore"):
             assert f"import {forbidden}" not in text and f"from {forbidden}" not in text, (path, forbidden)

@@ -192,7 +192,7 @@ async def test_timeout_is_transient() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     with pytest.raises(ProviderProblem) as caught:
-        await find(slow)
+        await client(slow).find_decision_makers("acme.com", None, deadline=Deadline.after(300))
     assert caught.value.outcome is Outcome.TRANSIENT
 
 

@@ -182,8 +182,9 @@ class PaidCalls:
         tab.usage.perplexity.calls += 1
         try:
             answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
-        except DeadlineReached:
-            tab.usage.perplexity.calls -= 1  # refused before sending: nothing was called
+        except DeadlineReached as cut:
+            if not cut.sent:
+                tab.usage.perplexity.calls -= 1  # refused before sending: nothing was called
             raise
         except ProviderProblem as problem:
             tab.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
@@ -196,8 +197,9 @@ class PaidCalls:
         tab.usage.hunter.calls += 1
         try:
             return await call
-        except DeadlineReached:
-            tab.usage.hunter.calls -= 1  # refused before sending: nothing was called
+        except DeadlineReached as cut:
+            if not cut.sent:
+                tab.usage.hunter.calls -= 1  # refused before sending: nothing was called
             raise
         except ProviderProblem as problem:
             # Quota and a refused key concern every call; a 403 "forbidden" concerns one endpoint only.

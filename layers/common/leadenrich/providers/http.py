@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
+from leadenrich.deadline import Deadline
 from leadenrich.models import Provider
-from leadenrich.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
@@ -117,7 +118,12 @@ class ProviderHttp:
         self._base = base_url.rstrip("/")
         self._http = http
 
-    async def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, *, deadline: Deadline, cap: float, minimum: float = 0.5, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, bounded by `cap` and by the deadline; cut at the deadline, it is DeadlineReached."""
+        seconds = deadline.timeout(cap, minimum=minimum)
+        cut_by_deadline = seconds < cap
         http = self._http or shared_http_client()
         try:
             # httpx's timeouts bound each phase and each read separately (a body trickling in a byte at a
@@ -125,6 +131,8 @@ class ProviderHttp:
             async with asyncio.timeout(seconds):
                 return await http.request(method, self._base + path, timeout=httpx.Timeout(seconds), **kwargs)
         except (httpx.TimeoutException, TimeoutError) as exc:
+            if cut_by_deadline:
+                raise DeadlineReached(f"{path} cut at the deadline after {seconds:.1f}s", sent=True) from exc
             raise ProviderProblem(
                 self.provider, Outcome.TRANSIENT, f"{path} timed out", retry_after=TRANSPORT_RETRY_AFTER
             ) from exc

@@ -201,7 +201,8 @@ class HunterClient(ProviderHttp):
         response = await self._send(
             "GET",
             path,
-            seconds=deadline.timeout(cap),
+            deadline=deadline,
+            cap=cap,
             params=params,
             headers={"X-API-KEY": self._key, "Accept": "application/json"},
         )

@@ -49,4 +49,12 @@ class ProviderProblem(Exception):
 
 
 class DeadlineReached(Exception):
-    """Not enough time left to make a call: the work is handed back untouched."""
+    """Our time budget, not the provider, stopped the work: it is handed back without charging an attempt.
+
+    `sent` is False when the call was refused before sending (nothing to count), True when a call in
+    flight was cut at the deadline (it counts as a call: the provider may even bill it).
+    """
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent

@@ -133,7 +133,9 @@ class PerplexityClient(ProviderHttp):
         response = await self._send(
             "POST",
             "/v1/responses",
-            seconds=deadline.timeout(TIMEOUT, minimum=2.0),
+            deadline=deadline,
+            cap=TIMEOUT,
+            minimum=2.0,
             json=self.request_body(domain, company_name),
             headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
         )

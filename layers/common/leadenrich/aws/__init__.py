@@ -1,0 +1,1 @@
+"""AWS adapters for the job ports: SQS work queue, DynamoDB job store."""

@@ -1,0 +1,151 @@
+"""Jobs and items: what the runtime stores about a batch of leads and each lead in it.
+
+A job is the parent a caller sees (status, counters, cost); each lead is an item with its own status,
+attempts, reason and result. Items move only forward through their states, and only by conditional writes
+in the store, so two processors or a duplicate queue delivery can never run or count an item twice.
+
+    queued ──claim──> running ──finish──> found | not_found | invalid | failed        (terminal)
+      ^                 │  └──defer────> deferred ──claim──> running ...
+      │                 └──dead───────> dead (attempts exhausted: in the DLQ)           (terminal)
+      └──────retry / redrive (failed, dead)
+    queued | deferred ──cancel──> skipped                                              (terminal)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from leadenrich.models import Lead, LeadStatus
+
+DEFAULT_WORKSPACE = "default"
+T = TypeVar("T")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"  # reserved
+
+
+class ItemStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DEFERRED = "deferred"
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # the job was cancelled before the item ran
+    DEAD = "dead"  # attempts exhausted; its message is in the dead-letter queue
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+    @classmethod
+    def from_lead_status(cls, status: LeadStatus) -> ItemStatus:
+        """The terminal item status for an engine result (DEFERRED is not terminal and has no mapping)."""
+        return {
+            LeadStatus.FOUND: cls.FOUND,
+            LeadStatus.NOT_FOUND: cls.NOT_FOUND,
+            LeadStatus.INVALID: cls.INVALID,
+            LeadStatus.FAILED: cls.FAILED,
+        }[status]
+
+
+TERMINAL = frozenset(
+    {
+        ItemStatus.FOUND,
+        ItemStatus.NOT_FOUND,
+        ItemStatus.INVALID,
+        ItemStatus.FAILED,
+        ItemStatus.SKIPPED,
+        ItemStatus.DEAD,
+    }
+)
+CLAIMABLE = frozenset({ItemStatus.QUEUED, ItemStatus.DEFERRED})
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    priority: int = 3  # 1 (highest) to 5
+    max_attempts: int = 5
+    skip_existing: bool = False
+    webhook_url: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class JobCounters:
+    """Every counter is changed only together with the item transition it counts (one transaction)."""
+
+    total: int = 0
+    processed: int = 0  # items in a terminal state
+    found: int = 0
+    failed: int = 0  # failed + dead
+    created_emails: int = 0
+    api_calls_hunter: int = 0
+    api_calls_perplexity: int = 0
+    credits_hunter: float = 0.0
+    cost_perplexity_usd: float = 0.0
+    processing_time_seconds: float = 0.0
+
+
+@dataclass
+class Job:
+    workspace_id: str
+    job_id: str
+    status: JobStatus
+    created_at: datetime
+    options: JobOptions = field(default_factory=JobOptions)
+    counters: JobCounters = field(default_factory=JobCounters)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass
+class Item:
+    workspace_id: str
+    job_id: str
+    item_id: str  # zero-padded sequence within the job: sorts in input order
+    lead: Lead
+    status: ItemStatus = ItemStatus.QUEUED
+    attempts: int = 0  # claims that were charged an attempt
+    reason: str | None = None
+    result: dict[str, Any] | None = None  # EnrichmentResult.as_record() once terminal
+    updated_at: datetime | None = None
+    lease_token: str | None = None  # set while running: only its holder may finish or defer the item
+    lease_until: datetime | None = None
+    next_attempt_at: datetime | None = None  # for deferred items
+
+
+@dataclass(frozen=True)
+class WorkMessage:
+    """What the queue carries: a pointer to an item. The item's state lives in the store."""
+
+    workspace_id: str
+    job_id: str
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message as received: the handle to delete or re-time it, and how often it was delivered."""
+
+    message: WorkMessage
+    receipt_handle: str
+    receive_count: int
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursor: str | None  # opaque; pass back to get the next page, None when there is none

@@ -1,0 +1,175 @@
+"""The ports the job services use: a job store and a work queue.
+
+Adapters: DynamoDB and SQS (`leadenrich.aws`), Supabase later. Every state change named here is a
+conditional write in the adapter; the docstrings say what each condition is, and the adapters' tests
+prove it against the real service emulation (moto).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobStatus, Page, Received, WorkMessage
+
+
+class IdempotencyConflict(Exception):
+    """A job with this idempotency key exists already; `job` is that job."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"job {job.job_id} already created with this idempotency key")
+        self.job = job
+
+
+@dataclass(frozen=True)
+class CounterDelta:
+    """What one item's terminal transition adds to its job's counters."""
+
+    processed: int = 1
+    found: int = 0
+    failed: int = 0
+    created_emails: int = 0
+    api_calls_hunter: int = 0
+    api_calls_perplexity: int = 0
+    credits_hunter: float = 0.0
+    cost_perplexity_usd: float = 0.0
+    processing_time_seconds: float = 0.0
+
+
+class JobStore(Protocol):
+    async def create_job(self, job: Job, items: Sequence[Item]) -> Job:
+        """Store a job and its items (batched writes). With `job.idempotency_key` set and already used in
+        the workspace, store nothing and raise IdempotencyConflict carrying the existing job."""
+        ...
+
+    async def get_job(self, workspace_id: str, job_id: str) -> Job | None: ...
+
+    async def list_jobs(
+        self,
+        workspace_id: str,
+        *,
+        status: JobStatus | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Job]:
+        """Newest first."""
+        ...
+
+    async def get_item(self, workspace_id: str, job_id: str, item_id: str) -> Item | None: ...
+
+    async def list_items(
+        self,
+        workspace_id: str,
+        job_id: str,
+        *,
+        status: ItemStatus | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Item]:
+        """In input order."""
+        ...
+
+    async def claim_item(
+        self,
+        workspace_id: str,
+        job_id: str,
+        item_id: str,
+        *,
+        token: str,
+        lease_until: datetime,
+        now: datetime,
+    ) -> Item | None:
+        """Take an item to run it: only if it is queued or deferred, or running with a lease that expired
+        before `now` (its processor died), and its job is not cancelled. Sets status running, the lease
+        (`token`, `lease_until`) and attempts + 1. Returns the claimed item, or None when the condition
+        failed (someone else holds it, it is terminal, or the job is cancelled)."""
+        ...
+
+    async def finish_item(
+        self,
+        item: Item,
+        status: ItemStatus,
+        *,
+        reason: str | None,
+        result: dict[str, object] | None,
+        delta: CounterDelta,
+        now: datetime,
+    ) -> bool:
+        """Record a terminal outcome, only if `item.lease_token` still holds the item (status running with
+        that token), and add `delta` to the job's counters in the same transaction. False when the lease
+        was lost: nothing was written, nothing counted."""
+        ...
+
+    async def defer_item(
+        self, item: Item, *, reason: str, next_attempt_at: datetime, charge_attempt: bool, now: datetime
+    ) -> bool:
+        """Hand a running item back (status deferred, lease cleared), only if `item.lease_token` still holds
+        it. With `charge_attempt` False the claim's attempt is given back (attempts - 1): the item was not
+        really tried (no time left, provider throttled before any call)."""
+        ...
+
+    async def skip_item(
+        self, workspace_id: str, job_id: str, item_id: str, *, reason: str, now: datetime
+    ) -> bool:
+        """Mark a queued or deferred item skipped (its job was cancelled), counting it processed once."""
+        ...
+
+    async def start_job(self, workspace_id: str, job_id: str, now: datetime) -> bool:
+        """pending -> running, once (the first claim does it); False when it was not pending."""
+        ...
+
+    async def complete_job_if_done(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """running|pending -> completed when processed == total; returns the job only to the one caller
+        whose conditional write made the change, so completion is detected exactly once."""
+        ...
+
+    async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """pending|running -> cancelled; returns the job (None if unknown). Finished items keep results."""
+        ...
+
+    async def requeue_items(
+        self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
+    ) -> list[Item]:
+        """Put the job's items in `statuses` (failed, dead) back to queued with attempts 0, take them off
+        the job's processed/failed counters, and set the job running again; returns the requeued items."""
+        ...
+
+
+class WorkQueue(Protocol):
+    async def send(self, messages: Sequence[WorkMessage], *, delay_seconds: int = 0) -> int:
+        """Enqueue in batches of ten (one SendMessageBatch each); returns how many calls were made."""
+        ...
+
+    async def receive(
+        self, max_messages: int, *, visibility_timeout: int, wait_seconds: int = 0
+    ) -> list[Received]: ...
+
+    async def delete(self, received: Received) -> None: ...
+
+    async def retry_later(self, received: Received, delay_seconds: int) -> None:
+        """Make the message visible again after `delay_seconds` (ChangeMessageVisibility, at most 12 h)."""
+        ...
+
+    async def dead_letter(self, received: Received, reason: str) -> None:
+        """Move the message to the dead-letter queue with its reason, and delete it from the queue."""
+        ...
+
+    async def redrive(self, max_messages: int = 1000) -> list[WorkMessage]:
+        """Move dead-lettered messages back to the queue; returns what was moved."""
+        ...
+
+    async def depth(self) -> QueueDepth: ...
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    visible: int
+    in_flight: int
+    delayed: int
+    dead_letters: int
+
+
+__all__ = ["CounterDelta", "IdempotencyConflict", "JobCounters", "JobStore", "QueueDepth", "WorkQueue"]

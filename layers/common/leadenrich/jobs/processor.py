@@ -1,0 +1,265 @@
+"""The scheduled processor: drain up to N items within a time budget, each exactly once.
+
+Every minute the processor receives messages only while it has time to finish them, runs their items
+concurrently through the enrichment waterfall, and acknowledges a message only after the item's result is
+committed. The store's conditional writes make it safe to run two processors at once and to receive the
+same message twice: whoever claims an item holds a lease, and only the lease holder may finish it.
+
+What happens to an item, by the engine's answer:
+- found / not_found / invalid / failed: recorded (with the job's counters, in one transaction), message
+  deleted, job completion checked (exactly once across processors);
+- deferred before any call (time ran out): handed back at once without charging an attempt;
+- deferred after trying (202, throttled, 5xx...): hidden for a backoff delay with full jitter, at least
+  what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
+- its job cancelled: skipped and its message deleted.
+A crash anywhere leaves the message to reappear after its visibility timeout; the item's lease expires at
+the same moment, so the next claim succeeds. The queue's redrive policy catches a message that crashes its
+processor every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from leadenrich.deadline import Deadline
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Received
+from leadenrich.jobs.ports import CounterDelta, JobStore, WorkQueue
+from leadenrich.jobs.retry import RetryPolicy
+from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
+
+log = logging.getLogger(__name__)
+
+
+class LeadEnricher(Protocol):
+    async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult: ...
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    max_items: int = 50  # MAX_ITEMS_PER_RUN
+    budget_seconds: float = 30.0  # PROCESSOR_BUDGET_SECONDS
+    concurrency: int = 8
+    # The queue's visibility timeout; also the item lease, so a message reappears exactly when the lease
+    # of the processor that lost it has expired.
+    visibility_timeout: int = 60
+    # Time kept free at the end of the budget for the last writes and acknowledgements.
+    margin_seconds: float = 3.0
+    # A new item is received only when at least this much time is left: what one lead plausibly needs.
+    min_item_seconds: float = 8.0
+
+
+@dataclass
+class DrainReport:
+    received: int = 0
+    finished: int = 0
+    deferred: int = 0
+    released: int = 0  # handed back without charging an attempt
+    dead: int = 0
+    skipped: int = 0
+    duplicates: int = 0  # deliveries of an item someone else holds or finished
+    errors: int = 0
+    seconds: float = 0.0
+    completed_jobs: list[Job] = field(default_factory=list)
+
+
+class Processor:
+    def __init__(
+        self,
+        store: JobStore,
+        queue: WorkQueue,
+        enricher: LeadEnricher,
+        settings: ProcessorSettings | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.enricher = enricher
+        self.settings = settings or ProcessorSettings()
+        self.retry = retry or RetryPolicy()
+        self.clock = clock
+
+    async def drain(self, budget_seconds: float | None = None) -> DrainReport:
+        """Process up to `max_items` items, never running past the budget (default: the settings')."""
+        s = self.settings
+        deadline = Deadline.after(budget_seconds if budget_seconds is not None else s.budget_seconds)
+        work_deadline = Deadline(deadline.at - s.margin_seconds)
+        report = DrainReport()
+        running: set[asyncio.Task[None]] = set()
+        started = asyncio.get_running_loop().time()
+        exhausted = False
+        while True:
+            room = min(s.concurrency - len(running), s.max_items - report.received)
+            if not exhausted and room > 0 and work_deadline.remaining() >= s.min_item_seconds:
+                batch = await self.queue.receive(min(room, 10), visibility_timeout=s.visibility_timeout)
+                report.received += len(batch)
+                exhausted = not batch
+                for received in batch:
+                    running.add(asyncio.create_task(self._one(received, work_deadline, report)))
+                if batch:
+                    continue
+            if not running:
+                break
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # _one never raises; a bug here should not pass silently
+        report.seconds = asyncio.get_running_loop().time() - started
+        return report
+
+    async def _one(self, received: Received, deadline: Deadline, report: DrainReport) -> None:
+        try:
+            await self._process(received, deadline, report)
+        except Exception as exc:  # the message reappears after its visibility timeout; the lease expires too
+            report.errors += 1
+            log.error(
+                "item failed unexpectedly",
+                extra={"error": type(exc).__name__, "job": received.message.job_id},
+            )
+
+    async def _process(self, received: Received, deadline: Deadline, report: DrainReport) -> None:
+        msg = received.message
+        now = self.clock()
+        job = await self.store.get_job(msg.workspace_id, msg.job_id)
+        if job is None:
+            await self.queue.delete(received)  # its job no longer exists: nothing to do, ever
+            report.duplicates += 1
+            return
+        if job.status is JobStatus.CANCELLED:
+            if await self.store.skip_item(
+                msg.workspace_id, msg.job_id, msg.item_id, reason="job cancelled", now=now
+            ):
+                report.skipped += 1
+                await self._check_completion(job, report)
+            await self.queue.delete(received)
+            return
+
+        token = uuid.uuid4().hex
+        lease_until = now + timedelta(seconds=self.settings.visibility_timeout)
+        item = await self.store.claim_item(
+            msg.workspace_id, msg.job_id, msg.item_id, token=token, lease_until=lease_until, now=now
+        )
+        if item is None:
+            await self._not_claimed(received, report)
+            return
+        if job.status is JobStatus.PENDING:
+            await self.store.start_job(msg.workspace_id, msg.job_id, now)
+
+        max_attempts = job.options.max_attempts
+        if item.attempts > max_attempts:
+            await self._dead(
+                item, received, item.reason or "attempts exhausted", None, Usage(), 0.0, report, job
+            )
+            return
+
+        started = asyncio.get_running_loop().time()
+        result = await self.enricher.enrich(item.lead, deadline)
+        elapsed = asyncio.get_running_loop().time() - started
+        record = result.as_record()
+        now = self.clock()
+
+        if result.status is LeadStatus.DEFERRED:
+            reason = result.reason or "deferred"
+            if not result.attempt_consumed:
+                if await self.store.defer_item(
+                    item, reason=reason, next_attempt_at=now, charge_attempt=False, now=now
+                ):
+                    await self.queue.retry_later(received, 0)
+                    report.released += 1
+                return
+            if item.attempts >= max_attempts:
+                await self._dead(
+                    item,
+                    received,
+                    f"attempts exhausted: {reason}",
+                    record,
+                    result.usage,
+                    elapsed,
+                    report,
+                    job,
+                )
+                return
+            delay = self.retry.delay(item.attempts, result.retry_after)
+            next_at = now + timedelta(seconds=delay)
+            if await self.store.defer_item(
+                item, reason=reason, next_attempt_at=next_at, charge_attempt=True, now=now
+            ):
+                await self.queue.retry_later(received, delay)
+                report.deferred += 1
+            return
+
+        status = ItemStatus.from_lead_status(result.status)
+        delta = _delta(
+            result.usage,
+            elapsed,
+            found=status is ItemStatus.FOUND,
+            failed=status is ItemStatus.FAILED,
+            created_emails=len(result.emails),
+        )
+        if await self.store.finish_item(
+            item, status, reason=result.reason, result=record, delta=delta, now=now
+        ):
+            await self.queue.delete(received)
+            report.finished += 1
+            await self._check_completion(job, report)
+        else:
+            report.duplicates += 1  # our lease expired and another processor took over: it will finish
+
+    async def _not_claimed(self, received: Received, report: DrainReport) -> None:
+        """Someone else holds the item, it is finished, or its job was cancelled meanwhile."""
+        msg = received.message
+        report.duplicates += 1
+        current = await self.store.get_item(msg.workspace_id, msg.job_id, msg.item_id)
+        if current is None or current.status.terminal:
+            await self.queue.delete(received)  # a duplicate delivery of finished work
+            return
+        # Held by another processor: come back when its lease would have expired, in case it dies.
+        wait = self.settings.visibility_timeout
+        if current.lease_until is not None:
+            wait = max(1, int((current.lease_until - self.clock()).total_seconds()) + 1)
+        await self.queue.retry_later(received, wait)
+
+    async def _dead(
+        self,
+        item: Item,
+        received: Received,
+        reason: str,
+        record: dict[str, object] | None,
+        usage: Usage,
+        elapsed: float,
+        report: DrainReport,
+        job: Job,
+    ) -> None:
+        delta = _delta(usage, elapsed, found=False, failed=True)
+        if await self.store.finish_item(
+            item, ItemStatus.DEAD, reason=reason, result=record, delta=delta, now=self.clock()
+        ):
+            await self.queue.dead_letter(received, reason[:256])
+            report.dead += 1
+            await self._check_completion(job, report)
+
+    async def _check_completion(self, job: Job, report: DrainReport) -> None:
+        completed = await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock())
+        if completed is not None:
+            report.completed_jobs.append(completed)
+
+
+def _delta(
+    usage: Usage, elapsed: float, *, found: bool, failed: bool, created_emails: int = 0
+) -> CounterDelta:
+    return CounterDelta(
+        processed=1,
+        found=int(found),
+        failed=int(failed),
+        created_emails=created_emails,
+        api_calls_hunter=usage.hunter.calls,
+        api_calls_perplexity=usage.perplexity.calls,
+        credits_hunter=usage.hunter.credits,
+        cost_perplexity_usd=usage.perplexity.cost_usd,
+        processing_time_seconds=round(elapsed, 3),
+    )

@@ -1,0 +1,412 @@
+"""The SQS work queue against moto's SQS: batching, redelivery, re-timing, dead letters and redrive.
+
+moto honours visibility timeouts in real time, so the tests use 0-1 s values; calls are counted with
+botocore event hooks on the real client, never by patching the adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from leadenrich.aws.sqs_queue import (
+    MALFORMED_REASON,
+    MalformedMessage,
+    SendFailed,
+    SqsWorkQueue,
+    create_queues,
+    decode_message,
+    encode_message,
+)
+from leadenrich.jobs.models import Received, WorkMessage
+from leadenrich.jobs.ports import QueueDepth, WorkQueue
+
+
+@dataclass
+class Env:
+    client: Any
+    queue: SqsWorkQueue
+    queue_url: str
+    dlq_url: str
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    for var, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        client = boto3.client("sqs")
+        queue_url, dlq_url = create_queues(client, "work")
+        yield Env(client, SqsWorkQueue(queue_url, dlq_url, client), queue_url, dlq_url)
+
+
+def messages(n: int, job: str = "j1") -> list[WorkMessage]:
+    return [WorkMessage("ws", job, f"{i:04d}") for i in range(n)]
+
+
+def count_calls(client: Any, operation: str) -> list[dict[str, Any]]:
+    """Each call's API parameters, in order (the hook sees every call the client makes)."""
+    calls: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(dict(params))
+
+    client.meta.events.register(f"before-parameter-build.sqs.{operation}", record)
+    return calls
+
+
+def dlq_contents(env: Env) -> list[dict[str, Any]]:
+    response = env.client.receive_message(
+        QueueUrl=env.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageAttributeNames=["All"]
+    )
+    found: list[dict[str, Any]] = response.get("Messages", [])
+    return found
+
+
+async def test_the_adapter_is_a_work_queue(env: Env) -> None:
+    queue: WorkQueue = env.queue
+    assert await queue.depth() == QueueDepth(visible=0, in_flight=0, delayed=0, dead_letters=0)
+
+
+async def test_create_queues_wires_a_dead_letter_queue_like_the_template(env: Env) -> None:
+    attributes = env.client.get_queue_attributes(QueueUrl=env.queue_url, AttributeNames=["All"])["Attributes"]
+    dlq = env.client.get_queue_attributes(QueueUrl=env.dlq_url, AttributeNames=["All"])["Attributes"]
+    policy = json.loads(attributes["RedrivePolicy"])
+    assert attributes["VisibilityTimeout"] == "60"
+    assert policy["deadLetterTargetArn"] == dlq["QueueArn"]
+    assert int(policy["maxReceiveCount"]) == 5
+    assert dlq["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert create_queues(env.client, "work") == (env.queue_url, env.dlq_url)  # idempotent
+
+
+async def test_sqs_itself_dead_letters_after_max_receive_count(env: Env) -> None:
+    url, dlq = create_queues(env.client, "fragile", max_receive_count=2, visibility_timeout=0)
+    queue = SqsWorkQueue(url, dlq, env.client)
+    await queue.send(messages(1))
+
+    counts = [r.receive_count for _ in range(2) for r in await queue.receive(1, visibility_timeout=0)]
+
+    assert counts == [1, 2]
+    assert await queue.receive(1, visibility_timeout=0) == []
+    assert (await queue.depth()).dead_letters == 1
+    assert await queue.redrive() == messages(1)
+
+
+async def test_25_messages_take_exactly_3_send_message_batch_calls(env: Env) -> None:
+    calls: list[str] = []
+    env.client.meta.events.register(
+        "before-call.sqs.SendMessageBatch", lambda **kwargs: calls.append(kwargs["model"].name)
+    )
+    sent = messages(25)
+
+    assert await env.queue.send(sent) == 3
+
+    assert len(calls) == 3
+    received = await env.queue.receive(30, visibility_timeout=30)
+    assert sorted(r.message.item_id for r in received) == [m.item_id for m in sent]
+    assert (await env.queue.depth()).in_flight == 25
+
+
+async def test_sending_nothing_makes_no_call(env: Env) -> None:
+    calls = count_calls(env.client, "SendMessageBatch")
+    assert await env.queue.send([]) == 0
+    assert calls == []
+
+
+@pytest.mark.parametrize("delay", [-1, 901])
+async def test_delay_outside_0_to_900_is_refused_before_any_call(env: Env, delay: int) -> None:
+    calls = count_calls(env.client, "SendMessageBatch")
+    with pytest.raises(ValueError, match="delay_seconds"):
+        await env.queue.send(messages(1), delay_seconds=delay)
+    assert calls == []
+
+
+async def test_delayed_messages_are_counted_as_delayed_not_visible(env: Env) -> None:
+    calls = count_calls(env.client, "SendMessageBatch")
+    await env.queue.send(messages(2), delay_seconds=900)
+    assert [e["DelaySeconds"] for e in calls[0]["Entries"]] == [900, 900]
+    assert await env.queue.receive(10, visibility_timeout=0) == []
+    assert await env.queue.depth() == QueueDepth(visible=0, in_flight=0, delayed=2, dead_letters=0)
+
+
+class RefusingClient:
+    """The moto client, except that SendMessageBatch leaves out the entries for `refused` items and lists
+    them as Failed, the first `times` times each is sent: SQS refusing part of a batch."""
+
+    def __init__(self, client: Any, refused: set[str], times: int) -> None:
+        self._client = client
+        self._left = dict.fromkeys(refused, times)
+        self.batch_calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.batch_calls += 1
+        kept, failed = [], []
+        for entry in Entries:
+            item = json.loads(entry["MessageBody"])["item"]
+            if self._left.get(item, 0) > 0:
+                self._left[item] -= 1
+                failed.append(
+                    {"Id": entry["Id"], "SenderFault": False, "Code": "InternalError", "Message": "x"}
+                )
+            else:
+                kept.append(entry)
+        response: dict[str, Any] = (
+            self._client.send_message_batch(QueueUrl=QueueUrl, Entries=kept) if kept else {"Successful": []}
+        )
+        return {**response, "Failed": [*response.get("Failed", []), *failed]}
+
+
+async def test_entries_a_batch_refuses_are_retried_once_in_a_new_batch(env: Env) -> None:
+    client = RefusingClient(env.client, {"0003", "0017"}, times=1)
+    queue = SqsWorkQueue(env.queue_url, env.dlq_url, client)
+
+    calls = await queue.send(messages(25))
+
+    assert calls == client.batch_calls == 4  # three batches, then one batch of the two refused
+    received = await queue.receive(30, visibility_timeout=30)
+    assert sorted(r.message.item_id for r in received) == [m.item_id for m in messages(25)]
+
+
+async def test_entries_refused_twice_raise_naming_how_many_after_the_rest_is_sent(env: Env) -> None:
+    client = RefusingClient(env.client, {"0003", "0017"}, times=2)
+    queue = SqsWorkQueue(env.queue_url, env.dlq_url, client)
+
+    with pytest.raises(SendFailed, match="2 of 25") as raised:
+        await queue.send(messages(25))
+
+    assert sorted(m.item_id for m in raised.value.failed) == ["0003", "0017"]
+    assert client.batch_calls == 4  # retried once only
+    assert (await queue.depth()).visible == 23
+
+
+async def test_receive_round_trip(env: Env) -> None:
+    sent = messages(3)
+    await env.queue.send(sent)
+
+    received = await env.queue.receive(10, visibility_timeout=30)
+
+    assert sorted((r.message for r in received), key=lambda m: m.item_id) == sent
+    assert all(r.receive_count == 1 and r.receipt_handle for r in received)
+    assert len({r.message_id for r in received}) == 3
+    assert await env.queue.receive(10, visibility_timeout=30) == []  # in flight
+
+
+async def test_receive_gathers_in_calls_of_ten_and_only_the_first_waits(env: Env) -> None:
+    await env.queue.send(messages(25))
+    calls = count_calls(env.client, "ReceiveMessage")
+
+    received = await env.queue.receive(25, visibility_timeout=30, wait_seconds=1)
+
+    assert len(received) == 25
+    assert [c["MaxNumberOfMessages"] for c in calls] == [10, 10, 5]
+    assert [c["WaitTimeSeconds"] for c in calls] == [1, 0, 0]
+    assert all(c["VisibilityTimeout"] == 30 for c in calls)
+    assert all(c["MessageSystemAttributeNames"] == ["ApproximateReceiveCount"] for c in calls)
+
+
+async def test_receive_stops_when_a_call_returns_nothing(env: Env) -> None:
+    await env.queue.send(messages(3))
+    calls = count_calls(env.client, "ReceiveMessage")
+
+    assert len(await env.queue.receive(25, visibility_timeout=30)) == 3
+    assert len(calls) == 2
+
+
+async def test_receive_count_increments_on_redelivery(env: Env) -> None:
+    await env.queue.send(messages(1))
+
+    first = await env.queue.receive(1, visibility_timeout=0)
+    second = await env.queue.receive(1, visibility_timeout=0)
+
+    assert [r.receive_count for r in first + second] == [1, 2]
+    assert first[0].message_id == second[0].message_id
+    assert first[0].receipt_handle != second[0].receipt_handle
+
+
+async def test_a_redelivery_within_one_receive_is_returned_once(env: Env) -> None:
+    await env.queue.send(messages(3))
+
+    received = await env.queue.receive(10, visibility_timeout=0)  # everything is visible again at once
+
+    assert sorted(r.message.item_id for r in received) == ["0000", "0001", "0002"]
+
+
+async def test_delete_removes_the_message_and_a_second_delete_is_fine(env: Env) -> None:
+    await env.queue.send(messages(2))
+    received = await env.queue.receive(10, visibility_timeout=0)
+
+    for r in received:
+        await env.queue.delete(r)
+    await env.queue.delete(received[0])
+
+    assert await env.queue.receive(10, visibility_timeout=0) == []
+    assert await env.queue.depth() == QueueDepth(0, 0, 0, 0)
+
+
+async def test_delete_swallows_an_invalid_receipt_handle_but_not_other_errors(env: Env) -> None:
+    gone = Received(messages(1)[0], receipt_handle="no-such-handle", receive_count=1, message_id="m")
+    await env.queue.delete(gone)
+
+    env.client.delete_queue(QueueUrl=env.queue_url)
+    with pytest.raises(ClientError):
+        await env.queue.delete(gone)
+
+
+async def test_retry_later_hides_the_message_then_it_comes_back(env: Env) -> None:
+    await env.queue.send(messages(1))
+    [received] = await env.queue.receive(1, visibility_timeout=0)
+
+    await env.queue.retry_later(received, 1)
+
+    assert await env.queue.receive(1, visibility_timeout=0) == []
+    assert (await env.queue.depth()).in_flight == 1
+    await asyncio.sleep(1.1)
+    [again] = await env.queue.receive(1, visibility_timeout=30)
+    assert again.message == received.message and again.receive_count == 2
+
+
+async def test_retry_later_clamps_to_12_hours_from_the_receive(env: Env) -> None:
+    calls = count_calls(env.client, "ChangeMessageVisibility")
+    await env.queue.send(messages(1))
+    [received] = await env.queue.receive(1, visibility_timeout=30)
+
+    await env.queue.retry_later(received, 50_000)
+
+    assert 43_190 <= calls[0]["VisibilityTimeout"] < 43_200  # 12 h minus the (rounded-up) time since
+    with pytest.raises(ValueError, match="delay_seconds"):
+        await env.queue.retry_later(received, -1)
+
+
+async def test_dead_letter_moves_the_message_with_its_reason(env: Env) -> None:
+    await env.queue.send(messages(1))
+    [received] = await env.queue.receive(1, visibility_timeout=30)
+
+    await env.queue.dead_letter(received, "attempts exhausted: " + "x" * 300)
+
+    assert await env.queue.depth() == QueueDepth(visible=0, in_flight=0, delayed=0, dead_letters=1)
+    [dead] = dlq_contents(env)
+    assert decode_message(dead["Body"]) == received.message
+    assert dead["Body"] == encode_message(received.message)
+    reason = dead["MessageAttributes"]["reason"]
+    assert reason["DataType"] == "String"
+    assert reason["StringValue"] == ("attempts exhausted: " + "x" * 300)[:256]
+    assert set(dead["MessageAttributes"]) == {"reason"}
+
+
+async def test_the_reason_holds_only_what_the_caller_gave(env: Env) -> None:
+    await env.queue.send(messages(2))
+    first, second = await env.queue.receive(2, visibility_timeout=30)
+
+    await env.queue.dead_letter(first, "bad\x00 byte\x1b")  # characters SQS refuses are dropped
+    await env.queue.dead_letter(
+        second, ""
+    )  # SQS refuses empty values: no attribute rather than a made-up one
+
+    reasons = {decode_message(d["Body"]).item_id: d.get("MessageAttributes") for d in dlq_contents(env)}
+    assert reasons == {
+        first.message.item_id: {"reason": {"DataType": "String", "StringValue": "bad byte"}},
+        second.message.item_id: None,
+    }
+
+
+async def test_a_malformed_body_is_dead_lettered_and_not_returned(env: Env) -> None:
+    bad = ["not json", '{"v":2,"ws":"ws","job":"j","item":"i"}', '{"v":1,"ws":"ws","job":"j"}']
+    for body in bad:
+        env.client.send_message(QueueUrl=env.queue_url, MessageBody=body)
+    await env.queue.send(messages(1))
+
+    received = await env.queue.receive(10, visibility_timeout=30)
+
+    assert [r.message for r in received] == messages(1)
+    assert await env.queue.depth() == QueueDepth(visible=0, in_flight=1, delayed=0, dead_letters=3)
+    dead = dlq_contents(env)
+    assert sorted(d["Body"] for d in dead) == sorted(bad)
+    assert {d["MessageAttributes"]["reason"]["StringValue"] for d in dead} == {MALFORMED_REASON}
+
+
+async def test_redrive_moves_dead_letters_back_and_leaves_malformed_ones(env: Env) -> None:
+    await env.queue.send(messages(3))
+    for r in await env.queue.receive(10, visibility_timeout=30):
+        await env.queue.dead_letter(r, "provider down")
+    env.client.send_message(QueueUrl=env.dlq_url, MessageBody="garbage")
+
+    moved = await env.queue.redrive()
+
+    assert sorted(moved, key=lambda m: m.item_id) == messages(3)
+    assert await env.queue.depth() == QueueDepth(visible=3, in_flight=0, delayed=0, dead_letters=1)
+    assert [d["Body"] for d in dlq_contents(env)] == ["garbage"]  # visible again at once
+    back = env.client.receive_message(
+        QueueUrl=env.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )
+    assert all("MessageAttributes" not in m for m in back["Messages"])  # the reason stays behind
+
+
+async def test_redrive_moves_at_most_max_messages(env: Env) -> None:
+    await env.queue.send(messages(3))
+    for r in await env.queue.receive(10, visibility_timeout=30):
+        await env.queue.dead_letter(r, "x")
+
+    moved = await env.queue.redrive(max_messages=2)
+
+    assert len(moved) == 2
+    depth = await env.queue.depth()
+    assert (depth.visible, depth.dead_letters) == (2, 1)
+
+
+async def test_depth_counts_each_state(env: Env) -> None:
+    await env.queue.send(messages(3, job="now"))
+    await env.queue.send(messages(1, job="later"), delay_seconds=900)
+    [in_flight] = await env.queue.receive(1, visibility_timeout=30)
+    [doomed] = await env.queue.receive(1, visibility_timeout=30)
+    await env.queue.dead_letter(doomed, "x")
+
+    depth = await env.queue.depth()
+
+    assert depth == QueueDepth(visible=1, in_flight=1, delayed=1, dead_letters=1)
+    assert in_flight.message.job_id == "now"
+
+
+def test_bodies_are_compact_versioned_json() -> None:
+    message = WorkMessage("ws", "job-1", "0007")
+    body = encode_message(message)
+    assert body == '{"v":1,"ws":"ws","job":"job-1","item":"0007"}'
+    assert decode_message(body) == message
+    with pytest.raises(ValueError, match="non-empty"):
+        encode_message(WorkMessage("ws", "", "0007"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "[]",
+        '"text"',
+        '{"v":1,"ws":"ws","job":"j"}',
+        '{"v":1,"ws":"ws","job":"j","item":"i","extra":1}',
+        '{"v":true,"ws":"ws","job":"j","item":"i"}',
+        '{"v":"1","ws":"ws","job":"j","item":"i"}',
+        '{"v":1,"ws":"","job":"j","item":"i"}',
+        '{"v":1,"ws":"ws","job":7,"item":"i"}',
+        '{"v":1,"ws":"ws","job":"j","item":"i","item":"k"}',
+    ],
+)
+def test_decoding_is_strict(body: str) -> None:
+    with pytest.raises(MalformedMessage):
+        decode_message(body)

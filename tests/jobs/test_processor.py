@@ -1,0 +1,197 @@
+"""The processor against the real adapters: DynamoDB and SQS on moto, providers on the simulator.
+
+Given a job created through the job service, when processors drain the queue, then every item ends
+exactly once, counters add up, completion is detected once, and the queue is left empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
+from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
+from leadenrich.cache import InMemoryCache, ResultCache
+from leadenrich.jobs.models import ItemStatus, JobStatus, WorkMessage
+from leadenrich.jobs.processor import Processor, ProcessorSettings
+from leadenrich.jobs.requests import CreateJobRequest
+from leadenrich.jobs.retry import RetryPolicy
+from leadenrich.jobs.service import JobService
+from leadenrich.providers.http import close_shared_http_client
+from leadenrich.providers.hunter import HunterClient
+from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.waterfall import Enricher
+from tests.simulator.conftest import TODAY, base_config
+
+WS = "default"
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[SimulatorServer]:
+    with SimulatorServer(base_config()) as running:
+        yield running
+
+
+@dataclass
+class Stack:
+    store: DynamoJobStore
+    queue: SqsWorkQueue
+    service: JobService
+    sim: SimulatorServer
+
+    def processor(self, **settings: Any) -> Processor:
+        enricher = Enricher(
+            HunterClient("sim-hunter-key", base_url=self.sim.hunter_base_url),
+            PerplexityClient("sim-pplx-key", base_url=self.sim.perplexity_base_url),
+            ResultCache(InMemoryCache()),
+            clock=lambda: datetime.combine(TODAY, time(12), UTC),
+        )
+        defaults: dict[str, Any] = {"budget_seconds": 20.0, "visibility_timeout": 30, "min_item_seconds": 2.0}
+        return Processor(
+            self.store, self.queue, enricher, ProcessorSettings(**(defaults | settings)), RetryPolicy()
+        )
+
+
+@pytest.fixture
+async def stack(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
+    for var, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(var, value)
+    simulator.reset(base_config())
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        sqs = boto3.client("sqs")
+        create_table(dynamodb, "leadenrich")
+        queue_url, dlq_url = create_queues(sqs, "leadenrich-work", max_receive_count=5, visibility_timeout=30)
+        store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)  # moto: not thread-safe
+        queue = SqsWorkQueue(queue_url, dlq_url, sqs)
+        yield Stack(store, queue, JobService(store, queue), simulator)
+    await close_shared_http_client()
+
+
+def leads(sim: SimulatorServer, n: int) -> CreateJobRequest:
+    sample = sim.world.sample_leads(n, seed=21)
+    return CreateJobRequest.model_validate(
+        {"leads": [{"domain": s.domain, "company_name": s.company_name} for s in sample if "." in s.domain]}
+    )
+
+
+async def test_a_job_is_drained_completed_once_and_counted(stack: Stack) -> None:
+    created = await stack.service.create_job(WS, leads(stack.sim, 24))
+    total = created.job.counters.total
+    assert created.queue_calls == -(-total // 10)  # ceil(n/10) SendMessageBatch calls
+
+    report = await stack.processor(max_items=100).drain()
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED
+    assert [j.job_id for j in report.completed_jobs] == [created.job.job_id]
+    items = (await stack.store.list_items(WS, job.job_id, limit=1000)).items
+    assert len(items) == total and all(i.status.terminal for i in items)
+    assert job.counters.processed == total == report.finished
+    assert job.counters.found == sum(i.status is ItemStatus.FOUND for i in items)
+    assert job.counters.created_emails == sum(len(i.result["emails"]) for i in items if i.result)
+    billed = stack.sim.ledger.snapshot()
+    assert job.counters.api_calls_hunter == billed["hunter_calls"]
+    depth = await stack.queue.depth()
+    assert (depth.visible, depth.in_flight, depth.dead_letters) == (0, 0, 0)
+
+
+async def test_the_same_message_delivered_twice_runs_and_counts_once(stack: Stack) -> None:
+    created = await stack.service.create_job(WS, CreateJobRequest(domains=[SHOWCASE_DOMAINS[0]]))
+    await stack.queue.send([WorkMessage(WS, created.job.job_id, "000000")])  # a duplicate delivery
+
+    report = await stack.processor().drain()
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.counters.processed == 1 and report.finished == 1
+    assert report.duplicates == 1
+    assert stack.sim.ledger.snapshot()["calls"]["hunter.domain_search"] == 1
+
+
+async def test_two_processors_at_once_never_run_an_item_twice(stack: Stack) -> None:
+    created = await stack.service.create_job(WS, leads(stack.sim, 30))
+    first, second = stack.processor(max_items=100), stack.processor(max_items=100)
+
+    reports = await asyncio.gather(first.drain(), second.drain())
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED
+    assert sum(r.finished for r in reports) == job.counters.total == job.counters.processed
+    assert sum(len(r.completed_jobs) for r in reports) == 1
+
+
+async def test_the_budget_holds_with_slow_providers_and_unfinished_work_goes_back_free(stack: Stack) -> None:
+    stack.sim.configure(time_scale=1.0, latency_domain_search=(4.0, 4.0), latency_perplexity=(4.0, 4.0))
+    created = await stack.service.create_job(WS, leads(stack.sim, 12))
+
+    report = await stack.processor(
+        budget_seconds=6.0, margin_seconds=1.0, min_item_seconds=1.0, concurrency=4
+    ).drain()
+
+    assert report.seconds < 6.0 + 1.5  # the budget plus the time to acknowledge
+    items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+    handed_back = [i for i in items if i.status is ItemStatus.DEFERRED]
+    assert report.released == len(handed_back) > 0
+    assert all(i.attempts == 0 for i in handed_back)  # no attempt charged
+    assert all(i.status in (ItemStatus.QUEUED, ItemStatus.DEFERRED) or i.status.terminal for i in items)
+
+
+async def test_exhausted_attempts_land_in_the_dlq_and_redrive_brings_them_back(stack: Stack) -> None:
+    stack.sim.configure(share_5xx=1.0)
+    created = await stack.service.create_job(
+        WS, CreateJobRequest(domains=[SHOWCASE_DOMAINS[0], SHOWCASE_DOMAINS[2]], max_attempts=1)
+    )
+
+    report = await stack.processor().drain()
+
+    assert report.dead == 2
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED and job.counters.failed == 2
+    items = (await stack.store.list_items(WS, job.job_id)).items
+    assert all(i.status is ItemStatus.DEAD and i.reason and "attempts exhausted" in i.reason for i in items)
+    assert (await stack.queue.depth()).dead_letters == 2
+
+    stack.sim.configure(share_5xx=0.0)
+    assert await stack.service.redrive() == 2
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.RUNNING and job.counters.failed == 0
+    await stack.processor().drain()
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED and job.counters.found == 2
+
+
+async def test_cancelling_mid_job_skips_the_rest_and_keeps_finished_results(stack: Stack) -> None:
+    created = await stack.service.create_job(WS, leads(stack.sim, 20))
+    await stack.processor(max_items=5, concurrency=5).drain()
+    cancelled = await stack.service.cancel_job(WS, created.job.job_id)
+    assert cancelled is not None and cancelled.status is JobStatus.CANCELLED
+
+    report = await stack.processor(max_items=100).drain()
+
+    items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+    finished = [i for i in items if i.status not in (ItemStatus.SKIPPED,)]
+    assert len(finished) == 5 and all(i.result for i in finished)
+    assert report.skipped == len(items) - 5 and report.finished == 0
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.CANCELLED and job.counters.processed == len(items)
+    assert (await stack.queue.depth()).visible == 0
+
+
+async def test_an_idempotency_key_returns_the_same_job(stack: Stack) -> None:
+    request = CreateJobRequest(domains=["acme-robotics.com", "globex-analytics.io"])
+    first = await stack.service.create_job(WS, request, idempotency_key="k-1")
+    again = await stack.service.create_job(WS, request, idempotency_key="k-1")
+    assert (again.job.job_id, again.created, again.queue_calls) == (first.job.job_id, False, 0)
+    assert (await stack.queue.depth()).visible == 2
