@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test unit lint typecheck pytest bench sim validate build deploy clean
+.PHONY: run test unit lint typecheck pytest bench sim openapi validate build deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,22 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.waterfall
 
+## Regenerate docs/openapi.json from the API handler (a test fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m enrich_tools.openapi
+
 ## The provider simulator in the foreground (Hunter at /v2, Perplexity at /v1).
 sim: $(STAMP)
 	$(BIN)/enrich simulator --port 8787
 
-validate build deploy:
+## cfn-lint on the SAM template (SAM schemas, no AWS account needed); `sam validate --lint` runs too when
+## the SAM CLI is on PATH (it is not a project dependency).
+validate: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	@if command -v sam >/dev/null 2>&1; then sam validate --lint --template-file template.yaml; \
+	else echo "sam CLI not on PATH: skipped 'sam validate --lint'"; fi
+
+build deploy:
 	@echo "'make $@' arrives with the serverless runtime (template.yaml is a skeleton until then)"; exit 1
 
 clean:

@@ -33,8 +33,8 @@ def test_leads_or_domains_become_leads() -> None:
 @pytest.mark.parametrize(
     ("payload", "names"),
     [
-        ({"domains": ["acme.com", "not a domain"]}, "domains[1]"),
-        ({"leads": [{"domain": "acme.com"}, {"domain": "x"}]}, "leads[1].domain"),
+        ({"domains": ["acme.com", "not a domain"]}, "domains.1: Value error, domain 'not a domain'"),
+        ({"leads": [{"domain": "acme.com"}, {"domain": "x"}]}, "leads.1.domain: Value error"),
         ({"leads": [{"domain": "acme.com", "phone": "1"}]}, "leads.0.phone"),
         ({"domains": ["acme.com"], "priority": 9}, "priority"),
         ({"domains": ["acme.com"], "max_attempts": 0}, "max_attempts"),

@@ -7,10 +7,10 @@ webmail or disposable domain is accepted and ends its item `invalid`, as the wat
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadenrich.domains import DomainError, normalize_domain
 from leadenrich.models import Lead
@@ -18,11 +18,27 @@ from leadenrich.models import Lead
 MAX_LEADS_PER_JOB = 10_000
 
 
+def _host_name(value: str) -> str:
+    try:
+        normalize_domain(value)
+    except DomainError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+# Checked per element, so an error names its row: `domains.41`, `leads.41.domain`.
+CompanyDomain = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_host_name)]
+
+
+class JobLead(Lead):
+    domain: CompanyDomain
+
+
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    leads: list[Lead] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
-    domains: list[str] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
+    leads: list[JobLead] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
+    domains: list[CompanyDomain] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
     priority: int = Field(default=3, ge=1, le=5)
     max_attempts: int = Field(default=5, ge=1, le=10)
     webhook_url: str | None = Field(default=None, max_length=2048)
@@ -52,15 +68,9 @@ class CreateJobRequest(BaseModel):
         given = [name for name in ("leads", "domains") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError("give exactly one of 'leads' or 'domains', not empty")
-        for index, lead in enumerate(self.all_leads()):
-            where = f"leads[{index}].domain" if self.leads else f"domains[{index}]"
-            try:
-                normalize_domain(lead.domain)
-            except DomainError as exc:
-                raise ValueError(f"{where}: {exc}") from None
         return self
 
     def all_leads(self) -> list[Lead]:
         if self.leads:
-            return self.leads
+            return [Lead.model_validate(lead.model_dump()) for lead in self.leads]
         return [Lead(domain=d) for d in self.domains or []]

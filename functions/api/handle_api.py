@@ -1,0 +1,191 @@
+"""HTTP API Lambda: parse and validate, call the job service, map the result. Nothing else lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadenrich import runtime
+from leadenrich.jobs.models import DEFAULT_WORKSPACE, Item, ItemStatus, Job, JobStatus
+from leadenrich.jobs.requests import CreateJobRequest
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+app.configure_openapi(title="leadenrich", version="0.1.0", summary="Serverless lead enrichment jobs")
+
+_T = TypeVar("_T")
+
+
+def _run(work: Coroutine[Any, Any, _T]) -> _T:
+    return asyncio.run(work)
+
+
+def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+def _workspace() -> str:
+    """Every record carries a workspace; the auth issue binds API keys to workspaces."""
+    return DEFAULT_WORKSPACE
+
+
+def job_view(job: Job) -> dict[str, object]:
+    c = job.counters
+    return {
+        "job_id": job.job_id,
+        "status": job.status.value,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "completed_at": job.completed_at.isoformat() if job.completed_at else None,
+        "options": {
+            "priority": job.options.priority,
+            "max_attempts": job.options.max_attempts,
+            "skip_existing": job.options.skip_existing,
+            "webhook_url": job.options.webhook_url,
+            "tags": list(job.options.tags),
+        },
+        "counters": {
+            "total": c.total,
+            "processed": c.processed,
+            "found": c.found,
+            "failed": c.failed,
+            "created_emails": c.created_emails,
+            "api_calls_hunter": c.api_calls_hunter,
+            "api_calls_perplexity": c.api_calls_perplexity,
+            "processing_time_seconds": round(c.processing_time_seconds, 3),
+        },
+        "cost": {
+            "hunter_credits": round(c.credits_hunter, 3),
+            "perplexity_usd": round(c.cost_perplexity_usd, 6),
+        },
+        "links": {"self": f"/jobs/{job.job_id}", "items": f"/jobs/{job.job_id}/items"},
+    }
+
+
+def item_view(item: Item) -> dict[str, object]:
+    return {
+        "item_id": item.item_id,
+        "status": item.status.value,
+        "attempts": item.attempts,
+        "reason": item.reason,
+        "lead": item.lead.model_dump(exclude_none=True),
+        "emails": (item.result or {}).get("emails", []),
+    }
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _invalid(error: RequestValidationError) -> Response[str]:
+    """A 422 naming the first offending field, e.g. `body.leads.3.domain`, never a 500."""
+    problems = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in error.errors()
+    ]
+    first = problems[0] if problems else {"field": "", "message": "invalid request"}
+    return _json(422, {"message": first["message"], "field": first["field"], "errors": problems[:20]})
+
+
+@app.post("/jobs")
+def create_job(
+    request: CreateJobRequest,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
+) -> Response[str]:
+    created = _run(runtime.job_service().create_job(_workspace(), request, idempotency_key))
+    headers = {"Location": f"/jobs/{created.job.job_id}"}
+    if not created.created:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(202, job_view(created.job), headers)
+
+
+@app.get("/jobs")
+def list_jobs(
+    status: Annotated[JobStatus | None, Query()] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    page = _run(
+        runtime.job_service().list_jobs(_workspace(), status=status, tag=tag, limit=limit, cursor=cursor)
+    )
+    return _json(200, {"jobs": [job_view(j) for j in page.items], "cursor": page.cursor})
+
+
+@app.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Response[str]:
+    job = _run(runtime.job_service().get_job(_workspace(), job_id))
+    if job is None:
+        raise NotFoundError(f"job {job_id} not found")
+    return _json(200, job_view(job))
+
+
+@app.get("/jobs/<job_id>/items")
+def list_items(
+    job_id: str,
+    status: Annotated[ItemStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    service = runtime.job_service()
+    if _run(service.get_job(_workspace(), job_id)) is None:
+        raise NotFoundError(f"job {job_id} not found")
+    page = _run(service.list_items(_workspace(), job_id, status=status, limit=limit, cursor=cursor))
+    return _json(200, {"items": [item_view(i) for i in page.items], "cursor": page.cursor})
+
+
+@app.delete("/jobs/<job_id>")
+def cancel_job(job_id: str) -> Response[str]:
+    job = _run(runtime.job_service().cancel_job(_workspace(), job_id))
+    if job is None:
+        raise NotFoundError(f"job {job_id} not found")
+    return _json(200, job_view(job))
+
+
+@app.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str) -> Response[str]:
+    service = runtime.job_service()
+    if _run(service.get_job(_workspace(), job_id)) is None:
+        raise NotFoundError(f"job {job_id} not found")
+    items = _run(service.retry_job(_workspace(), job_id))
+    return _json(202, {"job_id": job_id, "requeued": len(items)})
+
+
+@app.post("/dlq/redrive")
+def redrive() -> Response[str]:
+    moved = _run(runtime.job_service().redrive())
+    return _json(202, {"redriven": moved})
+
+
+@app.get("/metrics")
+def metrics() -> Response[str]:
+    depth = _run(runtime.job_service().queue.depth())
+    return _json(
+        200,
+        {
+            "queue_depth": depth.visible + depth.delayed,
+            "in_flight": depth.in_flight,
+            "dlq_depth": depth.dead_letters,
+        },
+    )
+
+
+@app.get("/health")
+def health() -> Response[str]:
+    return _json(200, {"status": "ok"})
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,202 @@
+"""The Lambda handlers invoked with real API Gateway v2 and EventBridge events, on moto and the simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import handle_api
+import handle_process
+from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
+from leadenrich import runtime
+from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.sqs_queue import create_queues
+from tests.simulator.conftest import base_config
+
+
+@dataclass
+class Context:
+    """The attributes of a Lambda context the handlers and Powertools read."""
+
+    function_name: str = "leadenrich-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:leadenrich-test"
+    aws_request_id: str = "req-1"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def http_event(
+    method: str,
+    path: str,
+    body: object | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event as AWS sends it."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": {"content-type": "application/json", "user-agent": "pytest", **(headers or {})},
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.test",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:09:00:00 +0000",
+            "timeEpoch": 1795338000000,
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+SCHEDULED_EVENT: dict[str, Any] = {
+    "version": "0",
+    "id": "e6a1b1d6-0000-0000-0000-000000000000",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-22T09:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/leadenrich-processor"],
+    "detail": {},
+}
+
+
+def call(method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    response = handle_api.handler(http_event(method, path, **kwargs), Context())  # type: ignore[arg-type]
+    return response["statusCode"], json.loads(response["body"]), response.get("headers") or {}
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[SimulatorServer]:
+    with SimulatorServer(base_config()) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def aws(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    simulator.reset(base_config())
+    env = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "TABLE_NAME": "leadenrich",
+        "SERIALIZE_DYNAMODB_CALLS": "true",
+        "PROCESSOR_BUDGET_SECONDS": "20",
+        "QUEUE_VISIBILITY_TIMEOUT": "30",
+        "HUNTER_API_KEY": "sim-hunter-key",
+        "PERPLEXITY_API_KEY": "sim-pplx-key",
+        "HUNTER_API_BASE_URL": simulator.hunter_base_url,
+        "PERPLEXITY_API_BASE_URL": simulator.perplexity_base_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), "leadenrich")
+        queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
+        monkeypatch.setenv("QUEUE_URL", queue_url)
+        monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
+        runtime.reset()
+        yield
+    runtime.reset()
+
+
+def test_health() -> None:
+    assert call("GET", "/health")[:2] == (200, {"status": "ok"})
+
+
+def test_create_then_process_then_read_a_job_through_the_handlers() -> None:
+    status, job, headers = call(
+        "POST", "/jobs", body={"domains": list(SHOWCASE_DOMAINS[:3]), "tags": ["demo"]}
+    )
+    assert status == 202 and job["status"] == "pending" and job["counters"]["total"] == 3
+    assert headers["Location"] == f"/jobs/{job['job_id']}"
+
+    summary = handle_process.handler(SCHEDULED_EVENT, Context())  # type: ignore[arg-type]
+    assert summary["finished"] == 3 and summary["completed_jobs"] == [job["job_id"]]
+
+    status, done, _ = call("GET", f"/jobs/{job['job_id']}")
+    assert status == 200 and done["status"] == "completed" and done["counters"]["processed"] == 3
+    assert done["counters"]["api_calls_hunter"] >= 1 and done["cost"]["hunter_credits"] >= 1
+    status, page, _ = call("GET", f"/jobs/{job['job_id']}/items")
+    assert [i["item_id"] for i in page["items"]] == ["000000", "000001", "000002"]
+    assert all(i["status"] == "found" and i["emails"] for i in page["items"])
+    status, listing, _ = call("GET", "/jobs", query={"tag": "demo", "status": "completed"})
+    assert [j["job_id"] for j in listing["jobs"]] == [job["job_id"]]
+    status, metrics, _ = call("GET", "/metrics")
+    assert status == 200 and metrics["queue_depth"] == 0 and metrics["dlq_depth"] == 0
+
+
+def test_the_same_idempotency_key_returns_the_same_job() -> None:
+    body = {"domains": ["acme-robotics.com"]}
+    _, first, _ = call("POST", "/jobs", body=body, headers={"idempotency-key": "abc"})
+    status, again, headers = call("POST", "/jobs", body=body, headers={"idempotency-key": "abc"})
+    assert (
+        status == 202 and again["job_id"] == first["job_id"] and headers.get("Idempotent-Replayed") == "true"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"leads": [{"domain": "acme.com"}, {"domain": "not a domain"}]}, "body.leads.1.domain"),
+        ({"domains": ["acme.com"], "priority": 7}, "body.priority"),
+        ({"domains": ["acme.com"], "surprise": True}, "body.surprise"),
+        ("not json at all", "body"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field(body: object, field: str) -> None:
+    status, error, _ = call("POST", "/jobs", body=body)
+    assert status == 422 and error["field"] == field and error["message"]
+
+
+def test_unknown_jobs_are_404_and_cancel_and_retry_work() -> None:
+    assert call("GET", "/jobs/job_nope")[0] == 404
+    assert call("DELETE", "/jobs/job_nope")[0] == 404
+    assert call("POST", "/jobs/job_nope/retry")[0] == 404
+    _, job, _ = call("POST", "/jobs", body={"domains": ["acme-robotics.com", "globex-analytics.io"]})
+    status, cancelled, _ = call("DELETE", f"/jobs/{job['job_id']}")
+    assert status == 200 and cancelled["status"] == "cancelled"
+    summary = handle_process.handler(SCHEDULED_EVENT, Context())  # type: ignore[arg-type]
+    assert summary["skipped"] == 2 and summary["finished"] == 0
+    status, retried, _ = call("POST", f"/jobs/{job['job_id']}/retry")
+    assert status == 202 and retried["requeued"] == 0  # skipped items are not failures
+
+
+def test_list_filters_are_validated() -> None:
+    status, error, _ = call("GET", "/jobs", query={"status": "exploded"})
+    assert status == 422 and error["field"] == "query.status"
+    status, error, _ = call("GET", "/jobs", query={"limit": "0"})
+    assert status == 422 and error["field"] == "query.limit"
+
+
+def test_the_processor_keeps_within_the_lambda_time_left(simulator: SimulatorServer) -> None:
+    simulator.configure(time_scale=1.0, latency_domain_search=(3.0, 3.0))
+    call("POST", "/jobs", body={"domains": list(SHOWCASE_DOMAINS)})
+    summary = handle_process.handler(SCHEDULED_EVENT, Context(remaining_ms=20_000))  # type: ignore[arg-type]
+    assert summary["received"] > 0  # it did work...
+    assert summary["seconds"] < 20.0 - handle_process.TIMEOUT_MARGIN_SECONDS + 1.0  # ...and stopped in time
