@@ -449,6 +449,23 @@ async def test_defer_with_and_without_charging_the_attempt(store: DynamoJobStore
     assert (await job_of(store, "j")).counters.processed == 0
 
 
+async def test_a_deferral_bills_what_the_attempt_spent_once(store: DynamoJobStore) -> None:
+    await create(store, "j", 1)
+    held = await claim(store, "j", token="a")
+    spent = CounterDelta(processed=0, api_calls_hunter=2, credits_hunter=1.5)
+    later = NOW + timedelta(minutes=1)
+
+    assert await store.defer_item(
+        held, reason="202", next_attempt_at=later, charge_attempt=True, now=NOW, spent=spent
+    )
+    assert not await store.defer_item(  # the lease is gone: nothing written, nothing billed twice
+        held, reason="202", next_attempt_at=later, charge_attempt=True, now=NOW, spent=spent
+    )
+    counters = (await job_of(store, "j")).counters
+    assert (counters.processed, counters.api_calls_hunter, counters.credits_hunter) == (0, 2, 1.5)
+    assert (await item_of(store, "j")).status is ItemStatus.DEFERRED
+
+
 async def test_skip_counts_once_and_only_queued_or_deferred_items(store: DynamoJobStore) -> None:
     await create(store, "j", 2)
     await store.cancel_job(WS, "j", NOW)

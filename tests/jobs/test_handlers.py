@@ -200,3 +200,24 @@ def test_the_processor_keeps_within_the_lambda_time_left(simulator: SimulatorSer
     summary = handle_process.handler(SCHEDULED_EVENT, Context(remaining_ms=20_000))  # type: ignore[arg-type]
     assert summary["received"] > 0  # it did work...
     assert summary["seconds"] < 20.0 - handle_process.TIMEOUT_MARGIN_SECONDS + 1.0  # ...and stopped in time
+
+
+def test_provider_keys_come_from_secrets_manager_when_configured(
+    simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.configure(
+        accept_any_key=False, hunter_api_keys=["key-from-secret"], perplexity_api_keys=["pplx-secret"]
+    )
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="leadenrich/providers",
+        SecretString=json.dumps({"HUNTER_API_KEY": "key-from-secret", "PERPLEXITY_API_KEY": "pplx-secret"}),
+    )
+    monkeypatch.delenv("HUNTER_API_KEY")
+    monkeypatch.delenv("PERPLEXITY_API_KEY")
+    monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
+    runtime.reset()
+    _, job, _ = call("POST", "/jobs", body={"domains": [SHOWCASE_DOMAINS[0]]})
+    summary = handle_process.handler(SCHEDULED_EVENT, Context())  # type: ignore[arg-type]
+    assert summary["finished"] == 1
+    _, done, _ = call("GET", f"/jobs/{job['job_id']}/items")
+    assert done["items"][0]["status"] == "found"  # the simulator accepted only the secret's key

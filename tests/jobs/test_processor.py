@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
+from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
 from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
 from leadenrich.cache import InMemoryCache, ResultCache
@@ -28,6 +29,7 @@ from leadenrich.jobs.service import JobService
 from leadenrich.providers.http import close_shared_http_client
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.ratelimit import RateLimiter
 from leadenrich.waterfall import Enricher
 from tests.simulator.conftest import TODAY, base_config
 
@@ -46,13 +48,15 @@ class Stack:
     queue: SqsWorkQueue
     service: JobService
     sim: SimulatorServer
+    dynamodb: Any
 
-    def processor(self, **settings: Any) -> Processor:
+    def processor(self, limiter: RateLimiter | None = None, **settings: Any) -> Processor:
         enricher = Enricher(
             HunterClient("sim-hunter-key", base_url=self.sim.hunter_base_url),
             PerplexityClient("sim-pplx-key", base_url=self.sim.perplexity_base_url),
             ResultCache(InMemoryCache()),
             clock=lambda: datetime.combine(TODAY, time(12), UTC),
+            limiter=limiter,
         )
         defaults: dict[str, Any] = {"budget_seconds": 20.0, "visibility_timeout": 30, "min_item_seconds": 2.0}
         return Processor(
@@ -76,7 +80,7 @@ async def stack(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> 
         queue_url, dlq_url = create_queues(sqs, "leadenrich-work", max_receive_count=5, visibility_timeout=30)
         store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)  # moto: not thread-safe
         queue = SqsWorkQueue(queue_url, dlq_url, sqs)
-        yield Stack(store, queue, JobService(store, queue), simulator)
+        yield Stack(store, queue, JobService(store, queue), simulator, dynamodb)
     await close_shared_http_client()
 
 
@@ -195,3 +199,40 @@ async def test_an_idempotency_key_returns_the_same_job(stack: Stack) -> None:
     again = await stack.service.create_job(WS, request, idempotency_key="k-1")
     assert (again.job.job_id, again.created, again.queue_calls) == (first.job.job_id, False, 0)
     assert (await stack.queue.depth()).visible == 2
+
+
+async def test_two_processors_sharing_the_limiter_get_no_403_or_429_at_published_limits(stack: Stack) -> None:
+    stack.sim.configure(  # the providers' published limits, as the simulator enforces them by default
+        domain_search_rps=15,
+        domain_search_rpm=500,
+        email_finder_rps=15,
+        email_finder_rpm=500,
+        email_verifier_rps=10,
+        email_verifier_rpm=300,
+        perplexity_qps=1.0,
+        perplexity_rpm=50,
+    )
+    await stack.service.create_job(WS, leads(stack.sim, 40))
+    limiter = DynamoRateLimiter("leadenrich", stack.dynamodb, serialize_calls=True)
+
+    reports = await asyncio.gather(
+        stack.processor(limiter, max_items=100, concurrency=10).drain(),
+        stack.processor(limiter, max_items=100, concurrency=10).drain(),
+    )
+
+    statuses = stack.sim.ledger.snapshot()["statuses"]
+    refused = {endpoint: codes for endpoint, codes in statuses.items() if {"403", "429"} & set(codes)}
+    assert refused == {}, refused
+    assert sum(r.finished for r in reports) > 0
+
+
+async def test_a_deferred_attempts_calls_are_on_the_jobs_bill(stack: Stack) -> None:
+    stack.sim.configure(share_5xx=1.0)
+    created = await stack.service.create_job(WS, CreateJobRequest(domains=[SHOWCASE_DOMAINS[0]]))
+
+    report = await stack.processor().drain()
+
+    assert report.deferred == 1
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.counters.processed == 0
+    assert job.counters.api_calls_hunter == stack.sim.ledger.snapshot()["hunter_calls"] == 1

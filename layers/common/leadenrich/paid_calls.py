@@ -19,6 +19,7 @@ from leadenrich.models import Provider, Usage
 from leadenrich.providers.hunter import OPTED_OUT, DomainSearch, FinderResult, HunterClient, VerifierResult
 from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
+from leadenrich.ratelimit import RateLimiter
 
 _T = TypeVar("_T")
 
@@ -57,11 +58,13 @@ class PaidCalls:
         perplexity: PerplexityClient | None,
         cache: ResultCache,
         verification_credit: float = 1.0,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.hunter = hunter
         self.perplexity = perplexity
         self.cache = cache
         self.verification_credit = verification_credit
+        self.limiter = limiter
         # Providers switched off for this process: quota exhausted or key refused.
         self.disabled: dict[Provider, str] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
@@ -130,6 +133,7 @@ class PaidCalls:
     # -- the calls themselves, counted ----------------------------------------------------------------------
 
     async def _fetch_domain_search(self, tab: Tab, domain: str, query: SearchQuery) -> DomainSearch:
+        await self._slot("hunter.domain_search", tab)
         try:
             search = await self._hunter_call(
                 tab,
@@ -146,6 +150,7 @@ class PaidCalls:
         return search
 
     async def _fetch_finder(self, tab: Tab, domain: str, first: str, last: str) -> FinderResult:
+        await self._slot("hunter.email_finder", tab)
         try:
             result = await self._hunter_call(
                 tab, self.hunter.email_finder(domain, first, last, deadline=tab.deadline)
@@ -165,6 +170,7 @@ class PaidCalls:
         return result
 
     async def _fetch_verification(self, tab: Tab, email: str) -> VerifierResult:
+        await self._slot("hunter.email_verifier", tab)
         tab.verifications += 1
         try:
             result = await self._hunter_call(tab, self.hunter.email_verifier(email, deadline=tab.deadline))
@@ -179,6 +185,7 @@ class PaidCalls:
     async def _fetch_decision_makers(
         self, tab: Tab, perplexity: PerplexityClient, domain: str, company: str | None
     ) -> DecisionMakers:
+        await self._slot("perplexity.responses", tab)
         tab.usage.perplexity.calls += 1
         try:
             answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
@@ -192,6 +199,11 @@ class PaidCalls:
         tab.usage.perplexity.cost_usd += answer.cost_usd
         await self.cache.put_decision_makers(domain, answer)
         return answer
+
+    async def _slot(self, endpoint: str, tab: Tab) -> None:
+        """Wait for the provider's rate limit; with no slot before the deadline, hand the work back."""
+        if self.limiter is not None and not await self.limiter.acquire(endpoint, tab.deadline):
+            raise DeadlineReached(f"no {endpoint} slot under the rate limit before the deadline")
 
     async def _hunter_call(self, tab: Tab, call: Awaitable[_T]) -> _T:
         tab.usage.hunter.calls += 1

@@ -41,6 +41,11 @@ class Limit:
         if self.per_second < 1 or self.per_minute < 1:
             raise ValueError(f"limit: both rates must be at least 1, got {self}")
 
+    @property
+    def interval(self) -> float:
+        """The spacing that keeps both rates: never more than per_second in a second, per_minute a minute."""
+        return max(1.0 / self.per_second, 60.0 / self.per_minute)
+
     def scaled(self, factor: float) -> Limit:
         """A share of this limit, rounded down (never below 1), to stay under the provider's own count."""
         return Limit(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +29,8 @@ class RuntimeSettings(BaseModel):
     processor_budget_seconds: float = Field(default=30.0, gt=5, le=840)
     processor_concurrency: int = Field(default=8, ge=1, le=64)
     queue_visibility_timeout: int = Field(default=90, ge=30, le=43_200)
+    # In AWS the provider keys live in Secrets Manager; locally they come from the environment.
+    provider_secret_arn: str | None = None
     # moto (tests, the local stack) cannot take concurrent DynamoDB transactions; AWS can.
     serialize_dynamodb_calls: bool = False
 
@@ -46,22 +49,44 @@ class RuntimeSettings(BaseModel):
 
 
 @functools.cache
-def job_service() -> JobService:
+def _aws() -> tuple[RuntimeSettings, Any, Any]:
+    """The settings and the (dynamodb, sqs) clients, made once per process."""
     from leadenrich.aws.clients import runtime_clients
-    from leadenrich.aws.dynamo_store import DynamoJobStore
-    from leadenrich.aws.sqs_queue import SqsWorkQueue
 
     settings = RuntimeSettings.from_env()
     dynamodb, sqs = runtime_clients(settings.processor_concurrency)
+    return settings, dynamodb, sqs
+
+
+@functools.cache
+def job_service() -> JobService:
+    from leadenrich.aws.dynamo_store import DynamoJobStore
+    from leadenrich.aws.sqs_queue import SqsWorkQueue
+
+    settings, dynamodb, sqs = _aws()
     store = DynamoJobStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
     return JobService(store, SqsWorkQueue(settings.queue_url, settings.dead_letter_queue_url, sqs))
 
 
 @functools.cache
 def processor() -> Processor:
-    settings = RuntimeSettings.from_env()
+    from leadenrich.aws.dynamo_cache import DynamoCache
+    from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
+
+    settings, dynamodb, _sqs = _aws()
     service = job_service()
-    enricher = build_enricher(EngineSettings.from_env())
+    serialize = settings.serialize_dynamodb_calls
+    # Shared across invocations and processors: paid answers cached in the table, rate limits held there.
+    env = dict(os.environ)
+    if settings.provider_secret_arn:
+        from leadenrich.aws.secrets import provider_keys
+
+        env.update(provider_keys(settings.provider_secret_arn))
+    enricher = build_enricher(
+        EngineSettings.from_env(env),
+        DynamoCache(settings.table_name, dynamodb, serialize_calls=serialize),
+        DynamoRateLimiter(settings.table_name, dynamodb, serialize_calls=serialize),
+    )
     return Processor(
         service.store,
         service.queue,
@@ -76,5 +101,6 @@ def processor() -> Processor:
 
 
 def reset() -> None:
+    _aws.cache_clear()
     job_service.cache_clear()
     processor.cache_clear()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from leadenrich.cache import CachePort, InMemoryCache, ResultCache
 from leadenrich.providers import hunter, perplexity
+from leadenrich.ratelimit import LocalRateLimiter, RateLimiter
 from leadenrich.waterfall import Enricher, WaterfallSettings
 
 
@@ -56,8 +57,13 @@ class EngineSettings(BaseModel):
         return self.hunter_api_key is not None
 
 
-def build_enricher(settings: EngineSettings, cache: CachePort | None = None) -> Enricher:
-    """An Enricher on the configured providers; Perplexity is optional (the waterfall skips its step)."""
+def build_enricher(
+    settings: EngineSettings, cache: CachePort | None = None, limiter: RateLimiter | None = None
+) -> Enricher:
+    """An Enricher on the configured providers; Perplexity is optional (the waterfall skips its step).
+
+    Without a limiter given, calls are paced in-process below the providers' published limits.
+    """
     if settings.hunter_api_key is None:
         raise SettingsError("HUNTER_API_KEY: required to enrich (or use the provider simulator)")
     hunter_client = hunter.HunterClient(
@@ -75,4 +81,5 @@ def build_enricher(settings: EngineSettings, cache: CachePort | None = None) -> 
         perplexity_client,
         ResultCache(cache if cache is not None else InMemoryCache()),
         WaterfallSettings(verification_credit=settings.hunter_verification_credit),
+        limiter=limiter if limiter is not None else LocalRateLimiter(),
     )

@@ -52,6 +52,7 @@ from leadenrich.providers.hunter import OPTED_OUT, DomainEmail, DomainSearch, Hu
 from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
+from leadenrich.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -110,11 +111,12 @@ class Enricher:
         cache: ResultCache,
         settings: WaterfallSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.cache = cache
         self.settings = settings or WaterfallSettings()
         self.clock = clock
-        self.calls = PaidCalls(hunter, perplexity, cache, self.settings.verification_credit)
+        self.calls = PaidCalls(hunter, perplexity, cache, self.settings.verification_credit, limiter)
 
     @property
     def perplexity(self) -> PerplexityClient | None:

@@ -1,26 +1,19 @@
 """`RateLimiter` on the shared DynamoDB table: one provider API key is used by every Lambda process at once,
-so its rate must be counted in one place.
+so its pace must be kept in one place.
 
-Row per key and window: PK `LIMIT#{key}#{window_size}#{window_start}` (size 1 or 60 seconds, start in
-epoch seconds), SK `LIMIT`, a counter `n` and `expires_at` (the table's TTL) a little after the window ends.
+GCRA (the generic cell rate algorithm): one row per key, PK `RATE#{key}`, SK `RATE`, holding `tat`, the
+earliest time the next call may start. To take a slot, read `tat`, reserve `max(tat, now)` by writing
+`tat = slot + interval` only if `tat` is still what was read (a conditional write; a lost race reads
+again), then sleep until the slot. Calls of all processes are therefore spaced at least `interval` apart,
+where `interval = max(1 / per_second, 60 / per_minute)`: never more than the per-second limit in any
+second, nor the per-minute limit in any minute.
 
-Why fixed windows: a slot is one conditional UpdateItem, `ADD n :one` if `attribute_not_exists(n) OR
-n < :limit`. DynamoDB evaluates the condition and the increment atomically on the row, so two processes
-can never both take the last slot, and there is no read-modify-write to race and no lock to leak. A
-sliding log or a token bucket would need a read and a conditional write on a changing value (lost races
-and retries under exactly the contention we are limiting) or a transaction.
-
-The trade-off: fixed windows allow a burst at a boundary, up to the limit at the end of one window and
-again at the start of the next, so at most twice the limit within one second straddling a boundary (and
-likewise for minutes). That is why `ratelimit.LIMITS` sets 80 % of the published rates by default: the
-provider's own windows rarely align with ours, and a 403/429 costs more than the unused 20 %. Processes
-also compute window starts from their own clocks; Lambda hosts keep NTP time, so skew is milliseconds.
-
-Each acquire takes the second window, then the minute window. When the minute is full the second slot
-just taken is handed back (`ADD n :minus_one`), so it can be used by someone else, and the caller waits
-for the next minute; when the second is full it waits for the next second. Either wait is taken only if
-it ends before the deadline, otherwise acquire returns False at once. Window rows are never read, only
-conditionally written, so their count is exactly the slots taken in that window.
+Why not fixed-window counters (one conditional ADD per window, no read): they allow a burst at every
+window boundary, two calls a millisecond apart in two adjacent windows. A provider that meters with a
+token bucket (Perplexity at 1 request per second) refuses the second one: the processor test that runs two
+processors at the published limits saw six 429s from Perplexity and a 403 from Hunter with fixed windows,
+and none with GCRA. The cost is a read before each write and a retry under contention, which is low at
+these rates. Processes compute times from their own clocks; Lambda hosts keep NTP time (milliseconds).
 """
 
 from __future__ import annotations
@@ -29,6 +22,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -37,15 +31,12 @@ from leadenrich.aws.dynamo_store import _EMULATOR_LOCK, TTL_ATTRIBUTE
 from leadenrich.deadline import Deadline
 from leadenrich.ratelimit import LIMITS, Limit
 
-SECOND = 1
-MINUTE = 60
-_SK = "LIMIT"
-_ROW_GRACE = 300  # seconds a window row outlives its window: it is never read again, TTL may delete it
-_WAKE_MARGIN = 0.001  # wake just after the boundary, so the clock is already in the new window
+_SK = "RATE"
+_ROW_GRACE = 3600  # seconds a key's row outlives its last reservation before TTL may delete it
 
 
-def window_pk(key: str, size: int, start: int) -> str:
-    return f"LIMIT#{key}#{size}#{start}"
+def rate_pk(key: str) -> str:
+    return f"RATE#{key}"
 
 
 class DynamoRateLimiter:
@@ -84,21 +75,31 @@ class DynamoRateLimiter:
 
         return await asyncio.to_thread(locked)
 
-    async def _take(self, key: str, size: int, start: int, limit: int) -> bool:
-        """One conditional increment of the window's counter: True if a slot was free and is now ours."""
+    async def _read_tat(self, key: str) -> Decimal | None:
+        row = await self._call(
+            "get_item",
+            TableName=self._table,
+            Key={"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}},
+            ConsistentRead=True,
+        )
+        item = row.get("Item")
+        return Decimal(item["tat"]["N"]) if item and "tat" in item else None
+
+    async def _reserve(self, key: str, seen: Decimal | None, new_tat: Decimal) -> bool:
+        """Move `tat` forward, only if nobody moved it since we read it."""
+        condition = "attribute_not_exists(tat)" if seen is None else "tat = :seen"
+        values = {":new": {"N": str(new_tat)}, ":exp": {"N": str(int(new_tat) + _ROW_GRACE)}}
+        if seen is not None:
+            values[":seen"] = {"N": str(seen)}
         try:
             await self._call(
                 "update_item",
                 TableName=self._table,
-                Key={"PK": {"S": window_pk(key, size, start)}, "SK": {"S": _SK}},
-                UpdateExpression="ADD #n :one SET #exp = :exp",
-                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
-                ExpressionAttributeNames={"#n": "n", "#exp": TTL_ATTRIBUTE},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(limit)},
-                    ":exp": {"N": str(start + size + _ROW_GRACE)},
-                },
+                Key={"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}},
+                UpdateExpression="SET tat = :new, #exp = :exp",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#exp": TTL_ATTRIBUTE},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -106,34 +107,20 @@ class DynamoRateLimiter:
             raise
         return True
 
-    async def _give_back(self, key: str, size: int, start: int) -> None:
-        """Return a slot taken but not used, so the window's count stays the number of calls made."""
-        await self._call(
-            "update_item",
-            TableName=self._table,
-            Key={"PK": {"S": window_pk(key, size, start)}, "SK": {"S": _SK}},
-            UpdateExpression="ADD #n :minus_one",
-            ExpressionAttributeNames={"#n": "n"},
-            ExpressionAttributeValues={":minus_one": {"N": "-1"}},
-        )
-
     async def acquire(self, key: str, deadline: Deadline) -> bool:
-        limit = self._limits[key]
+        interval = Decimal(str(round(self._limits[key].interval, 6)))
         give_up_at = self._clock() + deadline.remaining()
         while True:
-            now = self._clock()
-            second = int(now // SECOND) * SECOND
-            minute = int(now // MINUTE) * MINUTE
-            if not await self._take(key, SECOND, second, limit.per_second):
-                wake_at = second + SECOND + _WAKE_MARGIN
-            elif not await self._take(key, MINUTE, minute, limit.per_minute):
-                await self._give_back(key, SECOND, second)
-                wake_at = minute + MINUTE + _WAKE_MARGIN
-            else:
-                return True
-            if wake_at > give_up_at:
+            now = Decimal(str(round(self._clock(), 6)))
+            seen = await self._read_tat(key)
+            slot = max(seen or now, now)
+            if float(slot) > give_up_at:
                 return False
-            await self._sleep(max(wake_at - self._clock(), _WAKE_MARGIN))
+            if await self._reserve(key, seen, slot + interval):
+                wait = float(slot) - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                return True
 
 
-__all__ = ["MINUTE", "SECOND", "DynamoRateLimiter", "window_pk"]
+__all__ = ["DynamoRateLimiter", "rate_pk"]

@@ -737,7 +737,14 @@ class DynamoJobStore:
         return await self._transact(actions)
 
     async def defer_item(
-        self, item: Item, *, reason: str, next_attempt_at: datetime, charge_attempt: bool, now: datetime
+        self,
+        item: Item,
+        *,
+        reason: str,
+        next_attempt_at: datetime,
+        charge_attempt: bool,
+        now: datetime,
+        spent: CounterDelta | None = None,
     ) -> bool:
         if item.lease_token is None:
             return False
@@ -760,7 +767,13 @@ class DynamoJobStore:
             condition="#status = :running AND #lease_token = :token",
             values=values,
         )
-        return await self._update(op) is not None
+        adds = {name: getattr(spent, name) for name in _DELTA_FIELDS} if spent else {}
+        if not any(adds.values()):
+            return await self._update(op) is not None
+        # What the attempt spent is counted on the job with the deferral, in one transaction, once.
+        return await self._transact(
+            [{"Update": op}, self._job_delta_action(item.workspace_id, item.job_id, adds)]
+        )
 
     async def skip_item(
         self, workspace_id: str, job_id: str, item_id: str, *, reason: str, now: datetime

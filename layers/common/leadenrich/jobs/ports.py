@@ -104,11 +104,19 @@ class JobStore(Protocol):
         ...
 
     async def defer_item(
-        self, item: Item, *, reason: str, next_attempt_at: datetime, charge_attempt: bool, now: datetime
+        self,
+        item: Item,
+        *,
+        reason: str,
+        next_attempt_at: datetime,
+        charge_attempt: bool,
+        now: datetime,
+        spent: CounterDelta | None = None,
     ) -> bool:
         """Hand a running item back (status deferred, lease cleared), only if `item.lease_token` still holds
         it. With `charge_attempt` False the claim's attempt is given back (attempts - 1): the item was not
-        really tried (no time left, provider throttled before any call)."""
+        really tried (no time left, provider throttled before any call). `spent` (processed 0) adds what
+        the attempt cost to the job's counters in the same transaction."""
         ...
 
     async def skip_item(

@@ -20,6 +20,7 @@ processor every time.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -165,9 +166,11 @@ class Processor:
 
         if result.status is LeadStatus.DEFERRED:
             reason = result.reason or "deferred"
+            # What this attempt already spent is the job's cost, finished or not.
+            spent = dataclasses.replace(_delta(result.usage, elapsed, found=False, failed=False), processed=0)
             if not result.attempt_consumed:
                 if await self.store.defer_item(
-                    item, reason=reason, next_attempt_at=now, charge_attempt=False, now=now
+                    item, reason=reason, next_attempt_at=now, charge_attempt=False, now=now, spent=spent
                 ):
                     await self.queue.retry_later(received, 0)
                     report.released += 1
@@ -187,7 +190,7 @@ class Processor:
             delay = self.retry.delay(item.attempts, result.retry_after)
             next_at = now + timedelta(seconds=delay)
             if await self.store.defer_item(
-                item, reason=reason, next_attempt_at=next_at, charge_attempt=True, now=now
+                item, reason=reason, next_attempt_at=next_at, charge_attempt=True, now=now, spent=spent
             ):
                 await self.queue.retry_later(received, delay)
                 report.deferred += 1
