@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The README's first command: enrich the example leads on the embedded default (simulator when no keys).
+## The README's first command: enrich the example leads end to end on the embedded local stack (moto, the
+## API through a local gateway, SQS, the processor ticking every second; the simulator when no keys are set).
 run: $(STAMP)
-	$(BIN)/enrich demo --csv examples/leads.csv
+	$(BIN)/enrich run --input examples/leads.csv --output results.jsonl --tick 1
 
 ## The README's second command: lint, type-check and the whole test suite.
 test: lint typecheck pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
@@ -186,6 +187,20 @@ def health() -> Response[str]:
     return _json(200, {"status": "ok"})
 
 
+def _undecodable_body(event: dict[str, Any]) -> bool:
+    """A base64 body that is not UTF-8: Powertools would raise while decoding it, a 500 for bad input."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return False
+    try:
+        base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return False
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _undecodable_body(event):
+        body = {"message": "the request body is not UTF-8 encoded JSON", "field": "body", "errors": []}
+        return {"statusCode": 422, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
     return app.resolve(event, context)

@@ -1,5 +1,8 @@
 """The `enrich` command line.
 
+`domain` and `demo` run the engine in this process; `run`, `local up`, `jobs` and `dlq` go through the
+jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands).
+
 Real providers are used when `HUNTER_API_KEY` is set (Perplexity too when `PERPLEXITY_API_KEY` is);
 otherwise an embedded provider simulator is started on loopback and every result is labelled as simulated
 data. Real and simulated providers are never mixed within one run.
@@ -12,46 +15,23 @@ import asyncio
 import csv
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
 
 from enrich_tools.batch import enrich_many
+from enrich_tools.local import commands
+from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
+from enrich_tools.local.providers import provider_settings as provider_settings
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
 from leadenrich.providers.http import close_shared_http_client
-from leadenrich.settings import EngineSettings, SettingsError, build_enricher
+from leadenrich.settings import SettingsError, build_enricher
 from leadenrich.waterfall import Enricher
 
-SIMULATED_BANNER = "SIMULATED DATA: provider simulator (no HUNTER_API_KEY set); addresses are fictional"
 CSV_COLUMNS = ("domain", "company_name", "first_name", "last_name", "external_id")
-
-
-@contextmanager
-def provider_settings(seed: int = 7) -> Iterator[tuple[EngineSettings, bool]]:
-    """Settings for real providers when keys are set, else for a simulator started for this run."""
-    settings = EngineSettings.from_env()
-    if settings.has_provider_keys:
-        yield settings, False
-        return
-    from enrich_tools.simulator.config import SimConfig
-    from enrich_tools.simulator.server import SimulatorServer
-
-    with SimulatorServer(SimConfig(seed=seed, time_scale=0.02)) as sim:
-        yield (
-            EngineSettings.model_validate(
-                {
-                    "hunter_api_key": "sim-hunter-key",
-                    "perplexity_api_key": "sim-pplx-key",
-                    "hunter_api_base_url": sim.hunter_base_url,
-                    "perplexity_api_base_url": sim.perplexity_base_url,
-                }
-            ),
-            True,
-        )
 
 
 def enrich_leads(enricher: Enricher, leads: Sequence[Lead]) -> list[EnrichmentResult]:
@@ -193,13 +173,15 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--time-scale", type=float, default=1.0, help="multiplies simulated latencies")
     sim.set_defaults(func=cmd_simulator)
+
+    commands.add_parsers(sub)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        return commands.run_command(args)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,106 @@
+"""A small synchronous client for the jobs API, local or deployed: the `enrich jobs` commands use it.
+
+Errors keep the API's own message and field, so the command line can show what the server said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from enrich_tools.local.providers import SIMULATED_HEADER
+
+API_KEY_HEADER = "X-API-Key"
+
+
+class ApiError(RuntimeError):
+    """The API answered with an error status, or could not be reached (status 0)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        where = f" ({field})" if field else ""
+        super().__init__(f"{status} {message}{where}" if status else message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+class ApiClient:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 30.0) -> None:
+        headers = {API_KEY_HEADER: api_key} if api_key else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self.simulated = False  # set once any response says it came from simulated providers
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"cannot reach the API at {self.base_url}: {exc}") from exc
+        if response.headers.get(SIMULATED_HEADER, "").lower() == "true":
+            self.simulated = True
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_error:
+            detail = body if isinstance(body, dict) else {}
+            message = str(detail.get("message") or response.reason_phrase or "error")
+            raise ApiError(response.status_code, message, detail.get("field"))
+        return body
+
+    def create_job(self, leads: Sequence[dict[str, str]], tags: Sequence[str] = ()) -> dict[str, Any]:
+        body: dict[str, Any] = {"leads": list(leads)}
+        if tags:
+            body["tags"] = list(tags)
+        job: dict[str, Any] = self._call("POST", "/jobs", json=body)
+        return job
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self._call("GET", f"/jobs/{job_id}")
+        return job
+
+    def list_jobs(
+        self, status: str | None = None, tag: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        params = {"status": status, "tag": tag, "limit": limit, "cursor": cursor}
+        page: dict[str, Any] = self._call(
+            "GET", "/jobs", params={k: v for k, v in params.items() if v is not None}
+        )
+        return page
+
+    def iter_items(self, job_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every item of a job, in input order, across pages."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": page_size} | ({"cursor": cursor} if cursor else {})
+            page = self._call("GET", f"/jobs/{job_id}/items", params=params)
+            yield from page["items"]
+            cursor = page.get("cursor")
+            if not cursor:
+                return
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self._call("DELETE", f"/jobs/{job_id}")
+        return job
+
+    def retry_job(self, job_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call("POST", f"/jobs/{job_id}/retry")
+        return answer
+
+    def redrive(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call("POST", "/dlq/redrive")
+        return answer

@@ -1,0 +1,230 @@
+"""A local stand-in for API Gateway (HTTP API, payload 2.0) in front of the API Lambda handler.
+
+Real HTTP requests become the events AWS would send, so the handler runs exactly as deployed: its routing,
+validation and error mapping are exercised, not bypassed. One catch-all route; the handler runs in a worker
+thread because it calls `asyncio.run` itself. Invocations are serialised: a Lambda execution environment
+serves one request at a time, and the Powertools resolver keeps the current event in module state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from enrich_tools.local.lambdas import ACCOUNT_ID, API_TIMEOUT_SECONDS, Handler, LocalContext
+
+log = logging.getLogger(__name__)
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_START_TIMEOUT = 15.0
+# Access lines for `enrich local up`: method, path, status, milliseconds.
+AccessLog = Callable[[str, str, int, float], None]
+
+
+def http_event(
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str = "127.0.0.1",
+    host: str = "localhost",
+) -> dict[str, Any]:
+    """The event API Gateway builds for a request: names lower-cased, repeats joined by commas, cookies
+    apart, and a body that is not UTF-8 sent base64-encoded."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    query: dict[str, str] = {}
+    for key, text in parse_qsl(raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{text}" if key in query else text
+    try:
+        text_body: str | None = body.decode("utf-8") if body else None
+        encoded = False
+    except UnicodeDecodeError:
+        text_body, encoded = base64.b64encode(body).decode("ascii"), True
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": joined,
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": text_body,
+        "isBase64Encoded": encoded,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    return event
+
+
+def http_response(result: object, extra_headers: dict[str, str] | None = None) -> Response:
+    """API Gateway's reading of a handler's return value (payload 2.0): a dict with a statusCode is taken
+    as the response; anything else is a 200 with the value as JSON."""
+    reply: dict[str, Any] = result if isinstance(result, dict) and "statusCode" in result else {}
+    if not reply:
+        reply = {
+            "statusCode": 200,
+            "body": json.dumps(result),
+            "headers": {"content-type": "application/json"},
+        }
+    body = reply.get("body") or ""
+    content = base64.b64decode(body) if reply.get("isBase64Encoded") else str(body).encode("utf-8")
+    response = Response(content=content, status_code=int(reply["statusCode"]))
+    for name, value in {**(reply.get("headers") or {}), **(extra_headers or {})}.items():
+        response.headers[name] = str(value)
+    for cookie in reply.get("cookies") or []:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+def create_app(
+    handler: Handler,
+    *,
+    extra_headers: dict[str, str] | None = None,
+    access_log: AccessLog | None = None,
+) -> Starlette:
+    """The gateway as an ASGI app; `extra_headers` go on every response (e.g. the simulated-data mark)."""
+    invocation = asyncio.Lock()
+
+    async def invoke(request: Request) -> Response:
+        started = time.monotonic()
+        client = request.client.host if request.client else "127.0.0.1"
+        event = http_event(
+            request.method,
+            request.url.path,
+            request.url.query,
+            request.headers.items(),
+            await request.body(),
+            source_ip=client,
+            host=request.url.hostname or "localhost",
+        )
+        context = LocalContext("leadenrich-api-local", API_TIMEOUT_SECONDS)
+        try:
+            async with invocation:
+                result = await asyncio.to_thread(handler, event, context)
+            response = http_response(result, extra_headers)
+        except Exception:
+            # What API Gateway answers when the function errors: the details stay in the function's log.
+            log.exception("the API handler raised")
+            response = Response(
+                content=b'{"message":"Internal Server Error"}',
+                status_code=500,
+                media_type="application/json",
+                headers=extra_headers,
+            )
+        if access_log is not None:
+            access_log(request.method, request.url.path, response.status_code, time.monotonic() - started)
+        return response
+
+    return Starlette(routes=[Route("/{path:path}", invoke, methods=METHODS)])
+
+
+class Gateway:
+    """The gateway app on uvicorn, served from a daemon thread on a loopback socket it binds itself, so
+    port 0 gives a free port that is known before uvicorn starts."""
+
+    def __init__(self, app: Starlette, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._app = app
+        self._host, self._requested_port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def start(self) -> Gateway:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            host=self._host,
+            port=self.port,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            # Long enough for a handler call in flight to finish before AWS emulation is switched off.
+            timeout_graceful_shutdown=int(API_TIMEOUT_SECONDS) + 1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="local-gateway", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the local API gateway did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Returns once uvicorn has exited, which is after every handler thread it started has finished."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,321 @@
+"""The embedded local stack over real HTTP: moto in-process, the gateway, the scheduler, the commands.
+
+One stack serves the module (only one may run per process: moto patches botocore process-wide); `enrich
+run` starts its own, so it runs in a subprocess, as a user runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from enrich_tools.cli import SIMULATED_BANNER, main
+from enrich_tools.local.gateway import Gateway, create_app, http_event
+from enrich_tools.local.scheduler import Scheduler
+from enrich_tools.local.stack import LocalStack, StackError, StackOptions
+from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
+
+ROOT = Path(__file__).resolve().parents[2]
+LEADS_CSV = ROOT / "examples" / "leads.csv"
+PROVIDER_VARIABLES = (
+    "HUNTER_API_KEY",
+    "PERPLEXITY_API_KEY",
+    "HUNTER_API_BASE_URL",
+    "PERPLEXITY_API_BASE_URL",
+)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in PROVIDER_VARIABLES:
+            patch.delenv(name, raising=False)
+        with LocalStack(StackOptions(tick_seconds=0.3)) as running:
+            yield running
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def wait_for(
+    api: httpx.Client, job_id: str, status: str = "completed", timeout: float = 20
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = api.get(f"/jobs/{job_id}").json()
+        if job["status"] == status or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+# --- the gateway and the scheduler, over real HTTP ---------------------------------------------------------
+
+
+def test_a_job_goes_api_to_queue_to_processor_and_back_over_http(api: httpx.Client) -> None:
+    leads = [{"domain": d, "external_id": f"x-{i}"} for i, d in enumerate(SHOWCASE_DOMAINS[:3])]
+    created = api.post("/jobs", json={"leads": [*leads, {"domain": "gmail.com"}], "tags": ["e2e"]})
+    assert created.status_code == 202 and created.headers["x-simulated"] == "true"
+    job = created.json()
+    assert created.headers["location"] == f"/jobs/{job['job_id']}" and job["status"] == "pending"
+
+    done = wait_for(api, job["job_id"])  # nobody ticks but the scheduler
+    assert done["status"] == "completed" and done["counters"]["processed"] == 4
+    assert done["counters"]["api_calls_hunter"] >= 1
+
+    items = api.get(f"/jobs/{job['job_id']}/items").json()["items"]
+    assert [i["lead"].get("external_id") for i in items] == ["x-0", "x-1", "x-2", None]
+    assert [i["status"] for i in items] == ["found", "found", "found", "invalid"]
+    listed = api.get("/jobs", params={"tag": "e2e", "status": "completed"}).json()["jobs"]
+    assert [j["job_id"] for j in listed] == [job["job_id"]]
+    assert api.get("/metrics").json()["queue_depth"] == 0
+
+
+def test_the_gateway_returns_the_handlers_errors(api: httpx.Client) -> None:
+    refused = api.post("/jobs", json={"leads": [{"domain": "acme.com"}, {"domain": "not a domain"}]})
+    assert refused.status_code == 422 and refused.json()["field"] == "body.leads.1.domain"
+    not_json = api.post("/jobs", content=b"{oops", headers={"content-type": "application/json"})
+    assert not_json.status_code == 422 and not_json.json()["field"].startswith("body")
+    assert (
+        api.get("/jobs", params={"limit": "0"}).json()["field"] == "query.limit"
+    )  # the query string arrives
+    assert api.get("/jobs/job_nope").status_code == 404
+    assert api.delete("/jobs/job_nope").status_code == 404
+    assert api.get("/no/such/route").status_code == 404
+
+
+def test_a_body_that_is_not_utf8_is_a_422(api: httpx.Client) -> None:
+    answer = api.post(
+        "/jobs", content=b'{"domains": ["caf\xe9.com"]}', headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 422 and answer.json()["field"] == "body"
+
+
+def test_requests_become_api_gateway_v2_events_and_base64_goes_both_ways() -> None:
+    event = http_event(
+        "POST",
+        "/jobs",
+        "tag=a&tag=b&q=x%20y",
+        [("Content-Type", "text/plain"), ("X-Twice", "1"), ("x-twice", "2"), ("Cookie", "a=1; b=2")],
+        b"\xff\x00binary",
+    )
+    assert event["version"] == "2.0" and event["requestContext"]["http"]["method"] == "POST"
+    assert event["headers"] == {"content-type": "text/plain", "x-twice": "1,2"}
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert event["queryStringParameters"] == {"tag": "a,b", "q": "x y"}
+    assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"\xff\x00binary"
+    text = http_event("GET", "/", "", [], "héllo".encode())
+    assert (text["body"], text["isBase64Encoded"], text["queryStringParameters"]) == ("héllo", False, None)
+    assert http_event("GET", "/", "", [], b"")["body"] is None
+
+    seen: list[dict[str, Any]] = []
+
+    def echo(event: dict[str, Any], context: object) -> dict[str, Any]:
+        seen.append(event)
+        body = base64.b64decode(event["body"]) if event["isBase64Encoded"] else b""
+        return {
+            "statusCode": 201,
+            "headers": {"content-type": "application/octet-stream"},
+            "cookies": ["session=1"],
+            "body": base64.b64encode(body[::-1]).decode(),
+            "isBase64Encoded": True,
+        }
+
+    with Gateway(create_app(echo)) as gateway:
+        answer = httpx.post(f"{gateway.url}/echo?x=1", content=b"\x00\xfe\xff")
+    assert answer.status_code == 201 and answer.content == b"\xff\xfe\x00"
+    assert answer.headers["set-cookie"] == "session=1"
+    assert seen[0]["rawPath"] == "/echo" and seen[0]["rawQueryString"] == "x=1"
+
+
+def test_the_scheduler_never_runs_two_ticks_at_once() -> None:
+    running, most, lock = 0, 0, threading.Lock()
+
+    def slow_tick() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+
+    with Scheduler(slow_tick, interval=0.01) as scheduler:  # the interval is shorter than a tick
+        manual = [threading.Thread(target=scheduler.tick) for _ in range(4)]
+        for thread in manual:
+            thread.start()
+        for thread in manual:
+            thread.join()
+        time.sleep(0.2)
+    ticks = scheduler.ticks
+    time.sleep(0.05)
+    assert most == 1 and running == 0  # stop() waited for the tick in progress
+    assert ticks >= 6 and scheduler.ticks == ticks  # and nothing ran after it
+
+
+def test_a_failing_tick_is_logged_and_the_schedule_goes_on() -> None:
+    calls: list[int] = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    with Scheduler(flaky, interval=0.01) as scheduler:
+        time.sleep(0.1)
+    assert scheduler.errors == 1 and len(calls) > 2
+
+
+def test_only_one_stack_runs_in_a_process(stack: LocalStack) -> None:
+    with pytest.raises(StackError, match="already running"):
+        LocalStack().start()
+    assert os.environ["TABLE_NAME"] == "leadenrich-local"  # the running stack's wiring is untouched
+
+
+# --- the command line against the running stack ------------------------------------------------------------
+
+
+def test_jobs_create_wait_show_list(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out.jsonl"
+    url = ["--api-url", stack.url]
+    assert (
+        main(
+            [
+                "jobs",
+                "create",
+                "--csv",
+                str(LEADS_CSV),
+                "--wait",
+                "--poll",
+                "0.2",
+                "--output",
+                str(output),
+                *url,
+            ]
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    job_id = out.split()[0]
+    assert job_id.startswith("job_") and SIMULATED_BANNER in out and "processed" in err
+    assert "line 9: field 'domain'" in err  # the refused row is reported, not sent
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["external_id"] for r in records] == [f"lead-00{i}" for i in range(1, 9)]
+
+    assert main(["jobs", "show", job_id, "--items", *url]) == 0
+    shown = capsys.readouterr().out
+    assert f"{job_id}: completed" in shown and "processed     7/7" in shown and "Hunter" in shown
+    assert main(["jobs", "list", "--status", "completed", *url]) == 0
+    assert job_id in capsys.readouterr().out
+    assert main(["jobs", "show", job_id, "--json", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["job_id"] == job_id
+
+
+def test_jobs_cancel_retry_and_redrive(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+    url = ["--api-url", stack.url]
+    with stack.scheduler.paused():  # no tick may take the job before it is cancelled
+        assert main(["jobs", "create", "--csv", str(LEADS_CSV), *url]) == 0
+        job_id = capsys.readouterr().out.split()[0]
+        assert main(["jobs", "cancel", job_id, *url]) == 0
+    assert f"{job_id}: cancelled (0/7 processed)" in capsys.readouterr().out
+    assert main(["jobs", "retry", job_id, *url]) == 0
+    assert "0 failed or dead-lettered items requeued" in capsys.readouterr().out
+    assert main(["dlq", "redrive", *url]) == 0
+    assert "0 dead-lettered messages" in capsys.readouterr().out
+    assert main(["jobs", "cancel", "job_nope", *url]) == 1
+    assert "404 job job_nope not found" in capsys.readouterr().err
+
+
+def test_a_wait_that_times_out_exits_1_and_still_reports_every_row(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "late.jsonl"
+    args = ["jobs", "create", "--csv", str(LEADS_CSV), "--wait", "--timeout", "0.3", "--poll", "0.1"]
+    with stack.scheduler.paused():
+        assert main([*args, "--output", str(output), "--api-url", stack.url]) == 1
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["status"] for r in records] == ["failed"] * 7 + ["invalid"]
+    assert "not finished within the 0.3 s timeout (still queued)" in records[0]["reason"]
+    assert "timed out" in capsys.readouterr().err
+
+
+# --- enrich run, and the errors caught before any stack starts ---------------------------------------------
+
+
+def enrich_run(csv_file: Path, output: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`enrich run` in its own process, with no provider variables but those given."""
+    environment = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARIABLES} | env
+    command = [sys.executable, "-m", "enrich_tools.cli", "run", "--input", str(csv_file)]
+    return subprocess.run(
+        [*command, "--output", str(output), "--tick", "0.5"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_enrich_run_writes_one_line_per_row_in_input_order(tmp_path: Path) -> None:
+    output = tmp_path / "results.jsonl"
+    done = enrich_run(LEADS_CSV, output)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["external_id"] for r in records] == [f"lead-00{i}" for i in range(1, 9)]
+    assert all(set(r) == {"external_id", "domain", "status", "emails", "reason"} for r in records)
+    by_id = {r["external_id"]: r for r in records}
+    assert by_id["lead-001"]["status"] == "found" and by_id["lead-001"]["emails"][0]["status"] == "active"
+    assert by_id["lead-007"]["status"] == "invalid"  # gmail.com: sent, and ended invalid by the waterfall
+    assert by_id["lead-008"]["status"] == "invalid" and "domain" in by_id["lead-008"]["reason"]
+    assert SIMULATED_BANNER in done.stdout and "Cost: Hunter" in done.stdout
+    assert "7/7 processed" in done.stderr
+
+
+def test_enrich_run_uses_the_configured_providers_when_a_key_is_set(tmp_path: Path) -> None:
+    csv_file = tmp_path / "one.csv"
+    csv_file.write_text(f"domain,external_id\n{SHOWCASE_DOMAINS[0]},only\n")
+    with SimulatorServer(time_scale=0.0) as provider:
+        done = enrich_run(
+            csv_file,
+            tmp_path / "out.jsonl",
+            HUNTER_API_KEY="sim-hunter-key",
+            HUNTER_API_BASE_URL=provider.hunter_base_url,
+        )
+        assert done.returncode == 0, done.stderr
+        assert provider.ledger.snapshot()["hunter_calls"] >= 1  # the run called this provider...
+    assert "SIMULATED" not in done.stdout + done.stderr  # ...and did not start a simulator of its own
+    assert json.loads((tmp_path / "out.jsonl").read_text())["status"] == "found"
+
+
+def test_bad_arguments_and_unusable_csvs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    no_domain = tmp_path / "no-domain.csv"
+    no_domain.write_text("website\nacme.com\n")
+    out = str(tmp_path / "r.jsonl")
+    assert main(["run", "--input", str(no_domain), "--output", out]) == 2
+    assert f"{no_domain}: the header must have a 'domain' column" in capsys.readouterr().err
+    missing = tmp_path / "missing.csv"
+    assert main(["run", "--input", str(missing), "--output", out]) == 2
+    assert f"{missing}: cannot read" in capsys.readouterr().err
+    assert main(["run", "--input", str(LEADS_CSV), "--output", str(tmp_path / "no" / "r.jsonl")]) == 2
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("ENRICH_API_URL", raising=False)
+        assert main(["jobs", "list"]) == 2
+    assert "--api-url" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--input", str(LEADS_CSV), "--output", out, "--tick", "0"])
+    assert exited.value.code == 2
