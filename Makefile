@@ -32,6 +32,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.waterfall
+	$(BIN)/python -m bench.runtime
 
 ## Regenerate docs/openapi.json from the API handler (a test fails when it drifts).
 openapi: $(STAMP)

@@ -28,7 +28,8 @@ from enrich_tools.local.providers import provider_settings as provider_settings
 from leadenrich.deadline import Deadline
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
 from leadenrich.providers.http import close_shared_http_client
-from leadenrich.settings import SettingsError, build_enricher
+from leadenrich.settings import build_enricher
+from leadenrich.settings_errors import SettingsError
 from leadenrich.waterfall import Enricher
 
 CSV_COLUMNS = ("domain", "company_name", "first_name", "last_name", "external_id")

@@ -94,11 +94,11 @@ def most_in_any_window(times: list[float], window: float) -> int:
 # --- the published numbers ------------------------------------------------------------------------------
 
 
-def test_limits_are_80_percent_of_the_published_rates() -> None:
+def test_limits_are_80_percent_of_the_published_rates_with_room_for_jitter() -> None:
     assert PUBLISHED_LIMITS["hunter.domain_search"] == Limit(15, 500)
     assert LIMITS["hunter.domain_search"] == Limit(12, 400)
     assert LIMITS["hunter.email_verifier"] == Limit(8, 240)
-    assert LIMITS["perplexity.responses"] == Limit(1, 40)
+    assert LIMITS["perplexity.responses"] == Limit(1, 34)  # and room for arrival jitter: 1.76 s apart
 
 
 def test_a_limit_below_one_is_refused() -> None:

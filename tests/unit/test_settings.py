@@ -9,7 +9,8 @@ import pytest
 from leadenrich.cache import InMemoryCache
 from leadenrich.deadline import Deadline
 from leadenrich.providers.outcomes import DeadlineReached
-from leadenrich.settings import EngineSettings, SettingsError, build_enricher
+from leadenrich.settings import EngineSettings, build_enricher
+from leadenrich.settings_errors import SettingsError
 
 
 def test_defaults_are_the_public_providers() -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadenrich.jobs.processor import Processor, ProcessorSettings
 from leadenrich.jobs.service import JobService
-from leadenrich.settings import EngineSettings, SettingsError, build_enricher
+from leadenrich.settings_errors import SettingsError
+
+if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
+    from leadenrich.jobs.processor import Processor
 
 
 class RuntimeSettings(BaseModel):
@@ -72,6 +74,8 @@ def job_service() -> JobService:
 def processor() -> Processor:
     from leadenrich.aws.dynamo_cache import DynamoCache
     from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
+    from leadenrich.jobs.processor import Processor, ProcessorSettings
+    from leadenrich.settings import EngineSettings, build_enricher
 
     settings, dynamodb, _sqs = _aws()
     service = job_service()

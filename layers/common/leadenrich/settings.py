@@ -10,11 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from leadenrich.cache import CachePort, InMemoryCache, ResultCache
 from leadenrich.providers import hunter, perplexity
 from leadenrich.ratelimit import LocalRateLimiter, RateLimiter
+from leadenrich.settings_errors import SettingsError
 from leadenrich.waterfall import Enricher, WaterfallSettings
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value the engine cannot use; the message names it."""
 
 
 class EngineSettings(BaseModel):
