@@ -3,13 +3,11 @@ rows live beside job rows in the shared table without touching them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from leadenrich.aws.dynamo_cache import MAX_VALUE_BYTES, DynamoCache
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
@@ -30,19 +28,10 @@ class Clock:
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        dynamo = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(dynamo, TABLE)
-        yield dynamo
+def client(mocked_aws: None) -> Any:
+    dynamo = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(dynamo, TABLE)
+    return dynamo
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ together, as they would on a real clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
 from leadenrich.aws.dynamo_store import create_table
@@ -43,19 +42,10 @@ class FakeTime:
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        dynamo = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(dynamo, TABLE)
-        yield dynamo
+def client(mocked_aws: None) -> Any:
+    dynamo = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(dynamo, TABLE)
+    return dynamo
 
 
 Factory = Callable[[dict[str, Limit], FakeTime], RateLimiter]

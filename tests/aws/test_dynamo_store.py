@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from leadenrich.aws import dynamo_store
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
@@ -33,20 +32,11 @@ LEASE = NOW + timedelta(minutes=5)
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def client(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(dynamo_store, "_backoff", lambda attempt: 0.0)
-    with mock_aws():
-        dynamo = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(dynamo, TABLE)
-        yield dynamo
+    dynamo = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(dynamo, TABLE)
+    return dynamo
 
 
 @pytest.fixture

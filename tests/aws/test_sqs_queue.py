@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from leadenrich.aws.sqs_queue import (
     MALFORMED_REASON,
@@ -39,19 +37,10 @@ class Env:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("sqs")
-        queue_url, dlq_url = create_queues(client, "work")
-        yield Env(client, SqsWorkQueue(queue_url, dlq_url, client), queue_url, dlq_url)
+def env(mocked_aws: None) -> Env:
+    client = boto3.client("sqs")
+    queue_url, dlq_url = create_queues(client, "work")
+    return Env(client, SqsWorkQueue(queue_url, dlq_url, client), queue_url, dlq_url)
 
 
 def messages(n: int, job: str = "j1") -> list[WorkMessage]:

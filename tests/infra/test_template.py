@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore]
-from moto import mock_aws
 
 from leadenrich.aws import dynamo_store, sqs_queue
 from leadenrich.jobs.processor import ProcessorSettings
@@ -261,22 +260,13 @@ def test_table_is_protected(template: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], str]]:
+def moto_table(mocked_aws: None) -> tuple[dict[str, Any], str]:
     """What `create_table` builds: (DescribeTable's Table, the TTL attribute)."""
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        dynamo_store.create_table(client, "leadenrich-template-test")
-        table = client.describe_table(TableName="leadenrich-template-test")["Table"]
-        ttl = client.describe_time_to_live(TableName="leadenrich-template-test")["TimeToLiveDescription"]
-        yield table, ttl["AttributeName"]
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    dynamo_store.create_table(client, "leadenrich-template-test")
+    table = client.describe_table(TableName="leadenrich-template-test")["Table"]
+    ttl = client.describe_time_to_live(TableName="leadenrich-template-test")["TimeToLiveDescription"]
+    return table, ttl["AttributeName"]
 
 
 def _keys(schema: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -12,21 +12,20 @@ ago, which only costs one paid call, at half the read price.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from leadenrich.aws.dynamo_store import _EMULATOR_LOCK, TTL_ATTRIBUTE
+from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
+from leadenrich.aws.threaded import ThreadedClient
 
 MAX_VALUE_BYTES = 350 * 1024  # DynamoDB items stop at 400 KB; the rest is headroom for key and attributes
 _SK = "CACHE"
 
 
-class DynamoCache:
+class DynamoCache(ThreadedClient):
     """See the module docstring. `serialize_calls=True` over moto, which is not thread-safe (as the store)."""
 
     def __init__(
@@ -37,23 +36,9 @@ class DynamoCache:
         serialize_calls: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(client, serialize_calls=serialize_calls)
         self._table = table_name
-        self._client = client
-        self._lock: threading.Lock | None = _EMULATOR_LOCK if serialize_calls else None
         self._clock = clock
-
-    async def _call(self, operation: str, **kwargs: Any) -> Any:
-        """boto3 blocks: run the call in a thread so the event loop keeps serving other items."""
-        method = getattr(self._client, operation)
-        lock = self._lock
-        if lock is None:
-            return await asyncio.to_thread(method, **kwargs)
-
-        def locked() -> Any:
-            with lock:
-                return method(**kwargs)
-
-        return await asyncio.to_thread(locked)
 
     @staticmethod
     def _key(key: str) -> dict[str, Any]:

@@ -19,7 +19,6 @@ these rates. Processes compute times from their own clocks; Lambda hosts keep NT
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -27,7 +26,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadenrich.aws.dynamo_store import _EMULATOR_LOCK, TTL_ATTRIBUTE
+from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
+from leadenrich.aws.threaded import ThreadedClient
 from leadenrich.deadline import Deadline
 from leadenrich.ratelimit import LIMITS, Limit
 
@@ -39,7 +39,7 @@ def rate_pk(key: str) -> str:
     return f"RATE#{key}"
 
 
-class DynamoRateLimiter:
+class DynamoRateLimiter(ThreadedClient):
     """See the module docstring. `clock` is wall time (epoch seconds): processes on different hosts must agree
     on window starts, which a monotonic clock would not. The deadline is read once as time left and then
     measured on `clock`, so an injected clock and sleep (tests) govern the whole wait.
@@ -55,25 +55,11 @@ class DynamoRateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        super().__init__(client, serialize_calls=serialize_calls)
         self._table = table_name
-        self._client = client
         self._limits = limits
-        self._lock: threading.Lock | None = _EMULATOR_LOCK if serialize_calls else None
         self._clock = clock
         self._sleep = sleep
-
-    async def _call(self, operation: str, **kwargs: Any) -> Any:
-        """boto3 blocks: run the call in a thread so the event loop keeps serving other items."""
-        method = getattr(self._client, operation)
-        lock = self._lock
-        if lock is None:
-            return await asyncio.to_thread(method, **kwargs)
-
-        def locked() -> Any:
-            with lock:
-                return method(**kwargs)
-
-        return await asyncio.to_thread(locked)
 
     async def _read_tat(self, key: str) -> Decimal | None:
         row = await self._call(

@@ -40,7 +40,6 @@ import dataclasses
 import json
 import random
 import re
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,6 +48,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from leadenrich.aws.threaded import ThreadedClient
 from leadenrich.jobs.models import (
     TERMINAL,
     Item,
@@ -78,7 +78,6 @@ _RETRYABLE_CANCELLATIONS = frozenset(
 )
 
 # One lock for every store that asks to serialise: several stores may share one moto backend.
-_EMULATOR_LOCK = threading.Lock()
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -296,28 +295,14 @@ def _error_code(exc: Any) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-class DynamoJobStore:
+class DynamoJobStore(ThreadedClient):
     """The DynamoDB adapter of `JobStore`; `client` is a boto3 DynamoDB low-level client."""
 
     def __init__(self, table_name: str, client: Any, *, serialize_calls: bool = False) -> None:
+        super().__init__(client, serialize_calls=serialize_calls)
         self._table = table_name
-        self._client = client
-        self._lock = _EMULATOR_LOCK if serialize_calls else None
 
     # --- plumbing ---------------------------------------------------------------------------------------
-
-    async def _call(self, operation: str, **kwargs: Any) -> Any:
-        """boto3 blocks: run the call in a thread so the event loop keeps serving other items."""
-        method = getattr(self._client, operation)
-        lock = self._lock
-        if lock is None:
-            return await asyncio.to_thread(method, **kwargs)
-
-        def locked() -> Any:
-            with lock:
-                return method(**kwargs)
-
-        return await asyncio.to_thread(locked)
 
     def _op(
         self,
