@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 import enrich_tools
-from enrich_tools.simulator import SimConfig, SimulatorServer, server
+from enrich_tools import background
+from enrich_tools.simulator import SimConfig, SimulatorServer
 
 
 def test_bind_closes_its_socket_when_the_port_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,12 +28,12 @@ def test_bind_closes_its_socket_when_the_port_is_taken(monkeypatch: pytest.Monke
             made.append(self)
 
     constants = {name: getattr(socket, name) for name in dir(socket) if name.isupper()}
-    monkeypatch.setattr(server, "socket", types.SimpleNamespace(**constants, socket=Recorded))
+    monkeypatch.setattr(background, "socket", types.SimpleNamespace(**constants, socket=Recorded))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         with pytest.raises(OSError, match="in use"):
-            server._bind("127.0.0.1", taken.getsockname()[1])
+            background.bind_socket("127.0.0.1", taken.getsockname()[1])
     assert len(made) == 1
     assert made[0].fileno() == -1  # closed, not left to the garbage collector
 

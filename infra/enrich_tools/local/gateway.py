@@ -12,8 +12,6 @@ import asyncio
 import base64
 import json
 import logging
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -22,12 +20,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from enrich_tools.background import BackgroundServer
 from enrich_tools.local.lambdas import ACCOUNT_ID, API_TIMEOUT_SECONDS, Handler, LocalContext
 
 log = logging.getLogger(__name__)
@@ -162,64 +160,36 @@ def create_app(
 
 
 class Gateway:
-    """The gateway app on uvicorn, served from a daemon thread on a loopback socket it binds itself, so
-    port 0 gives a free port that is known before uvicorn starts."""
+    """The gateway app served in the background (`enrich_tools.background`), port 0 giving a free port."""
 
     def __init__(self, app: Starlette, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._app = app
-        self._host, self._requested_port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.port = 0
+        self._host = host
+        # Stopping waits without a limit: uvicorn exits after every handler thread it started has finished,
+        # and the grace lets a handler call in flight finish before AWS emulation is switched off.
+        self._background = BackgroundServer(
+            app,
+            host=host,
+            port=port,
+            name="local-gateway",
+            graceful_shutdown_seconds=int(API_TIMEOUT_SECONDS) + 1,
+            join_timeout=None,
+        )
+
+    @property
+    def port(self) -> int:
+        return self._background.port
 
     @property
     def url(self) -> str:
         return f"http://{self._host}:{self.port}"
 
     def start(self) -> Gateway:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
-        self._socket = sock
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            host=self._host,
-            port=self.port,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            # Long enough for a handler call in flight to finish before AWS emulation is switched off.
-            timeout_graceful_shutdown=int(API_TIMEOUT_SECONDS) + 1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="local-gateway", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the local API gateway did not start")
-            time.sleep(0.01)
+        self._background.start()
         return self
 
     def stop(self) -> None:
         """Returns once uvicorn has exited, which is after every handler thread it started has finished."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join()
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._background.stop()
 
     def __enter__(self) -> Gateway:
         return self.start()

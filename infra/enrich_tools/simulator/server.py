@@ -1,42 +1,23 @@
 """Running the simulator: `SimulatorServer` in a background thread (tests, benchmarks, the local stack)
 or `serve_forever` in the foreground (the `enrich simulator` command).
 
-The server binds its own loopback socket first, so port 0 yields a free port that is known before
-uvicorn starts; uvicorn's access log and logging setup are off so the host process's logging is untouched.
+The background server is `enrich_tools.background.BackgroundServer`, shared with the local gateway.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from types import TracebackType
 
 import uvicorn
 
+from enrich_tools.background import BackgroundServer, bind_socket
 from enrich_tools.simulator.app import create_app
 from enrich_tools.simulator.config import SimConfig
 from enrich_tools.simulator.ledger import Ledger
 from enrich_tools.simulator.showcase import SHOWCASE_DOMAINS
 from enrich_tools.simulator.state import SimState
 from enrich_tools.simulator.world import World
-
-_START_TIMEOUT = 15.0
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio enables TCP_NODELAY only on sockets that say so, and without it
-    # every keep-alive response waits ~40 ms for a delayed ACK.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 class SimulatorServer:
@@ -58,53 +39,29 @@ class SimulatorServer:
         config = (config or SimConfig()).copy()
         config.apply(knobs)
         self.state = SimState.create(config, world)
-        self._host, self._requested_port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.port = 0
+        self._host = host
+        self._background = BackgroundServer(
+            create_app(state=self.state),
+            host=host,
+            port=port,
+            name="provider-simulator",
+            graceful_shutdown_seconds=1,
+            join_timeout=10,
+        )
 
     # --- lifecycle
 
+    @property
+    def port(self) -> int:
+        return self._background.port
+
     def start(self) -> SimulatorServer:
-        if self._thread is not None:
-            return self
-        self._socket = _bind(self._host, self._requested_port)
-        self.port = self._socket.getsockname()[1]
-        settings = uvicorn.Config(
-            create_app(state=self.state),
-            host=self._host,
-            port=self.port,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(settings)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            name="provider-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the provider simulator did not start")
-            time.sleep(0.01)
+        if not self._background.running:
+            self._background.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._background.stop()
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
@@ -185,7 +142,7 @@ def banner(base_url: str, config: SimConfig) -> str:
 def serve_forever(host: str, port: int, config: SimConfig) -> None:
     """Serve in the foreground until interrupted (Ctrl-C), after printing where to point the engine."""
     state = SimState.create(config)
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(banner(f"http://{shown}:{bound}", config), flush=True)
