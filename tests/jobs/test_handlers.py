@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
-from moto import mock_aws
 
 import handle_api
 import handle_process
@@ -98,12 +97,9 @@ def simulator() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture(autouse=True)
-def aws(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws(simulator: SimulatorServer, mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     simulator.reset(base_config())
     env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
         "TABLE_NAME": "leadenrich",
         "SERIALIZE_DYNAMODB_CALLS": "true",
         "PROCESSOR_BUDGET_SECONDS": "20",
@@ -115,13 +111,12 @@ def aws(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        create_table(boto3.client("dynamodb"), "leadenrich")
-        queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
-        monkeypatch.setenv("QUEUE_URL", queue_url)
-        monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
-        runtime.reset()
-        yield
+    create_table(boto3.client("dynamodb"), "leadenrich")
+    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
+    monkeypatch.setenv("QUEUE_URL", queue_url)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
+    runtime.reset()
+    yield
     runtime.reset()
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
@@ -65,22 +64,15 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
-    for var, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(var, value)
+async def stack(simulator: SimulatorServer, mocked_aws: None) -> AsyncIterator[Stack]:
     simulator.reset(base_config())
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        sqs = boto3.client("sqs")
-        create_table(dynamodb, "leadenrich")
-        queue_url, dlq_url = create_queues(sqs, "leadenrich-work", max_receive_count=5, visibility_timeout=30)
-        store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)  # moto: not thread-safe
-        queue = SqsWorkQueue(queue_url, dlq_url, sqs)
-        yield Stack(store, queue, JobService(store, queue), simulator, dynamodb)
+    dynamodb = boto3.client("dynamodb")
+    sqs = boto3.client("sqs")
+    create_table(dynamodb, "leadenrich")
+    queue_url, dlq_url = create_queues(sqs, "leadenrich-work", max_receive_count=5, visibility_timeout=30)
+    store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)  # moto: not thread-safe
+    queue = SqsWorkQueue(queue_url, dlq_url, sqs)
+    yield Stack(store, queue, JobService(store, queue), simulator, dynamodb)
     await close_shared_http_client()
 
 
