@@ -171,13 +171,19 @@ def redrive() -> Response[str]:
 
 @app.get("/metrics")
 def metrics() -> Response[str]:
-    depth = _run(runtime.job_service().queue.depth())
+    metrics = _run(runtime.job_service().metrics(_workspace()))
+    depth, hour = metrics.depth, metrics.last_hour
     return _json(
         200,
         {
             "queue_depth": depth.visible + depth.delayed,
             "in_flight": depth.in_flight,
             "dlq_depth": depth.dead_letters,
+            "items_processed_last_hour": hour.processed,
+            "items_found_last_hour": hour.found,
+            "items_failed_last_hour": hour.failed,
+            "success_rate": hour.success_rate,
+            "found_rate": hour.found_rate,
         },
     )
 

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from leadenrich.aws import dynamo_store
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus
-from leadenrich.jobs.ports import CounterDelta, IdempotencyConflict, JobStore
+from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, JobStore
 from leadenrich.models import Lead
 
 TABLE = "leadenrich-test"
@@ -413,6 +413,41 @@ async def test_concurrent_finishes_of_one_claim_count_once(store: DynamoJobStore
     assert counters.processed == 1
     assert counters.found + counters.failed == 1
     assert (await item_of(store, "j")).status in {ItemStatus.FOUND, ItemStatus.FAILED}
+
+
+async def test_activity_counts_each_finish_once_in_its_minute_and_workspace(
+    store: DynamoJobStore, client: Any
+) -> None:
+    await create(store, "j", 4)
+    outcomes = [
+        (NOW - timedelta(minutes=90), ItemStatus.FOUND, found()),  # before the window
+        (NOW - timedelta(minutes=59), ItemStatus.FOUND, found()),
+        (NOW - timedelta(minutes=5), ItemStatus.NOT_FOUND, CounterDelta()),
+        (NOW, ItemStatus.DEAD, CounterDelta(failed=1)),
+    ]
+    for n, (when, status, delta) in enumerate(outcomes):
+        held = await claim(store, "j", f"{n:06d}", token=f"t{n}")
+        assert await store.finish_item(held, status, reason=None, result=None, delta=delta, now=when)
+        # A duplicate finish of the same claim loses its lease and must not count again.
+        assert not await store.finish_item(held, status, reason=None, result=None, delta=delta, now=when)
+    await create(store, "other", 1, workspace="ws2")
+    other = await store.claim_item("ws2", "other", "000000", token="o", lease_until=LEASE, now=NOW)
+    assert other is not None
+    assert await store.finish_item(other, ItemStatus.FOUND, reason=None, result=None, delta=found(), now=NOW)
+
+    hour = await store.activity(WS, since=NOW - timedelta(hours=1), now=NOW)
+
+    assert hour == Activity(processed=3, found=1, failed=1)
+    assert (hour.success_rate, hour.found_rate) == (0.6667, 0.3333)
+    assert await store.activity("ws2", since=NOW - timedelta(hours=1), now=NOW) == Activity(1, 1, 0)
+    assert (await store.activity("nobody", since=NOW - timedelta(hours=1), now=NOW)).success_rate is None
+    rows = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"WS#{WS}#ACTIVITY"}},
+    )["Items"]
+    assert len(rows) == 4  # one row per minute; each expires two days after its last write
+    assert all(int(r["expires_at"]["N"]) - NOW.timestamp() <= 2 * 86_400 for r in rows)
 
 
 async def test_defer_with_and_without_charging_the_attempt(store: DynamoJobStore) -> None:

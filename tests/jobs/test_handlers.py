@@ -144,6 +144,14 @@ def test_create_then_process_then_read_a_job_through_the_handlers() -> None:
     assert [j["job_id"] for j in listing["jobs"]] == [job["job_id"]]
     status, metrics, _ = call("GET", "/metrics")
     assert status == 200 and metrics["queue_depth"] == 0 and metrics["dlq_depth"] == 0
+    assert metrics["items_processed_last_hour"] == 3 and metrics["items_found_last_hour"] == 3
+    assert metrics["success_rate"] == 1.0 and metrics["found_rate"] == 1.0
+
+
+def test_metrics_before_anything_ran_say_so_instead_of_inventing_a_rate() -> None:
+    status, metrics, _ = call("GET", "/metrics")
+    assert status == 200 and metrics["items_processed_last_hour"] == 0
+    assert metrics["success_rate"] is None and metrics["found_rate"] is None
 
 
 def test_the_same_idempotency_key_returns_the_same_job() -> None:

@@ -6,10 +6,11 @@ Rows (all key attributes are strings):
                  GSI1PK WS#{workspace}#JOBS           GSI1SK {created_at}#{job_id}   (list newest first)
     item         PK  WS#{workspace}#JOB#{job_id}      SK  ITEM#{item_id}             (Query: input order)
     idempotency  PK  WS#{workspace}#IDEMP#{key}       SK  IDEMP                      (holds the job id)
+    activity     PK  WS#{workspace}#ACTIVITY          SK  MIN#{yyyy-mm-ddTHH:MM}     (a minute's finishes)
 
 A job's items share its partition, so one Query lists them; jobs are listed through GSI1 (projection ALL),
 with status and tag as filters. The table's TTL attribute `expires_at` belongs to the cache that shares the
-table; job rows never set it.
+table and to the activity rows (kept two days: `GET /metrics` reads the last hour); job rows never set it.
 
 Why the attributes look the way they do:
 - counters are top-level numbers `c_total`, `c_processed`, ... so a condition can compare two of them
@@ -59,7 +60,7 @@ from leadenrich.jobs.models import (
     JobStatus,
     Page,
 )
-from leadenrich.jobs.ports import CounterDelta, IdempotencyConflict
+from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
 from leadenrich.models import Lead
 
 GSI1 = "GSI1"
@@ -85,6 +86,8 @@ _deserializer = TypeDeserializer()
 _INT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, int))
 _FLOAT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, float))
 _DELTA_FIELDS = tuple(f.name for f in dataclasses.fields(CounterDelta))
+_ACTIVITY_FIELDS = tuple(f.name for f in dataclasses.fields(Activity))
+_ACTIVITY_TTL_SECONDS = 2 * 86_400
 
 
 def create_table(client: Any, name: str) -> None:
@@ -158,6 +161,14 @@ def _idemp_pk(workspace_id: str, key: str) -> str:
 
 def _job_key(workspace_id: str, job_id: str) -> dict[str, Any]:
     return _avs({"PK": _job_pk(workspace_id, job_id), "SK": "JOB"})
+
+
+def _activity_key(workspace_id: str, minute: datetime) -> dict[str, Any]:
+    return _avs({"PK": f"WS#{workspace_id}#ACTIVITY", "SK": _minute_sk(minute)})
+
+
+def _minute_sk(moment: datetime) -> str:
+    return "MIN#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def _item_key(workspace_id: str, job_id: str, item_id: str) -> dict[str, Any]:
@@ -719,7 +730,40 @@ class DynamoJobStore(ThreadedClient):
         counts = {name: getattr(delta, name) for name in _DELTA_FIELDS}
         if any(counts.values()):
             actions.append(self._job_delta_action(item.workspace_id, item.job_id, counts))
+        actions.append(self._activity_action(item.workspace_id, delta, now))
         return await self._transact(actions)
+
+    def _activity_action(self, workspace_id: str, delta: CounterDelta, now: datetime) -> dict[str, Any]:
+        """ADD the finish to its minute's activity row (every finish of the minute shares that row)."""
+        adds = ", ".join(f"#{name} :{name}" for name in _ACTIVITY_FIELDS)
+        values: dict[str, Any] = {f":{name}": getattr(delta, name) for name in _ACTIVITY_FIELDS}
+        values[":expires"] = int(now.timestamp()) + _ACTIVITY_TTL_SECONDS
+        return {
+            "Update": self._op(
+                _activity_key(workspace_id, now),
+                update=f"SET #{TTL_ATTRIBUTE} = :expires ADD {adds}",
+                values=values,
+            )
+        }
+
+    async def activity(self, workspace_id: str, *, since: datetime, now: datetime) -> Activity:
+        """One Query over the window's minute rows (at most 61 for an hour)."""
+        totals = dict.fromkeys(_ACTIVITY_FIELDS, 0)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :last",
+            "ExpressionAttributeValues": _avs(
+                {":pk": f"WS#{workspace_id}#ACTIVITY", ":first": _minute_sk(since), ":last": _minute_sk(now)}
+            ),
+        }
+        while True:
+            response = await self._call("query", **request)
+            for row in response.get("Items", []):
+                for name in _ACTIVITY_FIELDS:
+                    totals[name] += int(row.get(name, {}).get("N", "0"))
+            if "LastEvaluatedKey" not in response:
+                return Activity(**totals)
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     async def defer_item(
         self,

@@ -38,6 +38,27 @@ class CounterDelta:
     processing_time_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class Activity:
+    """Items that ran to a terminal state in a window (skipped items did not run and are not counted)."""
+
+    processed: int = 0
+    found: int = 0
+    failed: int = 0  # failed + dead
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of the processed items that did not fail (found, not found and invalid are answers);
+        None when nothing was processed, rather than a made-up 0 or 1."""
+        if not self.processed:
+            return None
+        return round((self.processed - self.failed) / self.processed, 4)
+
+    @property
+    def found_rate(self) -> float | None:
+        return round(self.found / self.processed, 4) if self.processed else None
+
+
 class JobStore(Protocol):
     async def create_job(self, job: Job, items: Sequence[Item]) -> Job:
         """Store a job and its items (batched writes). With `job.idempotency_key` set and already used in
@@ -99,8 +120,12 @@ class JobStore(Protocol):
         now: datetime,
     ) -> bool:
         """Record a terminal outcome, only if `item.lease_token` still holds the item (status running with
-        that token), and add `delta` to the job's counters in the same transaction. False when the lease
-        was lost: nothing was written, nothing counted."""
+        that token), and add `delta` to the job's counters and to the workspace's activity at `now` in the
+        same transaction. False when the lease was lost: nothing was written, nothing counted."""
+        ...
+
+    async def activity(self, workspace_id: str, *, since: datetime, now: datetime) -> Activity:
+        """What `finish_item` counted for the workspace between `since` and `now` (to the minute)."""
         ...
 
     async def defer_item(
@@ -180,4 +205,12 @@ class QueueDepth:
     dead_letters: int
 
 
-__all__ = ["CounterDelta", "IdempotencyConflict", "JobCounters", "JobStore", "QueueDepth", "WorkQueue"]
+__all__ = [
+    "Activity",
+    "CounterDelta",
+    "IdempotencyConflict",
+    "JobCounters",
+    "JobStore",
+    "QueueDepth",
+    "WorkQueue",
+]

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from leadenrich.jobs.models import (
     Item,
@@ -18,10 +18,18 @@ from leadenrich.jobs.models import (
     Page,
     WorkMessage,
 )
-from leadenrich.jobs.ports import IdempotencyConflict, JobStore, WorkQueue
+from leadenrich.jobs.ports import Activity, IdempotencyConflict, JobStore, QueueDepth, WorkQueue
 from leadenrich.jobs.requests import CreateJobRequest
 
 RETRYABLE = frozenset({ItemStatus.FAILED, ItemStatus.DEAD})
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """What `GET /metrics` reports: the queue now, and the workspace's last hour."""
+
+    depth: QueueDepth
+    last_hour: Activity
 
 
 @dataclass(frozen=True)
@@ -131,3 +139,9 @@ class JobService:
             if missing:
                 await self.queue.send(missing)
         return len(moved)
+
+    async def metrics(self, workspace_id: str) -> Metrics:
+        now = self.clock()
+        depth = await self.queue.depth()
+        last_hour = await self.store.activity(workspace_id, since=now - timedelta(hours=1), now=now)
+        return Metrics(depth=depth, last_hour=last_hour)
