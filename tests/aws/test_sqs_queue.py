@@ -77,7 +77,7 @@ async def test_create_queues_wires_a_dead_letter_queue_like_the_template(env: En
     policy = json.loads(attributes["RedrivePolicy"])
     assert attributes["VisibilityTimeout"] == "60"
     assert policy["deadLetterTargetArn"] == dlq["QueueArn"]
-    assert int(policy["maxReceiveCount"]) == 5
+    assert int(policy["maxReceiveCount"]) == 25
     assert dlq["MessageRetentionPeriod"] == str(14 * 24 * 3600)
     assert create_queues(env.client, "work") == (env.queue_url, env.dlq_url)  # idempotent
 

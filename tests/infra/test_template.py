@@ -23,6 +23,7 @@ from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore
 
 from leadenrich.aws import dynamo_store, sqs_queue
 from leadenrich.jobs.processor import ProcessorSettings
+from leadenrich.jobs.requests import MAX_ATTEMPTS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -204,6 +205,9 @@ def test_work_queue_redrives_to_a_dead_letter_queue_like_create_queues(template:
         "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
         "maxReceiveCount": max_receive,
     }
+    # The processor's own dead-lettering (after the item's attempts) must come first: SQS's count includes
+    # deferrals, and a message it moves leaves its item "deferred" in the store.
+    assert max_receive >= 2 * MAX_ATTEMPTS
     assert dlq["MessageRetentionPeriod"] == sqs_queue.DLQ_RETENTION_SECONDS == 14 * 24 * 3600
     # A dead letter's age counts from its first enqueue: the DLQ must keep messages longer than the queue.
     assert queue.get("MessageRetentionPeriod", 345_600) < dlq["MessageRetentionPeriod"]

@@ -28,7 +28,7 @@ from leadenrich.jobs.service import JobService
 from leadenrich.providers.http import close_shared_http_client
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.ratelimit import RateLimiter
+from leadenrich.ratelimit import LIMITS, Limit, RateLimiter
 from leadenrich.waterfall import Enricher
 from tests.simulator.conftest import TODAY, base_config
 
@@ -69,7 +69,7 @@ async def stack(simulator: SimulatorServer, mocked_aws: None) -> AsyncIterator[S
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
     create_table(dynamodb, "leadenrich")
-    queue_url, dlq_url = create_queues(sqs, "leadenrich-work", max_receive_count=5, visibility_timeout=30)
+    queue_url, dlq_url = create_queues(sqs, "leadenrich-work", visibility_timeout=30)
     store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)  # moto: not thread-safe
     queue = SqsWorkQueue(queue_url, dlq_url, sqs)
     yield Stack(store, queue, JobService(store, queue), simulator, dynamodb)
@@ -142,6 +142,28 @@ async def test_the_budget_holds_with_slow_providers_and_unfinished_work_goes_bac
     assert report.released == len(handed_back) > 0
     assert all(i.attempts == 0 for i in handed_back)  # no attempt charged
     assert all(i.status in (ItemStatus.QUEUED, ItemStatus.DEFERRED) or i.status.terminal for i in items)
+
+
+async def test_a_rate_bound_drain_hands_work_back_once_and_stops_receiving(stack: Stack) -> None:
+    # One Domain Search every 4 s: most items cannot get a slot before the 6 s budget ends. Before the
+    # fix they were released, received again at once and released again, until SQS's redrive policy
+    # (which counts receives) moved them to the DLQ with their items still "deferred".
+    limits = dict(LIMITS) | {"hunter.domain_search": Limit(per_second=1, per_minute=15)}
+    limiter = DynamoRateLimiter("leadenrich", stack.dynamodb, limits, serialize_calls=True)
+    created = await stack.service.create_job(WS, leads(stack.sim, 12))
+    total = created.job.counters.total
+
+    report = await stack.processor(
+        limiter, budget_seconds=6.0, margin_seconds=1.0, min_item_seconds=1.0, concurrency=4, max_items=100
+    ).drain()
+
+    assert report.released > 0
+    assert report.received == report.finished + report.released + report.deferred  # each received once
+    assert report.received <= 4 + report.finished  # no new messages once one had to be handed back
+    depth = await stack.queue.depth()
+    assert depth.dead_letters == 0
+    assert depth.visible + depth.delayed == total - report.received  # never received, still waiting
+    assert depth.in_flight == report.released  # hidden until this invocation is over
 
 
 async def test_exhausted_attempts_land_in_the_dlq_and_redrive_brings_them_back(stack: Stack) -> None:

@@ -106,13 +106,16 @@ def _chunks(items: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
 
 
 def create_queues(
-    client: Any, name: str, *, max_receive_count: int = 5, visibility_timeout: int = 60
+    client: Any, name: str, *, max_receive_count: int = 25, visibility_timeout: int = 60
 ) -> tuple[str, str]:
     """Create `name` and `name-dlq` as the SAM template does; returns (queue_url, dlq_url).
 
     For tests and the local stack. SQS moves a message to the DLQ by itself once it has been received
-    more than `max_receive_count` times (a consumer that keeps dying on it). CreateQueue is idempotent
-    for identical attributes, so calling this again returns the same URLs.
+    more than `max_receive_count` times: the backstop for a message that kills its processor every time.
+    The processor dead-letters items itself after their attempts (at most 10), but SQS counts every
+    receive, deferrals and hand-backs included, so the backstop sits well above that (25): at 5, a job
+    with `max_attempts` above 4 lost items to the DLQ with their state still "deferred". CreateQueue is
+    idempotent for identical attributes, so calling this again returns the same URLs.
     """
     _check_range("max_receive_count", max_receive_count, 1, 1000)
     _check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)

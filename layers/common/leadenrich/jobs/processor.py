@@ -8,7 +8,11 @@ same message twice: whoever claims an item holds a lease, and only the lease hol
 What happens to an item, by the engine's answer:
 - found / not_found / invalid / failed: recorded (with the job's counters, in one transaction), message
   deleted, job completion checked (exactly once across processors);
-- deferred before any call (time ran out): handed back at once without charging an attempt;
+- deferred before any call (time ran out, or no provider slot under the rate limit before the budget
+  ends): handed back without charging an attempt, hidden until this invocation is over, and no further
+  message is received in this invocation: the provider capacity it could use is taken (without this, a
+  processor bound by a rate limit received, released and received the same messages again and again,
+  and SQS's redrive policy, which counts every receive, moved them to the DLQ unprocessed);
 - deferred after trying (202, throttled, 5xx...): hidden for a backoff delay with full jitter, at least
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
 - its job cancelled: skipped and its message deleted.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +101,7 @@ class Processor:
         started = asyncio.get_running_loop().time()
         exhausted = False
         while True:
+            exhausted = exhausted or report.released > 0  # back-pressure: see the module docstring
             room = min(s.concurrency - len(running), s.max_items - report.received)
             if not exhausted and room > 0 and work_deadline.remaining() >= s.min_item_seconds:
                 batch = await self.queue.receive(min(room, 10), visibility_timeout=s.visibility_timeout)
@@ -169,10 +175,13 @@ class Processor:
             # What this attempt already spent is the job's cost, finished or not.
             spent = dataclasses.replace(_delta(result.usage, elapsed, found=False, failed=False), processed=0)
             if not result.attempt_consumed:
+                # Hidden until this invocation is over, so it does not come straight back to it.
+                hidden = math.ceil(max(0.0, deadline.remaining()) + self.settings.margin_seconds)
+                next_at = now + timedelta(seconds=hidden)
                 if await self.store.defer_item(
-                    item, reason=reason, next_attempt_at=now, charge_attempt=False, now=now, spent=spent
+                    item, reason=reason, next_attempt_at=next_at, charge_attempt=False, now=now, spent=spent
                 ):
-                    await self.queue.retry_later(received, 0)
+                    await self.queue.retry_later(received, hidden)
                     report.released += 1
                 return
             if item.attempts >= max_attempts:

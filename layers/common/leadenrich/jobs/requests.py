@@ -16,6 +16,7 @@ from leadenrich.domains import DomainError, normalize_domain
 from leadenrich.models import Lead
 
 MAX_LEADS_PER_JOB = 10_000
+MAX_ATTEMPTS = 10  # per item; the queue's redrive policy must allow more receives than this
 
 
 def _host_name(value: str) -> str:
@@ -40,7 +41,7 @@ class CreateJobRequest(BaseModel):
     leads: list[JobLead] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
     domains: list[CompanyDomain] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
     priority: int = Field(default=3, ge=1, le=5)
-    max_attempts: int = Field(default=5, ge=1, le=10)
+    max_attempts: int = Field(default=5, ge=1, le=MAX_ATTEMPTS)
     webhook_url: str | None = Field(default=None, max_length=2048)
     tags: list[str] = Field(default_factory=list, max_length=10)
     skip_existing: bool = False
