@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test unit lint typecheck pytest bench sim openapi validate build deploy clean
+.PHONY: run test unit lint typecheck pytest test-servers bench sim openapi validate build deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) test-servers
 	$(BIN)/pytest
+
+## PostgreSQL and PostgREST for the Supabase tests, installed when missing (quick when present; no stamp,
+## so a removed server is noticed). Outside CI a failure only warns and those tests skip, saying what to
+## install; in CI (CI set) it stops the run, so CI never skips them.
+test-servers:
+	@bash infra/scripts/install-test-servers.sh || case "$$CI" in \
+		""|0|false|no) echo "make: the Supabase tests will be skipped (see above)";; *) exit 1;; esac
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.waterfall
