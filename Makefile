@@ -40,6 +40,7 @@ test-servers:
 bench: $(STAMP)
 	$(BIN)/python -m bench.waterfall
 	$(BIN)/python -m bench.runtime
+	$(BIN)/python -m bench.supabase
 
 ## Regenerate docs/openapi.json from the API handler (a test fails when it drifts).
 openapi: $(STAMP)
@@ -49,15 +50,20 @@ openapi: $(STAMP)
 sim: $(STAMP)
 	$(BIN)/enrich simulator --port 8787
 
-## cfn-lint on the SAM template (SAM schemas, no AWS account needed); `sam validate --lint` runs too when
-## the SAM CLI is on PATH (it is not a project dependency).
+## cfn-lint on the SAM template, then `sam validate --lint` (no AWS account needed). The SAM CLI lives in
+## .venv-sam, made on first use by infra/scripts/sam.sh (its own pins clash with the service's).
 validate: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
-	@if command -v sam >/dev/null 2>&1; then sam validate --lint --template-file template.yaml; \
-	else echo "sam CLI not on PATH: skipped 'sam validate --lint'"; fi
+	infra/scripts/sam.sh validate --lint --template-file template.yaml
 
-build deploy:
-	@echo "'make $@' arrives with the serverless runtime (template.yaml is a skeleton until then)"; exit 1
+## Build the Lambda layer and functions for arm64 (python3.12 must be on PATH, or pyenv's is used).
+build:
+	infra/scripts/sam.sh build --template-file template.yaml
+
+## Deploy: the first time `make deploy ARGS=--guided`; then `make deploy` (dev) or
+## `make deploy ARGS="--config-env prod"`.
+deploy: build
+	infra/scripts/sam.sh deploy $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .venv-sam .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -9,6 +9,7 @@ import pytest
 from leadenrich.cache import InMemoryCache
 from leadenrich.deadline import Deadline
 from leadenrich.providers.outcomes import DeadlineReached
+from leadenrich.ratelimit import LIMITS, Limit
 from leadenrich.settings import EngineSettings, build_enricher
 from leadenrich.settings_errors import SettingsError
 
@@ -51,3 +52,27 @@ def test_the_cache_given_is_the_cache_used_even_when_empty() -> None:
     shared = InMemoryCache()
     enricher = build_enricher(EngineSettings.from_env({"HUNTER_API_KEY": "k"}), shared)
     assert enricher.cache.port is shared
+
+
+def test_rate_limits_override_the_default_paces_per_key() -> None:
+    settings = EngineSettings.from_env(
+        {"RATE_LIMITS": " perplexity.responses=2/150 , hunter.email_verifier=5/200"}
+    )
+    assert settings.limits["perplexity.responses"] == Limit(2, 150)
+    assert settings.limits["hunter.email_verifier"] == Limit(5, 200)
+    assert settings.limits["hunter.domain_search"] == LIMITS["hunter.domain_search"]  # untouched
+    assert EngineSettings.from_env({}).limits == LIMITS
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("perplexity.chat=1/50", "unknown key 'perplexity.chat'"),
+        ("perplexity.responses=fast", "perplexity.responses: expected"),
+        ("perplexity.responses=0/50", "both rates must be at least 1"),
+    ],
+)
+def test_a_bad_rate_limit_names_the_variable_and_the_entry(value: str, named: str) -> None:
+    with pytest.raises(SettingsError, match=r"^RATE_LIMITS: ") as raised:
+        EngineSettings.from_env({"RATE_LIMITS": value})
+    assert named in str(raised.value)

@@ -73,6 +73,28 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
 )
 
 
+def parse_limits(text: str) -> Mapping[str, Limit]:
+    """`LIMITS` with the paces given in `RATE_LIMITS` (calls per second / per minute, kept as given: no
+    safety factor), e.g. "perplexity.responses=2/150,hunter.email_verifier=10/300". For plans above
+    Perplexity's tier 0 and Hunter's defaults, and for measuring how close to a limit the pace can run.
+    A ValueError names the entry that is wrong."""
+    limits = dict(LIMITS)
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        key, _, rates = entry.partition("=")
+        key = key.strip()
+        if key not in LIMITS:
+            raise ValueError(f"unknown key {key!r}; known: {', '.join(sorted(LIMITS))}")
+        per_second, _, per_minute = rates.partition("/")
+        try:
+            rate = int(per_second), int(per_minute)
+        except ValueError:
+            raise ValueError(
+                f"{key}: expected <per second>/<per minute> in whole calls, got {rates!r}"
+            ) from None
+        limits[key] = Limit(*rate)
+    return MappingProxyType(limits)
+
+
 class RateLimiter(Protocol):
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         """Wait for a slot for `key`: True once taken, False (at once) when none frees up before `deadline`.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from leadenrich.cache import CachePort, InMemoryCache, ResultCache
 from leadenrich.providers import hunter, perplexity
-from leadenrich.ratelimit import LocalRateLimiter, RateLimiter
+from leadenrich.ratelimit import Limit, LocalRateLimiter, RateLimiter, parse_limits
 from leadenrich.settings_errors import SettingsError
 from leadenrich.waterfall import Enricher, WaterfallSettings
 
@@ -23,6 +23,18 @@ class EngineSettings(BaseModel):
     perplexity_api_base_url: str = perplexity.DEFAULT_BASE_URL
     # Credits per billed verification: 1 on Hunter's Data-Platform plans, 0.5 on All-in-one plans.
     hunter_verification_credit: float = Field(default=1.0, ge=0, le=1)
+    # Paces for the rate limiter, overriding `ratelimit.LIMITS` per key (see `parse_limits`).
+    rate_limits: str = ""
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        parse_limits(value)
+        return value
+
+    @property
+    def limits(self) -> Mapping[str, Limit]:
+        return parse_limits(self.rate_limits)
 
     @field_validator("hunter_api_base_url", "perplexity_api_base_url")
     @classmethod
@@ -40,6 +52,7 @@ class EngineSettings(BaseModel):
             "hunter_api_base_url": "HUNTER_API_BASE_URL",
             "perplexity_api_base_url": "PERPLEXITY_API_BASE_URL",
             "hunter_verification_credit": "HUNTER_VERIFICATION_CREDIT",
+            "rate_limits": "RATE_LIMITS",
         }
         values = {field: env[var] for field, var in names.items() if env.get(var)}
         try:
@@ -78,5 +91,5 @@ def build_enricher(
         perplexity_client,
         ResultCache(cache if cache is not None else InMemoryCache()),
         WaterfallSettings(verification_credit=settings.hunter_verification_credit),
-        limiter=limiter if limiter is not None else LocalRateLimiter(),
+        limiter=limiter if limiter is not None else LocalRateLimiter(settings.limits),
     )

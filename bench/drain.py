@@ -1,0 +1,268 @@
+"""Drain benchmark: queued leads worked off by the scheduled processor at the simulator's default limits.
+
+    python -m bench.drain [--leads 2000] [--max-items 1000] [--concurrency 16] [--budget 30]
+
+One `POST /jobs` through the API handler enqueues the leads (DynamoDB + SQS on a moto server); then the
+processor handler is invoked with an EventBridge event again and again, back to back (a queue that always
+has work: the minute's gap between production ticks only adds idle time), until the job completes. The
+runtime is the deployed one: the DynamoDB rate limiter and cache, the processor's budget and concurrency.
+The provider simulator runs with its default rate limits and latencies over real HTTP. Both servers run in
+processes of their own (see `ServerProcess`).
+
+Printed: leads per invocation, the longest invocation against the budget, provider 403/429 answers, and
+the utilisation of each provider limit over the time the processor ran: calls made / calls the limit
+allowed in that time (the continuous rate min(per_second, per_minute / 60)). The binding limit is the one
+with the highest utilisation. It is given against the provider's published limit and against the pace the
+limiter is configured to keep (`leadenrich.ratelimit.LIMITS`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = [ROOT / "layers/common", ROOT / "functions/api", ROOT / "functions/processor", ROOT / "infra", ROOT]
+GOAL_UTILISATION = 0.9
+LAMBDA_TIMEOUT_SECONDS = 45  # template.yaml's ProcessorFunction timeout
+
+
+def _status_count(statuses: Mapping[str, Mapping[str, int]], codes: set[str]) -> dict[str, int]:
+    return {
+        name: sum(n for code, n in by_code.items() if code in codes)
+        for name, by_code in statuses.items()
+        if any(code in codes for code in by_code)
+    }
+
+
+def _utilisation(calls: Mapping[str, int], limits: Mapping[str, Any], seconds: float) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, limit in limits.items():
+        rate = min(limit.per_second, limit.per_minute / 60)
+        out[key] = calls.get(key, 0) / (rate * seconds) if seconds else 0.0
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve_moto(port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
+    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    threading.Event().wait()
+
+
+class ServerProcess:
+    """A server in a process of its own, as AWS and the providers are. In this process the simulator and
+    moto would share the GIL with the processor: moto's DynamoDB copies its tables on every transaction,
+    and those stalls delayed requests by most of a second after the limiter had released them, which
+    the simulator's Perplexity bucket (1 request per second) counted as calls less than a second apart."""
+
+    def __init__(self, target: Callable[..., None], *args: object, health_path: str) -> None:
+        self.port = _free_port()
+        self._target, self._args, self._health_path = target, args, health_path
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerProcess:
+        import httpx
+
+        context = multiprocessing.get_context("spawn")
+        self._process = context.Process(target=self._target, args=(*self._args, self.port), daemon=True)
+        self._process.start()
+        for _ in range(300):
+            try:
+                httpx.get(f"{self.base_url}{self._health_path}", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self._target.__name__} did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(10)
+
+
+def _serve_simulator(config: Any, port: int) -> None:
+    from enrich_tools.simulator.server import serve_forever
+
+    serve_forever("127.0.0.1", port, config)
+
+
+def run(opts: argparse.Namespace) -> dict[str, Any]:
+    sys.path[:0] = [str(p) for p in PATHS if str(p) not in sys.path]
+    import boto3
+    import httpx
+    from pydantic import ValidationError
+
+    from enrich_tools.simulator import SimConfig
+    from enrich_tools.simulator.state import build_world
+    from leadenrich.jobs.requests import JobLead
+
+    config = SimConfig(seed=opts.world_seed, companies=opts.companies)
+    sim_process = ServerProcess(_serve_simulator, config, health_path="/_sim/health")
+    with sim_process as sim, ServerProcess(_serve_moto, health_path="/moto-api/") as aws:
+        rows: list[dict[str, str]] = []
+        for lead in build_world(config).sample_leads(opts.leads * 2, opts.seed):  # malformed: dropped
+            fields = {
+                "domain": lead.domain,
+                "company_name": lead.company_name,
+                "first_name": lead.first_name,
+                "last_name": lead.last_name,
+                "external_id": lead.external_id,
+            }
+            row = {k: v for k, v in fields.items() if v}
+            try:
+                JobLead.model_validate(row)
+            except ValidationError:
+                continue  # the API would answer 422 for the whole request
+            rows.append(row)
+            if len(rows) == opts.leads:
+                break
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "TABLE_NAME": "leadenrich",
+                "SERIALIZE_DYNAMODB_CALLS": "true",
+                "MAX_ITEMS_PER_RUN": str(opts.max_items),
+                "PROCESSOR_CONCURRENCY": str(opts.concurrency),
+                "PROCESSOR_BUDGET_SECONDS": str(opts.budget),
+                "RATE_LIMITS": opts.rate_limits,
+                "HUNTER_API_KEY": "sim-hunter-key",
+                "PERPLEXITY_API_KEY": "sim-pplx-key",
+                "AWS_ENDPOINT_URL": aws.base_url,
+                "HUNTER_API_BASE_URL": f"{sim.base_url}/v2",
+                "PERPLEXITY_API_BASE_URL": sim.base_url,
+            }
+        )
+        import handle_api
+        import handle_process
+        from leadenrich import runtime
+        from leadenrich.aws.dynamo_store import create_table
+        from leadenrich.aws.sqs_queue import create_queues
+        from leadenrich.ratelimit import PUBLISHED_LIMITS, parse_limits
+        from tests.jobs.test_handlers import SCHEDULED_EVENT, Context, http_event
+
+        create_table(boto3.client("dynamodb"), "leadenrich")
+        queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work")
+        os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+        runtime.reset()
+        body = {"leads": rows}
+        created = handle_api.handler(http_event("POST", "/jobs", body=body), Context())  # type: ignore[arg-type]
+        assert created["statusCode"] == 202, created["body"][:500]
+        job_id = json.loads(created["body"])["job_id"]
+        invocations: list[dict[str, Any]] = []
+        idle = 0
+        drain_started = time.perf_counter()
+        while len(invocations) < opts.max_invocations:
+            context = Context(remaining_ms=LAMBDA_TIMEOUT_SECONDS * 1000)
+            started = time.perf_counter()
+            summary = handle_process.handler(SCHEDULED_EVENT, context)  # type: ignore[arg-type]
+            summary["wall_seconds"] = time.perf_counter() - started
+            if job_id in summary["completed_jobs"] or summary["received"]:
+                invocations.append(summary)
+                metrics = json.loads(handle_api.handler(http_event("GET", "/metrics"), Context())["body"])  # type: ignore[arg-type]
+                print(
+                    f"  invocation {len(invocations):3d}: {summary['finished']:4d} finished,"
+                    f" {summary['deferred']:3d} deferred, {summary['released']:3d} handed back,"
+                    f" {summary['wall_seconds']:5.1f} s; queue {metrics['queue_depth']},"
+                    f" in flight {metrics['in_flight']}, DLQ {metrics['dlq_depth']}",
+                    flush=True,
+                )
+            if job_id in summary["completed_jobs"]:
+                break
+            if not summary["received"]:  # what is left is hidden for a few seconds (handed back, deferred)
+                idle += 1
+                time.sleep(1.0)
+        drain_seconds = time.perf_counter() - drain_started
+        ledger = httpx.get(f"{sim.base_url}/_sim/ledger").json()
+        job = json.loads(handle_api.handler(http_event("GET", f"/jobs/{job_id}"), Context())["body"])  # type: ignore[arg-type]
+        runtime.reset()
+
+    calls: dict[str, int] = ledger["calls"]
+    active = sum(i["wall_seconds"] for i in invocations)
+    return {
+        "job": job,
+        "invocations": invocations,
+        "idle_invocations": idle,
+        "active_seconds": active,
+        "drain_seconds": drain_seconds,
+        "calls": calls,
+        "throttled": _status_count(ledger["statuses"], {"403", "429"}),
+        "published": _utilisation(calls, PUBLISHED_LIMITS, active),
+        "configured": _utilisation(calls, parse_limits(opts.rate_limits), active),
+    }
+
+
+def report(opts: argparse.Namespace, result: dict[str, Any]) -> None:
+    invocations = result["invocations"]
+    finished = [i["finished"] for i in invocations]
+    longest = max(i["wall_seconds"] for i in invocations)
+    job = result["job"]
+    print(
+        f"\ndrain: {opts.leads} leads, world {opts.world_seed} ({opts.companies} companies), seed {opts.seed}"
+    )
+    print(
+        f"  settings: MAX_ITEMS_PER_RUN={opts.max_items}, PROCESSOR_CONCURRENCY={opts.concurrency},"
+        f" PROCESSOR_BUDGET_SECONDS={opts.budget}, RATE_LIMITS={opts.rate_limits!r}"
+    )
+    print(f"  job: {job['status']}, counters {job['counters']}")
+    print(f"  (invocations that found nothing visible, not counted: {result['idle_invocations']})")
+    print(
+        f"  invocations: {len(invocations)}; leads per invocation: mean {sum(finished) / len(finished):.1f},"
+        f" min {min(finished)}, max {max(finished)}"
+    )
+    verdict = "met" if longest <= opts.budget else "MISSED"
+    print(f"  longest invocation: {longest:.2f} s against a {opts.budget:.0f} s budget [{verdict}]")
+    throttled = result["throttled"]
+    print(f"  provider 403/429 answers: {sum(throttled.values())} {throttled or ''} (goal 0)")
+    print(f"  processor active {result['active_seconds']:.0f} s; provider calls {result['calls']}")
+    for label in ("published", "configured"):
+        shares = result[label]
+        binding = max(shares, key=lambda k: shares[k])
+        verdict = "met" if shares[binding] >= GOAL_UTILISATION else "MISSED"
+        detail = ", ".join(f"{k} {v:.2f}" for k, v in sorted(shares.items()))
+        print(f"  utilisation of the {label} limits: binding {binding} {shares[binding]:.2f}", end="")
+        print(f" (goal >= {GOAL_UTILISATION}) [{verdict}]; {detail}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--leads", type=int, default=2000)
+    parser.add_argument("--companies", type=int, default=2500, help="simulated world size (distinct domains)")
+    parser.add_argument("--world-seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--max-items", type=int, default=1000, help="MAX_ITEMS_PER_RUN")
+    parser.add_argument("--concurrency", type=int, default=16, help="PROCESSOR_CONCURRENCY")
+    parser.add_argument("--budget", type=float, default=30.0, help="PROCESSOR_BUDGET_SECONDS")
+    parser.add_argument("--max-invocations", type=int, default=200)
+    parser.add_argument("--rate-limits", default="", help="RATE_LIMITS, e.g. perplexity.responses=1/50")
+    opts = parser.parse_args(argv)
+    report(opts, run(opts))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
