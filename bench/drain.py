@@ -76,7 +76,7 @@ def _row_backups_for_transactions() -> None:
     from moto.dynamodb.models.table import Table
 
     deepcopy = copy.deepcopy
-    models.copy = types.SimpleNamespace(  # type: ignore[attr-defined]
+    models.copy = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
         deepcopy=lambda value, *a: value if isinstance(value, Table) else deepcopy(value, *a)
     )
     original = models.DynamoDBBackend.transact_write_items
