@@ -23,3 +23,11 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_supabase_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's SUPABASE_URL must never send test data to their project: the tests that use Supabase
+    set the test harness's variables themselves (`SupabaseTestServer.env()`)."""
+    for name in ("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY"):
+        monkeypatch.delenv(name, raising=False)

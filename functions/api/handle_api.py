@@ -17,7 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.jobs.models import DEFAULT_WORKSPACE, Item, ItemStatus, Job, JobStatus
+from leadenrich.jobs.ports import LeadStats, LeadStoreError
 from leadenrich.jobs.requests import CreateJobRequest
+from leadenrich.jobs.service import DryRun, NotConfigured, RequestRejected, Selection
+from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -27,7 +30,15 @@ _T = TypeVar("_T")
 
 
 def _run(work: Coroutine[Any, Any, _T]) -> _T:
-    return asyncio.run(work)
+    """One event loop per call; the Supabase clients made on it are closed with it."""
+
+    async def scoped() -> _T:
+        try:
+            return await work
+        finally:
+            await close_supabase_clients()
+
+    return asyncio.run(scoped())
 
 
 def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response[str]:
@@ -78,13 +89,48 @@ def job_view(job: Job) -> dict[str, object]:
 
 
 def item_view(item: Item) -> dict[str, object]:
-    return {
+    view: dict[str, object] = {
         "item_id": item.item_id,
         "status": item.status.value,
         "attempts": item.attempts,
         "reason": item.reason,
         "lead": item.lead.model_dump(exclude_none=True),
         "emails": (item.result or {}).get("emails", []),
+    }
+    if item.lead_id is not None:
+        view["lead_id"] = item.lead_id
+    return view
+
+
+def selection_view(selection: Selection) -> dict[str, object]:
+    return {
+        "source": selection.source,
+        "leads": selection.leads,
+        "skipped_existing": selection.skipped_existing,
+        "next_after_lead_id": selection.next_after_lead_id,
+    }
+
+
+def dry_run_view(dry_run: DryRun, request: CreateJobRequest) -> dict[str, object]:
+    return {
+        "dry_run": True,
+        "leads": dry_run.leads,
+        "matching": dry_run.matching,
+        "with_domain": dry_run.with_domain,
+        "skipped_existing": dry_run.skipped_existing,
+        "skip_existing": request.skip,
+    }
+
+
+def stats_view(stats: LeadStats) -> dict[str, object]:
+    return {
+        "total_leads": stats.total_leads,
+        "leads_with_domain": stats.leads_with_domain,
+        "leads_with_validated_email": stats.leads_with_validated_email,
+        "leads_missing_email": stats.leads_missing_email,
+        "emails": {"total": stats.emails_total, "by_source": stats.emails_by_source},
+        "average_confidence_score": stats.average_confidence_score,
+        "average_confidence_score_active": stats.average_confidence_score_active,
     }
 
 
@@ -99,16 +145,56 @@ def _invalid(error: RequestValidationError) -> Response[str]:
     return _json(422, {"message": first["message"], "field": first["field"], "errors": problems[:20]})
 
 
-@app.post("/jobs")
+@app.exception_handler(RequestRejected)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _rejected(error: RequestRejected) -> Response[str]:
+    """What the service cannot serve as asked (Supabase not configured, an unknown lead id): a 422 naming
+    the body field, like a validation error."""
+    field = f"body.{error.field}"
+    problem = {"field": field, "message": error.message}
+    return _json(422, {"message": error.message, "field": field, "errors": [problem]})
+
+
+@app.exception_handler(LeadStoreError)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _lead_store_failed(error: LeadStoreError) -> Response[str]:
+    """Supabase unreachable or refusing: not the caller's fault, and worth retrying."""
+    logger.warning("lead store failed", extra={"error": str(error)})  # names the call and code, no data
+    return _json(503, {"message": str(error), "field": None}, {"Retry-After": "5"})
+
+
+@app.exception_handler(NotConfigured)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _not_configured(error: NotConfigured) -> Response[str]:
+    return _json(501, {"message": str(error), "field": None})
+
+
+@app.post(
+    "/jobs",
+    description=(
+        "Create a job from exactly one source: `leads` or `domains` (inline), `lead_ids` or `process_all` "
+        "(leads stored in Supabase). Without Supabase configured, `leads` and `domains` are enriched as "
+        "given, and `lead_ids`, `process_all` and `skip_existing` are a 422 naming the field. With Supabase, "
+        "inline leads are matched to stored leads (or added), `domains` select the stored leads with those "
+        "domains, every item's addresses are written to `emails`, and the 202 answer carries `selection` "
+        "(source, leads, skipped_existing, next_after_lead_id). `dry_run` (process_all) answers 200 with "
+        "the counts only. 503 when Supabase fails (nothing is left half-made)."
+    ),
+)
 def create_job(
     request: CreateJobRequest,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
 ) -> Response[str]:
-    created = _run(runtime.job_service().create_job(_workspace(), request, idempotency_key))
+    """202 with the job (and, with Supabase, how its leads were selected); with `dry_run` (process_all), 200
+    with the counts only."""
+    service = runtime.job_service()
+    if request.dry_run:
+        return _json(200, dry_run_view(_run(service.preview(_workspace(), request)), request))
+    created = _run(service.create_job(_workspace(), request, idempotency_key))
     headers = {"Location": f"/jobs/{created.job.job_id}"}
     if not created.created:
         headers["Idempotent-Replayed"] = "true"
-    return _json(202, job_view(created.job), headers)
+    body = job_view(created.job)
+    if created.selection is not None:
+        body["selection"] = selection_view(created.selection)
+    return _json(202, body, headers)
 
 
 @app.get("/jobs")
@@ -186,6 +272,19 @@ def metrics() -> Response[str]:
             "found_rate": hour.found_rate,
         },
     )
+
+
+@app.get(
+    "/stats",
+    description=(
+        "Leads and addresses in Supabase for the workspace: total leads, leads with a domain, with a "
+        "validated (active) email and missing one, addresses by source and status, average confidence. 501 "
+        "when Supabase is not configured."
+    ),
+)
+def stats() -> Response[str]:
+    """Leads and addresses in Supabase (501 when it is not configured)."""
+    return _json(200, stats_view(_run(runtime.job_service().stats(_workspace()))))
 
 
 @app.get("/health")

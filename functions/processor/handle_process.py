@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadenrich import runtime
 from leadenrich.jobs.processor import DrainReport
 from leadenrich.providers.http import close_shared_http_client
+from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
 
@@ -23,6 +24,7 @@ async def _drain(budget: float) -> DrainReport:
         return await runtime.processor().drain(budget)
     finally:
         await close_shared_http_client()
+        await close_supabase_clients()  # JOB_STORE=supabase: its client belongs to this invocation's loop
 
 
 @logger.inject_lambda_context

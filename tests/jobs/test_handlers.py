@@ -224,3 +224,28 @@ def test_provider_keys_come_from_secrets_manager_when_configured(
     assert summary["finished"] == 1
     _, done, _ = call("GET", f"/jobs/{job['job_id']}/items")
     assert done["items"][0]["status"] == "found"  # the simulator accepted only the secret's key
+
+
+def test_supabase_sources_without_supabase_are_a_422_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SUPABASE_URL", raising=False)
+    monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY", raising=False)
+    runtime.reset()
+    for body, field in (
+        ({"lead_ids": ["6f042a7e-71b9-4bc0-b4b9-bef51c4fd88e"]}, "body.lead_ids"),
+        ({"process_all": True}, "body.process_all"),
+        ({"process_all": True, "dry_run": True}, "body.process_all"),
+        ({"domains": ["acme.com"], "skip_existing": True}, "body.skip_existing"),
+        ({"domains": ["acme.com"], "dry_run": True}, "body.dry_run"),
+        ({"domains": ["acme.com"], "limit": 5}, "body.limit"),
+    ):
+        status, answer, _ = call("POST", "/jobs", body=body)
+        assert (status, answer["field"]) == (422, field), body
+        if field not in ("body.dry_run", "body.limit"):
+            assert "requires Supabase: set SUPABASE_URL" in answer["message"], answer
+    status, answer, _ = call("GET", "/stats")
+    assert status == 501 and "requires Supabase" in answer["message"]
+    assert call("GET", "/jobs")[1]["jobs"] == []  # nothing was created
+    status, job, _ = call("POST", "/jobs", body={"domains": ["acme.com"], "skip_existing": False})
+    assert status == 202 and "selection" not in job  # domains without Supabase: enriched as given

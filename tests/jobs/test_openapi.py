@@ -20,6 +20,7 @@ def test_every_route_is_documented() -> None:
         "/jobs/{job_id}/retry": {"post"},
         "/dlq/redrive": {"post"},
         "/metrics": {"get"},
+        "/stats": {"get"},
         "/health": {"get"},
     }
     assert {path: set(ops) for path, ops in paths.items()} == expected

@@ -62,12 +62,23 @@ class ApiClient:
             raise ApiError(response.status_code, message, detail.get("field"))
         return body
 
-    def create_job(self, leads: Sequence[dict[str, str]], tags: Sequence[str] = ()) -> dict[str, Any]:
-        body: dict[str, Any] = {"leads": list(leads)}
+    def create_job(
+        self, leads: Sequence[dict[str, str]], tags: Sequence[str] = (), **options: Any
+    ) -> dict[str, Any]:
+        """POST /jobs with inline leads; `options` are more body fields (skip_existing, ...)."""
+        body: dict[str, Any] = {"leads": list(leads)} | options
         if tags:
             body["tags"] = list(tags)
-        job: dict[str, Any] = self._call("POST", "/jobs", json=body)
-        return job
+        return self.post_job(body)
+
+    def post_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /jobs with any body: the job (202), or the counts of a dry run (200)."""
+        answer: dict[str, Any] = self._call("POST", "/jobs", json=body)
+        return answer
+
+    def stats(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call("GET", "/stats")
+        return answer
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         job: dict[str, Any] = self._call("GET", f"/jobs/{job_id}")

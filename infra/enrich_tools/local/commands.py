@@ -21,7 +21,8 @@ from enrich_tools.local.client import ApiClient, ApiError
 from enrich_tools.local.providers import SIMULATED_BANNER
 from enrich_tools.local.results import print_cost, print_table, write_records
 from enrich_tools.local.rows import CsvError, CsvRow, read_rows
-from enrich_tools.local.runs import Outcome, run_rows, submit
+from enrich_tools.local.runs import Outcome, run_jobs, run_rows, submit
+from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -50,6 +51,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "the provider simulator (SIMULATED DATA)" if stack.simulated else "the configured providers"
             )
             _note(f"Local stack at {stack.url}: API -> SQS -> processor every {args.tick:g} s, on {where}")
+            if stack.supabase_url:
+                _note(
+                    f"Supabase at {stack.supabase_url}: the leads are matched or added there, emails written"
+                )
             _note(f"Enriching {sum(1 for r in rows if r.lead)} leads from {args.input}...")
             outcome = run_rows(
                 client, rows, timeout=args.timeout, poll=min(1.0, args.tick), progress_stream=sys.stderr
@@ -112,11 +117,13 @@ def cmd_local_up(args: argparse.Namespace) -> int:
         with LocalStack(options) as stack:
             if stack.simulated:
                 print(f"== {SIMULATED_BANNER} ==")
+            supabase = f"  Supabase: {stack.supabase_url} (leads and emails)\n" if stack.supabase_url else ""
             print(
                 f"Local stack up: AWS emulated in-process (moto), processor every {args.tick:g} s.\n"
                 f"  API: {stack.url}\n"
                 f"  export ENRICH_API_URL={stack.url}\n"
                 f"  then: enrich jobs create --csv examples/leads.csv --wait\n"
+                f"{supabase}"
                 "Ctrl-C to stop.",
                 flush=True,
             )
@@ -150,15 +157,21 @@ def _banner_if_simulated(client: ApiClient) -> None:
 
 
 def cmd_jobs_create(args: argparse.Namespace) -> int:
-    rows = _rows(Path(args.csv))
     output = Path(args.output) if args.output else None
     if output is not None and not args.wait:
         raise UsageError("--output needs --wait (results exist once the job has finished)")
+    if args.dry_run and not args.process_all:
+        raise UsageError("--dry-run goes with --all (it counts the leads a process-all job would take)")
+    if args.limit is not None and not args.process_all:
+        raise UsageError("--limit goes with --all")
+    if not args.csv:
+        return _create_from_stored_leads(args, output)
+    rows = _rows(Path(args.csv))
     if not any(row.lead for row in rows):
         raise UsageError(f"{args.csv}: no row can be sent (every row is empty or refused)")
     _report_refused(rows, args.csv)
     with _client(args) as client:
-        submitted = submit(client, rows, args.tag)
+        submitted = submit(client, rows, args.tag, args.skip_existing)
         for job in submitted:
             print(f"{job.job_id}  {len(job.rows)} leads queued")
         if not args.wait:
@@ -172,6 +185,68 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
             submitted=submitted,
         )
         return _finish(outcome, client.simulated, output)
+
+
+def _create_from_stored_leads(args: argparse.Namespace, output: Path | None) -> int:
+    """--all, --lead-ids, --domains: jobs over the leads stored in Supabase (the API must have it)."""
+    body: dict[str, Any] = {"tags": args.tag} if args.tag else {}
+    if args.skip_existing is not None:
+        body["skip_existing"] = args.skip_existing
+    if args.lead_ids:
+        body["lead_ids"] = args.lead_ids
+    elif args.domains:
+        body["domains"] = args.domains
+    else:
+        body["process_all"] = True
+    with _client(args) as client:
+        if args.dry_run:
+            limit = {"limit": min(args.limit, MAX_LEADS_PER_JOB)} if args.limit else {}
+            counts = client.post_job(body | limit | {"dry_run": True})
+            left_out = counts["skipped_existing"]
+            print(
+                f"{counts['matching']} leads would be enriched ({counts['with_domain']} with a domain, "
+                f"{left_out} of them skipped: an active email already); the first job takes {counts['leads']}"
+            )
+            return OK
+        jobs = []
+        remaining = args.limit
+        while True:
+            page = body if remaining is None else body | {"limit": min(remaining, MAX_LEADS_PER_JOB)}
+            job = client.post_job(page)
+            jobs.append(job)
+            selection = job.get("selection") or {}
+            skipped = selection.get("skipped_existing")
+            note = f" ({skipped} skipped: an active email already)" if skipped else ""
+            print(f"{job['job_id']}  {job['counters']['total']} leads queued{note}")
+            cursor = selection.get("next_after_lead_id")
+            if remaining is not None:
+                remaining -= int(job["counters"]["total"])
+            if not cursor or (remaining is not None and remaining <= 0):
+                break
+            body["after_lead_id"] = cursor  # process_all: the next job starts after this one's last lead
+        if not args.wait:
+            return OK
+        outcome = run_jobs(client, jobs, timeout=args.timeout, poll=args.poll, progress_stream=sys.stderr)
+        return _finish(outcome, client.simulated, output)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        stats = client.stats()
+        if args.json:
+            print(json.dumps(stats, indent=2))
+            return OK
+        emails = stats["emails"]
+        average = stats["average_confidence_score"]
+        print(f"leads                       {stats['total_leads']}")
+        print(f"  with a validated email    {stats['leads_with_validated_email']}")
+        print(f"  missing one (with domain) {stats['leads_missing_email']}")
+        print(f"addresses                   {emails['total']}")
+        for source, by_status in emails["by_source"].items():
+            counts = ", ".join(f"{n} {status}" for status, n in by_status.items())
+            print(f"  {source:<25} {counts}")
+        print(f"average confidence          {'-' if average is None else average}")
+    return OK
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> int:
@@ -295,6 +370,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be a positive number of leads")
+    return value
+
+
 def _page_size(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 200:
@@ -336,8 +418,31 @@ def add_parsers(sub: Any) -> None:
     jobs = sub.add_parser("jobs", help="create, list, show, cancel and retry jobs on an API").add_subparsers(
         dest="jobs_command", required=True
     )
-    create = jobs.add_parser("create", parents=[api], help="create jobs from a CSV (10,000 leads per job)")
-    create.add_argument("--csv", required=True)
+    create = jobs.add_parser(
+        "create",
+        parents=[api],
+        help="create jobs from a CSV or from the leads stored in Supabase (10,000 leads per job)",
+        description="Leads from a CSV (inline; with Supabase configured on the API they are also matched to "
+        "stored leads or added), or from the leads stored in Supabase: --all (every lead with a domain and "
+        "no active email, in jobs of 10,000), --lead-ids, --domains.",
+    )
+    source = create.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", help="leads CSV: domain, company_name, first_name, last_name, external_id")
+    source.add_argument(
+        "--all", dest="process_all", action="store_true", help="every stored lead missing an email (Supabase)"
+    )
+    source.add_argument("--lead-ids", nargs="+", metavar="ID", help="stored leads by id (Supabase)")
+    source.add_argument(
+        "--domains", nargs="+", metavar="DOMAIN", help="stored leads with these domains (with Supabase)"
+    )
+    create.add_argument(
+        "--skip-existing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="leave out leads with an active email (Supabase; default: on with --all, off otherwise)",
+    )
+    create.add_argument("--dry-run", action="store_true", help="with --all: count, create nothing")
+    create.add_argument("--limit", type=_count, help="with --all: at most this many leads in all")
     create.add_argument("--tag", action="append", default=[], help="tag the job (repeatable)")
     create.add_argument("--wait", action="store_true", help="show progress until done, then the results")
     create.add_argument("--output", help="with --wait: also write the results file (JSON Lines)")
@@ -366,6 +471,10 @@ def add_parsers(sub: Any) -> None:
         command = jobs.add_parser(name, parents=[api], help=text)
         command.add_argument("job_id")
         command.set_defaults(func=func)
+
+    stats = sub.add_parser("stats", parents=[api], help="leads and addresses stored in Supabase")
+    stats.add_argument("--json", action="store_true", help="print the API's answer as JSON")
+    stats.set_defaults(func=cmd_stats)
 
     dlq = sub.add_parser("dlq", help="the dead-letter queue").add_subparsers(
         dest="dlq_command", required=True

@@ -36,14 +36,28 @@ def refused_record(row: CsvRow) -> Record:
     return _record(row.external_id, row.domain, "invalid", [], row.problem)
 
 
+def skipped_record(row: CsvRow) -> Record:
+    """A row sent with skip_existing whose lead already had an active email in Supabase: no item."""
+    return _record(
+        row.external_id,
+        _domain(row),
+        "skipped",
+        [],
+        "the lead already has an active email (skip_existing)",
+    )
+
+
+def lead_item_record(item: Mapping[str, Any], if_unfinished: tuple[str, str]) -> Record:
+    """An item of a job made from stored leads: the row is the item's own lead."""
+    lead = item.get("lead") or {}
+    row = CsvRow(0, str(lead.get("domain", "")), lead.get("external_id"), dict(lead))
+    return item_record(row, item, if_unfinished)
+
+
 def item_record(row: CsvRow, item: Mapping[str, Any] | None, if_unfinished: tuple[str, str]) -> Record:
     """An item's outcome. An item still in flight gets `if_unfinished` (status, reason): `failed` after a
     timeout, `skipped` when its job was cancelled; the reason adds where the item stood."""
-    lead = (row.lead or {}).get("domain", row.domain)
-    try:
-        domain = normalize_domain(lead)
-    except DomainError:
-        domain = lead
+    domain = _domain(row)
     status = str(item["status"]) if item else "missing"
     reason = item.get("reason") if item else None
     if item is None or status not in OUTPUT_STATUS:
@@ -51,6 +65,15 @@ def item_record(row: CsvRow, item: Mapping[str, Any] | None, if_unfinished: tupl
         return _record(row.external_id, domain, if_unfinished[0], [], f"{if_unfinished[1]} ({where})")
     emails = [{name: email.get(name) for name in EMAIL_FIELDS} for email in item.get("emails") or []]
     return _record(row.external_id, domain, OUTPUT_STATUS[status], emails, reason)
+
+
+def _domain(row: CsvRow) -> str:
+    """The lead's domain in normal form (as written when it has none)."""
+    lead = (row.lead or {}).get("domain", row.domain)
+    try:
+        return normalize_domain(lead)
+    except DomainError:
+        return lead
 
 
 def _record(

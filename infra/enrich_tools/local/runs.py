@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from enrich_tools.local.client import ApiClient
 from enrich_tools.local.progress import Progress
-from enrich_tools.local.results import Record, item_record, refused_record
+from enrich_tools.local.results import Record, item_record, lead_item_record, refused_record, skipped_record
 from enrich_tools.local.rows import CsvRow
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
@@ -37,15 +37,34 @@ class Outcome:
         return self.problem is None
 
 
-def submit(client: ApiClient, rows: Sequence[CsvRow], tags: Sequence[str] = ()) -> list[Submitted]:
+def submit(
+    client: ApiClient, rows: Sequence[CsvRow], tags: Sequence[str] = (), skip_existing: bool | None = None
+) -> list[Submitted]:
     """One POST /jobs per 10,000 sendable rows (the API's limit per job); refused rows are not sent."""
     sendable = [row for row in rows if row.lead is not None]
+    options = {} if skip_existing is None else {"skip_existing": skip_existing}
     submitted = []
     for start in range(0, len(sendable), MAX_LEADS_PER_JOB):
         chunk = sendable[start : start + MAX_LEADS_PER_JOB]
-        job = client.create_job([row.lead for row in chunk if row.lead is not None], tags)
+        job = client.create_job([row.lead for row in chunk if row.lead is not None], tags, **options)
         submitted.append(Submitted(str(job["job_id"]), chunk))
     return submitted
+
+
+def pair_items(rows: Sequence[CsvRow], items: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """Each sent row's item. Items are in input order; with skip_existing a row whose lead already had an
+    active email has none, so rows and items are matched in order by their lead (None: no item)."""
+    if len(items) == len(rows):
+        return list(items)
+    paired: list[dict[str, Any] | None] = []
+    position = 0
+    for row in rows:
+        if position < len(items) and items[position].get("lead") == row.lead:
+            paired.append(items[position])
+            position += 1
+        else:
+            paired.append(None)
+    return paired
 
 
 def wait(
@@ -99,9 +118,13 @@ def run_rows(
             if_unfinished = ("failed", f"not finished within the {timeout:g} s timeout")
         else:
             if_unfinished = ("failed", f"job ended {view['status']}")
-        items = {int(item["item_id"]): item for item in client.iter_items(job.job_id)}
-        for index, row in enumerate(job.rows):
-            by_line[row.line] = item_record(row, items.get(index), if_unfinished)
+        items = list(client.iter_items(job.job_id))
+        skipped_existing = len(items) < len(job.rows) and int(view["counters"]["total"]) < len(job.rows)
+        for row, item in zip(job.rows, pair_items(job.rows, items), strict=True):
+            if item is None and skipped_existing:
+                by_line[row.line] = skipped_record(row)
+            else:
+                by_line[row.line] = item_record(row, item, if_unfinished)
     records = [by_line.get(row.line) or refused_record(row) for row in rows]
     jobs = [views[s.job_id] for s in submitted]
     problem = None
@@ -110,3 +133,40 @@ def run_rows(
     elif unfinished := [v for v in jobs if v["status"] != "completed"]:
         problem = "; ".join(f"job {v['job_id']} ended {v['status']}" for v in unfinished)
     return Outcome(records, jobs, problem)
+
+
+def run_jobs(
+    client: ApiClient,
+    jobs: Sequence[dict[str, Any]],
+    *,
+    timeout: float,
+    poll: float = 1.0,
+    progress_stream: TextIO | None = None,
+) -> Outcome:
+    """Wait for jobs created from stored leads (lead ids, domains, process_all), then one record per item,
+    from the item's own lead (there is no CSV row to follow)."""
+    if not jobs:
+        return Outcome([])
+    total = sum(int(job["counters"]["total"]) for job in jobs)
+    progress = Progress(progress_stream, total) if progress_stream is not None else None
+    try:
+        views, timed_out = wait(client, [str(j["job_id"]) for j in jobs], timeout, poll, progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+    records: list[Record] = []
+    for view in views.values():
+        if view["status"] == "cancelled":
+            if_unfinished = ("skipped", "job cancelled")
+        elif timed_out:
+            if_unfinished = ("failed", f"not finished within the {timeout:g} s timeout")
+        else:
+            if_unfinished = ("failed", f"job ended {view['status']}")
+        records += [lead_item_record(item, if_unfinished) for item in client.iter_items(str(view["job_id"]))]
+    final = list(views.values())
+    problem = None
+    if timed_out:
+        problem = f"timed out after {timeout:g} s with jobs still running"
+    elif unfinished := [v for v in final if v["status"] != "completed"]:
+        problem = "; ".join(f"job {v['job_id']} ended {v['status']}" for v in unfinished)
+    return Outcome(records, final, problem)

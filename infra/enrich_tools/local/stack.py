@@ -3,6 +3,10 @@
     HTTP client -> Gateway (uvicorn, loopback) -> handle_api.handler -> DynamoDB + SQS (moto, in-process)
     Scheduler (every `tick` seconds)           -> handle_process.handler -> providers (or the simulator)
 
+With SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set, the handlers also read and write that Supabase project,
+as they do deployed: POST /jobs matches inline leads to its `leads` (or adds them) and the processor writes
+the addresses to `emails` (see docs/supabase.md). The stack only checks the pair and reports the URL.
+
 The handlers wire themselves from environment variables (leadenrich.runtime), so the stack sets those
 variables for its lifetime and restores them afterwards. moto's `mock_aws` patches botocore for the whole
 process, which is why the handlers' worker threads reach the emulated services too, and also why only one
@@ -91,6 +95,7 @@ class LocalStack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
         self.simulated = False
+        self.supabase_url: str | None = None  # the Supabase project the handlers use, if any
         self._exit: ExitStack | None = None
         self._gateway: Gateway | None = None
         self._scheduler: Scheduler | None = None
@@ -138,8 +143,11 @@ class LocalStack:
         from leadenrich import runtime
         from leadenrich.aws.dynamo_store import create_table
         from leadenrich.aws.sqs_queue import create_queues
+        from leadenrich.supabase.client import SupabaseSettings
 
         o = self.options
+        supabase = SupabaseSettings.from_env()  # a SettingsError naming the variable when half set
+        self.supabase_url = supabase.url if supabase else None
         try:
             api, process = load_handlers()
         except ModuleNotFoundError as exc:  # an install without the repository's functions/ folder

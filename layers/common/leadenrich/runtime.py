@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,7 +18,9 @@ from leadenrich.jobs.service import JobService
 from leadenrich.settings_errors import SettingsError
 
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
+    from leadenrich.jobs.ports import JobStore
     from leadenrich.jobs.processor import Processor
+    from leadenrich.supabase.wiring import SupabaseAdapters
 
 
 class RuntimeSettings(BaseModel):
@@ -35,6 +37,9 @@ class RuntimeSettings(BaseModel):
     provider_secret_arn: str | None = None
     # moto (tests, the local stack) cannot take concurrent DynamoDB transactions; AWS can.
     serialize_dynamodb_calls: bool = False
+    # Where jobs and items live. Supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; the queue stays
+    # SQS, and the cache and rate limiter stay in the DynamoDB table either way.
+    job_store: Literal["dynamodb", "supabase"] = "dynamodb"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -60,14 +65,48 @@ def _aws() -> tuple[RuntimeSettings, Any, Any]:
     return settings, dynamodb, sqs
 
 
+def _job_store(settings: RuntimeSettings, dynamodb: Any) -> JobStore:
+    """The store JOB_STORE names; its module is imported only when chosen."""
+    if settings.job_store == "supabase":
+        from leadenrich.supabase.client import SupabaseSettings
+        from leadenrich.supabase.job_store import SupabaseJobStore
+
+        supabase = SupabaseSettings.from_env()
+        if supabase is None:
+            raise SettingsError("SUPABASE_URL: required when JOB_STORE=supabase")
+        return SupabaseJobStore(supabase)
+    from leadenrich.aws.dynamo_store import DynamoJobStore
+
+    return DynamoJobStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
+
+
+@functools.cache
+def supabase() -> SupabaseAdapters | None:
+    """Supabase as lead source, email sink and stats when SUPABASE_URL is set (whatever JOB_STORE says);
+    None otherwise, and then nothing of `supabase` is imported."""
+    from leadenrich.supabase.client import SupabaseSettings
+
+    settings = SupabaseSettings.from_env()
+    if settings is None:
+        return None
+    from leadenrich.supabase.wiring import SupabaseAdapters
+
+    return SupabaseAdapters.for_settings(settings)
+
+
 @functools.cache
 def job_service() -> JobService:
-    from leadenrich.aws.dynamo_store import DynamoJobStore
     from leadenrich.aws.sqs_queue import SqsWorkQueue
 
     settings, dynamodb, sqs = _aws()
-    store = DynamoJobStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
-    return JobService(store, SqsWorkQueue(settings.queue_url, settings.dead_letter_queue_url, sqs))
+    store = _job_store(settings, dynamodb)
+    adapters = supabase()
+    return JobService(
+        store,
+        SqsWorkQueue(settings.queue_url, settings.dead_letter_queue_url, sqs),
+        leads=adapters.leads if adapters else None,
+        lead_stats=adapters.stats if adapters else None,
+    )
 
 
 @functools.cache
@@ -86,10 +125,11 @@ def processor() -> Processor:
         from leadenrich.aws.secrets import provider_keys
 
         env.update(provider_keys(settings.provider_secret_arn))
+    engine = EngineSettings.from_env(env)
     enricher = build_enricher(
-        EngineSettings.from_env(env),
+        engine,
         DynamoCache(settings.table_name, dynamodb, serialize_calls=serialize),
-        DynamoRateLimiter(settings.table_name, dynamodb, serialize_calls=serialize),
+        DynamoRateLimiter(settings.table_name, dynamodb, engine.limits, serialize_calls=serialize),
     )
     return Processor(
         service.store,
@@ -101,10 +141,12 @@ def processor() -> Processor:
             concurrency=settings.processor_concurrency,
             visibility_timeout=settings.queue_visibility_timeout,
         ),
+        emails=adapters.emails if (adapters := supabase()) else None,
     )
 
 
 def reset() -> None:
     _aws.cache_clear()
+    supabase.cache_clear()
     job_service.cache_clear()
     processor.cache_clear()

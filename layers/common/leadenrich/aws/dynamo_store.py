@@ -5,6 +5,7 @@ Rows (all key attributes are strings):
     job          PK  WS#{workspace}#JOB#{job_id}      SK  JOB
                  GSI1PK WS#{workspace}#JOBS           GSI1SK {created_at}#{job_id}   (list newest first)
     item         PK  WS#{workspace}#JOB#{job_id}      SK  ITEM#{item_id}             (Query: input order)
+                 (with `lead_id`, the Supabase lead it writes addresses for, when it has one)
     idempotency  PK  WS#{workspace}#IDEMP#{key}       SK  IDEMP                      (holds the job id)
     activity     PK  WS#{workspace}#ACTIVITY          SK  MIN#{yyyy-mm-ddTHH:MM}     (a minute's finishes)
 
@@ -245,6 +246,7 @@ def _item_row(item: Item) -> dict[str, Any]:
             "lease_token": item.lease_token,
             "lease_until": _ts(item.lease_until) if item.lease_until else None,
             "next_attempt_at": _ts(item.next_attempt_at) if item.next_attempt_at else None,
+            "lead_id": item.lead_id,
         }
     )
 
@@ -265,6 +267,7 @@ def _item_from_row(raw: dict[str, Any]) -> Item:
         lease_token=row.get("lease_token"),
         lease_until=_dt(row.get("lease_until")),
         next_attempt_at=_dt(row.get("next_attempt_at")),
+        lead_id=row.get("lead_id"),
     )
 
 
@@ -444,6 +447,27 @@ class DynamoJobStore(ThreadedClient):
             )
             raise
         return job
+
+    async def append_items(self, job: Job, items: Sequence[Item]) -> None:
+        """Write more items of a pending job (batches of 25), then ADD their count to its total.
+
+        A job being filled has nothing enqueued, so no processor reads the total meanwhile; the condition
+        (still pending) keeps a cancelled job from growing. Raises ValueError when an item belongs
+        elsewhere or the job is no longer pending (its items are then written but never enqueued)."""
+        for item in items:
+            if (item.workspace_id, item.job_id) != (job.workspace_id, job.job_id):
+                raise ValueError(f"items: item {item.item_id} belongs to another job")
+        if not items:
+            return
+        await self._write_items(items)
+        op = self._op(
+            _job_key(job.workspace_id, job.job_id),
+            update="ADD #c_total :n",
+            condition="#status = :pending",
+            values={":n": len(items), ":pending": JobStatus.PENDING.value},
+        )
+        if await self._update(op) is None:
+            raise ValueError(f"job_id: job {job.job_id} is no longer pending")
 
     async def _create_idempotent(self, job: Job, job_put: dict[str, Any]) -> None:
         assert job.idempotency_key is not None

@@ -124,6 +124,17 @@ class Item:
     lease_token: str | None = None  # set while running: only its holder may finish or defer the item
     lease_until: datetime | None = None
     next_attempt_at: datetime | None = None  # for deferred items
+    lead_id: str | None = None  # the stored lead (Supabase `leads.id`) whose addresses the item writes
+
+
+@dataclass(frozen=True)
+class SourcedLead:
+    """A lead as the lead source holds it: its id, the lead to enrich, and whether it has an active
+    email already (what `skip_existing` skips)."""
+
+    lead_id: str
+    lead: Lead
+    has_active_email: bool = False
 
 
 @dataclass(frozen=True)

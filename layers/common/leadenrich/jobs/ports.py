@@ -1,18 +1,30 @@
-"""The ports the job services use: a job store and a work queue.
+"""The ports the job services use: a job store, a work queue, and (with Supabase) a lead source, an email
+sink and lead statistics.
 
-Adapters: DynamoDB and SQS (`leadenrich.aws`), Supabase later. Every state change named here is a
-conditional write in the adapter; the docstrings say what each condition is, and the adapters' tests
-prove it against the real service emulation (moto).
+Adapters: DynamoDB and SQS (`leadenrich.aws`), Supabase (`leadenrich.supabase`). Every state change named
+here is a conditional write in the adapter; the docstrings say what each condition is, and the adapters'
+tests prove it against the real services (moto; PostgreSQL + PostgREST).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobStatus, Page, Received, WorkMessage
+from leadenrich.jobs.models import (
+    Item,
+    ItemStatus,
+    Job,
+    JobCounters,
+    JobStatus,
+    Page,
+    Received,
+    SourcedLead,
+    WorkMessage,
+)
+from leadenrich.models import FoundEmail, Lead
 
 
 class IdempotencyConflict(Exception):
@@ -205,12 +217,126 @@ class QueueDepth:
     dead_letters: int
 
 
+@runtime_checkable
+class ItemAppender(Protocol):
+    """A job store that can fill a job page by page (optional: the service falls back to `create_job`
+    with every item at once, which holds them all in memory)."""
+
+    async def append_items(self, job: Job, items: Sequence[Item]) -> None:
+        """Store more items of a job made by `create_job` (still pending, none of its items enqueued yet),
+        and add their count to its total. Nothing is enqueued before the last page is stored, so no
+        processor can find the job done while it is being filled."""
+        ...
+
+
+# --- Supabase: where leads come from and where their addresses go ------------------------------------------
+
+
+class LeadStoreError(RuntimeError):
+    """The lead store (Supabase) failed or refused a call. The message names the call and the error code,
+    never the data (it may hold addresses); the API answers 503."""
+
+
+@dataclass(frozen=True)
+class EnrichableCount:
+    """What a process_all dry run counts."""
+
+    with_domain: int
+    missing_email: int  # of those, the leads without an active email
+
+
+class LeadSource(Protocol):
+    """Stored leads, always a page (at most 500) at a time: no call holds a whole table. Every call is
+    scoped to its workspace."""
+
+    def by_ids(self, workspace_id: str, lead_ids: Sequence[str]) -> AsyncGenerator[list[SourcedLead], None]:
+        """The leads with these ids, one page per 500 ids; an id that is not a lead of the workspace is
+        absent from the pages."""
+        ...
+
+    def by_domains(
+        self, workspace_id: str, domains: Sequence[str]
+    ) -> AsyncGenerator[list[SourcedLead], None]:
+        """Every lead whose domain matches one of these normalised domains, in pages; a domain that no lead
+        has gets a company-level lead first."""
+        ...
+
+    def register(self, workspace_id: str, leads: Sequence[Lead]) -> AsyncGenerator[list[SourcedLead], None]:
+        """Each inline lead matched to a stored lead or added (by external_id, else domain and names), in
+        input order, in pages; each SourcedLead carries the lead as given."""
+        ...
+
+    def enrichable(
+        self, workspace_id: str, *, skip_existing: bool, after_id: str | None = None, limit: int = 10_000
+    ) -> AsyncGenerator[list[SourcedLead], None]:
+        """Every lead with a domain (with `skip_existing` only those without an active email), in id order
+        after `after_id`, at most `limit` in all, in keyset pages."""
+        ...
+
+    async def count_enrichable(
+        self, workspace_id: str, *, after_id: str | None = None
+    ) -> EnrichableCount: ...
+
+
+@dataclass(frozen=True)
+class EmailWrite:
+    """One item's addresses for its stored lead."""
+
+    workspace_id: str
+    lead_id: str
+    emails: tuple[FoundEmail, ...]
+
+
+@dataclass(frozen=True)
+class EmailsSaved:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0  # written again exactly as stored: not rewritten
+    skipped: int = 0  # rows whose lead is not a lead of their workspace (deleted meanwhile)
+    requests: int = 0
+
+
+class EmailSink(Protocol):
+    async def save(self, writes: Sequence[EmailWrite]) -> EmailsSaved:
+        """Upsert the addresses on (lead, email), at most one primary per lead (the best address; a lead's
+        earlier primary is demoted when it changes), in batches of at most 500 rows per request.
+        Idempotent: saving the same writes again changes nothing."""
+        ...
+
+
+@dataclass(frozen=True)
+class LeadStats:
+    """What `GET /stats` reports for a workspace."""
+
+    total_leads: int
+    leads_with_domain: int
+    leads_with_validated_email: int  # with at least one active address
+    leads_missing_email: int  # with a domain and no active address: what process_all takes by default
+    emails_total: int
+    emails_by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> status -> n
+    average_confidence_score: float | None = None  # over every stored address; None when there is none
+    average_confidence_score_active: float | None = None
+
+
+class StatsReader(Protocol):
+    async def stats(self, workspace_id: str) -> LeadStats: ...
+
+
 __all__ = [
     "Activity",
     "CounterDelta",
+    "EmailSink",
+    "EmailWrite",
+    "EmailsSaved",
+    "EnrichableCount",
     "IdempotencyConflict",
+    "ItemAppender",
     "JobCounters",
     "JobStore",
+    "LeadSource",
+    "LeadStats",
+    "LeadStoreError",
     "QueueDepth",
+    "StatsReader",
     "WorkQueue",
 ]

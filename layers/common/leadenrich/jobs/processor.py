@@ -6,8 +6,11 @@ committed. The store's conditional writes make it safe to run two processors at 
 same message twice: whoever claims an item holds a lease, and only the lease holder may finish it.
 
 What happens to an item, by the engine's answer:
-- found / not_found / invalid / failed: recorded (with the job's counters, in one transaction), message
-  deleted, job completion checked (exactly once across processors);
+- found / not_found / invalid / failed: its addresses written to the email sink first when the item has a
+  stored lead (Supabase `emails`, an idempotent upsert), then recorded (with the job's counters, in one
+  transaction), message deleted, job completion checked (exactly once across processors). A crash between
+  the two writes runs the item again, and the upsert makes its second write a no-op; a failed email write
+  defers the item like a provider failure (an attempt charged, backoff);
 - deferred before any call (time ran out, or no provider slot under the rate limit before the budget
   ends): handed back without charging an attempt, hidden until this invocation is over, and no further
   message is received in this invocation: the provider capacity it could use is taken (without this, a
@@ -35,7 +38,7 @@ from typing import Protocol
 
 from leadenrich.deadline import Deadline
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Received
-from leadenrich.jobs.ports import CounterDelta, JobStore, WorkQueue
+from leadenrich.jobs.ports import CounterDelta, EmailSink, EmailWrite, JobStore, WorkQueue
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
 
@@ -83,6 +86,7 @@ class Processor:
         settings: ProcessorSettings | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        emails: EmailSink | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -90,6 +94,7 @@ class Processor:
         self.settings = settings or ProcessorSettings()
         self.retry = retry or RetryPolicy()
         self.clock = clock
+        self.emails = emails
 
     async def drain(self, budget_seconds: float | None = None) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings')."""
@@ -166,6 +171,7 @@ class Processor:
 
         started = asyncio.get_running_loop().time()
         result = await self.enricher.enrich(item.lead, deadline)
+        result = await self._store_emails(item, result)
         elapsed = asyncio.get_running_loop().time() - started
         record = result.as_record()
         now = self.clock()
@@ -221,6 +227,28 @@ class Processor:
             await self._check_completion(job, report)
         else:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
+
+    async def _store_emails(self, item: Item, result: EnrichmentResult) -> EnrichmentResult:
+        """Write the addresses of a final result for the item's stored lead, before the result commits.
+        A failed write turns the result into a charged deferral: the item runs again after a backoff
+        (its paid answers are cached), and dies after max_attempts like any other failure."""
+        if self.emails is None or item.lead_id is None or not result.emails:
+            return result
+        if result.status is LeadStatus.DEFERRED:
+            return result
+        try:
+            await self.emails.save([EmailWrite(item.workspace_id, item.lead_id, tuple(result.emails))])
+        except Exception as exc:
+            # The type only: the error's text may quote the rows (addresses) it refused.
+            log.warning("emails not stored", extra={"error": type(exc).__name__, "job": item.job_id})
+            return dataclasses.replace(
+                result,
+                status=LeadStatus.DEFERRED,
+                reason=f"storing the emails failed ({type(exc).__name__}); retried",
+                retry_after=None,
+                attempt_consumed=True,
+            )
+        return result
 
     async def _not_claimed(self, received: Received, report: DrainReport) -> None:
         """Someone else holds the item, it is finished, or its job was cancelled meanwhile."""

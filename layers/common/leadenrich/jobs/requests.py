@@ -3,14 +3,27 @@
 Every rule names its field, so the API answers a 4xx such as `leads[41].domain: ...` and never a 500. A
 domain that cannot be a host name at all is refused here (the caller can fix the row); a well-formed
 webmail or disposable domain is accepted and ends its item `invalid`, as the waterfall decides.
+
+A job's leads come from exactly one source: `leads` or `domains` (inline; with Supabase configured they
+are matched to stored leads), `lead_ids` or `process_all` (stored leads; Supabase only). Whether Supabase
+is configured is not known here: the service refuses what needs it, naming the field.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
+from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from leadenrich.domains import DomainError, normalize_domain
 from leadenrich.models import Lead
@@ -35,16 +48,61 @@ class JobLead(Lead):
     domain: CompanyDomain
 
 
+Source = Literal["leads", "domains", "lead_ids", "process_all"]
+SOURCES: tuple[Source, ...] = ("leads", "domains", "lead_ids", "process_all")
+
+
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    leads: list[JobLead] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
-    domains: list[CompanyDomain] | None = Field(default=None, max_length=MAX_LEADS_PER_JOB)
+    leads: list[JobLead] | None = Field(
+        default=None,
+        max_length=MAX_LEADS_PER_JOB,
+        description="Leads given inline, one item each. With Supabase configured each is also matched to a "
+        "stored lead (by external_id, else by domain and name) or added to `leads`, and its addresses are "
+        "written to `emails`.",
+    )
+    domains: list[CompanyDomain] | None = Field(
+        default=None,
+        max_length=MAX_LEADS_PER_JOB,
+        description="Without Supabase: company domains enriched as given, one item each. With Supabase "
+        "configured: every stored lead whose domain matches (scheme, www, path and case ignored), one item "
+        "each; a domain no lead has gets a company-level lead first. At most 10,000 items in all.",
+    )
+    lead_ids: list[UUID] | None = Field(
+        default=None,
+        max_length=MAX_LEADS_PER_JOB,
+        description="Stored leads by id (requires Supabase). An id that is not a lead of the workspace is "
+        "refused, naming its index.",
+    )
+    process_all: bool = Field(
+        default=False,
+        description="Every stored lead with a domain (requires Supabase), streamed in pages of 500: with "
+        "`skip_existing` (the default here) only those without an active email. One job takes at most "
+        "`limit` leads, in id order; the answer's `selection.next_after_lead_id` continues.",
+    )
+    after_lead_id: UUID | None = Field(
+        default=None, description="With process_all: start after this lead id (a previous job's cursor)."
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_LEADS_PER_JOB,
+        description="With process_all: at most this many leads in the job (default and maximum 10,000).",
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="With process_all: answer how many leads the job would take (200), create nothing.",
+    )
     priority: int = Field(default=3, ge=1, le=5)
     max_attempts: int = Field(default=5, ge=1, le=MAX_ATTEMPTS)
     webhook_url: str | None = Field(default=None, max_length=2048)
     tags: list[str] = Field(default_factory=list, max_length=10)
-    skip_existing: bool = False
+    skip_existing: bool | None = Field(
+        default=None,
+        description="Leave out leads that already have an active email in Supabase (requires Supabase). "
+        "Default: true with process_all, false otherwise.",
+    )
 
     @field_validator("tags")
     @classmethod
@@ -64,14 +122,32 @@ class CreateJobRequest(BaseModel):
             raise ValueError("must be an absolute http(s) URL")
         return url
 
+    @field_validator("after_lead_id", "limit", "dry_run")
+    @classmethod
+    def _process_all_only(cls, value: object, info: ValidationInfo) -> object:
+        """Named per field (a model validator's error would only name the body)."""
+        if value not in (None, False) and not info.data.get("process_all"):
+            raise ValueError("only with process_all")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        given = [name for name in ("leads", "domains") if getattr(self, name)]
+        given = [name for name in SOURCES if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'leads' or 'domains', not empty")
+            raise ValueError("give exactly one of 'leads', 'domains', 'lead_ids' or 'process_all', not empty")
         return self
 
+    @property
+    def source(self) -> Source:
+        return next(name for name in SOURCES if getattr(self, name))
+
+    @property
+    def skip(self) -> bool:
+        """skip_existing as meant: true by default for process_all ("all leads missing an email")."""
+        return self.skip_existing if self.skip_existing is not None else self.process_all
+
     def all_leads(self) -> list[Lead]:
+        """The inline leads (`leads`, or `domains` as company-level leads); empty for stored sources."""
         if self.leads:
             return [Lead.model_validate(lead.model_dump()) for lead in self.leads]
         return [Lead(domain=d) for d in self.domains or []]

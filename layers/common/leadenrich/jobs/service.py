@@ -1,13 +1,27 @@
-"""The job service: what the API handlers call. It stores and enqueues; the processor does the work."""
+"""The job service: what the API handlers call. It stores and enqueues; the processor does the work.
+
+Where a job's leads come from (`CreateJobRequest.source`):
+- without Supabase: `leads` and `domains` as given, one item each (`lead_ids`, `process_all` and
+  `skip_existing` are refused, naming the field);
+- with Supabase (a `LeadSource`): every item is tied to a stored lead (`Item.lead_id`), so the processor
+  writes its addresses to `emails`. `leads` are matched to stored leads or added; `domains` select every
+  stored lead with the domain (adding one when none has it); `lead_ids` select by id; `process_all` every
+  lead with a domain. `skip_existing` leaves out leads that have an active email.
+Request-bounded sources (at most 10,000 leads or ids in the body) are resolved first and stored with the
+job in one call. `process_all` is bounded by the table instead: its pages (500 leads) go to the store one at
+a time (`ItemAppender`) and only then is anything enqueued, so the API Lambda never holds more than a page.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from leadenrich.domains import normalize_domain
 from leadenrich.jobs.models import (
     Item,
     ItemStatus,
@@ -16,12 +30,39 @@ from leadenrich.jobs.models import (
     JobOptions,
     JobStatus,
     Page,
+    SourcedLead,
     WorkMessage,
 )
-from leadenrich.jobs.ports import Activity, IdempotencyConflict, JobStore, QueueDepth, WorkQueue
-from leadenrich.jobs.requests import CreateJobRequest
+from leadenrich.jobs.ports import (
+    Activity,
+    IdempotencyConflict,
+    ItemAppender,
+    JobStore,
+    LeadSource,
+    LeadStats,
+    QueueDepth,
+    StatsReader,
+    WorkQueue,
+)
+from leadenrich.jobs.requests import MAX_LEADS_PER_JOB, CreateJobRequest
 
 RETRYABLE = frozenset({ItemStatus.FAILED, ItemStatus.DEAD})
+SUPABASE_REQUIRED = "requires Supabase: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
+ITEM_ID_WIDTH = 6  # zero-padded item ids sort in input order; 10,000 items need 5 digits
+_ENQUEUE_CHUNK = 1000  # messages generated and sent at a time when a job was filled page by page
+
+
+class RequestRejected(ValueError):
+    """The request cannot be served as asked; `field` names what to change (the API answers 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotConfigured(RuntimeError):
+    """A feature this deployment is not configured for (the API answers 501)."""
 
 
 @dataclass(frozen=True)
@@ -32,11 +73,32 @@ class Metrics:
     last_hour: Activity
 
 
+@dataclass
+class Selection:
+    """How a Supabase-backed job's leads were chosen (the 202 answer's `selection`)."""
+
+    source: str
+    leads: int = 0  # the job's items
+    skipped_existing: int | None = 0  # left out: an active email already (None: filtered in SQL, not counted)
+    next_after_lead_id: str | None = None  # process_all: more leads remain; pass as after_lead_id
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a process_all job would take, counted without creating anything."""
+
+    leads: int  # what the job would take: matching, capped at the request's limit
+    matching: int  # leads the selection matches (after after_lead_id)
+    with_domain: int
+    skipped_existing: int  # leads with a domain left out for an active email
+
+
 @dataclass(frozen=True)
 class Created:
     job: Job
     created: bool  # False when an earlier request with the same idempotency key made it
     queue_calls: int
+    selection: Selection | None = None  # with Supabase
 
 
 def new_job_id() -> str:
@@ -50,17 +112,21 @@ class JobService:
         queue: WorkQueue,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = new_job_id,
+        *,
+        leads: LeadSource | None = None,
+        lead_stats: StatsReader | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
         self.clock = clock
         self.new_id = new_id
+        self.leads = leads
+        self.lead_stats = lead_stats
 
-    async def create_job(
-        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None = None
-    ) -> Created:
-        leads = request.all_leads()
-        job = Job(
+    def _new_job(
+        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, total: int
+    ) -> Job:
+        return Job(
             workspace_id=workspace_id,
             job_id=self.new_id(),
             status=JobStatus.PENDING,
@@ -68,24 +134,202 @@ class JobService:
             options=JobOptions(
                 priority=request.priority,
                 max_attempts=request.max_attempts,
-                skip_existing=request.skip_existing,
+                skip_existing=request.skip,
                 webhook_url=request.webhook_url,
                 tags=tuple(request.tags),
             ),
-            counters=JobCounters(total=len(leads)),
+            counters=JobCounters(total=total),
             idempotency_key=idempotency_key,
         )
-        width = max(6, len(str(len(leads))))
+
+    async def create_job(
+        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None = None
+    ) -> Created:
+        """Store the job and its items, then enqueue them. Raises RequestRejected (naming the field) for
+        what this deployment or the stored leads cannot serve, and LeadStoreError when Supabase fails."""
+        if self.leads is None:
+            return await self._create_inline(workspace_id, request, idempotency_key)
+        if request.dry_run:
+            raise RequestRejected("dry_run", "answered by preview(), not create_job()")
+        if request.process_all:
+            return await self._create_streamed(workspace_id, request, idempotency_key, self.leads)
+        selection = Selection(request.source)
+        sourced: list[SourcedLead] = []
+        async with aclosing(self._selected(workspace_id, request, self.leads, selection)) as pages:
+            async for page in pages:
+                sourced += page
+                if len(sourced) > MAX_LEADS_PER_JOB:  # domains can match many leads each
+                    raise RequestRejected(
+                        request.source, f"selects more than {MAX_LEADS_PER_JOB:,} leads: send fewer per job"
+                    )
+        job = self._new_job(workspace_id, request, idempotency_key, len(sourced))
+        width = max(ITEM_ID_WIDTH, len(str(len(sourced))))
+        items = [
+            Item(workspace_id, job.job_id, f"{i:0{width}d}", lead=s.lead, lead_id=s.lead_id)
+            for i, s in enumerate(sourced)
+        ]
+        selection.leads = len(items)
+        return await self._store_and_enqueue(job, items, selection)
+
+    async def _create_inline(
+        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None
+    ) -> Created:
+        """Without Supabase: the body's leads as given."""
+        if request.source in ("lead_ids", "process_all"):
+            raise RequestRejected(request.source, SUPABASE_REQUIRED)
+        if request.skip:
+            raise RequestRejected(
+                "skip_existing", f"{SUPABASE_REQUIRED} (no addresses are stored without it)"
+            )
+        leads = request.all_leads()
+        job = self._new_job(workspace_id, request, idempotency_key, len(leads))
+        width = max(ITEM_ID_WIDTH, len(str(len(leads))))
         items = [
             Item(workspace_id=workspace_id, job_id=job.job_id, item_id=f"{i:0{width}d}", lead=lead)
             for i, lead in enumerate(leads)
         ]
+        return await self._store_and_enqueue(job, items, None)
+
+    async def _store_and_enqueue(self, job: Job, items: list[Item], selection: Selection | None) -> Created:
         try:
             stored = await self.store.create_job(job, items)
         except IdempotencyConflict as conflict:
             return Created(conflict.job, created=False, queue_calls=0)
-        calls = await self.queue.send([WorkMessage(workspace_id, job.job_id, item.item_id) for item in items])
-        return Created(stored, created=True, queue_calls=calls)
+        calls = await self.queue.send([WorkMessage(job.workspace_id, job.job_id, i.item_id) for i in items])
+        if not items:
+            stored = (
+                await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock()) or stored
+            )
+        return Created(stored, created=True, queue_calls=calls, selection=selection)
+
+    async def _selected(
+        self, workspace_id: str, request: CreateJobRequest, source: LeadSource, selection: Selection
+    ) -> AsyncGenerator[list[SourcedLead], None]:
+        """The pages of the request's stored leads, skip_existing applied and counted."""
+        if request.lead_ids is not None:
+            ids = [str(i) for i in request.lead_ids]
+            found: set[str] = set()
+            async for page in source.by_ids(workspace_id, list(dict.fromkeys(ids))):  # each id once
+                found.update(lead.lead_id for lead in page)
+                yield self._skipping(page, request.skip, selection)
+            # Checked once every page is read: the job is created only after this generator ends.
+            missing = next((n for n, lead_id in enumerate(ids) if lead_id not in found), None)
+            if missing is not None:
+                raise RequestRejected(
+                    f"lead_ids.{missing}", "no lead with this id and a domain in the workspace"
+                )
+            return
+        if request.domains is not None:
+            domains = list(dict.fromkeys(normalize_domain(d) for d in request.domains))
+            async for page in source.by_domains(workspace_id, domains):
+                yield self._skipping(page, request.skip, selection)
+            return
+        async for page in source.register(workspace_id, request.all_leads()):
+            yield self._skipping(page, request.skip, selection)
+
+    @staticmethod
+    def _skipping(page: list[SourcedLead], skip: bool, selection: Selection) -> list[SourcedLead]:
+        if not skip:
+            return page
+        kept = [lead for lead in page if not lead.has_active_email]
+        selection.skipped_existing = (selection.skipped_existing or 0) + len(page) - len(kept)
+        return kept
+
+    async def _create_streamed(
+        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, source: LeadSource
+    ) -> Created:
+        """process_all: the job first (an idempotent replay stops here), then its items a page at a time,
+        then the messages, generated in chunks. A store that cannot append gets every item at once."""
+        selection = Selection("process_all", skipped_existing=None)
+        limit = request.limit or MAX_LEADS_PER_JOB
+        after = str(request.after_lead_id) if request.after_lead_id else None
+        job = self._new_job(workspace_id, request, idempotency_key, 0)
+        if not isinstance(self.store, ItemAppender):
+            items: list[Item] = []
+            async with aclosing(
+                source.enrichable(workspace_id, skip_existing=request.skip, after_id=after, limit=limit)
+            ) as pages:
+                async for page in pages:
+                    items += self._page_items(job, page, len(items))
+                    after = page[-1].lead_id if page else after
+            selection.leads = len(items)
+            selection.next_after_lead_id = await self._more_after(
+                source, workspace_id, request, after, len(items)
+            )
+            return await self._store_and_enqueue(job, items, selection)
+
+        appender: ItemAppender = self.store
+        try:
+            stored = await self.store.create_job(job, [])
+        except IdempotencyConflict as conflict:
+            return Created(conflict.job, created=False, queue_calls=0)
+        count = 0
+        try:
+            async with aclosing(
+                source.enrichable(workspace_id, skip_existing=request.skip, after_id=after, limit=limit)
+            ) as pages:
+                async for page in pages:
+                    items = self._page_items(job, page, count)
+                    await appender.append_items(stored, items)
+                    count += len(items)
+                    after = page[-1].lead_id if page else after
+                    del items, page  # done with: what keeps the Lambda at one page of leads in memory
+            selection.next_after_lead_id = await self._more_after(source, workspace_id, request, after, count)
+        except Exception:
+            await self.store.cancel_job(workspace_id, job.job_id, self.clock())  # never enqueued: inert
+            raise
+        calls = 0
+        for messages in _messages(job, count):
+            calls += await self.queue.send(messages)
+        now = self.clock()
+        final = await self.store.complete_job_if_done(workspace_id, job.job_id, now) if count == 0 else None
+        final = final or await self.store.get_job(workspace_id, job.job_id) or stored
+        selection.leads = count
+        return Created(final, created=True, queue_calls=calls, selection=selection)
+
+    @staticmethod
+    def _page_items(job: Job, page: list[SourcedLead], start: int) -> list[Item]:
+        return [
+            Item(
+                job.workspace_id, job.job_id, f"{start + n:0{ITEM_ID_WIDTH}d}", lead=s.lead, lead_id=s.lead_id
+            )
+            for n, s in enumerate(page)
+        ]
+
+    @staticmethod
+    async def _more_after(
+        source: LeadSource, workspace_id: str, request: CreateJobRequest, after: str | None, taken: int
+    ) -> str | None:
+        """The cursor for the next job when this one stopped at its limit and a lead remains (reads one)."""
+        if after is None or taken < (request.limit or MAX_LEADS_PER_JOB):
+            return None
+        async for page in source.enrichable(
+            workspace_id, skip_existing=request.skip, after_id=after, limit=1
+        ):
+            if page:
+                return after
+        return None
+
+    async def preview(self, workspace_id: str, request: CreateJobRequest) -> DryRun:
+        """process_all's dry run: one count, nothing stored or enqueued."""
+        if not request.process_all:
+            raise RequestRejected("dry_run", "only with process_all")
+        if self.leads is None:
+            raise RequestRejected("process_all", SUPABASE_REQUIRED)
+        after = str(request.after_lead_id) if request.after_lead_id else None
+        counts = await self.leads.count_enrichable(workspace_id, after_id=after)
+        matching = counts.missing_email if request.skip else counts.with_domain
+        return DryRun(
+            leads=min(matching, request.limit or MAX_LEADS_PER_JOB),
+            matching=matching,
+            with_domain=counts.with_domain,
+            skipped_existing=counts.with_domain - counts.missing_email if request.skip else 0,
+        )
+
+    async def stats(self, workspace_id: str) -> LeadStats:
+        if self.lead_stats is None:
+            raise NotConfigured(f"GET /stats {SUPABASE_REQUIRED}")
+        return await self.lead_stats.stats(workspace_id)
 
     async def get_job(self, workspace_id: str, job_id: str) -> Job | None:
         return await self.store.get_job(workspace_id, job_id)
@@ -145,3 +389,12 @@ class JobService:
         depth = await self.queue.depth()
         last_hour = await self.store.activity(workspace_id, since=now - timedelta(hours=1), now=now)
         return Metrics(depth=depth, last_hour=last_hour)
+
+
+def _messages(job: Job, count: int) -> Iterator[list[WorkMessage]]:
+    """The messages of items 0..count-1, made a chunk at a time (the items are not held)."""
+    for start in range(0, count, _ENQUEUE_CHUNK):
+        yield [
+            WorkMessage(job.workspace_id, job.job_id, f"{i:0{ITEM_ID_WIDTH}d}")
+            for i in range(start, min(count, start + _ENQUEUE_CHUNK))
+        ]
