@@ -20,7 +20,8 @@ if [[ ! -x "$venv/bin/sam" ]] || [[ "$(cat "$venv/.pin" 2>/dev/null)" != "$pin" 
     echo "$pin" > "$venv/.pin"
 fi
 
-if ! command -v python3.12 >/dev/null 2>&1; then
+# `command -v` is not enough: a pyenv shim for a version that is not selected exists but fails to run.
+if ! python3.12 --version >/dev/null 2>&1; then
     for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin; do
         [[ -x "$dir/python3.12" ]] && PATH="$dir:$PATH" && break
     done
