@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
-from leadenrich.jobs.models import DEFAULT_WORKSPACE, Item, ItemStatus, Job, JobStatus
+from leadenrich.auth.quota import QuotaExceeded
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus
 from leadenrich.jobs.ports import LeadStats, LeadStoreError
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import DryRun, NotConfigured, RequestRejected, Selection
@@ -24,7 +27,22 @@ from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
-app.configure_openapi(title="leadenrich", version="0.1.0", summary="Serverless lead enrichment jobs")
+app.configure_openapi(
+    title="leadenrich",
+    version="0.1.0",
+    summary="Serverless lead enrichment jobs",
+    security_schemes={
+        "apiKey": APIKey(
+            name="X-API-Key",
+            in_=APIKeyIn.header,
+            description="An API key bound to one workspace (`enrich keys create`); checked by the Lambda "
+            "authorizer. Missing: 401; unknown or revoked: 403.",
+        )
+    },
+)
+# Every route but GET /health; API Gateway's default authorizer enforces it, the handler checks it again.
+KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
+PUBLIC_ROUTES = frozenset({("GET", "/health")})
 
 _T = TypeVar("_T")
 
@@ -50,9 +68,24 @@ def _json(status: int, body: object, headers: dict[str, str] | None = None) -> R
     )
 
 
+class Unauthorized(Exception):
+    """No authorizer context on a route that needs one (the API answers 401 as API Gateway would)."""
+
+
+def authorized_workspace(event: dict[str, Any]) -> str | None:
+    """The workspace the Lambda authorizer resolved from the API key, from
+    `requestContext.authorizer.lambda.workspace_id` and nowhere else (no header the caller sets)."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    lambda_context = context.get("lambda") if isinstance(context, dict) else None
+    workspace = lambda_context.get("workspace_id") if isinstance(lambda_context, dict) else None
+    return workspace if isinstance(workspace, str) and workspace else None
+
+
 def _workspace() -> str:
-    """Every record carries a workspace; the auth issue binds API keys to workspaces."""
-    return DEFAULT_WORKSPACE
+    workspace = authorized_workspace(app.current_event.raw_event)
+    if workspace is None:
+        raise Unauthorized
+    return workspace
 
 
 def job_view(job: Job) -> dict[str, object]:
@@ -161,6 +194,38 @@ def _lead_store_failed(error: LeadStoreError) -> Response[str]:
     return _json(503, {"message": str(error), "field": None}, {"Retry-After": "5"})
 
 
+class BadCursor(Exception):
+    """A cursor the listing did not return: malformed, or another listing's (another workspace's)."""
+
+
+@contextmanager
+def _cursor_checked() -> Iterator[None]:
+    try:
+        yield
+    except ValueError as exc:
+        if str(exc).startswith("cursor:"):  # the stores' refusal of a cursor, naming no data
+            raise BadCursor(str(exc).removeprefix("cursor:").strip()) from None
+        raise
+
+
+@app.exception_handler(BadCursor)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _bad_cursor(error: BadCursor) -> Response[str]:
+    problem = {"field": "query.cursor", "message": str(error)}
+    return _json(422, {"message": str(error), "field": "query.cursor", "errors": [problem]})
+
+
+@app.exception_handler(Unauthorized)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _unauthorized(_error: Unauthorized) -> Response[str]:
+    return _json(401, {"message": "Unauthorized"})
+
+
+@app.exception_handler(QuotaExceeded)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _over_quota(error: QuotaExceeded) -> Response[str]:
+    """The workspace's daily lead quota: retry after the next UTC midnight."""
+    body = {"message": str(error), "field": None, "quota": "daily_lead_quota", "limit": error.limit}
+    return _json(429, body, {"Retry-After": str(error.retry_after_seconds)})
+
+
 @app.exception_handler(NotConfigured)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _not_configured(error: NotConfigured) -> Response[str]:
     return _json(501, {"message": str(error), "field": None})
@@ -168,6 +233,7 @@ def _not_configured(error: NotConfigured) -> Response[str]:
 
 @app.post(
     "/jobs",
+    security=KEY,
     description=(
         "Create a job from exactly one source: `leads` or `domains` (inline), `lead_ids` or `process_all` "
         "(leads stored in Supabase). Without Supabase configured, `leads` and `domains` are enriched as "
@@ -175,7 +241,8 @@ def _not_configured(error: NotConfigured) -> Response[str]:
         "inline leads are matched to stored leads (or added), `domains` select the stored leads with those "
         "domains, every item's addresses are written to `emails`, and the 202 answer carries `selection` "
         "(source, leads, skipped_existing, next_after_lead_id). `dry_run` (process_all) answers 200 with "
-        "the counts only. 503 when Supabase fails (nothing is left half-made)."
+        "the counts only. 503 when Supabase fails (nothing is left half-made). 429 with `Retry-After` when "
+        "the job would pass the workspace's daily lead quota (a dry run takes none of it)."
     ),
 )
 def create_job(
@@ -197,20 +264,20 @@ def create_job(
     return _json(202, body, headers)
 
 
-@app.get("/jobs")
+@app.get("/jobs", security=KEY)
 def list_jobs(
     status: Annotated[JobStatus | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    page = _run(
-        runtime.job_service().list_jobs(_workspace(), status=status, tag=tag, limit=limit, cursor=cursor)
-    )
+    service = runtime.job_service()
+    with _cursor_checked():
+        page = _run(service.list_jobs(_workspace(), status=status, tag=tag, limit=limit, cursor=cursor))
     return _json(200, {"jobs": [job_view(j) for j in page.items], "cursor": page.cursor})
 
 
-@app.get("/jobs/<job_id>")
+@app.get("/jobs/<job_id>", security=KEY)
 def get_job(job_id: str) -> Response[str]:
     job = _run(runtime.job_service().get_job(_workspace(), job_id))
     if job is None:
@@ -218,7 +285,7 @@ def get_job(job_id: str) -> Response[str]:
     return _json(200, job_view(job))
 
 
-@app.get("/jobs/<job_id>/items")
+@app.get("/jobs/<job_id>/items", security=KEY)
 def list_items(
     job_id: str,
     status: Annotated[ItemStatus | None, Query()] = None,
@@ -228,11 +295,12 @@ def list_items(
     service = runtime.job_service()
     if _run(service.get_job(_workspace(), job_id)) is None:
         raise NotFoundError(f"job {job_id} not found")
-    page = _run(service.list_items(_workspace(), job_id, status=status, limit=limit, cursor=cursor))
+    with _cursor_checked():
+        page = _run(service.list_items(_workspace(), job_id, status=status, limit=limit, cursor=cursor))
     return _json(200, {"items": [item_view(i) for i in page.items], "cursor": page.cursor})
 
 
-@app.delete("/jobs/<job_id>")
+@app.delete("/jobs/<job_id>", security=KEY)
 def cancel_job(job_id: str) -> Response[str]:
     job = _run(runtime.job_service().cancel_job(_workspace(), job_id))
     if job is None:
@@ -240,7 +308,7 @@ def cancel_job(job_id: str) -> Response[str]:
     return _json(200, job_view(job))
 
 
-@app.post("/jobs/<job_id>/retry")
+@app.post("/jobs/<job_id>/retry", security=KEY)
 def retry_job(job_id: str) -> Response[str]:
     service = runtime.job_service()
     if _run(service.get_job(_workspace(), job_id)) is None:
@@ -249,13 +317,13 @@ def retry_job(job_id: str) -> Response[str]:
     return _json(202, {"job_id": job_id, "requeued": len(items)})
 
 
-@app.post("/dlq/redrive")
+@app.post("/dlq/redrive", security=KEY)
 def redrive() -> Response[str]:
-    moved = _run(runtime.job_service().redrive())
+    moved = _run(runtime.job_service().redrive(_workspace()))
     return _json(202, {"redriven": moved})
 
 
-@app.get("/metrics")
+@app.get("/metrics", security=KEY)
 def metrics() -> Response[str]:
     metrics = _run(runtime.job_service().metrics(_workspace()))
     depth, hour = metrics.depth, metrics.last_hour
@@ -276,6 +344,7 @@ def metrics() -> Response[str]:
 
 @app.get(
     "/stats",
+    security=KEY,
     description=(
         "Leads and addresses in Supabase for the workspace: total leads, leads with a domain, with a "
         "validated (active) email and missing one, addresses by source and status, average confidence. 501 "
@@ -305,7 +374,16 @@ def _undecodable_body(event: dict[str, Any]) -> bool:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    if (method, event.get("rawPath")) not in PUBLIC_ROUTES and authorized_workspace(event) is None:
+        # Defence in depth: API Gateway's authorizer lets nothing through without a workspace.
+        return _plain_json(401, {"message": "Unauthorized"})
     if _undecodable_body(event):
-        body = {"message": "the request body is not UTF-8 encoded JSON", "field": "body", "errors": []}
-        return {"statusCode": 422, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+        return _plain_json(
+            422, {"message": "the request body is not UTF-8 encoded JSON", "field": "body", "errors": []}
+        )
     return app.resolve(event, context)
+
+
+def _plain_json(status: int, body: object) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}

@@ -1,7 +1,8 @@
 """The `enrich` command line.
 
 `domain` and `demo` run the engine in this process; `run`, `local up`, `jobs` and `dlq` go through the
-jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands).
+jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands); `keys` manages a
+deployed stack's API keys in its table (enrich_tools.keys).
 
 Real providers are used when `HUNTER_API_KEY` is set (Perplexity too when `PERPLEXITY_API_KEY` is);
 otherwise an embedded provider simulator is started on loopback and every result is labelled as simulated
@@ -21,6 +22,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from enrich_tools import keys
 from enrich_tools.batch import enrich_many
 from enrich_tools.local import commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
@@ -176,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_simulator)
 
     commands.add_parsers(sub)
+    keys.add_parsers(sub)
     return root
 
 

@@ -347,6 +347,22 @@ async def test_redrive_moves_dead_letters_back_and_leaves_malformed_ones(env: En
     assert all("MessageAttributes" not in m for m in back["Messages"])  # the reason stays behind
 
 
+async def test_redrive_for_a_workspace_leaves_other_workspaces_dead_letters(env: Env) -> None:
+    ours = [WorkMessage("ws-a", "j", f"{i:04d}") for i in range(3)]
+    theirs = [WorkMessage("ws-b", "j", f"{i:04d}") for i in range(12)]
+    await env.queue.send(ours + theirs)
+    while received := await env.queue.receive(10, visibility_timeout=30):
+        for r in received:
+            await env.queue.dead_letter(r, "x")
+
+    moved = await env.queue.redrive(workspace_id="ws-a")
+
+    assert sorted(moved, key=lambda m: m.item_id) == ours
+    depth = await env.queue.depth()
+    assert (depth.visible, depth.dead_letters) == (3, 12)  # ws-b's stay, visible again for their owner
+    assert sorted(await env.queue.redrive(workspace_id="ws-b"), key=lambda m: m.item_id) == theirs
+
+
 async def test_redrive_moves_at_most_max_messages(env: Env) -> None:
     await env.queue.send(messages(3))
     for r in await env.queue.receive(10, visibility_timeout=30):

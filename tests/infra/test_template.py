@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import boto3
 import pytest
@@ -24,6 +25,7 @@ from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore
 from leadenrich.aws import dynamo_store, sqs_queue
 from leadenrich.jobs.processor import ProcessorSettings
 from leadenrich.jobs.requests import MAX_ATTEMPTS
+from leadenrich.runtime import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -41,13 +43,18 @@ API_ROUTES = {
     ("POST", "/jobs/{job_id}/retry"),
     ("POST", "/dlq/redrive"),
     ("GET", "/metrics"),
+    ("GET", "/stats"),
     ("GET", "/health"),
 }
+PUBLIC_API_ROUTES = {("GET", "/health")}  # no API key: the authorizer is switched off on these
 FUNCTION_ENVIRONMENT = {
     "TABLE_NAME": {"Ref": "Table"},
     "QUEUE_URL": {"Ref": "WorkQueue"},
     "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
     "PROVIDER_SECRET_ARN": {"Ref": "ProviderSecret"},
+    "APP_SECRET_ARN": {"Ref": "AppSecret"},
+    "SUPABASE_URL": {"Ref": "SupabaseUrl"},
+    "JOB_STORE": {"Ref": "JobStore"},
     "LOG_LEVEL": {"Ref": "LogLevel"},
     "STAGE": {"Ref": "Stage"},
 }
@@ -161,6 +168,18 @@ def test_parameter_defaults_match_the_processor_settings(template: dict[str, Any
     env = function_environment(template, "ProcessorFunction")
     assert env["MAX_ITEMS_PER_RUN"] == {"Ref": "MaxItemsPerRun"}
     assert env["PROCESSOR_BUDGET_SECONDS"] == {"Ref": "ProcessorBudgetSeconds"}
+
+
+def test_supabase_is_off_by_default_and_job_store_takes_what_the_runtime_accepts(
+    template: dict[str, Any],
+) -> None:
+    params = template["Parameters"]
+    assert params["SupabaseUrl"]["Default"] == ""
+    assert re.fullmatch(params["SupabaseUrl"]["AllowedPattern"], "https://abc.supabase.co")
+    assert not re.fullmatch(params["SupabaseUrl"]["AllowedPattern"], "http://abc.supabase.co")
+    accepted = set(get_args(RuntimeSettings.model_fields["job_store"].annotation))
+    assert set(params["JobStore"]["AllowedValues"]) == accepted
+    assert params["JobStore"]["Default"] == "dynamodb"
 
 
 def test_queue_hides_a_message_longer_than_the_processor_can_hold_it(template: dict[str, Any]) -> None:
@@ -394,13 +413,119 @@ def test_least_privilege_per_function(template: dict[str, Any]) -> None:
     assert api["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
     assert api["SQSSendMessagePolicy"] == [queue_name]
     assert api["SQSPollerPolicy"] == [dlq_name]  # redrive reads the DLQ, never the work queue
-    assert "AWSSecretsManagerGetSecretValuePolicy" not in api
+    # The Supabase key only: never the provider keys.
+    assert api["AWSSecretsManagerGetSecretValuePolicy"] == [{"Ref": "AppSecret"}]
 
     processor = _templates(template, "ProcessorFunction")
     assert processor["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
     assert processor["SQSPollerPolicy"] == [queue_name]
     assert processor["SQSSendMessagePolicy"] == [dlq_name]
-    assert processor["AWSSecretsManagerGetSecretValuePolicy"] == [{"Ref": "ProviderSecret"}]
+    assert processor["AWSSecretsManagerGetSecretValuePolicy"] == [
+        {"Ref": "ProviderSecret"},
+        {"Ref": "AppSecret"},
+    ]
+
+
+def test_webhook_function_route_without_api_key_and_least_privilege(template: dict[str, Any]) -> None:
+    webhook = props(template, "WebhookFunction")
+    assert (webhook["CodeUri"], webhook["Handler"]) == ("functions/webhook/", "handle_webhook.handler")
+    events = [e["Properties"] for e in webhook["Events"].values()]
+    assert [(e["Method"], e["Path"], e["ApiId"]) for e in events] == [
+        ("POST", "/webhooks/{provider}", {"Ref": "HttpApi"})
+    ]
+    assert events[0]["Auth"] == {"Authorizer": "NONE"}  # the provider's signature is the credential
+    policies = _templates(template, "WebhookFunction")
+    assert policies == {
+        "SQSSendMessagePolicy": [{"Fn::GetAtt": ["WorkQueue", "QueueName"]}],
+        "AWSSecretsManagerGetSecretValuePolicy": [{"Ref": "AppSecret"}],
+    }
+    statements = list(policy_statements(webhook["Policies"]))
+    assert len(statements) == 1
+    assert sorted(as_list(statements[0]["Action"])) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    ]
+    assert statements[0]["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+    assert props(template, "WebhookLogs") and webhook["LoggingConfig"] == {"LogGroup": {"Ref": "WebhookLogs"}}
+
+
+def test_app_secret_is_a_retained_placeholder_apart_from_the_provider_keys(template: dict[str, Any]) -> None:
+    secret = resource(template, "AppSecret")
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["DeletionPolicy"] == "Retain"
+    assert json.loads(secret["Properties"]["SecretString"]) == {
+        "SUPABASE_SERVICE_ROLE_KEY": "",
+        "WEBHOOK_SIGNING_SECRETS": {},
+        "WEBHOOK_PROVIDER_SECRETS": {},
+    }
+    assert "AppSecretArn" in template["Outputs"]
+    # Only the processor may read the provider keys.
+    readers = [
+        name
+        for name in functions(template)
+        if {"Ref": "ProviderSecret"}
+        in _templates(template, name).get("AWSSecretsManagerGetSecretValuePolicy", [])
+    ]
+    assert readers == ["ProcessorFunction"]
+
+
+# --- API keys: the authorizer ----------------------------------------------------------------------------
+
+
+def test_the_http_api_checks_an_api_key_on_every_route_by_default(template: dict[str, Any]) -> None:
+    auth = props(template, "HttpApi")["Auth"]
+    assert auth["DefaultAuthorizer"] == "ApiKeyAuthorizer"
+    authorizer = auth["Authorizers"]["ApiKeyAuthorizer"]
+    assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["EnableSimpleResponses"] is True
+    assert authorizer["EnableFunctionDefaultPermissions"] is True
+    # The cache key is the header, so one key's answer is never served to another; at most 5 minutes.
+    assert authorizer["Identity"]["Headers"] == ["X-API-Key"]
+    assert 0 < authorizer["Identity"]["ReauthorizeEvery"] <= 300
+    assert set(authorizer["Identity"]) == {"Headers", "ReauthorizeEvery"}
+
+
+def test_only_health_and_the_webhooks_skip_the_authorizer(template: dict[str, Any]) -> None:
+    open_routes = set()
+    for name in functions(template):
+        for event in props(template, name).get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            route = (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+            auth = event["Properties"].get("Auth")
+            if auth is not None:
+                assert auth == {"Authorizer": "NONE"}, (name, route)
+                open_routes.add(route)
+    assert {r for r in open_routes if not r[1].startswith("/webhooks/")} == PUBLIC_API_ROUTES
+
+
+def test_the_authorizer_function_only_reads_key_rows(template: dict[str, Any]) -> None:
+    authorizer = props(template, "AuthorizerFunction")
+    assert (authorizer["CodeUri"], authorizer["Handler"]) == (
+        "functions/authorizer/",
+        "handle_authorizer.handler",
+    )
+    assert function_setting(template, "AuthorizerFunction", "Timeout") <= 10
+    assert authorizer["LoggingConfig"] == {"LogGroup": {"Ref": "AuthorizerLogs"}}
+    assert _templates(template, "AuthorizerFunction") == {}  # no policy template: no queue, no secret
+    statements = list(policy_statements(authorizer["Policies"]))
+    assert len(statements) == 1
+    assert as_list(statements[0]["Action"]) == ["dynamodb:GetItem"]
+    assert statements[0]["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+    # Handler module names are unique: each function folder is its own code root, the tests share a path.
+    handlers = [props(template, n)["Handler"].split(".")[0] for n in functions(template)]
+    assert len(handlers) == len(set(handlers))
+
+
+def test_the_daily_lead_quota_reaches_the_api(template: dict[str, Any]) -> None:
+    from leadenrich.runtime import RuntimeSettings
+
+    parameter = template["Parameters"]["DailyLeadQuota"]
+    assert parameter["Default"] == RuntimeSettings.model_fields["daily_lead_quota"].default
+    assert parameter["MinValue"] == 0
+    assert function_environment(template, "ApiFunction")["DAILY_LEAD_QUOTA"] == {"Ref": "DailyLeadQuota"}
 
 
 def test_provider_secret_is_a_retained_placeholder(template: dict[str, Any]) -> None:

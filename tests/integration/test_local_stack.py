@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from enrich_tools.local.stack import LocalStack, StackError, StackOptions
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
+KEY_SHAPE = re.compile(r"le_[A-Za-z0-9_-]{43}")
 LEADS_CSV = ROOT / "examples" / "leads.csv"
 PROVIDER_VARIABLES = (
     "HUNTER_API_KEY",
@@ -47,7 +49,8 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture
 def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url, timeout=30) as client:
+    assert stack.api_key
+    with httpx.Client(base_url=stack.url, timeout=30, headers={"X-API-Key": stack.api_key}) as client:
         yield client
 
 
@@ -95,6 +98,27 @@ def test_the_gateway_returns_the_handlers_errors(api: httpx.Client) -> None:
     assert api.get("/jobs/job_nope").status_code == 404
     assert api.delete("/jobs/job_nope").status_code == 404
     assert api.get("/no/such/route").status_code == 404
+
+
+def test_the_gateway_runs_the_authorizer_like_api_gateway(stack: LocalStack) -> None:
+    """No key: 401 before the authorizer runs; a bad or unknown key: 403; the minted key: through, as the
+    workspace "default". /health needs no key."""
+    with httpx.Client(base_url=stack.url, timeout=30) as anonymous:
+        missing = anonymous.get("/jobs")
+        assert (missing.status_code, missing.json()) == (401, {"message": "Unauthorized"})
+        assert anonymous.post("/jobs", json={"domains": ["acme.com"]}).status_code == 401
+        assert anonymous.get("/metrics").status_code == 401
+        bad = anonymous.get("/jobs", headers={"X-API-Key": "not-a-key"})
+        assert (bad.status_code, bad.json()) == (403, {"message": "Forbidden"})
+        unknown = "le_" + "A" * 43
+        assert anonymous.get("/jobs/job_x", headers={"X-API-Key": unknown}).status_code == 403
+        # A workspace header set by the caller changes nothing: the workspace comes from the key only.
+        spoofed = anonymous.get("/jobs", headers={"X-Workspace-Id": "default"})
+        assert spoofed.status_code == 401
+        assert anonymous.get("/health").json() == {"status": "ok"}
+        assert stack.api_key and KEY_SHAPE.fullmatch(stack.api_key)
+        accepted = anonymous.get("/jobs", headers={"x-api-key": stack.api_key})  # any case, like AWS
+        assert accepted.status_code == 200 and "jobs" in accepted.json()
 
 
 def test_a_body_that_is_not_utf8_is_a_422(api: httpx.Client) -> None:
@@ -192,7 +216,7 @@ def test_jobs_create_wait_show_list(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "out.jsonl"
-    url = ["--api-url", stack.url]
+    url = ["--api-url", stack.url, "--api-key", str(stack.api_key)]
     assert (
         main(
             [
@@ -227,7 +251,7 @@ def test_jobs_create_wait_show_list(
 
 
 def test_jobs_cancel_retry_and_redrive(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
-    url = ["--api-url", stack.url]
+    url = ["--api-url", stack.url, "--api-key", str(stack.api_key)]
     with stack.scheduler.paused():  # no tick may take the job before it is cancelled
         assert main(["jobs", "create", "--csv", str(LEADS_CSV), *url]) == 0
         job_id = capsys.readouterr().out.split()[0]
@@ -239,6 +263,12 @@ def test_jobs_cancel_retry_and_redrive(stack: LocalStack, capsys: pytest.Capture
     assert "0 dead-lettered messages" in capsys.readouterr().out
     assert main(["jobs", "cancel", "job_nope", *url]) == 1
     assert "404 job job_nope not found" in capsys.readouterr().err
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("ENRICH_API_KEY", raising=False)
+        assert main(["jobs", "list", "--api-url", stack.url]) == 1
+    assert "401 Unauthorized (no API key: pass --api-key or set ENRICH_API_KEY" in capsys.readouterr().err
+    assert main(["jobs", "list", "--api-url", stack.url, "--api-key", "le_" + "x" * 43]) == 1
+    assert "403 Forbidden (the API key was refused" in capsys.readouterr().err
 
 
 def test_a_wait_that_times_out_exits_1_and_still_reports_every_row(
@@ -247,7 +277,10 @@ def test_a_wait_that_times_out_exits_1_and_still_reports_every_row(
     output = tmp_path / "late.jsonl"
     args = ["jobs", "create", "--csv", str(LEADS_CSV), "--wait", "--timeout", "0.3", "--poll", "0.1"]
     with stack.scheduler.paused():
-        assert main([*args, "--output", str(output), "--api-url", stack.url]) == 1
+        assert (
+            main([*args, "--output", str(output), "--api-url", stack.url, "--api-key", str(stack.api_key)])
+            == 1
+        )
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["status"] for r in records] == ["failed"] * 7 + ["invalid"]
     assert "not finished within the 0.3 s timeout (still queued)" in records[0]["reason"]
@@ -284,6 +317,7 @@ def test_enrich_run_writes_one_line_per_row_in_input_order(tmp_path: Path) -> No
     assert by_id["lead-008"]["status"] == "invalid" and "domain" in by_id["lead-008"]["reason"]
     assert SIMULATED_BANNER in done.stdout and "Cost: Hunter" in done.stdout
     assert "7/7 processed" in done.stderr
+    assert not KEY_SHAPE.search(done.stdout + done.stderr)  # it used the stack's key and never showed it
 
 
 def test_enrich_run_uses_the_configured_providers_when_a_key_is_set(tmp_path: Path) -> None:
@@ -319,3 +353,30 @@ def test_bad_arguments_and_unusable_csvs_exit_2(tmp_path: Path, capsys: pytest.C
     with pytest.raises(SystemExit) as exited:
         main(["run", "--input", str(LEADS_CSV), "--output", out, "--tick", "0"])
     assert exited.value.code == 2
+
+
+def test_local_up_prints_a_key_that_the_api_accepts(tmp_path: Path) -> None:
+    """`enrich local up` mints a key for the workspace "default", prints it once, and the gateway takes it."""
+    environment = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARIABLES}
+    command = [sys.executable, "-m", "enrich_tools.cli", "local", "up", "--tick", "60"]
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert process.stdout is not None
+        printed: list[str] = []
+        for line in process.stdout:
+            printed.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        text = "".join(printed)
+        url = re.search(r"API: (http://127\.0\.0\.1:\d+)", text)
+        key = KEY_SHAPE.search(text)
+        assert url and key, text
+        assert f"ENRICH_API_KEY={key[0]}" in text
+        assert httpx.get(f"{url[1]}/jobs", timeout=10).status_code == 401
+        listed = httpx.get(f"{url[1]}/jobs", headers={"X-API-Key": key[0]}, timeout=10)
+        assert listed.status_code == 200 and listed.json()["jobs"] == []
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

@@ -22,6 +22,7 @@ import pytest
 
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, ItemAppender, JobStore
+from leadenrich.jobs.service import IdempotentLookup
 from leadenrich.models import Lead
 
 WS = "ws1"
@@ -162,6 +163,14 @@ class JobStoreContract:
         assert len(await all_items(store, "first")) == 3
         # The key is scoped to the workspace.
         assert (await create(store, "other", 1, key="k", workspace="ws2")).job_id == "other"
+
+    async def test_the_job_an_idempotency_key_made_can_be_found(self, store: JobStore) -> None:
+        """What lets a replay be answered once the workspace's daily quota is spent."""
+        first = await create(store, "first", 2, key="k")
+        assert isinstance(store, IdempotentLookup)
+        assert await store.job_for_idempotency_key(WS, "k") == first
+        assert await store.job_for_idempotency_key("ws2", "k") is None  # scoped to the workspace
+        assert await store.job_for_idempotency_key(WS, "nope") is None
 
     async def test_list_jobs_newest_first_with_a_cursor_round_trip(self, store: JobStore) -> None:
         for n in range(5):

@@ -40,9 +40,11 @@ def http_event(
     body: object | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    workspace: str | None = "default",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event as AWS sends it."""
-    return {
+    """An API Gateway HTTP API (payload 2.0) event as AWS sends it, after the Lambda authorizer resolved
+    the API key to `workspace` (None: no authorizer context, as on the public route)."""
+    event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
@@ -70,6 +72,11 @@ def http_event(
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
+    if workspace is not None:
+        event["requestContext"]["authorizer"] = {
+            "lambda": {"workspace_id": workspace, "key_id": f"key_{workspace}"}
+        }
+    return event
 
 
 SCHEDULED_EVENT: dict[str, Any] = {

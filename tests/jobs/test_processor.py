@@ -182,7 +182,7 @@ async def test_exhausted_attempts_land_in_the_dlq_and_redrive_brings_them_back(s
     assert (await stack.queue.depth()).dead_letters == 2
 
     stack.sim.configure(share_5xx=0.0)
-    assert await stack.service.redrive() == 2
+    assert await stack.service.redrive(WS) == 2
     job = await stack.store.get_job(WS, created.job.job_id)
     assert job is not None and job.status is JobStatus.RUNNING and job.counters.failed == 0
     await stack.processor().drain()

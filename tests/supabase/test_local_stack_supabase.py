@@ -68,7 +68,7 @@ def test_the_jobs_and_stats_commands_work_on_stored_leads(
     output = tmp_path / "all.jsonl"
 
     with LocalStack(StackOptions(tick_seconds=0.3)) as stack:
-        api = ["--api-url", stack.url]
+        api = ["--api-url", stack.url, "--api-key", str(stack.api_key)]
         assert main(["jobs", "create", "--all", "--dry-run", *api]) == 0
         assert "3 leads would be enriched (3 with a domain, 0 of them skipped" in capsys.readouterr().out
 

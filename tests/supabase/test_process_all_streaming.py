@@ -58,7 +58,7 @@ class RecordingQueue:
 
     async def dead_letter(self, received: Received, reason: str) -> None: ...
 
-    async def redrive(self, max_messages: int = 1000) -> list[WorkMessage]:
+    async def redrive(self, max_messages: int = 1000, workspace_id: str | None = None) -> list[WorkMessage]:
         return []
 
     async def depth(self) -> QueueDepth:

@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         port=args.port, tick_seconds=args.tick, seed=args.seed, handler_log_level=logging.WARNING
     )
     try:
-        with LocalStack(options) as stack, ApiClient(stack.url) as client:
+        with LocalStack(options) as stack, ApiClient(stack.url, stack.api_key) as client:
             where = (
                 "the provider simulator (SIMULATED DATA)" if stack.simulated else "the configured providers"
             )
@@ -121,7 +121,8 @@ def cmd_local_up(args: argparse.Namespace) -> int:
             print(
                 f"Local stack up: AWS emulated in-process (moto), processor every {args.tick:g} s.\n"
                 f"  API: {stack.url}\n"
-                f"  export ENRICH_API_URL={stack.url}\n"
+                f"  API key (workspace default; shown once, gone when the stack stops): {stack.api_key}\n"
+                f"  export ENRICH_API_URL={stack.url} ENRICH_API_KEY={stack.api_key}\n"
                 f"  then: enrich jobs create --csv examples/leads.csv --wait\n"
                 f"{supabase}"
                 "Ctrl-C to stop.",
@@ -338,6 +339,12 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+_AUTH_HINTS = {
+    401: " (no API key: pass --api-key or set ENRICH_API_KEY; `enrich local up` prints one)",
+    403: " (the API key was refused: unknown or revoked; `enrich keys create` makes one)",
+}
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Calls the command, turning the errors every command shares into messages and exit codes."""
     try:
@@ -346,7 +353,7 @@ def run_command(args: argparse.Namespace) -> int:
         _note(f"error: {exc}")
         return USAGE
     except ApiError as exc:
-        _note(f"error: {exc}")
+        _note(f"error: {exc}{_AUTH_HINTS.get(exc.status, '')}")
         return FAILED
     except KeyboardInterrupt:
         _note("interrupted")

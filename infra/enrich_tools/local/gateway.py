@@ -1,7 +1,13 @@
 """A local stand-in for API Gateway (HTTP API, payload 2.0) in front of the API Lambda handler.
 
 Real HTTP requests become the events AWS would send, so the handler runs exactly as deployed: its routing,
-validation and error mapping are exercised, not bypassed. One catch-all route; the handler runs in a worker
+validation and error mapping are exercised, not bypassed. With an `authorizer` (the stack passes the
+deployed one, `handle_authorizer.handler`), every route but `GET /health` and `/webhooks/*` goes through it
+first, as API Gateway's default Lambda authorizer does (payload 2.0, simple responses, identity source
+`$request.header.X-API-Key`): no header, 401 `{"message":"Unauthorized"}` without calling it; `isAuthorized`
+false, 403 `{"message":"Forbidden"}`; true, its `context` reaches the handler as
+`requestContext.authorizer.lambda`. API Gateway caches answers per key for 300 s; this gateway does not, so
+a revoked key stops working here at once. One catch-all route; the handler runs in a worker
 thread because it calls `asyncio.run` itself. Invocations are serialised: a Lambda execution environment
 serves one request at a time, and the Powertools resolver keeps the current event in module state.
 """
@@ -26,11 +32,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from enrich_tools.background import BackgroundServer
-from enrich_tools.local.lambdas import ACCOUNT_ID, API_TIMEOUT_SECONDS, Handler, LocalContext
+from enrich_tools.local.lambdas import (
+    ACCOUNT_ID,
+    API_TIMEOUT_SECONDS,
+    AUTHORIZER_TIMEOUT_SECONDS,
+    REGION,
+    Handler,
+    LocalContext,
+)
 
 log = logging.getLogger(__name__)
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+API_KEY_HEADER = "x-api-key"  # event header names are lower-case
+PUBLIC_ROUTES = frozenset({("GET", "/health")})  # and /webhooks/*: signed by the provider instead
 _START_TIMEOUT = 15.0
 # Access lines for `enrich local up`: method, path, status, milliseconds.
 AccessLog = Callable[[str, str, int, float], None]
@@ -97,6 +112,47 @@ def http_event(
     return event
 
 
+def requires_key(method: str, path: str) -> bool:
+    """Whether API Gateway runs the authorizer for this route (template.yaml: all but these)."""
+    return not ((method.upper(), path) in PUBLIC_ROUTES or path.startswith("/webhooks/"))
+
+
+def authorizer_event(request_event: dict[str, Any]) -> dict[str, Any]:
+    """The event API Gateway sends a Lambda authorizer (payload 2.0, REQUEST) for a request's event."""
+    context = request_event["requestContext"]
+    http = context["http"]
+    key = request_event["headers"].get(API_KEY_HEADER)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": (
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{context['apiId']}/{context['stage']}/"
+            f"{http['method']}{http['path']}"
+        ),
+        "identitySource": [key] if key else [],
+        "routeKey": request_event["routeKey"],
+        "rawPath": request_event["rawPath"],
+        "rawQueryString": request_event["rawQueryString"],
+        "headers": dict(request_event["headers"]),
+        "queryStringParameters": request_event.get("queryStringParameters"),
+        "requestContext": dict(context),
+        "pathParameters": {},
+        "stageVariables": {},
+    }
+    if request_event.get("cookies"):
+        event["cookies"] = list(request_event["cookies"])
+    return event
+
+
+def _gateway_error(status: int, message: str, extra_headers: dict[str, str] | None) -> Response:
+    return Response(
+        content=json.dumps({"message": message}, separators=(",", ":")).encode(),
+        status_code=status,
+        media_type="application/json",
+        headers=extra_headers,
+    )
+
+
 def http_response(result: object, extra_headers: dict[str, str] | None = None) -> Response:
     """API Gateway's reading of a handler's return value (payload 2.0): a dict with a statusCode is taken
     as the response; anything else is a 200 with the value as JSON."""
@@ -120,11 +176,37 @@ def http_response(result: object, extra_headers: dict[str, str] | None = None) -
 def create_app(
     handler: Handler,
     *,
+    authorizer: Handler | None = None,
+    webhook: Handler | None = None,
     extra_headers: dict[str, str] | None = None,
     access_log: AccessLog | None = None,
 ) -> Starlette:
     """The gateway as an ASGI app; `extra_headers` go on every response (e.g. the simulated-data mark)."""
     invocation = asyncio.Lock()
+    authorizing = asyncio.Lock()  # the authorizer is a function of its own, one request at a time too
+
+    async def authorize(event: dict[str, Any]) -> Response | None:
+        """None when the request may go on (its event then carries the authorizer's context)."""
+        if authorizer is None or not requires_key(
+            event["requestContext"]["http"]["method"], event["rawPath"]
+        ):
+            return None
+        if not event["headers"].get(API_KEY_HEADER):
+            return _gateway_error(401, "Unauthorized", extra_headers)  # the identity source is missing
+        context = LocalContext("leadenrich-authorizer-local", AUTHORIZER_TIMEOUT_SECONDS)
+        try:
+            async with authorizing:
+                answer = await asyncio.to_thread(authorizer, authorizer_event(event), context)
+        except Exception:
+            log.exception("the authorizer raised")
+            return _gateway_error(500, "Internal Server Error", extra_headers)
+        if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
+            log.error("the authorizer answered something that is not a simple response")
+            return _gateway_error(500, "Internal Server Error", extra_headers)
+        if not answer["isAuthorized"]:
+            return _gateway_error(403, "Forbidden", extra_headers)
+        event["requestContext"]["authorizer"] = {"lambda": dict(answer.get("context") or {})}
+        return None
 
     async def invoke(request: Request) -> Response:
         started = time.monotonic()
@@ -140,9 +222,15 @@ def create_app(
         )
         context = LocalContext("leadenrich-api-local", API_TIMEOUT_SECONDS)
         try:
-            async with invocation:
-                result = await asyncio.to_thread(handler, event, context)
-            response = http_response(result, extra_headers)
+            refused = await authorize(event)
+            if refused is not None:
+                response = refused
+            else:
+                # /webhooks/* is the webhook function's route (template.yaml: WebhookFunction).
+                target = webhook if webhook and request.url.path.startswith("/webhooks/") else handler
+                async with invocation:
+                    result = await asyncio.to_thread(target, event, context)
+                response = http_response(result, extra_headers)
         except Exception:
             # What API Gateway answers when the function errors: the details stay in the function's log.
             log.exception("the API handler raised")

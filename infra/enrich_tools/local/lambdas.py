@@ -21,12 +21,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-HANDLER_DIRS = (REPO_ROOT / "functions" / "api", REPO_ROOT / "functions" / "processor")
+HANDLER_DIRS = (
+    REPO_ROOT / "functions" / "api",
+    REPO_ROOT / "functions" / "processor",
+    REPO_ROOT / "functions" / "authorizer",
+    REPO_ROOT / "functions" / "webhook",
+)
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 # As in template.yaml: the API function's Timeout (API Gateway's integration limit) and the processor's.
 API_TIMEOUT_SECONDS = 29.0
 PROCESSOR_TIMEOUT_SECONDS = 45.0
+AUTHORIZER_TIMEOUT_SECONDS = 10.0
 
 
 class LocalContext(LambdaContext):
@@ -54,6 +60,25 @@ def load_handlers() -> tuple[Handler, Handler]:
     api = importlib.import_module("handle_api")
     processor = importlib.import_module("handle_process")
     return api.handler, processor.handler
+
+
+def load_webhook_handler() -> Handler:
+    """The webhook function's handler (`functions/webhook/handle_webhook.py`): `POST /webhooks/{provider}`."""
+    for folder in HANDLER_DIRS:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    handler: Handler = importlib.import_module("handle_webhook").handler
+    return handler
+
+
+def load_authorizer() -> Handler:
+    """The Lambda authorizer's handler (`functions/authorizer/handle_authorizer.py`)."""
+    for folder in HANDLER_DIRS:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    module = importlib.import_module("handle_authorizer")
+    handler: Handler = module.handler
+    return handler
 
 
 def set_handler_log_level(level: int) -> int:

@@ -1,7 +1,12 @@
 """The embedded local stack: the deployed handlers on a laptop, with AWS emulated in-process by moto.
 
-    HTTP client -> Gateway (uvicorn, loopback) -> handle_api.handler -> DynamoDB + SQS (moto, in-process)
+    HTTP client -> Gateway (uvicorn, loopback) -> handle_authorizer.handler (X-API-Key -> workspace)
+                                               -> handle_api.handler -> DynamoDB + SQS (moto, in-process)
     Scheduler (every `tick` seconds)           -> handle_process.handler -> providers (or the simulator)
+
+At start the stack mints an API key for the workspace "default" (`stack.api_key`): `enrich run` uses it,
+and `enrich local up` prints it. The table lives in this process only, so no other key exists until one
+is made here.
 
 With SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set, the handlers also read and write that Supabase project,
 as they do deployed: POST /jobs matches inline leads to its `leads` (or adds them) and the processor writes
@@ -30,7 +35,9 @@ from enrich_tools.local.lambdas import (
     PROCESSOR_TIMEOUT_SECONDS,
     REGION,
     LocalContext,
+    load_authorizer,
     load_handlers,
+    load_webhook_handler,
     scheduled_event,
     set_handler_log_level,
 )
@@ -38,6 +45,7 @@ from enrich_tools.local.providers import SIMULATED_HEADER, provider_environment,
 from enrich_tools.local.scheduler import Scheduler
 
 TABLE_NAME = "leadenrich-local"
+LOCAL_WORKSPACE = "default"
 QUEUE_NAME = "leadenrich-local-work"
 VISIBILITY_TIMEOUT = 90  # as template.yaml: above the processor's 45 s timeout plus a margin
 
@@ -69,6 +77,17 @@ class StackOptions:
     on_tick: Callable[[dict[str, Any]], None] | None = None
 
 
+def _mint_key(store: Any) -> str:
+    """A key for the local workspace, made in the emulated table (it goes with the stack)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from leadenrich.auth.keys import create_key
+
+    made = asyncio.run(create_key(store, LOCAL_WORKSPACE, "local stack", datetime.now(UTC)))
+    return made.secret
+
+
 @contextmanager
 def _environment(values: dict[str, str | None]) -> Iterator[None]:
     """Set (or, for None, remove) variables; restore every one of them on exit, including any the block
@@ -96,6 +115,7 @@ class LocalStack:
         self.options = options or StackOptions()
         self.simulated = False
         self.supabase_url: str | None = None  # the Supabase project the handlers use, if any
+        self.api_key: str | None = None  # minted at start for the workspace "default"
         self._exit: ExitStack | None = None
         self._gateway: Gateway | None = None
         self._scheduler: Scheduler | None = None
@@ -150,6 +170,8 @@ class LocalStack:
         self.supabase_url = supabase.url if supabase else None
         try:
             api, process = load_handlers()
+            authorizer = load_authorizer()
+            webhook = load_webhook_handler()
         except ModuleNotFoundError as exc:  # an install without the repository's functions/ folder
             raise StackError(
                 f"cannot load the Lambda handlers ({exc}); run from a checkout of the repository"
@@ -167,6 +189,8 @@ class LocalStack:
             "MAX_ITEMS_PER_RUN": str(o.max_items_per_run),
             "PROCESSOR_BUDGET_SECONDS": str(o.budget_seconds),
             "QUEUE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            # Callbacks to http:// and loopback receivers (never private or metadata addresses): local only.
+            "ALLOW_LOCAL_WEBHOOKS": "true",
         }
         on_exit.enter_context(_environment(env))
         on_exit.enter_context(mock_aws())
@@ -177,11 +201,14 @@ class LocalStack:
         os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
         runtime.reset()  # services cached by an earlier run point at resources that no longer exist
         on_exit.callback(runtime.reset)
+        self.api_key = _mint_key(runtime.key_store())
         previous_level = set_handler_log_level(o.handler_log_level)
         on_exit.callback(set_handler_log_level, previous_level)
 
         headers = {SIMULATED_HEADER: "true"} if self.simulated else None
-        app = create_app(api, extra_headers=headers, access_log=o.access_log)
+        app = create_app(
+            api, authorizer=authorizer, webhook=webhook, extra_headers=headers, access_log=o.access_log
+        )
         try:
             self._gateway = on_exit.enter_context(Gateway(app, port=o.port))
         except OSError as exc:
@@ -199,6 +226,7 @@ class LocalStack:
     def stop(self) -> None:
         exit_stack, self._exit = self._exit, None
         self._gateway = self._scheduler = None
+        self.api_key = None
         if exit_stack is not None:
             exit_stack.close()
 

@@ -18,9 +18,11 @@ from leadenrich.jobs.service import JobService
 from leadenrich.settings_errors import SettingsError
 
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
+    from leadenrich.auth.keys import KeyStore
     from leadenrich.jobs.ports import JobStore
     from leadenrich.jobs.processor import Processor
     from leadenrich.supabase.wiring import SupabaseAdapters
+    from leadenrich.webhooks.wiring import Webhooks
 
 
 class RuntimeSettings(BaseModel):
@@ -40,6 +42,8 @@ class RuntimeSettings(BaseModel):
     # Where jobs and items live. Supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; the queue stays
     # SQS, and the cache and rate limiter stay in the DynamoDB table either way.
     job_store: Literal["dynamodb", "supabase"] = "dynamodb"
+    # Leads a workspace may enqueue per UTC day (a 429 past it); 0 turns the quota off.
+    daily_lead_quota: int = Field(default=50_000, ge=0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -71,7 +75,7 @@ def _job_store(settings: RuntimeSettings, dynamodb: Any) -> JobStore:
         from leadenrich.supabase.client import SupabaseSettings
         from leadenrich.supabase.job_store import SupabaseJobStore
 
-        supabase = SupabaseSettings.from_env()
+        supabase = SupabaseSettings.from_env(app_env())
         if supabase is None:
             raise SettingsError("SUPABASE_URL: required when JOB_STORE=supabase")
         return SupabaseJobStore(supabase)
@@ -86,7 +90,7 @@ def supabase() -> SupabaseAdapters | None:
     None otherwise, and then nothing of `supabase` is imported."""
     from leadenrich.supabase.client import SupabaseSettings
 
-    settings = SupabaseSettings.from_env()
+    settings = SupabaseSettings.from_env(app_env())
     if settings is None:
         return None
     from leadenrich.supabase.wiring import SupabaseAdapters
@@ -95,7 +99,26 @@ def supabase() -> SupabaseAdapters | None:
 
 
 @functools.cache
+def app_env() -> dict[str, str]:
+    """The environment with APP_SECRET_ARN's values over it (the Supabase key, the webhook secrets), read
+    once per process; locally, without the ARN, the environment alone."""
+    from leadenrich.aws.secrets import secret_env
+
+    return secret_env(os.environ.get("APP_SECRET_ARN") or None)
+
+
+@functools.cache
+def webhooks() -> Webhooks:
+    """Inbound events (the webhook function) and outbound callbacks (the processor)."""
+    from leadenrich.webhooks.wiring import Webhooks
+
+    settings, dynamodb, _sqs = _aws()
+    return Webhooks.build(settings.table_name, dynamodb, settings.serialize_dynamodb_calls, app_env())
+
+
+@functools.cache
 def job_service() -> JobService:
+    from leadenrich.aws.dynamo_quota import DynamoLeadQuota
     from leadenrich.aws.sqs_queue import SqsWorkQueue
 
     settings, dynamodb, sqs = _aws()
@@ -106,7 +129,21 @@ def job_service() -> JobService:
         SqsWorkQueue(settings.queue_url, settings.dead_letter_queue_url, sqs),
         leads=adapters.leads if adapters else None,
         lead_stats=adapters.stats if adapters else None,
+        # In the DynamoDB table whatever JOB_STORE says, like the cache and the rate limiter.
+        quota=DynamoLeadQuota(
+            settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls
+        ),
+        daily_lead_quota=settings.daily_lead_quota,
     )
+
+
+@functools.cache
+def key_store() -> KeyStore:
+    """The API keys (the authorizer resolves them; `enrich keys` manages them)."""
+    from leadenrich.aws.dynamo_keys import DynamoKeyStore
+
+    settings, dynamodb, _sqs = _aws()
+    return DynamoKeyStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
 
 
 @functools.cache
@@ -142,11 +179,15 @@ def processor() -> Processor:
             visibility_timeout=settings.queue_visibility_timeout,
         ),
         emails=adapters.emails if (adapters := supabase()) else None,
+        callbacks=webhooks().dispatcher,
     )
 
 
 def reset() -> None:
     _aws.cache_clear()
+    app_env.cache_clear()
+    webhooks.cache_clear()
     supabase.cache_clear()
     job_service.cache_clear()
+    key_store.cache_clear()
     processor.cache_clear()

@@ -9,6 +9,9 @@ Rows (all key attributes are strings):
     idempotency  PK  WS#{workspace}#IDEMP#{key}       SK  IDEMP                      (holds the job id)
     activity     PK  WS#{workspace}#ACTIVITY          SK  MIN#{yyyy-mm-ddTHH:MM}     (a minute's finishes)
 
+Other rows share the table: API keys (`APIKEY#{sha256}`, `WS#{workspace}#APIKEYS`: `dynamo_keys`), the
+daily lead quota (`WS#{workspace}#QUOTA`: `dynamo_quota`), the cache (`CACHE#`), the limiter (`RATE#`).
+
 A job's items share its partition, so one Query lists them; jobs are listed through GSI1 (projection ALL),
 with status and tag as filters. The table's TTL attribute `expires_at` belongs to the cache that shares the
 table and to the activity rows (kept two days: `GET /metrics` reads the last hour); job rows never set it.
@@ -468,6 +471,11 @@ class DynamoJobStore(ThreadedClient):
         )
         if await self._update(op) is None:
             raise ValueError(f"job_id: job {job.job_id} is no longer pending")
+
+    async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None:
+        """The job an idempotency key of the workspace made, if any (`IdempotentLookup`)."""
+        row = await self._get(_avs({"PK": _idemp_pk(workspace_id, key), "SK": "IDEMP"}))
+        return await self.get_job(workspace_id, _plain(row)["job_id"]) if row else None
 
     async def _create_idempotent(self, job: Job, job_put: dict[str, Any]) -> None:
         assert job.idempotency_key is not None

@@ -297,12 +297,13 @@ class SqsWorkQueue:
         )
         await self._delete(receipt_handle)
 
-    async def redrive(self, max_messages: int = 1000) -> list[WorkMessage]:
+    async def redrive(self, max_messages: int = 1000, workspace_id: str | None = None) -> list[WorkMessage]:
         """Move up to `max_messages` dead letters back to the queue; returns the ones moved.
 
         Each DLQ batch is sent to the queue (SendMessageBatch, without the reason) and only what was sent is
-        deleted from the DLQ. Malformed dead letters, and any the queue refused, stay in the DLQ: they are
-        made visible again at the end and are not returned. Stops when the DLQ returns nothing new.
+        deleted from the DLQ. Malformed dead letters, any the queue refused, and with `workspace_id` those of
+        other workspaces, stay in the DLQ: they are made visible again at the end and are not returned.
+        Stops when the DLQ returns nothing new.
         """
         moved: list[WorkMessage] = []
         kept: dict[str, str] = {}  # message id -> latest receipt handle, for what stays in the DLQ
@@ -320,9 +321,14 @@ class SqsWorkQueue:
             batch: list[tuple[dict[str, Any], WorkMessage]] = []
             for raw in raw_messages:
                 try:
-                    batch.append((raw, decode_message(raw["Body"])))
+                    message = decode_message(raw["Body"])
                 except MalformedMessage:
                     kept[raw["MessageId"]] = raw["ReceiptHandle"]
+                    continue
+                if workspace_id is not None and message.workspace_id != workspace_id:
+                    kept[raw["MessageId"]] = raw["ReceiptHandle"]  # not the caller's to redrive
+                    continue
+                batch.append((raw, message))
             if batch:
                 moved.extend(await self._redrive_batch(batch, kept))
         await self._release(kept)

@@ -202,8 +202,9 @@ class WorkQueue(Protocol):
         """Move the message to the dead-letter queue with its reason, and delete it from the queue."""
         ...
 
-    async def redrive(self, max_messages: int = 1000) -> list[WorkMessage]:
-        """Move dead-lettered messages back to the queue; returns what was moved."""
+    async def redrive(self, max_messages: int = 1000, workspace_id: str | None = None) -> list[WorkMessage]:
+        """Move dead-lettered messages back to the queue (only `workspace_id`'s when given); returns what
+        was moved."""
         ...
 
     async def depth(self) -> QueueDepth: ...

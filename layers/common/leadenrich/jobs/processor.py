@@ -22,6 +22,11 @@ What happens to an item, by the engine's answer:
 A crash anywhere leaves the message to reappear after its visibility timeout; the item's lease expires at
 the same moment, so the next claim succeeds. The queue's redrive policy catches a message that crashes its
 processor every time.
+
+Callbacks (`CompletionCallbacks`, docs/webhooks.md): the processor whose write completed a job (exactly one)
+calls `job_completed` with its deadline, which makes the first signed POST to the job's `webhook_url` within
+the budget; at the end of each drain `retry_due` sends the failed callbacks whose backoff has passed, while
+time is left. A callback failure is never the item's: it is logged by type and retried by the callbacks.
 """
 
 from __future__ import annotations
@@ -47,6 +52,18 @@ log = logging.getLogger(__name__)
 
 class LeadEnricher(Protocol):
     async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult: ...
+
+
+class CompletionCallbacks(Protocol):
+    """What the processor tells about finished jobs (`leadenrich.webhooks.outbound.CallbackDispatcher`)."""
+
+    async def job_completed(self, job: Job, deadline: Deadline) -> None:
+        """Called once per job, by the processor whose write completed it; must keep within `deadline`."""
+        ...
+
+    async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
+        """Called at the end of each drain with what is left of the budget."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ class Processor:
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         emails: EmailSink | None = None,
+        callbacks: CompletionCallbacks | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -95,6 +113,7 @@ class Processor:
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.emails = emails
+        self.callbacks = callbacks
 
     async def drain(self, budget_seconds: float | None = None) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings')."""
@@ -121,6 +140,7 @@ class Processor:
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()  # _one never raises; a bug here should not pass silently
+        await self._retry_callbacks(work_deadline)
         report.seconds = asyncio.get_running_loop().time() - started
         return report
 
@@ -147,7 +167,7 @@ class Processor:
                 msg.workspace_id, msg.job_id, msg.item_id, reason="job cancelled", now=now
             ):
                 report.skipped += 1
-                await self._check_completion(job, report)
+                await self._check_completion(job, report, deadline)
             await self.queue.delete(received)
             return
 
@@ -165,7 +185,7 @@ class Processor:
         max_attempts = job.options.max_attempts
         if item.attempts > max_attempts:
             await self._dead(
-                item, received, item.reason or "attempts exhausted", None, Usage(), 0.0, report, job
+                item, received, item.reason or "attempts exhausted", None, Usage(), 0.0, report, job, deadline
             )
             return
 
@@ -200,6 +220,7 @@ class Processor:
                     elapsed,
                     report,
                     job,
+                    deadline,
                 )
                 return
             delay = self.retry.delay(item.attempts, result.retry_after)
@@ -224,7 +245,7 @@ class Processor:
         ):
             await self.queue.delete(received)
             report.finished += 1
-            await self._check_completion(job, report)
+            await self._check_completion(job, report, deadline)
         else:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
 
@@ -274,6 +295,7 @@ class Processor:
         elapsed: float,
         report: DrainReport,
         job: Job,
+        deadline: Deadline,
     ) -> None:
         delta = _delta(usage, elapsed, found=False, failed=True)
         if await self.store.finish_item(
@@ -281,12 +303,27 @@ class Processor:
         ):
             await self.queue.dead_letter(received, reason[:256])
             report.dead += 1
-            await self._check_completion(job, report)
+            await self._check_completion(job, report, deadline)
 
-    async def _check_completion(self, job: Job, report: DrainReport) -> None:
+    async def _check_completion(self, job: Job, report: DrainReport, deadline: Deadline) -> None:
         completed = await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock())
         if completed is not None:
             report.completed_jobs.append(completed)
+            if self.callbacks is not None:
+                # Only the processor whose write completed the job gets here: one callback per job. Its
+                # failure is recorded and retried by the callbacks, never the item's problem.
+                try:
+                    await self.callbacks.job_completed(completed, deadline)
+                except Exception as exc:
+                    log.error("job callback failed", extra={"error": type(exc).__name__, "job": job.job_id})
+
+    async def _retry_callbacks(self, deadline: Deadline) -> None:
+        if self.callbacks is None:
+            return
+        try:
+            await self.callbacks.retry_due(deadline)
+        except Exception as exc:
+            log.error("callback retries failed", extra={"error": type(exc).__name__})
 
 
 def _delta(

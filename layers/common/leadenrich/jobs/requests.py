@@ -12,7 +12,6 @@ is configured is not known here: the service refuses what needs it, naming the f
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import (
@@ -27,6 +26,7 @@ from pydantic import (
 
 from leadenrich.domains import DomainError, normalize_domain
 from leadenrich.models import Lead
+from leadenrich.webhooks.ssrf import UnsafeUrl, check_url, local_webhooks_allowed
 
 MAX_LEADS_PER_JOB = 10_000
 MAX_ATTEMPTS = 10  # per item; the queue's redrive policy must allow more receives than this
@@ -115,11 +115,14 @@ class CreateJobRequest(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _webhook(cls, url: str | None) -> str | None:
+        """The static SSRF checks (https, no user info, no private or local address literal); the name is
+        resolved and every address checked again before each send (`leadenrich.webhooks.ssrf`)."""
         if url is None:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL")
+        try:
+            check_url(url, allow_local=local_webhooks_allowed())
+        except UnsafeUrl as exc:
+            raise ValueError(str(exc)) from None
         return url
 
     @field_validator("after_lead_id", "limit", "dry_run")

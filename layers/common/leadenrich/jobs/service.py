@@ -10,17 +10,22 @@ Where a job's leads come from (`CreateJobRequest.source`):
 Request-bounded sources (at most 10,000 leads or ids in the body) are resolved first and stored with the
 job in one call. `process_all` is bounded by the table instead: its pages (500 leads) go to the store one at
 a time (`ItemAppender`) and only then is anything enqueued, so the API Lambda never holds more than a page.
+
+With a `LeadQuota`, a job's leads are reserved from the workspace's daily quota before it is stored (page by
+page for `process_all`) and given back when it is not created; past the quota, `QuotaExceeded` (429).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
 
+from leadenrich.auth.quota import LeadQuota, QuotaExceeded, seconds_to_midnight, utc_day
 from leadenrich.domains import normalize_domain
 from leadenrich.jobs.models import (
     Item,
@@ -101,6 +106,14 @@ class Created:
     selection: Selection | None = None  # with Supabase
 
 
+@runtime_checkable
+class IdempotentLookup(Protocol):
+    """A job store that can find the job an idempotency key made (optional: without it, a replay that
+    arrives once the quota is spent is answered 429 instead of replayed)."""
+
+    async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None: ...
+
+
 def new_job_id() -> str:
     return f"job_{uuid.uuid4().hex}"
 
@@ -115,8 +128,12 @@ class JobService:
         *,
         leads: LeadSource | None = None,
         lead_stats: StatsReader | None = None,
+        quota: LeadQuota | None = None,
+        daily_lead_quota: int = 0,
     ) -> None:
         self.store = store
+        self.quota = quota if daily_lead_quota > 0 else None  # 0: no quota
+        self.daily_lead_quota = daily_lead_quota
         self.queue = queue
         self.clock = clock
         self.new_id = new_id
@@ -190,17 +207,52 @@ class JobService:
         ]
         return await self._store_and_enqueue(job, items, None)
 
+    async def _reserve(self, workspace_id: str, count: int) -> Callable[[], Awaitable[None]]:
+        """Take `count` leads from the workspace's quota for today (raises QuotaExceeded, taking nothing);
+        returns what gives them back."""
+        quota, limit = self.quota, self.daily_lead_quota
+        if quota is None or count <= 0:
+            return _nothing
+        now = self.clock()
+        day = utc_day(now)
+        if not await quota.reserve(workspace_id, day, count, limit):
+            used = await quota.used(workspace_id, day)
+            raise QuotaExceeded(limit, used, count, seconds_to_midnight(now))
+
+        async def release() -> None:
+            await quota.release(workspace_id, day, count)
+
+        return release
+
     async def _store_and_enqueue(self, job: Job, items: list[Item], selection: Selection | None) -> Created:
+        try:
+            release = await self._reserve(job.workspace_id, len(items))  # before the job exists
+        except QuotaExceeded:
+            replayed = await self._replay(job)
+            if replayed is None:
+                raise
+            return replayed
         try:
             stored = await self.store.create_job(job, items)
         except IdempotencyConflict as conflict:
+            await release()  # a replay: the first request's job took its leads already
             return Created(conflict.job, created=False, queue_calls=0)
+        except BaseException:
+            await release()
+            raise
         calls = await self.queue.send([WorkMessage(job.workspace_id, job.job_id, i.item_id) for i in items])
         if not items:
             stored = (
                 await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock()) or stored
             )
         return Created(stored, created=True, queue_calls=calls, selection=selection)
+
+    async def _replay(self, job: Job) -> Created | None:
+        """The earlier job of a replayed request (its leads were counted when it was made)."""
+        if job.idempotency_key is None or not isinstance(self.store, IdempotentLookup):
+            return None
+        earlier = await self.store.job_for_idempotency_key(job.workspace_id, job.idempotency_key)
+        return Created(earlier, created=False, queue_calls=0) if earlier is not None else None
 
     async def _selected(
         self, workspace_id: str, request: CreateJobRequest, source: LeadSource, selection: Selection
@@ -264,12 +316,14 @@ class JobService:
         except IdempotencyConflict as conflict:
             return Created(conflict.job, created=False, queue_calls=0)
         count = 0
+        releases: list[Callable[[], Awaitable[None]]] = []
         try:
             async with aclosing(
                 source.enrichable(workspace_id, skip_existing=request.skip, after_id=after, limit=limit)
             ) as pages:
                 async for page in pages:
                     items = self._page_items(job, page, count)
+                    releases.append(await self._reserve(workspace_id, len(items)))  # page by page
                     await appender.append_items(stored, items)
                     count += len(items)
                     after = page[-1].lead_id if page else after
@@ -277,6 +331,8 @@ class JobService:
             selection.next_after_lead_id = await self._more_after(source, workspace_id, request, after, count)
         except Exception:
             await self.store.cancel_job(workspace_id, job.job_id, self.clock())  # never enqueued: inert
+            for release in releases:
+                await release()
             raise
         calls = 0
         for messages in _messages(job, count):
@@ -366,9 +422,11 @@ class JobService:
         await self.queue.send([WorkMessage(workspace_id, job_id, item.item_id) for item in items])
         return items
 
-    async def redrive(self, max_messages: int = 1000) -> int:
-        """Dead-lettered messages back to the queue, and their items back to queued; returns the count."""
-        moved = await self.queue.redrive(max_messages)
+    async def redrive(self, workspace_id: str, max_messages: int = 1000) -> int:
+        """The workspace's dead-lettered messages back to the queue, and their items back to queued;
+        returns the count. Other workspaces' dead letters stay: a redrive retries, and retries cost
+        credits."""
+        moved = await self.queue.redrive(max_messages, workspace_id=workspace_id)
         by_job: dict[tuple[str, str], set[str]] = defaultdict(set)
         for message in moved:
             by_job[(message.workspace_id, message.job_id)].add(message.item_id)
@@ -389,6 +447,10 @@ class JobService:
         depth = await self.queue.depth()
         last_hour = await self.store.activity(workspace_id, since=now - timedelta(hours=1), now=now)
         return Metrics(depth=depth, last_hour=last_hour)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _messages(job: Job, count: int) -> Iterator[list[WorkMessage]]:

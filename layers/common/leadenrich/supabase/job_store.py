@@ -368,6 +368,20 @@ class SupabaseJobStore:
         rows = _objects(response.data, "jobs")
         return _job_from_row(rows[0]) if rows else None
 
+    async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None:
+        """The job an idempotency key of the workspace made, if any (`IdempotentLookup`)."""
+        client = await self._client()
+        response = await (
+            client.table("jobs")
+            .select("*")
+            .eq("workspace_id", workspace_id)
+            .eq("idempotency_key", key)
+            .limit(1)
+            .execute()
+        )
+        rows = _objects(response.data, "jobs")
+        return _job_from_row(rows[0]) if rows else None
+
     async def list_jobs(
         self,
         workspace_id: str,

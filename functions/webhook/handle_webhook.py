@@ -1,0 +1,111 @@
+"""Webhook Lambda: `POST /webhooks/{provider}`, no API key: the provider's signature is the credential.
+
+1. The provider's adapter (`leadenrich.webhooks.inbound.ADAPTERS`) and its secret: unknown or
+   unconfigured provider 404.
+2. The raw body (base64-decoded when API Gateway encoded it) verified with the timestamp tolerance: a bad or
+   missing signature 401, a stale timestamp 401.
+3. The event parsed (400 when malformed) and recorded once by (provider, event id), a conditional put: a
+   replay answers 200 and does nothing more.
+4. Routed to the item it names (a deferred item runs now); when routing fails the record is removed and the
+   answer is 500, so the provider's retry is handled, not taken for a replay.
+Logs name the provider, the event type and ids, never the body (it may carry addresses) or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadenrich import runtime
+from leadenrich.supabase.client import close_supabase_clients
+from leadenrich.webhooks.inbound import EventRouter, InboundEvent, MalformedEvent, adapter_for
+from leadenrich.webhooks.signing import SignatureError, StaleTimestamp
+
+logger = Logger()
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _provider(event: dict[str, Any]) -> str:
+    """From the route's path parameter; the local gateway's catch-all route gives the raw path only."""
+    params = event.get("pathParameters") or {}
+    if params.get("provider"):
+        return str(params["provider"])
+    path = str(event.get("rawPath") or "")
+    prefix = "/webhooks/"
+    return path[len(prefix) :].strip("/") if path.startswith(prefix) else ""
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body, validate=True)
+    return str(body).encode("utf-8")
+
+
+async def _record_and_route(provider: str, parsed: InboundEvent) -> dict[str, Any]:
+    try:
+        hooks = runtime.webhooks()
+        if not await hooks.log.record_event(provider, parsed.event_id, parsed.summary()):
+            logger.info("webhook replayed", extra={"provider": provider, "event_id": parsed.event_id})
+            return _answer(200, {"status": "duplicate", "event_id": parsed.event_id})
+        service = runtime.job_service()
+        try:
+            routed = await EventRouter(service.store, service.queue).route(parsed)
+        except Exception:
+            await hooks.log.forget_event(provider, parsed.event_id)
+            raise
+    finally:
+        await close_supabase_clients()
+    logger.info(
+        "webhook accepted",
+        extra={"provider": provider, "event_id": parsed.event_id, "type": parsed.type, "routed": routed},
+    )
+    return _answer(200, {"status": "accepted", "event_id": parsed.event_id, "routed": routed})
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "POST")
+    if method != "POST":
+        return _answer(405, {"message": "use POST"})
+    provider = _provider(event)
+    adapter = adapter_for(provider, runtime.webhooks().settings.provider_secrets)
+    if adapter is None:
+        return _answer(404, {"message": "unknown webhook provider"})
+    try:
+        body = _raw_body(event)
+    except (binascii.Error, ValueError):
+        return _answer(400, {"message": "body: not valid base64"})
+    if len(body) > MAX_BODY_BYTES:
+        return _answer(413, {"message": "body too large"})
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    try:
+        adapter.verify(headers, body, time.time())
+    except StaleTimestamp:
+        logger.warning("webhook refused: stale timestamp", extra={"provider": provider})
+        return _answer(401, {"message": "stale timestamp"})
+    except SignatureError:
+        logger.warning("webhook refused: bad signature", extra={"provider": provider})
+        return _answer(401, {"message": "invalid signature"})
+    try:
+        parsed = adapter.parse(headers, body)
+    except MalformedEvent as exc:
+        return _answer(400, {"message": str(exc)})
+    return asyncio.run(_record_and_route(provider, parsed))

@@ -1,0 +1,130 @@
+"""`enrich keys create|list|revoke`: API keys, straight against a deployed stack's DynamoDB table.
+
+The key store is the table the stack's Lambdas use (`--table`, else `$TABLE_NAME`: the stack's
+`TableName` output), reached with the caller's AWS credentials (the usual boto3 chain: AWS_PROFILE,
+environment, SSO...); creating and revoking keys is an operator's job, not the API's. The local stack
+lives inside its own process and mints its own key (`enrich local up` prints it).
+
+A new key is printed once; only its SHA-256 is stored. Listings show the key id and display prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from enrich_tools.local.commands import FAILED, OK, UsageError
+from leadenrich.auth.keys import ApiKey, KeyStore, create_key
+
+
+def _store(args: argparse.Namespace) -> KeyStore:
+    table = args.table or os.environ.get("TABLE_NAME")
+    if not table:
+        raise UsageError(
+            "no table: pass --table or set TABLE_NAME (the stack's TableName output: aws cloudformation "
+            'describe-stacks --stack-name leadenrich-dev --query "Stacks[0].Outputs")'
+        )
+    import boto3
+
+    from leadenrich.aws.dynamo_keys import DynamoKeyStore
+
+    client = boto3.client("dynamodb", region_name=args.region) if args.region else boto3.client("dynamodb")
+    return DynamoKeyStore(table, client)
+
+
+def _view(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "workspace_id": key.workspace_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+def _aws_failure(exc: Exception) -> int:
+    print(f"error: the key store could not be reached: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return FAILED
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        made = asyncio.run(create_key(store, args.workspace, args.name or "", datetime.now(UTC)))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:  # botocore: no credentials, no such table, access denied
+        return _aws_failure(exc)
+    if args.json:
+        print(json.dumps(_view(made.key) | {"api_key": made.secret}, indent=2))
+    else:
+        print(f"{made.key.key_id}  workspace {made.key.workspace_id}")
+        print(f"API key (shown once, store it now): {made.secret}")
+    return OK
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        keys = asyncio.run(store.list_keys(args.workspace))
+    except Exception as exc:
+        return _aws_failure(exc)
+    if args.json:
+        print(json.dumps([_view(k) for k in keys], indent=2))
+        return OK
+    print(f"{'key_id':<21} {'workspace':<20} {'prefix':<13} {'created_at':<20} {'state':<8} name")
+    for key in keys:
+        state = "active" if key.active else "revoked"
+        print(
+            f"{key.key_id:<21} {key.workspace_id[:20]:<20} {key.prefix + '…':<13} "
+            f"{key.created_at.isoformat()[:19]:<20} {state:<8} {key.name}"
+        )
+    return OK
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        key = asyncio.run(store.revoke(args.key_id, datetime.now(UTC)))
+    except Exception as exc:
+        return _aws_failure(exc)
+    if key is None:
+        print(f"error: no key {args.key_id}", file=sys.stderr)
+        return FAILED
+    assert key.revoked_at is not None
+    print(
+        f"{key.key_id}: revoked at {key.revoked_at.isoformat()[:19]} (workspace {key.workspace_id}); API "
+        "Gateway may accept it for up to 5 more minutes (the authorizer's cache)"
+    )
+    return OK
+
+
+def add_parsers(sub: Any) -> None:
+    table = argparse.ArgumentParser(add_help=False)
+    table.add_argument("--table", help="the stack's DynamoDB table (default: $TABLE_NAME)")
+    table.add_argument("--region", help="its AWS region (default: the AWS configuration's)")
+    keys = sub.add_parser(
+        "keys",
+        help="create, list and revoke API keys (a deployed stack's table, with your AWS credentials)",
+    ).add_subparsers(dest="keys_command", required=True)
+
+    create = keys.add_parser("create", parents=[table], help="a new key for a workspace, printed once")
+    create.add_argument("--workspace", required=True, help="the workspace the key acts for")
+    create.add_argument("--name", help="a label, e.g. who uses the key")
+    create.add_argument("--json", action="store_true", help="print the key and its record as JSON")
+    create.set_defaults(func=cmd_keys_create)
+
+    listing = keys.add_parser("list", parents=[table], help="keys (never the keys themselves)")
+    listing.add_argument("--workspace", help="only this workspace's")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_keys_list)
+
+    revoke = keys.add_parser("revoke", parents=[table], help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=cmd_keys_revoke)

@@ -1,0 +1,1 @@
+"""Webhooks: provider events in (verified, recorded once, routed) and signed job callbacks out."""

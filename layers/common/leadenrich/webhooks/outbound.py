@@ -1,0 +1,225 @@
+"""Signed job callbacks: a JSON event POSTed to the job's `webhook_url` when the job finishes.
+
+Each attempt is one POST to the checked, pinned address (`ssrf`) with a short timeout, redirects not
+followed; 2xx is delivered, anything else (3xx included) a failed attempt. The processor makes the first
+attempt inline, inside its own time budget, the moment it detects completion (exactly once across
+processors); a failed attempt is recorded and the delivery put in the outbox for a later processor run,
+after a backoff, up to `MAX_ATTEMPTS` attempts. Every attempt (time, status code or error) is recorded with
+the job. The event keeps its id across retries, so a receiver can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from leadenrich.deadline import Deadline
+from leadenrich.jobs.models import Job
+from leadenrich.webhooks import signing, ssrf
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (30, 120, 600, 3600, 6 * 3600)  # before attempts 2..6, with up to 20 % jitter
+ATTEMPT_TIMEOUT_SECONDS = 5.0
+USER_AGENT = "leadenrich-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event for one URL: what the outbox keeps between attempts."""
+
+    workspace_id: str
+    job_id: str
+    url: str
+    event_id: str
+    body: str  # the exact JSON signed and sent, the same on every attempt
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    at: datetime
+    status_code: int | None = None
+    error: str | None = None  # a category, never a secret or a response body
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "attempt": self.number,
+            "at": self.at.isoformat(),
+            "status_code": self.status_code,
+            "error": self.error,
+            "delivered": self.delivered,
+        }
+
+
+class WebhookLog(Protocol):
+    """Where attempts and pending retries live (`leadenrich.aws.dynamo_webhooks`)."""
+
+    async def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None: ...
+
+    async def attempts(self, workspace_id: str, job_id: str) -> list[dict[str, Any]]: ...
+
+    async def schedule(self, delivery: Delivery, attempt: int, at: datetime) -> None:
+        """Put the delivery in the outbox for attempt number `attempt` at `at`."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
+        """(outbox key, delivery, attempt number) of the retries due by `now`, oldest first."""
+        ...
+
+    async def take(self, key: str) -> bool:
+        """Remove an outbox entry; True only for the one caller whose conditional delete removed it."""
+        ...
+
+
+def completion_event(job: Job, event_id: str | None = None) -> tuple[str, str]:
+    """(event id, JSON body) of `job.completed`: the job's id, status and counters, no lead data."""
+    c = job.counters
+    event_id = event_id or f"msg_{uuid.uuid4().hex}"
+    body = {
+        "type": "job.completed",
+        "id": event_id,
+        "timestamp": (job.completed_at or datetime.now(UTC)).isoformat(),
+        "data": {
+            "job_id": job.job_id,
+            "status": job.status.value,
+            "completed_at": job.completed_at.isoformat() if job.completed_at else None,
+            "counters": {
+                "total": c.total,
+                "processed": c.processed,
+                "found": c.found,
+                "failed": c.failed,
+                "created_emails": c.created_emails,
+            },
+            "tags": list(job.options.tags),
+            "links": {"self": f"/jobs/{job.job_id}", "items": f"/jobs/{job.job_id}/items"},
+        },
+    }
+    return event_id, json.dumps(body, separators=(",", ":"))
+
+
+class CallbackSender:
+    """One signed POST per call, to the checked address only."""
+
+    def __init__(
+        self,
+        secrets: Mapping[str, str],
+        *,
+        allow_local: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], float] = time.time,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._secrets = dict(secrets)
+        self.allow_local = allow_local
+        self._transport = transport
+        self._now = now
+        self._clock = clock
+
+    def secret_for(self, workspace_id: str) -> str | None:
+        """The workspace's secret; `*` is a fallback for every workspace (meant for the local stack)."""
+        return self._secrets.get(workspace_id) or self._secrets.get("*")
+
+    async def send(self, delivery: Delivery, number: int, time_limit: float) -> Attempt:
+        at = self._clock()
+        secret = self.secret_for(delivery.workspace_id)
+        if secret is None:
+            return Attempt(number, at, error="no signing secret for the workspace")
+        try:
+            target = await ssrf.resolve_public(delivery.url, allow_local=self.allow_local)
+        except ssrf.UnsafeUrl as exc:
+            return Attempt(number, at, error=f"refused: {exc}")
+        url, headers, extensions = ssrf.pinned_url(target)
+        body = delivery.body.encode()
+        headers |= signing.sign_headers(secret, delivery.event_id, int(self._now()), body)
+        headers |= {"content-type": "application/json", "user-agent": USER_AGENT}
+        try:
+            async with httpx.AsyncClient(
+                transport=self._transport, follow_redirects=False, timeout=time_limit, trust_env=False
+            ) as client:
+                response = await client.post(url, content=body, headers=headers, extensions=extensions)
+        except httpx.TimeoutException:
+            return Attempt(number, at, error="timeout")
+        except httpx.HTTPError as exc:
+            return Attempt(number, at, error=type(exc).__name__)
+        if 300 <= response.status_code < 400:
+            return Attempt(number, at, response.status_code, error="redirect not followed")
+        return Attempt(number, at, response.status_code)
+
+
+class CallbackDispatcher:
+    """The processor's completion hook: first attempt inline, retries from the outbox on later runs."""
+
+    def __init__(
+        self,
+        sender: CallbackSender,
+        webhook_log: WebhookLog,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeout: float = ATTEMPT_TIMEOUT_SECONDS,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.sender = sender
+        self.log = webhook_log
+        self.clock = clock
+        self.timeout = timeout
+        self.jitter = jitter
+
+    async def job_completed(self, job: Job, deadline: Deadline) -> None:
+        if not job.options.webhook_url:
+            return
+        event_id, body = completion_event(job)
+        delivery = Delivery(job.workspace_id, job.job_id, job.options.webhook_url, event_id, body)
+        if deadline.remaining() < 1.0:  # no time left in this run: the next one sends it
+            await self.log.schedule(delivery, 1, self.clock())
+            return
+        await self._attempt(delivery, 1, deadline)
+
+    async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
+        """Send the retries that are due while time is left; returns how many were attempted."""
+        if deadline.remaining() < self.timeout + 1.0:
+            return 0
+        sent = 0
+        for key, delivery, number in await self.log.due(self.clock(), limit):
+            if deadline.remaining() < self.timeout + 1.0:
+                break
+            if await self.log.take(key):  # another processor may have taken it
+                await self._attempt(delivery, number, deadline)
+                sent += 1
+        return sent
+
+    async def _attempt(self, delivery: Delivery, number: int, deadline: Deadline) -> None:
+        timeout = max(0.5, min(self.timeout, deadline.remaining() - 0.5))
+        attempt = await self.sender.send(delivery, number, timeout)
+        await self.log.record_attempt(delivery, attempt)
+        if attempt.delivered:
+            return
+        log.warning(
+            "webhook attempt failed",
+            extra={
+                "job": delivery.job_id,
+                "attempt": number,
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+            },
+        )
+        if number >= MAX_ATTEMPTS:
+            return
+        base = BACKOFF_SECONDS[min(number - 1, len(BACKOFF_SECONDS) - 1)]
+        await self.log.schedule(
+            delivery, number + 1, self.clock() + timedelta(seconds=base * (1 + 0.2 * self.jitter()))
+        )

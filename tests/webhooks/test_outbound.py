@@ -1,0 +1,144 @@
+"""Signed callbacks: the request sent, what counts as delivered, and the retries with backoff."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from leadenrich.deadline import Deadline
+from leadenrich.jobs.models import Job, JobCounters, JobOptions, JobStatus
+from leadenrich.webhooks import signing
+from leadenrich.webhooks.outbound import (
+    BACKOFF_SECONDS,
+    MAX_ATTEMPTS,
+    Attempt,
+    CallbackDispatcher,
+    CallbackSender,
+    Delivery,
+    completion_event,
+)
+
+SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+class MemoryLog:
+    def __init__(self) -> None:
+        self.recorded: list[Attempt] = []
+        self.outbox: dict[str, tuple[Delivery, int, datetime]] = {}
+
+    async def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        self.recorded.append(attempt)
+
+    async def attempts(self, workspace_id: str, job_id: str) -> list[dict[str, Any]]:
+        return [a.as_record() for a in self.recorded]
+
+    async def schedule(self, delivery: Delivery, attempt: int, at: datetime) -> None:
+        self.outbox[f"{at.isoformat()}#{attempt}"] = (delivery, attempt, at)
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
+        return [(k, d, n) for k, (d, n, at) in sorted(self.outbox.items()) if at <= now][:limit]
+
+    async def take(self, key: str) -> bool:
+        return self.outbox.pop(key, None) is not None
+
+
+def job(url: str | None = "https://93.184.216.34/hook") -> Job:
+    return Job(
+        "ws-a",
+        "job_1",
+        JobStatus.COMPLETED,
+        T0,
+        options=JobOptions(webhook_url=url, tags=("t",)),
+        counters=JobCounters(total=2, processed=2, found=1, failed=1),
+        completed_at=T0,
+    )
+
+
+def sender(handler: Any, **kwargs: Any) -> CallbackSender:
+    return CallbackSender({"ws-a": SECRET}, transport=httpx.MockTransport(handler), now=lambda: 1_800_000_000)
+
+
+async def test_the_callback_is_signed_sent_to_the_checked_address_and_carries_no_lead_data() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    event_id, body = completion_event(job())
+    delivery = Delivery("ws-a", "job_1", "https://93.184.216.34/hook", event_id, body)
+    attempt = await sender(handler).send(delivery, 1, 5.0)
+    assert attempt.delivered and attempt.status_code == 204
+    request = seen[0]
+    assert str(request.url) == "https://93.184.216.34/hook"
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    assert signing.verify(SECRET, headers, request.content, now=1_800_000_000) == event_id
+    event = json.loads(request.content)
+    assert event["type"] == "job.completed" and event["data"]["job_id"] == "job_1"
+    assert event["data"]["counters"]["found"] == 1 and "@" not in request.content.decode()
+
+
+async def test_redirects_errors_and_unsafe_targets_are_failed_attempts() -> None:
+    delivery = Delivery("ws-a", "job_1", "https://93.184.216.34/hook", "msg_1", "{}")
+    moved = await sender(lambda r: httpx.Response(302, headers={"location": "http://10.0.0.1/"})).send(
+        delivery, 1, 5.0
+    )
+    assert not moved.delivered and moved.status_code == 302 and moved.error == "redirect not followed"
+    assert (await sender(lambda r: httpx.Response(500)).send(delivery, 1, 5.0)).status_code == 500
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    assert (await sender(broken).send(delivery, 1, 5.0)).error == "ConnectError"
+    unsafe = Delivery("ws-a", "job_1", "https://localhost/hook", "msg_1", "{}")
+    refused = await sender(lambda r: httpx.Response(200)).send(unsafe, 1, 5.0)
+    assert not refused.delivered and (refused.error or "").startswith("refused")
+    no_secret = Delivery("ws-b", "job_1", "https://93.184.216.34/hook", "msg_1", "{}")
+    assert (await sender(lambda r: httpx.Response(200)).send(no_secret, 1, 5.0)).error == (
+        "no signing secret for the workspace"
+    )
+
+
+async def test_a_failed_attempt_is_recorded_and_retried_with_backoff_until_delivered() -> None:
+    statuses = [500, 503, 200]
+    ids: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids.append(request.headers["webhook-id"])
+        return httpx.Response(statuses.pop(0))
+
+    log = MemoryLog()
+    now = [T0]
+    dispatcher = CallbackDispatcher(sender(handler), log, clock=lambda: now[0], jitter=lambda: 0.0)
+    await dispatcher.job_completed(job(), Deadline.after(30))
+    assert [a.status_code for a in log.recorded] == [500]
+    ((_, _, at),) = log.outbox.values()
+    assert at == T0 + timedelta(seconds=BACKOFF_SECONDS[0])
+
+    assert await dispatcher.retry_due(Deadline.after(30)) == 0  # not due yet
+    now[0] = at
+    assert await dispatcher.retry_due(Deadline.after(30)) == 1
+    now[0] = T0 + timedelta(days=1)
+    assert await dispatcher.retry_due(Deadline.after(30)) == 1
+    assert [(a.number, a.status_code) for a in log.recorded] == [(1, 500), (2, 503), (3, 200)]
+    assert not log.outbox and len(set(ids)) == 1  # one event id across the retries
+
+
+async def test_retries_stop_after_max_attempts_and_wait_for_time_in_the_budget() -> None:
+    log = MemoryLog()
+    now = [T0]
+    dispatcher = CallbackDispatcher(sender(lambda r: httpx.Response(500)), log, clock=lambda: now[0])
+    await dispatcher.job_completed(job(), Deadline.after(0.5))  # no time: queued for the next run
+    assert not log.recorded and len(log.outbox) == 1
+    assert await dispatcher.retry_due(Deadline.after(2)) == 0  # not enough budget for one attempt
+    for _ in range(MAX_ATTEMPTS + 1):
+        await dispatcher.retry_due(Deadline.after(30))
+        now[0] += timedelta(days=1)
+    assert [a.number for a in log.recorded] == list(range(1, MAX_ATTEMPTS + 1)) and not log.outbox
+    await dispatcher.job_completed(job(url=None), Deadline.after(30))  # no URL, nothing
+    assert len(log.recorded) == MAX_ATTEMPTS

@@ -1,0 +1,375 @@
+"""Webhooks end to end on moto and the simulator: the webhook Lambda with real API Gateway v2 events, the
+processor's signed callback to a loopback receiver, and captured logs free of secrets and addresses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+import handle_api
+import handle_process
+import handle_webhook
+from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
+from leadenrich import runtime
+from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.sqs_queue import create_queues
+from leadenrich.webhooks import signing
+from tests.simulator.conftest import base_config
+
+WORKSPACE = "ws-hooks"
+SIGNING_SECRET = "whsec_" + base64.b64encode(b"workspace-signing-key-0123456789").decode()
+PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
+SECRET_VALUES = ("sim-hunter-key", "sim-pplx-key", SIGNING_SECRET, PROVIDER_SECRET)
+ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+class Context:
+    function_name = "leadenrich-test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:leadenrich-test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+SCHEDULED: dict[str, Any] = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events"}
+
+
+def http_event(
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    workspace: str | None = None,
+    base64_body: bool = False,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.test",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "requestId": "req-1",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "timeEpoch": 1795338000000,
+        },
+        "body": None,
+        "isBase64Encoded": base64_body,
+    }
+    if body is not None:
+        event["body"] = base64.b64encode(body).decode() if base64_body else body.decode()
+    if workspace is not None:
+        event["requestContext"]["authorizer"] = {"lambda": {"workspace_id": workspace, "key_id": "key_1"}}
+    if path_parameters is not None:
+        event["pathParameters"] = path_parameters
+    return event
+
+
+def api(method: str, path: str, body: object | None = None) -> tuple[int, Any]:
+    raw = json.dumps(body).encode() if body is not None else None
+    response = handle_api.handler(http_event(method, path, raw, workspace=WORKSPACE), Context())  # type: ignore[arg-type]
+    return response["statusCode"], json.loads(response["body"])
+
+
+def webhook(provider: str, body: bytes, headers: dict[str, str], **kwargs: Any) -> tuple[int, Any]:
+    event = http_event("POST", f"/webhooks/{provider}", body, headers, **kwargs)
+    event["pathParameters"] = {"provider": provider}
+    response = handle_webhook.handler(event, Context())  # type: ignore[arg-type]
+    return response["statusCode"], json.loads(response["body"])
+
+
+def signed(body: bytes, event_id: str = "evt_1", at: int | None = None) -> dict[str, str]:
+    return signing.sign_headers(PROVIDER_SECRET, event_id, int(time.time()) if at is None else at, body)
+
+
+class Receiver:
+    """A loopback HTTP server that records what it is sent and answers `status`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.status = 204
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                outer.requests.append(
+                    ({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                )
+                self.send_response(outer.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[SimulatorServer]:
+    with SimulatorServer(base_config()) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def aws(simulator: SimulatorServer, mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    simulator.reset(base_config())
+    env = {
+        "TABLE_NAME": "leadenrich",
+        "SERIALIZE_DYNAMODB_CALLS": "true",
+        "PROCESSOR_BUDGET_SECONDS": "20",
+        "QUEUE_VISIBILITY_TIMEOUT": "30",
+        "HUNTER_API_KEY": "sim-hunter-key",
+        "PERPLEXITY_API_KEY": "sim-pplx-key",
+        "HUNTER_API_BASE_URL": simulator.hunter_base_url,
+        "PERPLEXITY_API_BASE_URL": simulator.perplexity_base_url,
+        "ALLOW_LOCAL_WEBHOOKS": "true",
+        "WEBHOOK_SIGNING_SECRETS": json.dumps({WORKSPACE: SIGNING_SECRET}),
+        "WEBHOOK_PROVIDER_SECRETS": json.dumps({"standard": PROVIDER_SECRET}),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    create_table(boto3.client("dynamodb"), "leadenrich")
+    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
+    monkeypatch.setenv("QUEUE_URL", queue_url)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
+    runtime.reset()
+    yield
+    runtime.reset()
+
+
+# --- inbound ------------------------------------------------------------------------------------------------
+
+
+def test_unknown_or_unconfigured_providers_are_404() -> None:
+    body = b'{"type":"x"}'
+    assert webhook("hunter", body, signed(body))[0] == 404  # no adapter: Hunter sends none
+    assert webhook("", body, signed(body))[0] == 404
+
+
+def test_unconfigured_secret_is_404(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBHOOK_PROVIDER_SECRETS")
+    runtime.reset()
+    body = b'{"type":"x"}'
+    assert webhook("standard", body, signed(body))[0] == 404
+
+
+def test_bad_missing_or_stale_signatures_are_401() -> None:
+    body = b'{"type":"verification.completed"}'
+    assert webhook("standard", body, {})[0] == 401
+    tampered = signed(body)
+    assert webhook("standard", body + b" ", tampered)[0] == 401
+    other = signing.sign_headers(SIGNING_SECRET, "evt_1", int(time.time()), body)
+    assert webhook("standard", body, other)[0] == 401
+    stale = signed(body, at=int(time.time()) - 600)
+    assert webhook("standard", body, stale) == (401, {"message": "stale timestamp"})
+
+
+def test_a_replayed_event_is_200_without_a_second_effect() -> None:
+    body = b'{"type":"verification.completed","data":{}}'
+    assert webhook("standard", body, signed(body, "evt_r")) == (
+        200,
+        {"status": "accepted", "event_id": "evt_r", "routed": "unrouted"},
+    )
+    assert webhook("standard", body, signed(body, "evt_r"))[1]["status"] == "duplicate"
+
+
+def test_the_raw_body_is_verified_after_base64_decoding() -> None:
+    body = '{"type":"verification.completed","data":{"note":"caf\u00e9"}}'.encode()
+    status, answer = webhook("standard", body, signed(body, "evt_b64"), base64_body=True)
+    assert status == 200 and answer["status"] == "accepted"
+    assert webhook("standard", b"{}", signed(b"{}", "evt_bad"), base64_body=False)[0] == 400  # no type
+
+
+def _defer_first_item(job_id: str) -> None:
+    """The item as a provider's 202 leaves it: deferred for an hour, its message hidden as long."""
+
+    async def defer() -> None:
+        service = runtime.job_service()
+        received = await service.queue.receive(1, visibility_timeout=30)
+        now = datetime.now(UTC)
+        msg = received[0].message
+        item = await service.store.claim_item(
+            WORKSPACE, job_id, msg.item_id, token="t", lease_until=now + timedelta(seconds=30), now=now
+        )
+        assert item is not None
+        assert await service.store.defer_item(
+            item,
+            reason="verification pending",
+            next_attempt_at=now + timedelta(hours=1),
+            charge_attempt=True,
+            now=now,
+        )
+        await service.queue.retry_later(received[0], 3600)
+
+    import asyncio
+
+    asyncio.run(defer())
+
+
+def test_a_verification_event_resumes_its_deferred_item_now() -> None:
+    status, job = api("POST", "/jobs", {"domains": [SHOWCASE_DOMAINS[0]]})
+    assert status == 202
+    _defer_first_item(job["job_id"])
+    idle = handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+    assert idle["received"] == 0  # hidden for an hour
+
+    payload = {
+        "type": "verification.completed",
+        "data": {"workspace_id": WORKSPACE, "job_id": job["job_id"], "item_id": "000000"},
+    }
+    body = json.dumps(payload).encode()
+    assert webhook("standard", body, signed(body, "evt_v1"))[1]["routed"] == "resumed"
+    assert webhook("standard", body, signed(body, "evt_v1"))[1]["status"] == "duplicate"
+
+    summary = handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+    assert summary["finished"] == 1 and summary["completed_jobs"] == [job["job_id"]]
+    # Once finished, the same kind of event has nothing left to resume.
+    body2 = json.dumps(payload | {"type": "verification.updated"}).encode()
+    assert webhook("standard", body2, signed(body2, "evt_v2"))[1]["routed"] == "item found: nothing to resume"
+
+
+# --- outbound -----------------------------------------------------------------------------------------------
+
+
+def test_a_completed_job_posts_one_signed_callback_and_records_the_attempt() -> None:
+    with Receiver() as receiver:
+        status, job = api(
+            "POST", "/jobs", {"domains": list(SHOWCASE_DOMAINS[:2]), "webhook_url": receiver.url}
+        )
+        assert status == 202
+        summary = handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+        assert summary["completed_jobs"] == [job["job_id"]]
+        assert len(receiver.requests) == 1
+        headers, body = receiver.requests[0]
+        event_id = signing.verify(SIGNING_SECRET, headers, body, now=time.time())
+        event = json.loads(body)
+        assert event["type"] == "job.completed" and event["data"]["job_id"] == job["job_id"]
+        assert event["data"]["counters"]["processed"] == 2
+
+        handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+        assert len(receiver.requests) == 1  # completion is detected once: one callback
+
+    hooks = runtime.webhooks()
+    import asyncio
+
+    attempts = asyncio.run(hooks.log.attempts(WORKSPACE, job["job_id"]))
+    assert [(a["attempt"], a["status_code"], a["delivered"], a["event_id"]) for a in attempts] == [
+        (1, 204, True, event_id)
+    ]
+
+
+def test_a_failed_callback_is_recorded_and_put_in_the_outbox() -> None:
+    import asyncio
+
+    with Receiver() as receiver:
+        receiver.status = 500
+        _, job = api("POST", "/jobs", {"domains": [SHOWCASE_DOMAINS[0]], "webhook_url": receiver.url})
+        handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+        assert len(receiver.requests) == 1
+    log = runtime.webhooks().log
+    attempts = asyncio.run(log.attempts(WORKSPACE, job["job_id"]))
+    assert [(a["attempt"], a["status_code"], a["delivered"]) for a in attempts] == [(1, 500, False)]
+    assert asyncio.run(log.due(datetime.now(UTC), 10)) == []  # not due before the backoff
+    ((_, delivery, number),) = asyncio.run(log.due(datetime.now(UTC) + timedelta(minutes=5), 10))
+    assert number == 2 and delivery.job_id == job["job_id"]
+
+
+def test_aws_mode_refuses_loopback_callbacks_at_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALLOW_LOCAL_WEBHOOKS")
+    runtime.reset()
+    status, answer = api("POST", "/jobs", {"domains": ["acme.com"], "webhook_url": "http://127.0.0.1:9/h"})
+    assert status == 422 and "webhook_url" in json.dumps(answer)
+
+
+# --- logs ---------------------------------------------------------------------------------------------------
+
+
+def test_no_secret_and_no_full_address_reaches_the_logs(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")  # what the functions run at (LOG_LEVEL); botocore's DEBUG dumps bodies
+    caplog.set_level("DEBUG", logger="leadenrich")
+    with Receiver() as receiver:
+        receiver.status = 500  # a failed attempt logs too
+        status, job = api(
+            "POST", "/jobs", {"domains": list(SHOWCASE_DOMAINS[:3]), "webhook_url": receiver.url}
+        )
+        handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+        status, items = api("GET", f"/jobs/{job['job_id']}/items")
+        assert status == 200 and any(i["emails"] for i in items["items"])  # results do carry addresses
+    body = json.dumps({"type": "verification.completed", "data": {"email": "jane.doe@acme.com"}}).encode()
+    webhook("standard", body, signed(body, "evt_log"))
+    webhook("standard", body, signed(body, "evt_log"))
+    webhook("standard", body, {"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,x"})
+
+    captured = capsys.readouterr()
+    text = "\n".join([captured.out, captured.err, caplog.text])
+    assert "webhook accepted" in text and "drained" in text  # the logs were captured at all
+    for secret in SECRET_VALUES:
+        assert secret not in text
+        assert secret.removeprefix("whsec_") not in text
+    assert not ADDRESS.search(text), ADDRESS.search(text)
+
+
+# --- secrets -------------------------------------------------------------------------------------------
+
+
+def test_webhook_secrets_and_the_supabase_key_come_from_the_app_secret_in_aws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="leadenrich/app",
+        SecretString=json.dumps(
+            {
+                "SUPABASE_SERVICE_ROLE_KEY": "",
+                "WEBHOOK_SIGNING_SECRETS": {WORKSPACE: SIGNING_SECRET},
+                "WEBHOOK_PROVIDER_SECRETS": {"standard": PROVIDER_SECRET},
+            }
+        ),
+    )
+    monkeypatch.delenv("WEBHOOK_SIGNING_SECRETS")
+    monkeypatch.delenv("WEBHOOK_PROVIDER_SECRETS")
+    runtime.reset()
+    body = b'{"type":"x"}'
+    assert webhook("standard", body, signed(body, "evt_s0"))[0] == 404  # no secret anywhere: not served
+    monkeypatch.setenv("APP_SECRET_ARN", secret["ARN"])
+    runtime.reset()
+    assert webhook("standard", body, signed(body, "evt_s1"))[1]["status"] == "accepted"
+    assert runtime.webhooks().settings.signing_secrets == {WORKSPACE: SIGNING_SECRET}
+    assert runtime.supabase() is None  # an empty key is no key
+    assert "WEBHOOK_PROVIDER_SECRETS" not in os.environ  # never put in the environment
