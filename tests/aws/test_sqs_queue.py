@@ -95,6 +95,25 @@ async def test_sqs_itself_dead_letters_after_max_receive_count(env: Env) -> None
     assert await queue.redrive() == messages(1)
 
 
+async def test_every_message_names_its_workspace_as_the_fair_queue_tenant(env: Env) -> None:
+    # SQS fair queues tell tenants apart by MessageGroupId; redriven messages must keep it too.
+    sent = [WorkMessage("ws-big", "j", f"{i:04d}") for i in range(12)] + [WorkMessage("ws-small", "k", "0")]
+    await env.queue.send(sent)
+    received = await env.queue.receive(13, visibility_timeout=30)
+    for r in received:
+        await env.queue.dead_letter(r, "x")
+    await env.queue.redrive()
+
+    groups: dict[str, str] = {}
+    while raw := env.client.receive_message(
+        QueueUrl=env.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+    ).get("Messages", []):
+        for m in raw:
+            groups[m["Body"]] = m["Attributes"]["MessageGroupId"]
+    assert len(groups) == 13
+    assert all(json.loads(body)["ws"] == group for body, group in groups.items())
+
+
 async def test_25_messages_take_exactly_3_send_message_batch_calls(env: Env) -> None:
     calls: list[str] = []
     env.client.meta.events.register(

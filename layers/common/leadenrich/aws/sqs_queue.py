@@ -7,6 +7,11 @@ retried, which is safe because the store's conditional writes decide what runs (
 The body is compact JSON `{"v":1,"ws":...,"job":...,"item":...}`. Decoding is strict, and a body that
 fails it is moved to the dead-letter queue with the reason "malformed message" by `receive`, which
 returns only well-formed messages: one bad producer must not crash or stall every consumer.
+
+Every message carries `MessageGroupId` = its workspace. On a standard queue that makes it an SQS fair
+queue: when one workspace takes a disproportionate share of the consumers (its 10,000-lead job), SQS
+returns the other workspaces' messages first, so their small jobs are not stuck behind it. Nothing else
+changes (no FIFO ordering, no throughput limit); moto stores the attribute but does not reorder.
 """
 
 from __future__ import annotations
@@ -167,7 +172,12 @@ class SqsWorkQueue:
             codes = []
             for chunk in _chunks(pending):
                 entries = [
-                    {"Id": str(index), "MessageBody": bodies[index], "DelaySeconds": delay_seconds}
+                    {
+                        "Id": str(index),
+                        "MessageBody": bodies[index],
+                        "DelaySeconds": delay_seconds,
+                        "MessageGroupId": messages[index].workspace_id,  # the tenant, for fairness
+                    }
                     for index in chunk
                 ]
                 response = await self._call("send_message_batch", QueueUrl=self._queue_url, Entries=entries)
@@ -337,7 +347,10 @@ class SqsWorkQueue:
     async def _redrive_batch(
         self, batch: list[tuple[dict[str, Any], WorkMessage]], kept: dict[str, str]
     ) -> list[WorkMessage]:
-        entries = [{"Id": str(index), "MessageBody": raw["Body"]} for index, (raw, _) in enumerate(batch)]
+        entries = [
+            {"Id": str(index), "MessageBody": raw["Body"], "MessageGroupId": message.workspace_id}
+            for index, (raw, message) in enumerate(batch)
+        ]
         response = await self._call("send_message_batch", QueueUrl=self._queue_url, Entries=entries)
         refused = {int(failure["Id"]) for failure in response.get("Failed", [])}
         for index in sorted(refused):
