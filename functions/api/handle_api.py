@@ -282,7 +282,10 @@ def get_job(job_id: str) -> Response[str]:
     job = _run(runtime.job_service().get_job(_workspace(), job_id))
     if job is None:
         raise NotFoundError(f"job {job_id} not found")
-    return _json(200, job_view(job))
+    view = job_view(job)
+    if job.options.webhook_url:  # every delivery attempt of the job's callback, oldest first
+        view["callbacks"] = _run(runtime.webhooks().log.attempts(job.workspace_id, job.job_id))
+    return _json(200, view)
 
 
 @app.get("/jobs/<job_id>/items", security=KEY)

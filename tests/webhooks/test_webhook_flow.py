@@ -291,6 +291,8 @@ def test_a_completed_job_posts_one_signed_callback_and_records_the_attempt() -> 
     assert [(a["attempt"], a["status_code"], a["delivered"], a["event_id"]) for a in attempts] == [
         (1, 204, True, event_id)
     ]
+    status, shown = api("GET", f"/jobs/{job['job_id']}")  # the caller sees them on the job
+    assert status == 200 and shown["callbacks"] == attempts
 
 
 def test_a_failed_callback_is_recorded_and_put_in_the_outbox() -> None:
