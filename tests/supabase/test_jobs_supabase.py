@@ -12,17 +12,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import create_table
-from leadenrich.aws.sqs_queue import create_queues
 from leadenrich.jobs.models import DEFAULT_WORKSPACE
 from tests.jobs.test_handlers import SCHEDULED_EVENT, Context, call
+from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
 
 FOUND = SHOWCASE_DOMAINS[:3]  # each has an address in the simulator's world
@@ -41,25 +39,8 @@ def stack(
     mocked_aws: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[SupabaseTestServer]:
-    simulator.reset(base_config())
-    env = supabase_db.env() | {
-        "TABLE_NAME": "leadenrich",
-        "SERIALIZE_DYNAMODB_CALLS": "true",
-        "PROCESSOR_BUDGET_SECONDS": "20",
-        "QUEUE_VISIBILITY_TIMEOUT": "30",
-        "HUNTER_API_KEY": "sim-hunter-key",
-        "PERPLEXITY_API_KEY": "sim-pplx-key",
-        "HUNTER_API_BASE_URL": simulator.hunter_base_url,
-        "PERPLEXITY_API_BASE_URL": simulator.perplexity_base_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.delenv("JOB_STORE", raising=False)
-    create_table(boto3.client("dynamodb"), "leadenrich")
-    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
-    monkeypatch.setenv("QUEUE_URL", queue_url)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
-    runtime.reset()
+    lambda_env_on_moto(simulator, monkeypatch, supabase_db.env())
     yield supabase_db
     runtime.reset()
 

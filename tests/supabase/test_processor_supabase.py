@@ -21,7 +21,7 @@ import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.aws.dynamo_store import DynamoJobStore
 from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
 from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.jobs.models import ItemStatus, JobStatus, WorkMessage
@@ -37,6 +37,7 @@ from leadenrich.supabase import client as supabase_client_module
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
 from leadenrich.supabase.job_store import SupabaseJobStore
 from leadenrich.waterfall import Enricher
+from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import TODAY, base_config
 
 WS = "default"
@@ -212,23 +213,7 @@ def lambda_env(
     simulator: SimulatorServer, mocked_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, str]]:
     """The processor Lambda's environment on moto and the simulator (DynamoDB holds cache and limits)."""
-    simulator.reset(base_config())
-    create_table(boto3.client("dynamodb"), "leadenrich")
-    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
-    env = {
-        "TABLE_NAME": "leadenrich",
-        "QUEUE_URL": queue_url,
-        "DEAD_LETTER_QUEUE_URL": dlq_url,
-        "SERIALIZE_DYNAMODB_CALLS": "true",
-        "PROCESSOR_BUDGET_SECONDS": "20",
-        "QUEUE_VISIBILITY_TIMEOUT": "30",
-        "HUNTER_API_KEY": "sim-hunter-key",
-        "PERPLEXITY_API_KEY": "sim-pplx-key",
-        "HUNTER_API_BASE_URL": simulator.hunter_base_url,
-        "PERPLEXITY_API_BASE_URL": simulator.perplexity_base_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    env = lambda_env_on_moto(simulator, monkeypatch)
     for name in ("JOB_STORE", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"):
         monkeypatch.delenv(name, raising=False)
     runtime.reset()

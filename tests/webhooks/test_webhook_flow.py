@@ -22,9 +22,8 @@ import handle_process
 import handle_webhook
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import create_table
-from leadenrich.aws.sqs_queue import create_queues
 from leadenrich.webhooks import signing
+from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
 
 WORKSPACE = "ws-hooks"
@@ -147,27 +146,12 @@ def simulator() -> Iterator[SimulatorServer]:
 
 @pytest.fixture(autouse=True)
 def aws(simulator: SimulatorServer, mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    simulator.reset(base_config())
-    env = {
-        "TABLE_NAME": "leadenrich",
-        "SERIALIZE_DYNAMODB_CALLS": "true",
-        "PROCESSOR_BUDGET_SECONDS": "20",
-        "QUEUE_VISIBILITY_TIMEOUT": "30",
-        "HUNTER_API_KEY": "sim-hunter-key",
-        "PERPLEXITY_API_KEY": "sim-pplx-key",
-        "HUNTER_API_BASE_URL": simulator.hunter_base_url,
-        "PERPLEXITY_API_BASE_URL": simulator.perplexity_base_url,
+    extra = {
         "ALLOW_LOCAL_WEBHOOKS": "true",
         "WEBHOOK_SIGNING_SECRETS": json.dumps({WORKSPACE: SIGNING_SECRET}),
         "WEBHOOK_PROVIDER_SECRETS": json.dumps({"standard": PROVIDER_SECRET}),
     }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    create_table(boto3.client("dynamodb"), "leadenrich")
-    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work", visibility_timeout=30)
-    monkeypatch.setenv("QUEUE_URL", queue_url)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
-    runtime.reset()
+    lambda_env_on_moto(simulator, monkeypatch, extra)
     yield
     runtime.reset()
 
