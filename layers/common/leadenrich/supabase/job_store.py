@@ -356,26 +356,20 @@ class SupabaseJobStore:
             )
 
     async def get_job(self, workspace_id: str, job_id: str) -> Job | None:
-        client = await self._client()
-        response = await (
-            client.table("jobs")
-            .select("*")
-            .eq("workspace_id", workspace_id)
-            .eq("job_id", job_id)
-            .limit(1)
-            .execute()
-        )
-        rows = _objects(response.data, "jobs")
-        return _job_from_row(rows[0]) if rows else None
+        return await self._job_where(workspace_id, "job_id", job_id)
 
     async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None:
         """The job an idempotency key of the workspace made, if any (`IdempotentLookup`)."""
+        return await self._job_where(workspace_id, "idempotency_key", key)
+
+    async def _job_where(self, workspace_id: str, column: str, value: str) -> Job | None:
+        """The workspace's job whose `column` (job_id or idempotency_key: unique per workspace) is `value`."""
         client = await self._client()
         response = await (
             client.table("jobs")
             .select("*")
             .eq("workspace_id", workspace_id)
-            .eq("idempotency_key", key)
+            .eq(column, value)
             .limit(1)
             .execute()
         )
