@@ -1,6 +1,7 @@
 """Drain benchmark: queued leads worked off by the scheduled processor at the simulator's default limits.
 
     python -m bench.drain [--leads 2000] [--max-items 1000] [--concurrency 16] [--budget 30]
+                          [--queue-window 50] [--small-job 10]
 
 One `POST /jobs` through the API handler enqueues the leads (DynamoDB + SQS on a moto server); then the
 processor handler is invoked with an EventBridge event again and again, back to back (a queue that always
@@ -14,6 +15,10 @@ the utilisation of each provider limit over the time the processor ran: calls ma
 allowed in that time (the continuous rate min(per_second, per_minute / 60)). The binding limit is the one
 with the highest utilisation. It is given against the provider's published limit and against the pace the
 limiter is configured to keep (`leadenrich.ratelimit.LIMITS`).
+
+With `--small-job N`, another workspace creates an N-lead job right after the large one, and the benchmark
+prints when it completed (invocation and seconds): what the queue window (`--queue-window`, QUEUE_WINDOW;
+0 enqueues every item at creation) is for.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = [ROOT / "layers/common", ROOT / "functions/api", ROOT / "functions/processor", ROOT / "infra", ROOT]
 GOAL_UTILISATION = 0.9
+SMALL_WORKSPACE = "small-team"
 LAMBDA_TIMEOUT_SECONDS = 45  # template.yaml's ProcessorFunction timeout
 
 
@@ -185,7 +191,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             except ValidationError:
                 continue  # the API would answer 422 for the whole request
             rows.append(row)
-            if len(rows) == opts.leads:
+            if len(rows) == opts.leads + opts.small_job:
                 break
         os.environ.update(
             {
@@ -198,6 +204,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                 "PROCESSOR_CONCURRENCY": str(opts.concurrency),
                 "PROCESSOR_BUDGET_SECONDS": str(opts.budget),
                 "RATE_LIMITS": opts.rate_limits,
+                "QUEUE_WINDOW": str(opts.queue_window),
                 "HUNTER_API_KEY": "sim-hunter-key",
                 "PERPLEXITY_API_KEY": "sim-pplx-key",
                 "AWS_ENDPOINT_URL": aws.base_url,
@@ -217,10 +224,13 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work")
         os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
         runtime.reset()
-        body = {"leads": rows}
-        created = handle_api.handler(http_event("POST", "/jobs", body=body), Context())  # type: ignore[arg-type]
-        assert created["statusCode"] == 202, created["body"][:500]
-        job_id = json.loads(created["body"])["job_id"]
+        job_id = _create(handle_api, http_event, Context, rows[: opts.leads], "default")
+        small_id = (
+            _create(handle_api, http_event, Context, rows[opts.leads :], SMALL_WORKSPACE)
+            if opts.small_job
+            else None
+        )
+        small_done: dict[str, float] | None = None
         invocations: list[dict[str, Any]] = []
         idle = 0
         drain_started = time.perf_counter()
@@ -239,6 +249,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                     f" in flight {metrics['in_flight']}, DLQ {metrics['dlq_depth']}",
                     flush=True,
                 )
+            if small_id in summary["completed_jobs"]:
+                small_done = {"invocation": len(invocations), "seconds": time.perf_counter() - drain_started}
+                print(f"  the {opts.small_job}-lead job of another workspace completed", flush=True)
             if job_id in summary["completed_jobs"]:
                 break
             if not summary["received"]:  # what is left is hidden for a few seconds (handed back, deferred)
@@ -261,7 +274,15 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         "throttled": _status_count(ledger["statuses"], {"403", "429"}),
         "published": _utilisation(calls, PUBLISHED_LIMITS, active),
         "configured": _utilisation(calls, parse_limits(opts.rate_limits), active),
+        "small_done": small_done,
     }
+
+
+def _create(api: Any, event: Any, context: Any, rows: list[dict[str, str]], workspace: str) -> str:
+    created = api.handler(event("POST", "/jobs", body={"leads": rows}, workspace=workspace), context())
+    assert created["statusCode"] == 202, created["body"][:500]
+    job_id: str = json.loads(created["body"])["job_id"]
+    return job_id
 
 
 def report(opts: argparse.Namespace, result: dict[str, Any]) -> None:
@@ -274,8 +295,15 @@ def report(opts: argparse.Namespace, result: dict[str, Any]) -> None:
     )
     print(
         f"  settings: MAX_ITEMS_PER_RUN={opts.max_items}, PROCESSOR_CONCURRENCY={opts.concurrency},"
-        f" PROCESSOR_BUDGET_SECONDS={opts.budget}, RATE_LIMITS={opts.rate_limits!r}"
+        f" PROCESSOR_BUDGET_SECONDS={opts.budget}, RATE_LIMITS={opts.rate_limits!r},"
+        f" QUEUE_WINDOW={opts.queue_window}"
     )
+    if opts.small_job:
+        done = result["small_done"]
+        when = f"in invocation {done['invocation']}, {done['seconds']:.0f} s after" if done else "NOT before"
+        print(
+            f"  small job ({opts.small_job} leads, another workspace, created just after): completed {when}"
+        )
     print(f"  job: {job['status']}, counters {job['counters']}")
     print(f"  (invocations that found nothing visible, not counted: {result['idle_invocations']})")
     print(
@@ -307,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=30.0, help="PROCESSOR_BUDGET_SECONDS")
     parser.add_argument("--max-invocations", type=int, default=200)
     parser.add_argument("--rate-limits", default="", help="RATE_LIMITS, e.g. perplexity.responses=1/50")
+    parser.add_argument("--queue-window", type=int, default=50, help="QUEUE_WINDOW (0: none)")
+    parser.add_argument("--small-job", type=int, default=0, help="leads of a second workspace's job")
     opts = parser.parse_args(argv)
     report(opts, run(opts))
     return 0

@@ -102,6 +102,7 @@ def job_view(job: Job) -> dict[str, object]:
             "skip_existing": job.options.skip_existing,
             "webhook_url": job.options.webhook_url,
             "tags": list(job.options.tags),
+            "queue_window": job.options.queue_window,  # items in the queue at a time; null: all at once
         },
         "counters": {
             "total": c.total,

@@ -419,7 +419,8 @@ def test_least_privilege_per_function(template: dict[str, Any]) -> None:
     processor = _templates(template, "ProcessorFunction")
     assert processor["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
     assert processor["SQSPollerPolicy"] == [queue_name]
-    assert processor["SQSSendMessagePolicy"] == [dlq_name]
+    # Dead letters to the DLQ; the items beyond a job's queue window to the work queue.
+    assert processor["SQSSendMessagePolicy"] == [dlq_name, queue_name]
     assert processor["AWSSecretsManagerGetSecretValuePolicy"] == [
         {"Ref": "ProviderSecret"},
         {"Ref": "AppSecret"},
@@ -526,6 +527,19 @@ def test_the_daily_lead_quota_reaches_the_api(template: dict[str, Any]) -> None:
     assert parameter["Default"] == RuntimeSettings.model_fields["daily_lead_quota"].default
     assert parameter["MinValue"] == 0
     assert function_environment(template, "ApiFunction")["DAILY_LEAD_QUOTA"] == {"Ref": "DailyLeadQuota"}
+
+
+def test_the_queue_window_reaches_the_api(template: dict[str, Any]) -> None:
+    from leadenrich.runtime import RuntimeSettings
+
+    parameter = template["Parameters"]["QueueWindow"]
+    field = RuntimeSettings.model_fields["queue_window"]
+    assert parameter["Default"] == field.default
+    bounds = {type(m).__name__: m for m in field.metadata}
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (bounds["Ge"].ge, bounds["Le"].le)
+    # Only the API makes jobs; the processor reads each job's own window from the store.
+    assert function_environment(template, "ApiFunction")["QUEUE_WINDOW"] == {"Ref": "QueueWindow"}
+    assert "QUEUE_WINDOW" not in function_environment(template, "ProcessorFunction")
 
 
 def test_provider_secret_is_a_retained_placeholder(template: dict[str, Any]) -> None:

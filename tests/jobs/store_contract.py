@@ -113,6 +113,7 @@ class JobStoreContract:
                 skip_existing=True,
                 webhook_url="https://h.example",
                 tags=("a", "b"),
+                queue_window=25,
             ),
             idempotency_key="k1",
         )
@@ -512,6 +513,50 @@ class JobStoreContract:
         assert not await store.skip_item(WS, "live", "000000", reason="cancelled", now=NOW)
         assert not await store.skip_item(WS, "gone", "000000", reason="cancelled", now=NOW)
         assert (await job_of(store, "live")).counters.processed == 0
+
+    async def test_an_items_first_outcome_marks_its_successors_sent_and_a_hand_back_does_not(
+        self, store: JobStore
+    ) -> None:
+        """`sent_next` (leadenrich.jobs.window) is written with the outcome, so it is set exactly when an
+        outcome committed; a hand-back (no attempt charged) is not an outcome."""
+        await create(store, "j", 4)
+        later = NOW + timedelta(minutes=1)
+        assert not any(i.sent_next for i in await all_items(store, "j"))
+
+        handed_back = await claim(store, "j", "000000")
+        assert await store.defer_item(
+            handed_back, reason="no slot", next_attempt_at=later, charge_attempt=False, now=NOW
+        )
+        assert not (await item_of(store, "j", "000000")).sent_next
+        charged = await claim(store, "j", "000000", token="t2")
+        assert not charged.sent_next
+        assert await store.defer_item(
+            charged, reason="202", next_attempt_at=later, charge_attempt=True, now=NOW
+        )
+        assert (await item_of(store, "j", "000000")).sent_next
+        again = await claim(store, "j", "000000", token="t3")
+        assert again.sent_next  # the next claim sees it: the successors are not sent twice
+        assert await store.defer_item(again, reason="x", next_attempt_at=later, charge_attempt=False, now=NOW)
+        assert (await item_of(store, "j", "000000")).sent_next  # a later hand-back keeps it
+
+        held = await claim(store, "j", "000001")
+        assert not await store.finish_item(
+            replace(held, lease_token="lost"),
+            ItemStatus.FOUND,
+            reason=None,
+            result=None,
+            delta=found(),
+            now=NOW,
+        )
+        assert not (await item_of(store, "j", "000001")).sent_next  # no outcome, no mark
+        assert await store.finish_item(
+            held, ItemStatus.FOUND, reason=None, result=None, delta=found(), now=NOW
+        )
+        assert (await item_of(store, "j", "000001")).sent_next
+
+        await store.cancel_job(WS, "j", NOW)
+        assert await store.skip_item(WS, "j", "000002", reason="cancelled", now=NOW)
+        assert [i.sent_next for i in await all_items(store, "j")] == [True, True, True, False]
 
     # --- job transitions ---------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import handle_api
 import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
+from leadenrich.settings_errors import SettingsError
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
 
@@ -135,6 +136,23 @@ def test_create_then_process_then_read_a_job_through_the_handlers() -> None:
     assert status == 200 and metrics["queue_depth"] == 0 and metrics["dlq_depth"] == 0
     assert metrics["items_processed_last_hour"] == 3 and metrics["items_found_last_hour"] == 3
     assert metrics["success_rate"] == 1.0 and metrics["found_rate"] == 1.0
+
+
+def test_queue_window_sets_how_much_of_a_job_is_enqueued_at_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUEUE_WINDOW", "2")
+    runtime.reset()
+    status, job, _ = call("POST", "/jobs", body={"domains": list(SHOWCASE_DOMAINS[:5])})
+    assert status == 202 and job["options"]["queue_window"] == 2
+    _, metrics, _ = call("GET", "/metrics")
+    assert metrics["queue_depth"] == 2  # the rest is sent by the processor as these finish
+
+    summary = handle_process.handler(SCHEDULED_EVENT, Context())  # type: ignore[arg-type]
+    assert summary["finished"] == 5 and summary["completed_jobs"] == [job["job_id"]]
+
+    monkeypatch.setenv("QUEUE_WINDOW", "-1")
+    runtime.reset()
+    with pytest.raises(SettingsError, match=r"^QUEUE_WINDOW: "):
+        runtime.job_service()
 
 
 def test_metrics_before_anything_ran_say_so_instead_of_inventing_a_rate() -> None:

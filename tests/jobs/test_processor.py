@@ -250,3 +250,118 @@ async def test_a_deferred_attempts_calls_are_on_the_jobs_bill(stack: Stack) -> N
     job = await stack.store.get_job(WS, created.job.job_id)
     assert job is not None and job.counters.processed == 0
     assert job.counters.api_calls_hunter == stack.sim.ledger.snapshot()["hunter_calls"] == 1
+
+
+# --- queue windows (leadenrich.jobs.window): a job has only a window of messages in the queue ------------
+
+
+def windowed(stack: Stack, window: int) -> JobService:
+    return JobService(stack.store, stack.queue, queue_window=window)
+
+
+async def test_a_job_larger_than_its_window_is_fed_while_it_runs_and_completes_once(stack: Stack) -> None:
+    created = await windowed(stack, 10).create_job(WS, leads(stack.sim, 45))
+    total = created.job.counters.total
+    assert total > 30 and created.job.options.queue_window == 10
+    assert created.queue_calls == 1 and (await stack.queue.depth()).visible == 10  # the first window only
+
+    report = await stack.processor(max_items=100).drain()
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED
+    assert report.finished == report.received == job.counters.processed == total  # each sent once
+    assert report.duplicates == 0
+    items = (await stack.store.list_items(WS, job.job_id, limit=100)).items
+    assert all(i.status.terminal and i.sent_next for i in items)
+    depth = await stack.queue.depth()
+    assert (depth.visible, depth.in_flight, depth.delayed, depth.dead_letters) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("window", "small_done_within_two_drains"), [(10, True), (0, False)])
+async def test_a_small_job_after_a_large_one_is_not_stuck_behind_it(
+    stack: Stack, window: int, small_done_within_two_drains: bool
+) -> None:
+    """Issue 5's fairness: another workspace's 5-lead job created after a 150-lead job. Without a window
+    (the control) every message of the large job is ahead of the small job's in the queue."""
+    service = windowed(stack, window)
+    big = await service.create_job("ws-big", leads(stack.sim, 150))
+    small = await service.create_job("ws-small", CreateJobRequest(domains=list(SHOWCASE_DOMAINS[:5])))
+
+    for _ in range(2):
+        await stack.processor(max_items=20, concurrency=5).drain()
+
+    job = await stack.store.get_job("ws-small", small.job.job_id)
+    assert job is not None and (job.status is JobStatus.COMPLETED) is small_done_within_two_drains
+    big_job = await stack.store.get_job("ws-big", big.job.job_id)
+    assert big_job is not None and big_job.counters.processed < big_job.counters.total  # still going
+
+
+@pytest.mark.parametrize("max_attempts", [1, 3])
+async def test_items_that_fail_still_send_their_successors(stack: Stack, max_attempts: int) -> None:
+    """A leader whose attempt fails sends its successors with the deferral (3 attempts) or the dead
+    letter (1): the window moves on while it waits or lies in the DLQ."""
+    stack.sim.configure(share_5xx=1.0)
+    request = leads(stack.sim, 25).model_copy(update={"max_attempts": max_attempts})
+    created = await windowed(stack, 10).create_job(WS, request)
+    total = created.job.counters.total
+
+    report = await stack.processor(max_items=100).drain()
+
+    assert report.received == total  # every item reached the queue
+    if max_attempts == 1:
+        assert report.dead == total and (await stack.queue.depth()).dead_letters == total
+    else:
+        assert report.deferred == total
+        items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+        assert all(i.status is ItemStatus.DEFERRED and i.attempts == 1 for i in items)
+
+
+async def test_a_crash_between_sending_successors_and_the_outcome_only_duplicates_messages(
+    stack: Stack,
+) -> None:
+    """The leader's successors go out before its finish commits; here that commit fails once (as if the
+    Lambda died), so the leader runs again and sends them again. Nothing is lost or counted twice."""
+    created = await windowed(stack, 10).create_job(WS, leads(stack.sim, 25))
+    total = created.job.counters.total
+    failed: list[str] = []
+
+    def fail_the_first_finish_of_the_leader(params: dict[str, Any], **_: Any) -> None:
+        for action in params.get("TransactItems", []):
+            update = action.get("Update", {})
+            leader = update.get("Key", {}).get("SK", {}).get("S") == "ITEM#000000"
+            outcome = "#sent_next" in update.get("ExpressionAttributeNames", {})  # finish, not claim
+            if leader and outcome and not failed:
+                failed.append("000000")
+                raise ConnectionError("the processor died here")
+
+    events = stack.dynamodb.meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", fail_the_first_finish_of_the_leader)
+    first = await stack.processor(max_items=100, visibility_timeout=2).drain()
+    events.unregister(
+        "before-parameter-build.dynamodb.TransactWriteItems", fail_the_first_finish_of_the_leader
+    )
+
+    assert failed and first.errors == 1 and first.finished == total - 1
+    assert first.received == total  # the successors went out before the failed write
+    await asyncio.sleep(2.2)  # the leader's message and lease expire
+    second = await stack.processor(max_items=100).drain()
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED and job.counters.processed == total
+    assert second.received == 11 and second.finished == 1  # the leader, and its successors sent again
+    assert second.duplicates == 10  # all finished already: deleted, nothing run twice
+    depth = await stack.queue.depth()
+    assert (depth.visible, depth.in_flight, depth.dead_letters) == (0, 0, 0)
+
+
+async def test_cancelling_a_windowed_job_skips_even_the_items_never_sent(stack: Stack) -> None:
+    created = await windowed(stack, 10).create_job(WS, leads(stack.sim, 35))
+    await stack.service.cancel_job(WS, created.job.job_id)
+
+    report = await stack.processor(max_items=100).drain()
+
+    items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+    assert report.skipped == len(items) and all(i.status is ItemStatus.SKIPPED for i in items)
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.counters.processed == job.counters.total
+    assert (await stack.queue.depth()).visible == 0

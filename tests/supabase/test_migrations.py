@@ -184,15 +184,18 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
             "lead_ids": "jsonb",
             "progress": "jsonb",
             "processing_time_seconds": "float8",
+            "queue_window": "int4",
         }.items():
             assert jobs[name]["udt_name"] == udt, name
 
         items = columns(db, "job_items")
         assert set(items) == {
             "workspace_id", "job_id", "item_id", "lead", "lead_id", "status", "attempts", "reason", "result",
-            "lease_token", "lease_until", "next_attempt_at", "created_at", "updated_at",
+            "lease_token", "lease_until", "next_attempt_at", "created_at", "updated_at", "sent_next",
         }  # fmt: skip
         assert items["lead"]["is_nullable"] == "NO" and items["lead"]["udt_name"] == "jsonb"
+        assert jobs["queue_window"]["is_nullable"] == "YES"  # null: every item enqueued at creation
+        assert items["sent_next"]["is_nullable"] == "NO" and items["sent_next"]["column_default"] == "false"
 
         indexes = {row["indexname"]: row["indexdef"] for row in first["indexes"]}
         for name in (

@@ -111,7 +111,8 @@ async def test_process_all_over_10_000_leads_streams_pages_into_the_store(
     create_table(dynamodb, "leadenrich")
     store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)
     queue = RecordingQueue()
-    service = JobService(store, queue, leads=SupabaseLeadSource(connect, page_size=PAGE))
+    # No queue window: every message is sent at creation, which is what shows the chunked enqueue.
+    service = JobService(store, queue, leads=SupabaseLeadSource(connect, page_size=PAGE), queue_window=0)
     alive: list[int] = []
     connect.on_request = lambda: alive.append(live_leads())
 

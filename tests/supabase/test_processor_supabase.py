@@ -266,3 +266,27 @@ def test_the_processor_lambda_drains_a_supabase_job_and_closes_its_client(
     job = run(service.get_job(WS, created.job.job_id))
     assert job is not None and job.status is JobStatus.COMPLETED and job.counters.processed == 3
     assert supabase_db.scalar("select status from jobs") == "completed"
+
+
+async def test_a_job_larger_than_its_queue_window_is_fed_by_two_processors_and_completes_once(
+    stack: Stack,
+) -> None:
+    """The window's state (the job's queue_window, each item's sent_next) lives in 0004's columns."""
+    service = JobService(stack.store, stack.queue, queue_window=10)
+    created = await service.create_job(WS, leads(stack.sim, 40))
+    total = created.job.counters.total
+    assert total > 20 and (await stack.queue.depth()).visible == 10
+    stored = await stack.store.get_job(WS, created.job.job_id)
+    assert stored is not None and stored.options.queue_window == 10
+
+    # Each processor receives again after one of its items finished, so what an item sent is taken by the
+    # same drain: none is left behind.
+    reports = await asyncio.gather(*(stack.processor(max_items=100).drain() for _ in range(2)))
+
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED and job.counters.processed == total
+    assert sum(r.finished for r in reports) == total
+    items = (await stack.store.list_items(WS, job.job_id, limit=100)).items
+    assert all(i.status.terminal and i.sent_next for i in items)
+    depth = await stack.queue.depth()
+    assert (depth.visible, depth.in_flight, depth.dead_letters) == (0, 0, 0)

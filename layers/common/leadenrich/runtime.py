@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadenrich.jobs.service import JobService
+from leadenrich.jobs.window import DEFAULT_WINDOW
 from leadenrich.settings_errors import SettingsError
 
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
@@ -44,6 +45,8 @@ class RuntimeSettings(BaseModel):
     job_store: Literal["dynamodb", "supabase"] = "dynamodb"
     # Leads a workspace may enqueue per UTC day (a 429 past it); 0 turns the quota off.
     daily_lead_quota: int = Field(default=50_000, ge=0)
+    # Items of one job in the queue at a time (leadenrich.jobs.window); 0 enqueues every item at creation.
+    queue_window: int = Field(default=DEFAULT_WINDOW, ge=0, le=10_000)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -134,6 +137,7 @@ def job_service() -> JobService:
             settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls
         ),
         daily_lead_quota=settings.daily_lead_quota,
+        queue_window=settings.queue_window,
     )
 
 

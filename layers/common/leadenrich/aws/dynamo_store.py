@@ -193,11 +193,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "started_at": _ts(job.started_at) if job.started_at else None,
         "completed_at": _ts(job.completed_at) if job.completed_at else None,
         "idempotency_key": job.idempotency_key,
-        "priority": job.options.priority,
-        "max_attempts": job.options.max_attempts,
-        "skip_existing": job.options.skip_existing,
-        "webhook_url": job.options.webhook_url,
-        "tags": list(job.options.tags),
+        **job.options.as_row(),
     }
     for name in _INT_COUNTERS + _FLOAT_COUNTERS:
         row[f"c_{name}"] = _num(getattr(job.counters, name))
@@ -209,13 +205,7 @@ def _job_from_row(raw: dict[str, Any]) -> Job:
     numbers: dict[str, Any] = {name: int(row.get(f"c_{name}", 0)) for name in _INT_COUNTERS}
     numbers.update({name: float(row.get(f"c_{name}", 0)) for name in _FLOAT_COUNTERS})
     counters = JobCounters(**numbers)
-    options = JobOptions(
-        priority=int(row["priority"]),
-        max_attempts=int(row["max_attempts"]),
-        skip_existing=bool(row["skip_existing"]),
-        webhook_url=row.get("webhook_url"),
-        tags=tuple(row.get("tags", ())),
-    )
+    options = JobOptions.from_row(row)
     created_at = _dt(row["created_at"])
     assert created_at is not None
     return Job(
@@ -250,6 +240,7 @@ def _item_row(item: Item) -> dict[str, Any]:
             "lease_until": _ts(item.lease_until) if item.lease_until else None,
             "next_attempt_at": _ts(item.next_attempt_at) if item.next_attempt_at else None,
             "lead_id": item.lead_id,
+            "sent_next": item.sent_next,
         }
     )
 
@@ -271,6 +262,7 @@ def _item_from_row(raw: dict[str, Any]) -> Item:
         lease_until=_dt(row.get("lease_until")),
         next_attempt_at=_dt(row.get("next_attempt_at")),
         lead_id=row.get("lead_id"),
+        sent_next=bool(row.get("sent_next", False)),
     )
 
 
@@ -737,8 +729,9 @@ class DynamoJobStore(ThreadedClient):
             ":now": _ts(now),
             ":running": ItemStatus.RUNNING.value,
             ":token": item.lease_token,
+            ":true": True,
         }
-        sets = ["#status = :status", "#updated_at = :now"]
+        sets = ["#status = :status", "#updated_at = :now", "#sent_next = :true"]
         removes = ["#lease_token", "#lease_until", "#next_attempt_at"]
         for name, value in (
             ("reason", reason),
@@ -810,7 +803,9 @@ class DynamoJobStore(ThreadedClient):
         if item.lease_token is None:
             return False
         sets = "#status = :deferred, #reason = :reason, #next_attempt_at = :next, #updated_at = :now"
-        if not charge_attempt:
+        if charge_attempt:
+            sets += ", #sent_next = :true"  # a charged attempt is an outcome: the successors were sent
+        else:
             sets += ", #attempts = #attempts - :one"
         values: dict[str, Any] = {
             ":deferred": ItemStatus.DEFERRED.value,
@@ -820,7 +815,9 @@ class DynamoJobStore(ThreadedClient):
             ":running": ItemStatus.RUNNING.value,
             ":token": item.lease_token,
         }
-        if not charge_attempt:
+        if charge_attempt:
+            values[":true"] = True
+        else:
             values[":one"] = 1
         op = self._op(
             _item_key(item.workspace_id, item.job_id, item.item_id),
@@ -842,13 +839,14 @@ class DynamoJobStore(ThreadedClient):
         item_update = self._op(
             _item_key(workspace_id, job_id, item_id),
             update=(
-                "SET #status = :skipped, #reason = :reason, #updated_at = :now"
+                "SET #status = :skipped, #reason = :reason, #updated_at = :now, #sent_next = :true"
                 " REMOVE #next_attempt_at, #lease_token, #lease_until"
             ),
             condition="#status IN (:queued, :deferred)",
             values={
                 ":skipped": ItemStatus.SKIPPED.value,
                 ":reason": reason,
+                ":true": True,
                 ":now": _ts(now),
                 ":queued": ItemStatus.QUEUED.value,
                 ":deferred": ItemStatus.DEFERRED.value,

@@ -13,6 +13,7 @@ in the store, so two processors or a duplicate queue delivery can never run or c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -79,6 +80,32 @@ class JobOptions:
     skip_existing: bool = False
     webhook_url: str | None = None
     tags: tuple[str, ...] = ()
+    # Items in the queue at a time (`leadenrich.jobs.window`); None: all enqueued at creation (jobs made
+    # before windows existed, or QUEUE_WINDOW=0).
+    queue_window: int | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The options as both stores keep them: one column (attribute) each."""
+        return {
+            "priority": self.priority,
+            "max_attempts": self.max_attempts,
+            "skip_existing": self.skip_existing,
+            "webhook_url": self.webhook_url,
+            "tags": list(self.tags),
+            "queue_window": self.queue_window,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> JobOptions:
+        window = row.get("queue_window")
+        return cls(
+            priority=int(row["priority"]),
+            max_attempts=int(row["max_attempts"]),
+            skip_existing=bool(row["skip_existing"]),
+            webhook_url=row.get("webhook_url"),
+            tags=tuple(row.get("tags") or ()),
+            queue_window=int(window) if window is not None else None,
+        )
 
 
 @dataclass
@@ -125,6 +152,8 @@ class Item:
     lease_until: datetime | None = None
     next_attempt_at: datetime | None = None  # for deferred items
     lead_id: str | None = None  # the stored lead (Supabase `leads.id`) whose addresses the item writes
+    # Its successors were sent to the queue (`leadenrich.jobs.window`): set with its first outcome.
+    sent_next: bool = False
 
 
 @dataclass(frozen=True)

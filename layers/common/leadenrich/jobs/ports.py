@@ -133,7 +133,9 @@ class JobStore(Protocol):
     ) -> bool:
         """Record a terminal outcome, only if `item.lease_token` still holds the item (status running with
         that token), and add `delta` to the job's counters and to the workspace's activity at `now` in the
-        same transaction. False when the lease was lost: nothing was written, nothing counted."""
+        same transaction; the item is marked `sent_next` in the same write (the processor sends its
+        successors before, see `leadenrich.jobs.window`). False when the lease was lost: nothing was
+        written, nothing counted."""
         ...
 
     async def activity(self, workspace_id: str, *, since: datetime, now: datetime) -> Activity:
@@ -153,13 +155,15 @@ class JobStore(Protocol):
         """Hand a running item back (status deferred, lease cleared), only if `item.lease_token` still holds
         it. With `charge_attempt` False the claim's attempt is given back (attempts - 1): the item was not
         really tried (no time left, provider throttled before any call). `spent` (processed 0) adds what
-        the attempt cost to the job's counters in the same transaction."""
+        the attempt cost to the job's counters in the same transaction. A charged deferral marks the item
+        `sent_next` (it is an outcome); a hand-back does not."""
         ...
 
     async def skip_item(
         self, workspace_id: str, job_id: str, item_id: str, *, reason: str, now: datetime
     ) -> bool:
-        """Mark a queued or deferred item skipped (its job was cancelled), counting it processed once."""
+        """Mark a queued or deferred item skipped (its job was cancelled), counting it processed once, and
+        `sent_next`."""
         ...
 
     async def start_job(self, workspace_id: str, job_id: str, now: datetime) -> bool:

@@ -19,6 +19,9 @@ What happens to an item, by the engine's answer:
 - deferred after trying (202, throttled, 5xx...): hidden for a backoff delay with full jitter, at least
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
 - its job cancelled: skipped and its message deleted.
+Before an item's first outcome is written (finish, charged deferral, dead letter, skip), the items it leads
+in its job's queue window are sent (`leadenrich.jobs.window`): a job has only a window of messages in the
+queue at a time, so jobs created after a large one are not stuck behind all of it.
 A crash anywhere leaves the message to reappear after its visibility timeout; the item's lease expires at
 the same moment, so the next claim succeeds. The queue's redrive policy catches a message that crashes its
 processor every time.
@@ -42,9 +45,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Received
+from leadenrich.jobs.models import CLAIMABLE, Item, ItemStatus, Job, JobStatus, Received, WorkMessage
 from leadenrich.jobs.ports import CounterDelta, EmailSink, EmailWrite, JobStore, WorkQueue
 from leadenrich.jobs.retry import RetryPolicy
+from leadenrich.jobs.window import successors
 from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
 
 log = logging.getLogger(__name__)
@@ -123,14 +127,14 @@ class Processor:
         report = DrainReport()
         running: set[asyncio.Task[None]] = set()
         started = asyncio.get_running_loop().time()
-        exhausted = False
+        empty = False  # the last receive found nothing: ask again only once an item finished
         while True:
-            exhausted = exhausted or report.released > 0  # back-pressure: see the module docstring
+            saturated = report.released > 0  # back-pressure: see the module docstring
             room = min(s.concurrency - len(running), s.max_items - report.received)
-            if not exhausted and room > 0 and work_deadline.remaining() >= s.min_item_seconds:
+            if not (empty or saturated) and room > 0 and work_deadline.remaining() >= s.min_item_seconds:
                 batch = await self.queue.receive(min(room, 10), visibility_timeout=s.visibility_timeout)
                 report.received += len(batch)
-                exhausted = not batch
+                empty = not batch
                 for received in batch:
                     running.add(asyncio.create_task(self._one(received, work_deadline, report)))
                 if batch:
@@ -138,6 +142,7 @@ class Processor:
             if not running:
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            empty = False  # a finished item may have sent its successors (queue windows)
             for task in done:
                 task.result()  # _one never raises; a bug here should not pass silently
         await self._retry_callbacks(work_deadline)
@@ -163,6 +168,7 @@ class Processor:
             report.duplicates += 1
             return
         if job.status is JobStatus.CANCELLED:
+            await self._send_next_of_skipped(job, msg.item_id)
             if await self.store.skip_item(
                 msg.workspace_id, msg.job_id, msg.item_id, reason="job cancelled", now=now
             ):
@@ -225,6 +231,7 @@ class Processor:
                 return
             delay = self.retry.delay(item.attempts, result.retry_after)
             next_at = now + timedelta(seconds=delay)
+            await self._send_next(item, job)
             if await self.store.defer_item(
                 item, reason=reason, next_attempt_at=next_at, charge_attempt=True, now=now, spent=spent
             ):
@@ -240,6 +247,7 @@ class Processor:
             failed=status is ItemStatus.FAILED,
             created_emails=len(result.emails),
         )
+        await self._send_next(item, job)
         if await self.store.finish_item(
             item, status, reason=result.reason, result=record, delta=delta, now=now
         ):
@@ -248,6 +256,24 @@ class Processor:
             await self._check_completion(job, report, deadline)
         else:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
+
+    async def _send_next(self, item: Item, job: Job) -> None:
+        """Send the items this one leads into the queue (`leadenrich.jobs.window`), before the write of its
+        first outcome, which marks it `sent_next`: a crash in between sends them again, never not at all."""
+        if item.sent_next:
+            return
+        ids = successors(item.item_id, job.options.queue_window, job.counters.total)
+        if ids:
+            await self.queue.send([WorkMessage(item.workspace_id, item.job_id, i) for i in ids])
+
+    async def _send_next_of_skipped(self, job: Job, item_id: str) -> None:
+        """A cancelled job's items are skipped one message at a time, so the chain must go on through them
+        too: otherwise its unsent items would stay queued forever instead of skipped."""
+        if not successors(item_id, job.options.queue_window, job.counters.total):
+            return
+        item = await self.store.get_item(job.workspace_id, job.job_id, item_id)
+        if item is not None and item.status in CLAIMABLE:  # what skip_item will mark sent_next
+            await self._send_next(item, job)
 
     async def _store_emails(self, item: Item, result: EnrichmentResult) -> EnrichmentResult:
         """Write the addresses of a final result for the item's stored lead, before the result commits.
@@ -298,6 +324,7 @@ class Processor:
         deadline: Deadline,
     ) -> None:
         delta = _delta(usage, elapsed, found=False, failed=True)
+        await self._send_next(item, job)
         if await self.store.finish_item(
             item, ItemStatus.DEAD, reason=reason, result=record, delta=delta, now=self.clock()
         ):

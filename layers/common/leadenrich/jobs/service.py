@@ -11,6 +11,9 @@ Request-bounded sources (at most 10,000 leads or ids in the body) are resolved f
 job in one call. `process_all` is bounded by the table instead: its pages (500 leads) go to the store one at
 a time (`ItemAppender`) and only then is anything enqueued, so the API Lambda never holds more than a page.
 
+Only a job's first `queue_window` items are enqueued at creation; the processor sends the rest as items
+finish (`leadenrich.jobs.window`), so a large job cannot bury the jobs created after it.
+
 With a `LeadQuota`, a job's leads are reserved from the workspace's daily quota before it is stored (page by
 page for `process_all`) and given back when it is not created; past the quota, `QuotaExceeded` (429).
 """
@@ -50,6 +53,7 @@ from leadenrich.jobs.ports import (
     WorkQueue,
 )
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB, CreateJobRequest
+from leadenrich.jobs.window import DEFAULT_WINDOW, first_count
 
 RETRYABLE = frozenset({ItemStatus.FAILED, ItemStatus.DEAD})
 SUPABASE_REQUIRED = "requires Supabase: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
@@ -130,8 +134,10 @@ class JobService:
         lead_stats: StatsReader | None = None,
         quota: LeadQuota | None = None,
         daily_lead_quota: int = 0,
+        queue_window: int | None = DEFAULT_WINDOW,
     ) -> None:
         self.store = store
+        self.queue_window = queue_window or None  # 0: every item enqueued at creation
         self.quota = quota if daily_lead_quota > 0 else None  # 0: no quota
         self.daily_lead_quota = daily_lead_quota
         self.queue = queue
@@ -154,6 +160,7 @@ class JobService:
                 skip_existing=request.skip,
                 webhook_url=request.webhook_url,
                 tags=tuple(request.tags),
+                queue_window=self.queue_window,
             ),
             counters=JobCounters(total=total),
             idempotency_key=idempotency_key,
@@ -240,7 +247,8 @@ class JobService:
         except BaseException:
             await release()
             raise
-        calls = await self.queue.send([WorkMessage(job.workspace_id, job.job_id, i.item_id) for i in items])
+        first = items[: first_count(len(items), job.options.queue_window)]  # the processor sends the rest
+        calls = await self.queue.send([WorkMessage(job.workspace_id, job.job_id, i.item_id) for i in first])
         if not items:
             stored = (
                 await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock()) or stored
@@ -335,7 +343,7 @@ class JobService:
                 await release()
             raise
         calls = 0
-        for messages in _messages(job, count):
+        for messages in _messages(job, first_count(count, job.options.queue_window)):
             calls += await self.queue.send(messages)
         now = self.clock()
         final = await self.store.complete_job_if_done(workspace_id, job.job_id, now) if count == 0 else None

@@ -111,11 +111,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "started_at": _opt_ts(job.started_at),
         "completed_at": _opt_ts(job.completed_at),
         "idempotency_key": job.idempotency_key,
-        "priority": job.options.priority,
-        "max_attempts": job.options.max_attempts,
-        "skip_existing": job.options.skip_existing,
-        "webhook_url": job.options.webhook_url,
-        "tags": list(job.options.tags),
+        **job.options.as_row(),
     }
     for name, column in _COUNTER_COLUMNS.items():
         row[column] = getattr(job.counters, name)
@@ -128,13 +124,7 @@ def _job_from_row(row: Mapping[str, Any]) -> Job:
         for name, column in _COUNTER_COLUMNS.items()
     }
     counters = JobCounters(**values)
-    options = JobOptions(
-        priority=int(row["priority"]),
-        max_attempts=int(row["max_attempts"]),
-        skip_existing=bool(row["skip_existing"]),
-        webhook_url=row.get("webhook_url"),
-        tags=tuple(row.get("tags") or ()),
-    )
+    options = JobOptions.from_row(row)
     created_at = _dt(row["created_at"])
     if created_at is None:
         raise StoreAnswerError(f"job {row.get('job_id')!r} has no created_at")
@@ -183,6 +173,7 @@ def _item_from_row(row: Mapping[str, Any]) -> Item:
         lease_until=_dt(row.get("lease_until")),
         next_attempt_at=_dt(row.get("next_attempt_at")),
         lead_id=row.get("lead_id"),
+        sent_next=bool(row.get("sent_next", False)),
     )
 
 
