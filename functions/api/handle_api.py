@@ -101,6 +101,7 @@ def job_view(job: Job) -> dict[str, object]:
             "max_attempts": job.options.max_attempts,
             "skip_existing": job.options.skip_existing,
             "webhook_url": job.options.webhook_url,
+            "webhook_events": list(job.options.webhook_events),
             "tags": list(job.options.tags),
             "queue_window": job.options.queue_window,  # items in the queue at a time; null: all at once
         },

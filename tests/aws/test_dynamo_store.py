@@ -245,3 +245,27 @@ async def test_transaction_conflicts_are_retried_and_other_cancellations_raised(
     with pytest.raises(ClientError):
         await store.skip_item(WS, "j", "000001", reason="cancelled", now=NOW)
     assert (await item_of(store, "j", "000001")).status is ItemStatus.QUEUED
+
+
+async def test_rows_written_before_queue_windows_and_webhook_events_read_as_before(
+    store: DynamoJobStore, client: Any
+) -> None:
+    """Jobs stored by an older version lack the attributes: no window (every item was enqueued at
+    creation), completion callbacks only, and items whose successors need no sending."""
+    await create(store, "old", 1)
+    key = {"PK": {"S": f"WS#{WS}#JOB#old"}}
+    client.update_item(
+        TableName=TABLE,
+        Key=key | {"SK": {"S": "JOB"}},
+        UpdateExpression="REMOVE queue_window, webhook_events",
+    )
+    client.update_item(
+        TableName=TABLE, Key=key | {"SK": {"S": "ITEM#000000"}}, UpdateExpression="REMOVE sent_next"
+    )
+
+    job = await store.get_job(WS, "old")
+    item = await store.get_item(WS, "old", "000000")
+
+    assert job is not None and job.options.queue_window is None
+    assert job.options.webhook_events == ("job.completed",)
+    assert item is not None and not item.sent_next

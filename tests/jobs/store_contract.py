@@ -113,6 +113,7 @@ class JobStoreContract:
                 skip_existing=True,
                 webhook_url="https://h.example",
                 tags=("a", "b"),
+                webhook_events=("job.progress", "job.completed"),
                 queue_window=25,
             ),
             idempotency_key="k1",

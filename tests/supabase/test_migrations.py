@@ -195,6 +195,8 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
         }  # fmt: skip
         assert items["lead"]["is_nullable"] == "NO" and items["lead"]["udt_name"] == "jsonb"
         assert jobs["queue_window"]["is_nullable"] == "YES"  # null: every item enqueued at creation
+        assert jobs["webhook_events"]["udt_name"] == "_text"
+        assert jobs["webhook_events"]["column_default"] == "'{job.completed}'::text[]"
         assert items["sent_next"]["is_nullable"] == "NO" and items["sent_next"]["column_default"] == "false"
 
         indexes = {row["indexname"]: row["indexdef"] for row in first["indexes"]}

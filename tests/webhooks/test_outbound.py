@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,3 +143,39 @@ async def test_retries_stop_after_max_attempts_and_wait_for_time_in_the_budget()
     assert [a.number for a in log.recorded] == list(range(1, MAX_ATTEMPTS + 1)) and not log.outbox
     await dispatcher.job_completed(job(url=None), Deadline.after(30))  # no URL, nothing
     assert len(log.recorded) == MAX_ATTEMPTS
+
+
+async def test_progress_is_one_unrecorded_attempt_and_only_for_the_events_a_job_asked_for() -> None:
+    seen: list[dict[str, Any]] = []
+    statuses = [500, 204, 204]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        signing.verify(SECRET, headers, request.content, now=1_800_000_000)
+        seen.append(json.loads(request.content))
+        return httpx.Response(statuses.pop(0))
+
+    log = MemoryLog()
+    dispatcher = CallbackDispatcher(sender(handler), log, clock=lambda: T0)
+    running = replace(
+        job(),
+        status=JobStatus.RUNNING,
+        completed_at=None,
+        counters=JobCounters(total=5, processed=2, found=1),
+        options=JobOptions(webhook_url="https://93.184.216.34/hook", webhook_events=("job.progress",)),
+    )
+
+    assert await dispatcher.job_progressed(running, Deadline.after(30))  # answered 500
+    assert not log.recorded and not log.outbox  # best effort: not kept, not retried
+    assert await dispatcher.job_progressed(running, Deadline.after(30))
+    assert not await dispatcher.job_progressed(running, Deadline.after(1.0))  # too little time left
+    await dispatcher.job_completed(replace(running, status=JobStatus.COMPLETED), Deadline.after(30))
+    assert len(seen) == 2  # completion was not asked for
+
+    assert [(e["type"], e["data"]["status"], e["data"]["counters"]["processed"]) for e in seen] == [
+        ("job.progress", "running", 2),
+        ("job.progress", "running", 2),
+    ]
+    assert seen[0]["id"] != seen[1]["id"] and seen[0]["timestamp"] == T0.isoformat()
+    assert not await dispatcher.job_progressed(job(), Deadline.after(30))  # default: completion only
+    assert len(seen) == 2

@@ -3,6 +3,7 @@ processor's signed callback to a loopback receiver, and captured logs free of se
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -277,6 +278,49 @@ def test_a_completed_job_posts_one_signed_callback_and_records_the_attempt() -> 
     ]
     status, shown = api("GET", f"/jobs/{job['job_id']}")  # the caller sees them on the job
     assert status == 200 and shown["callbacks"] == attempts
+
+
+def test_progress_events_come_after_each_run_that_advanced_the_job_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAX_ITEMS_PER_RUN", "2")
+    runtime.reset()
+    with Receiver() as receiver:
+        both = {"webhook_url": receiver.url, "webhook_events": ["job.progress", "job.completed"]}
+        status, job = api("POST", "/jobs", {"domains": list(SHOWCASE_DOMAINS[:5]), **both})
+        assert status == 202 and job["options"]["webhook_events"] == ["job.progress", "job.completed"]
+        _, quiet = api("POST", "/jobs", {"domains": [SHOWCASE_DOMAINS[0]], "webhook_url": receiver.url})
+        assert quiet["options"]["webhook_events"] == ["job.completed"]  # the default
+
+        for _ in range(4):
+            handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+
+        events = [json.loads(body) for _, body in receiver.requests]
+        for headers, body in receiver.requests:
+            signing.verify(SIGNING_SECRET, headers, body, now=time.time())
+    ours = [
+        (e["type"], e["data"]["counters"]["processed"])
+        for e in events
+        if e["data"]["job_id"] == job["job_id"]
+    ]
+    assert ours == [("job.progress", 2), ("job.progress", 4), ("job.completed", 5)]
+    assert [e["type"] for e in events if e["data"]["job_id"] == quiet["job_id"]] == ["job.completed"]
+    assert len({e["id"] for e in events}) == len(events)  # each event its own id
+    attempts = asyncio.run(runtime.webhooks().log.attempts(WORKSPACE, job["job_id"]))
+    assert [a["attempt"] for a in attempts] == [1]  # the record is the completion's; progress is not kept
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"webhook_events": ["job.progress"]}, "webhook_events"),  # without webhook_url
+        ({"webhook_url": "http://127.0.0.1:9/h", "webhook_events": ["job.started"]}, "webhook_events.0"),
+        ({"webhook_url": "http://127.0.0.1:9/h", "webhook_events": []}, "webhook_events"),
+    ],
+)
+def test_bad_webhook_events_are_a_422_naming_the_field(body: dict[str, Any], field: str) -> None:
+    status, answer = api("POST", "/jobs", {"domains": [SHOWCASE_DOMAINS[0]], **body})
+    assert status == 422 and answer["field"] == f"body.{field}", answer
 
 
 def test_a_failed_callback_is_recorded_and_put_in_the_outbox() -> None:

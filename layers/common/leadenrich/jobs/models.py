@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from leadenrich.models import Lead, LeadStatus
 
@@ -73,6 +73,13 @@ TERMINAL = frozenset(
 CLAIMABLE = frozenset({ItemStatus.QUEUED, ItemStatus.DEFERRED})
 
 
+# What a job's webhook_url may receive (`leadenrich.webhooks.outbound`).
+WebhookEvent = Literal["job.completed", "job.progress"]
+JOB_COMPLETED: WebhookEvent = "job.completed"
+JOB_PROGRESS: WebhookEvent = "job.progress"
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (JOB_COMPLETED, JOB_PROGRESS)
+
+
 @dataclass(frozen=True)
 class JobOptions:
     priority: int = 3  # 1 (highest) to 5
@@ -80,9 +87,14 @@ class JobOptions:
     skip_existing: bool = False
     webhook_url: str | None = None
     tags: tuple[str, ...] = ()
+    webhook_events: tuple[str, ...] = (JOB_COMPLETED,)  # sent to webhook_url when it is set
     # Items in the queue at a time (`leadenrich.jobs.window`); None: all enqueued at creation (jobs made
     # before windows existed, or QUEUE_WINDOW=0).
     queue_window: int | None = None
+
+    def wants(self, event: WebhookEvent) -> bool:
+        """Whether `event` is POSTed to the job's webhook_url."""
+        return self.webhook_url is not None and event in self.webhook_events
 
     def as_row(self) -> dict[str, Any]:
         """The options as both stores keep them: one column (attribute) each."""
@@ -92,6 +104,7 @@ class JobOptions:
             "skip_existing": self.skip_existing,
             "webhook_url": self.webhook_url,
             "tags": list(self.tags),
+            "webhook_events": list(self.webhook_events),
             "queue_window": self.queue_window,
         }
 
@@ -104,6 +117,7 @@ class JobOptions:
             skip_existing=bool(row["skip_existing"]),
             webhook_url=row.get("webhook_url"),
             tags=tuple(row.get("tags") or ()),
+            webhook_events=tuple(row.get("webhook_events") or (JOB_COMPLETED,)),  # older rows have none
             queue_window=int(window) if window is not None else None,
         )
 

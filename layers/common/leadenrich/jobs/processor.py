@@ -28,8 +28,10 @@ processor every time.
 
 Callbacks (`CompletionCallbacks`, docs/webhooks.md): the processor whose write completed a job (exactly one)
 calls `job_completed` with its deadline, which makes the first signed POST to the job's `webhook_url` within
-the budget; at the end of each drain `retry_due` sends the failed callbacks whose backoff has passed, while
-time is left. A callback failure is never the item's: it is logged by type and retried by the callbacks.
+the budget; at the end of each drain `job_progressed` is called for each still-running job whose items
+finished in it (a `job.progress` event when the job asked for one), then `retry_due` sends the failed
+callbacks whose backoff has passed, while time is left. A callback failure is never the item's: it is
+logged by type and retried by the callbacks.
 """
 
 from __future__ import annotations
@@ -45,7 +47,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import CLAIMABLE, Item, ItemStatus, Job, JobStatus, Received, WorkMessage
+from leadenrich.jobs.models import (
+    CLAIMABLE,
+    JOB_PROGRESS,
+    Item,
+    ItemStatus,
+    Job,
+    JobStatus,
+    Received,
+    WorkMessage,
+)
 from leadenrich.jobs.ports import CounterDelta, EmailSink, EmailWrite, JobStore, WorkQueue
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.window import successors
@@ -63,6 +74,11 @@ class CompletionCallbacks(Protocol):
 
     async def job_completed(self, job: Job, deadline: Deadline) -> None:
         """Called once per job, by the processor whose write completed it; must keep within `deadline`."""
+        ...
+
+    async def job_progressed(self, job: Job, deadline: Deadline) -> bool:
+        """Called at the end of a drain for each job that had items finish in it and is still running;
+        True when something was sent."""
         ...
 
     async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
@@ -96,6 +112,7 @@ class DrainReport:
     errors: int = 0
     seconds: float = 0.0
     completed_jobs: list[Job] = field(default_factory=list)
+    advanced_jobs: dict[tuple[str, str], Job] = field(default_factory=dict)  # with items finished in the run
 
 
 class Processor:
@@ -145,6 +162,7 @@ class Processor:
             empty = False  # a finished item may have sent its successors (queue windows)
             for task in done:
                 task.result()  # _one never raises; a bug here should not pass silently
+        await self._progress_callbacks(report, work_deadline)
         await self._retry_callbacks(work_deadline)
         report.seconds = asyncio.get_running_loop().time() - started
         return report
@@ -253,6 +271,7 @@ class Processor:
         ):
             await self.queue.delete(received)
             report.finished += 1
+            report.advanced_jobs[(job.workspace_id, job.job_id)] = job
             await self._check_completion(job, report, deadline)
         else:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
@@ -330,6 +349,7 @@ class Processor:
         ):
             await self.queue.dead_letter(received, reason[:256])
             report.dead += 1
+            report.advanced_jobs[(job.workspace_id, job.job_id)] = job
             await self._check_completion(job, report, deadline)
 
     async def _check_completion(self, job: Job, report: DrainReport, deadline: Deadline) -> None:
@@ -343,6 +363,24 @@ class Processor:
                     await self.callbacks.job_completed(completed, deadline)
                 except Exception as exc:
                     log.error("job callback failed", extra={"error": type(exc).__name__, "job": job.job_id})
+
+    async def _progress_callbacks(self, report: DrainReport, deadline: Deadline) -> None:
+        """`job.progress` for the jobs this run advanced that asked for it, with their counters as stored
+        now (read again: this run's finishes are not in the copy read before them)."""
+        if self.callbacks is None:
+            return
+        completed = {(j.workspace_id, j.job_id) for j in report.completed_jobs}
+        for key, seen in sorted(report.advanced_jobs.items()):
+            if key in completed or not seen.options.wants(JOB_PROGRESS):
+                continue
+            if deadline.remaining() < 1.5:
+                return
+            try:
+                job = await self.store.get_job(*key)
+                if job is not None and job.status is JobStatus.RUNNING:
+                    await self.callbacks.job_progressed(job, deadline)
+            except Exception as exc:
+                log.error("progress callback failed", extra={"error": type(exc).__name__, "job": key[1]})
 
     async def _retry_callbacks(self, deadline: Deadline) -> None:
         if self.callbacks is None:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from leadenrich.domains import DomainError, normalize_domain
+from leadenrich.jobs.models import WEBHOOK_EVENTS, WebhookEvent
 from leadenrich.models import Lead
 from leadenrich.webhooks.ssrf import UnsafeUrl, check_url, local_webhooks_allowed
 
@@ -97,6 +98,14 @@ class CreateJobRequest(BaseModel):
     priority: int = Field(default=3, ge=1, le=5)
     max_attempts: int = Field(default=5, ge=1, le=MAX_ATTEMPTS)
     webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_events: list[WebhookEvent] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=len(WEBHOOK_EVENTS),
+        description="With webhook_url: the events to POST there. `job.completed` (the default) is retried "
+        "with backoff until delivered; `job.progress` carries the job's counters after each processor run "
+        "that advanced it (at most about one a minute), one attempt each, not retried.",
+    )
     tags: list[str] = Field(default_factory=list, max_length=10)
     skip_existing: bool | None = Field(
         default=None,
@@ -124,6 +133,13 @@ class CreateJobRequest(BaseModel):
         except UnsafeUrl as exc:
             raise ValueError(str(exc)) from None
         return url
+
+    @field_validator("webhook_events")
+    @classmethod
+    def _events(cls, events: list[WebhookEvent] | None, info: ValidationInfo) -> list[WebhookEvent] | None:
+        if events is not None and not info.data.get("webhook_url"):
+            raise ValueError("only with webhook_url")
+        return list(dict.fromkeys(events)) if events is not None else None
 
     @field_validator("after_lead_id", "limit", "dry_run")
     @classmethod

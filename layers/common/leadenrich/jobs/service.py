@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 from leadenrich.auth.quota import LeadQuota, QuotaExceeded, seconds_to_midnight, utc_day
 from leadenrich.domains import normalize_domain
 from leadenrich.jobs.models import (
+    JOB_COMPLETED,
     Item,
     ItemStatus,
     Job,
@@ -160,6 +161,7 @@ class JobService:
                 skip_existing=request.skip,
                 webhook_url=request.webhook_url,
                 tags=tuple(request.tags),
+                webhook_events=tuple(request.webhook_events or (JOB_COMPLETED,)),
                 queue_window=self.queue_window,
             ),
             counters=JobCounters(total=total),

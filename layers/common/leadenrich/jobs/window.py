@@ -2,9 +2,9 @@
 
 SQS hands out messages roughly in the order they were sent. If a 10,000-lead job put all its messages in
 the queue at once, a 10-lead job created a minute later would wait behind them for hours. Instead a job
-starts with its first `window` items in the queue, and each item sends its successors when its first
-outcome commits, so a job never has much more than `window` messages waiting: any job created later
-queues behind at most a window of each other job's, whatever their size.
+starts with its first `window` items in the queue, and as its items reach their first outcome, every tenth
+one sends the next ten. A job never has much more than `window` messages waiting to be received, so any job
+created later queues behind at most a window of each other job's, whatever their size.
 
 Item ids are zero-padded sequence numbers (0, 1, ... total - 1), so what to send is arithmetic on ids,
 without reading anything. The items whose index is a multiple of GROUP lead: item `j` sends items

@@ -1,4 +1,5 @@
-"""Signed job callbacks: a JSON event POSTed to the job's `webhook_url` when the job finishes.
+"""Signed job callbacks: a JSON event POSTed to the job's `webhook_url` when the job finishes, and (when the
+job asked for `job.progress`) after each processor run that advanced it.
 
 Each attempt is one POST to the checked, pinned address (`ssrf`) with a short timeout, redirects not
 followed; 2xx is delivered, anything else (3xx included) a failed attempt. The processor makes the first
@@ -6,6 +7,9 @@ attempt inline, inside its own time budget, the moment it detects completion (ex
 processors); a failed attempt is recorded and the delivery put in the outbox for a later processor run,
 after a backoff, up to `MAX_ATTEMPTS` attempts. Every attempt (time, status code or error) is recorded with
 the job. The event keeps its id across retries, so a receiver can drop a repeat.
+
+Progress events are best effort: one attempt at the end of a run, within what is left of its budget, not
+recorded and not retried, since the next run's event (or the completion) carries newer counters.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any, Protocol
 import httpx
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import Job
+from leadenrich.jobs.models import JOB_COMPLETED, JOB_PROGRESS, Job
 from leadenrich.webhooks import signing, ssrf
 
 log = logging.getLogger(__name__)
@@ -88,12 +92,21 @@ class WebhookLog(Protocol):
 
 def completion_event(job: Job, event_id: str | None = None) -> tuple[str, str]:
     """(event id, JSON body) of `job.completed`: the job's id, status and counters, no lead data."""
+    return _job_event(JOB_COMPLETED, job, job.completed_at or datetime.now(UTC), event_id)
+
+
+def progress_event(job: Job, at: datetime) -> tuple[str, str]:
+    """(event id, JSON body) of `job.progress`: the same fields as `job.completed`, while it runs."""
+    return _job_event(JOB_PROGRESS, job, at, None)
+
+
+def _job_event(kind: str, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
     c = job.counters
     event_id = event_id or f"msg_{uuid.uuid4().hex}"
     body = {
-        "type": "job.completed",
+        "type": kind,
         "id": event_id,
-        "timestamp": (job.completed_at or datetime.now(UTC)).isoformat(),
+        "timestamp": at.isoformat(),
         "data": {
             "job_id": job.job_id,
             "status": job.status.value,
@@ -180,7 +193,7 @@ class CallbackDispatcher:
         self.jitter = jitter
 
     async def job_completed(self, job: Job, deadline: Deadline) -> None:
-        if not job.options.webhook_url:
+        if job.options.webhook_url is None or not job.options.wants(JOB_COMPLETED):
             return
         event_id, body = completion_event(job)
         delivery = Delivery(job.workspace_id, job.job_id, job.options.webhook_url, event_id, body)
@@ -188,6 +201,24 @@ class CallbackDispatcher:
             await self.log.schedule(delivery, 1, self.clock())
             return
         await self._attempt(delivery, 1, deadline)
+
+    async def job_progressed(self, job: Job, deadline: Deadline) -> bool:
+        """One attempt of `job.progress` when the job asked for it and time is left; False when nothing was
+        sent. Not recorded and not retried: the next run's event supersedes it, and the job's `callbacks`
+        stay the record of its completion."""
+        url = job.options.webhook_url
+        if url is None or not job.options.wants(JOB_PROGRESS) or deadline.remaining() < 1.5:
+            return False
+        event_id, body = progress_event(job, self.clock())
+        delivery = Delivery(job.workspace_id, job.job_id, url, event_id, body)
+        timeout = max(0.5, min(self.timeout, deadline.remaining() - 0.5))
+        attempt = await self.sender.send(delivery, 1, timeout)
+        if not attempt.delivered:
+            log.warning(
+                "progress webhook failed",
+                extra={"job": job.job_id, "status_code": attempt.status_code, "error": attempt.error},
+            )
+        return True
 
     async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
         """Send the retries that are due while time is left; returns how many were attempted."""

@@ -1,13 +1,16 @@
--- 0004_queue_window: a job is fed into the queue a window at a time (leadenrich/jobs/window.py).
+-- 0004_queue_window_progress: a job is fed into the queue a window at a time (leadenrich/jobs/window.py),
+-- and may ask for progress callbacks.
 --
 -- jobs.queue_window     how many of the job's items are in the queue at a time; null: all of them were
 --                       enqueued at creation (jobs made before this migration, or QUEUE_WINDOW=0)
 -- job_items.sent_next   the item's successors were sent to the queue: set by the write of its first
 --                       outcome (finish, charged deferral, dead letter, skip), which the processor makes
 --                       only after sending them, so a crash in between sends them again rather than never
+-- jobs.webhook_events   what the job's webhook_url receives: job.completed (the default), job.progress
 --
--- The functions below are 0002's with those columns added: create_job stores the window; finish_item and
--- skip_item set sent_next; defer_item sets it when the attempt is charged (a hand-back sends nothing).
+-- The functions below are 0002's with those columns added: create_job stores the window and the events;
+-- finish_item and skip_item set sent_next; defer_item sets it when the attempt is charged (a hand-back
+-- sends nothing).
 -- Privileges stay as 0002 set them (create or replace keeps them). Idempotent.
 
 alter table public.jobs add column if not exists queue_window integer;
@@ -23,6 +26,7 @@ begin
 end;
 $$;
 alter table public.job_items add column if not exists sent_next boolean not null default false;
+alter table public.jobs add column if not exists webhook_events text[] not null default '{job.completed}';
 
 create or replace function public.job_store_create_job(p_job jsonb, p_items jsonb)
 returns jsonb
@@ -36,12 +40,13 @@ declare
 begin
     insert into public.jobs (
         workspace_id, job_id, status, created_at, started_at, completed_at, idempotency_key,
-        priority, max_attempts, skip_existing, webhook_url, tags, queue_window,
+        priority, max_attempts, skip_existing, webhook_url, tags, webhook_events, queue_window,
         total_leads, processed_leads, found_leads, failed_leads, created_emails, api_calls_hunter,
         api_calls_perplexity, credits_hunter, cost_perplexity_usd, processing_time_seconds
     )
     select r.workspace_id, r.job_id, r.status, r.created_at, r.started_at, r.completed_at, r.idempotency_key,
-        r.priority, r.max_attempts, r.skip_existing, r.webhook_url, coalesce(r.tags, '{}'), r.queue_window,
+        r.priority, r.max_attempts, r.skip_existing, r.webhook_url, coalesce(r.tags, '{}'),
+        coalesce(r.webhook_events, '{job.completed}'), r.queue_window,
         r.total_leads, r.processed_leads, r.found_leads, r.failed_leads, r.created_emails, r.api_calls_hunter,
         r.api_calls_perplexity, r.credits_hunter, r.cost_perplexity_usd, r.processing_time_seconds
     from jsonb_populate_record(null::public.jobs, p_job) as r
