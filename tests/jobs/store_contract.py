@@ -515,30 +515,25 @@ class JobStoreContract:
         assert not await store.skip_item(WS, "gone", "000000", reason="cancelled", now=NOW)
         assert (await job_of(store, "live")).counters.processed == 0
 
-    async def test_an_items_first_outcome_marks_its_successors_sent_and_a_hand_back_does_not(
-        self, store: JobStore
-    ) -> None:
-        """`sent_next` (leadenrich.jobs.window) is written with the outcome, so it is set exactly when an
-        outcome committed; a hand-back (no attempt charged) is not an outcome."""
-        await create(store, "j", 4)
+    async def test_an_items_first_outcome_marks_its_successors_sent(self, store: JobStore) -> None:
+        """`sent_next` (leadenrich.jobs.window) is written with every outcome (finish, deferral charged or
+        not, skip), so it is set exactly when an outcome committed."""
+        await create(store, "j", 5)
         later = NOW + timedelta(minutes=1)
         assert not any(i.sent_next for i in await all_items(store, "j"))
 
         handed_back = await claim(store, "j", "000000")
+        assert not handed_back.sent_next
         assert await store.defer_item(
             handed_back, reason="no slot", next_attempt_at=later, charge_attempt=False, now=NOW
         )
-        assert not (await item_of(store, "j", "000000")).sent_next
-        charged = await claim(store, "j", "000000", token="t2")
-        assert not charged.sent_next
+        assert (await item_of(store, "j", "000000")).sent_next
+        again = await claim(store, "j", "000000", token="t2")
+        assert again.sent_next  # the next claim sees it: the successors are not sent twice
         assert await store.defer_item(
-            charged, reason="202", next_attempt_at=later, charge_attempt=True, now=NOW
+            again, reason="202", next_attempt_at=later, charge_attempt=True, now=NOW
         )
         assert (await item_of(store, "j", "000000")).sent_next
-        again = await claim(store, "j", "000000", token="t3")
-        assert again.sent_next  # the next claim sees it: the successors are not sent twice
-        assert await store.defer_item(again, reason="x", next_attempt_at=later, charge_attempt=False, now=NOW)
-        assert (await item_of(store, "j", "000000")).sent_next  # a later hand-back keeps it
 
         held = await claim(store, "j", "000001")
         assert not await store.finish_item(
@@ -557,7 +552,21 @@ class JobStoreContract:
 
         await store.cancel_job(WS, "j", NOW)
         assert await store.skip_item(WS, "j", "000002", reason="cancelled", now=NOW)
-        assert [i.sent_next for i in await all_items(store, "j")] == [True, True, True, False]
+        assert [i.sent_next for i in await all_items(store, "j")] == [True, True, True, False, False]
+
+    async def test_a_cancelled_jobs_item_whose_processor_died_can_be_skipped(self, store: JobStore) -> None:
+        """No claim takes an item of a cancelled job, so an item left running by a dead processor would stay
+        running for ever: once its lease has expired, skip takes it."""
+        await create(store, "j", 1)
+        await claim(store, "j")  # the lease runs to LEASE
+        await store.cancel_job(WS, "j", NOW)
+
+        assert not await store.skip_item(WS, "j", "000000", reason="cancelled", now=NOW)  # still held
+        assert await store.skip_item(WS, "j", "000000", reason="cancelled", now=LEASE + timedelta(seconds=1))
+
+        skipped = await item_of(store, "j")
+        assert (skipped.status, skipped.lease_token, skipped.sent_next) == (ItemStatus.SKIPPED, None, True)
+        assert (await job_of(store, "j")).counters.processed == 1
 
     # --- job transitions ---------------------------------------------------------------------------------
 

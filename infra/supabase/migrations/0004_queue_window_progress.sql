@@ -4,14 +4,15 @@
 -- jobs.queue_window     how many of the job's items are in the queue at a time; null: all of them were
 --                       enqueued at creation (jobs made before this migration, or QUEUE_WINDOW=0)
 -- job_items.sent_next   the item's successors were sent to the queue: set by the write of its first
---                       outcome (finish, charged deferral, dead letter, skip), which the processor makes
+--                       outcome (finish, deferral, hand-back, dead letter, skip), which the processor makes
 --                       only after sending them, so a crash in between sends them again rather than never
 -- jobs.webhook_events   what the job's webhook_url receives: job.completed (the default), job.progress
 --
 -- The functions below are 0002's with those columns added: create_job stores the window and the events;
--- finish_item and skip_item set sent_next; defer_item sets it when the attempt is charged (a hand-back
--- sends nothing).
--- Privileges stay as 0002 set them (create or replace keeps them). Idempotent.
+-- finish_item, defer_item and skip_item set sent_next. skip_item also takes p_now and skips a running item
+-- whose lease expired (its processor died, and no claim takes an item of a cancelled job), so it replaces
+-- 0002's four-argument version. Privileges: create or replace keeps them; the new skip_item gets 0002's
+-- (service_role only). Idempotent.
 
 alter table public.jobs add column if not exists queue_window integer;
 do $$
@@ -135,7 +136,7 @@ begin
     set status = 'deferred', reason = p_reason, next_attempt_at = p_next_attempt_at, lease_token = null,
         lease_until = null,
         attempts = case when p_charge_attempt then i.attempts else greatest(i.attempts - 1, 0) end,
-        sent_next = i.sent_next or p_charge_attempt
+        sent_next = true  -- hand-backs too: the processor sends the successors before every outcome
     where i.workspace_id = p_workspace_id and i.job_id = p_job_id and i.item_id = p_item_id
         and i.status = 'running' and i.lease_token = p_token;
     if not found then
@@ -149,8 +150,10 @@ end;
 $$;
 
 
+drop function if exists public.job_store_skip_item(text, text, text, text);
+
 create or replace function public.job_store_skip_item(
-    p_workspace_id text, p_job_id text, p_item_id text, p_reason text
+    p_workspace_id text, p_job_id text, p_item_id text, p_reason text, p_now timestamptz
 )
 returns boolean
 language plpgsql
@@ -162,7 +165,7 @@ begin
     set status = 'skipped', reason = p_reason, next_attempt_at = null, lease_token = null, lease_until = null,
         sent_next = true
     where i.workspace_id = p_workspace_id and i.job_id = p_job_id and i.item_id = p_item_id
-        and i.status in ('queued', 'deferred');
+        and (i.status in ('queued', 'deferred') or (i.status = 'running' and i.lease_until < p_now));
     if not found then
         return false;
     end if;
@@ -170,3 +173,7 @@ begin
     return true;
 end;
 $$;
+
+revoke all on function public.job_store_skip_item(text, text, text, text, timestamptz)
+    from public, anon, authenticated;
+grant execute on function public.job_store_skip_item(text, text, text, text, timestamptz) to service_role;

@@ -802,10 +802,12 @@ class DynamoJobStore(ThreadedClient):
     ) -> bool:
         if item.lease_token is None:
             return False
-        sets = "#status = :deferred, #reason = :reason, #next_attempt_at = :next, #updated_at = :now"
-        if charge_attempt:
-            sets += ", #sent_next = :true"  # a charged attempt is an outcome: the successors were sent
-        else:
+        # Every deferral, hand-backs included, is an outcome: the processor sent the successors before.
+        sets = (
+            "#status = :deferred, #reason = :reason, #next_attempt_at = :next, #updated_at = :now,"
+            " #sent_next = :true"
+        )
+        if not charge_attempt:
             sets += ", #attempts = #attempts - :one"
         values: dict[str, Any] = {
             ":deferred": ItemStatus.DEFERRED.value,
@@ -814,10 +816,9 @@ class DynamoJobStore(ThreadedClient):
             ":now": _ts(now),
             ":running": ItemStatus.RUNNING.value,
             ":token": item.lease_token,
+            ":true": True,
         }
-        if charge_attempt:
-            values[":true"] = True
-        else:
+        if not charge_attempt:
             values[":one"] = 1
         op = self._op(
             _item_key(item.workspace_id, item.job_id, item.item_id),
@@ -842,7 +843,8 @@ class DynamoJobStore(ThreadedClient):
                 "SET #status = :skipped, #reason = :reason, #updated_at = :now, #sent_next = :true"
                 " REMOVE #next_attempt_at, #lease_token, #lease_until"
             ),
-            condition="#status IN (:queued, :deferred)",
+            # Or running with an expired lease: its processor died, and no claim can take it (cancelled).
+            condition="#status IN (:queued, :deferred) OR (#status = :running AND #lease_until < :now)",
             values={
                 ":skipped": ItemStatus.SKIPPED.value,
                 ":reason": reason,
@@ -850,6 +852,7 @@ class DynamoJobStore(ThreadedClient):
                 ":now": _ts(now),
                 ":queued": ItemStatus.QUEUED.value,
                 ":deferred": ItemStatus.DEFERRED.value,
+                ":running": ItemStatus.RUNNING.value,
             },
         )
         return await self._transact(

@@ -155,15 +155,15 @@ class JobStore(Protocol):
         """Hand a running item back (status deferred, lease cleared), only if `item.lease_token` still holds
         it. With `charge_attempt` False the claim's attempt is given back (attempts - 1): the item was not
         really tried (no time left, provider throttled before any call). `spent` (processed 0) adds what
-        the attempt cost to the job's counters in the same transaction. A charged deferral marks the item
-        `sent_next` (it is an outcome); a hand-back does not."""
+        the attempt cost to the job's counters in the same transaction. Marks the item `sent_next`."""
         ...
 
     async def skip_item(
         self, workspace_id: str, job_id: str, item_id: str, *, reason: str, now: datetime
     ) -> bool:
-        """Mark a queued or deferred item skipped (its job was cancelled), counting it processed once, and
-        `sent_next`."""
+        """Mark a queued or deferred item skipped (its job was cancelled), or a running one whose lease
+        expired before `now` (its processor died; no claim can take it any more), counting it processed
+        once, and `sent_next`."""
         ...
 
     async def start_job(self, workspace_id: str, job_id: str, now: datetime) -> bool:

@@ -19,7 +19,7 @@ What happens to an item, by the engine's answer:
 - deferred after trying (202, throttled, 5xx...): hidden for a backoff delay with full jitter, at least
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
 - its job cancelled: skipped and its message deleted.
-Before an item's first outcome is written (finish, charged deferral, dead letter, skip), the items it leads
+Before an item's first outcome is written (finish, deferral, hand-back, dead letter, skip), the items it leads
 in its job's queue window are sent (`leadenrich.jobs.window`): a job has only a window of messages in the
 queue at a time, so jobs created after a large one are not stuck behind all of it.
 A crash anywhere leaves the message to reappear after its visibility timeout; the item's lease expires at
@@ -48,7 +48,6 @@ from typing import Protocol
 
 from leadenrich.deadline import Deadline
 from leadenrich.jobs.models import (
-    CLAIMABLE,
     JOB_PROGRESS,
     Item,
     ItemStatus,
@@ -162,8 +161,8 @@ class Processor:
             empty = False  # a finished item may have sent its successors (queue windows)
             for task in done:
                 task.result()  # _one never raises; a bug here should not pass silently
+        await self._retry_callbacks(work_deadline)  # owed deliveries first, then best-effort progress
         await self._progress_callbacks(report, work_deadline)
-        await self._retry_callbacks(work_deadline)
         report.seconds = asyncio.get_running_loop().time() - started
         return report
 
@@ -228,6 +227,9 @@ class Processor:
                 # Hidden until this invocation is over, so it does not come straight back to it.
                 hidden = math.ceil(max(0.0, deadline.remaining()) + self.settings.margin_seconds)
                 next_at = now + timedelta(seconds=hidden)
+                # A hand-back sends too: SQS counts its receives, and a leader handed back run after run
+                # could reach the DLQ without ever writing another outcome, holding its chain back.
+                await self._send_next(item, job)
                 if await self.store.defer_item(
                     item, reason=reason, next_attempt_at=next_at, charge_attempt=False, now=now, spent=spent
                 ):
@@ -287,11 +289,13 @@ class Processor:
 
     async def _send_next_of_skipped(self, job: Job, item_id: str) -> None:
         """A cancelled job's items are skipped one message at a time, so the chain must go on through them
-        too: otherwise its unsent items would stay queued forever instead of skipped."""
+        too: otherwise its unsent items would stay queued forever instead of skipped. Whatever its status
+        short of terminal (another processor may hold it, or have died holding it): a duplicate is
+        harmless, a missing send is not."""
         if not successors(item_id, job.options.queue_window, job.counters.total):
             return
         item = await self.store.get_item(job.workspace_id, job.job_id, item_id)
-        if item is not None and item.status in CLAIMABLE:  # what skip_item will mark sent_next
+        if item is not None and not item.status.terminal:
             await self._send_next(item, job)
 
     async def _store_emails(self, item: Item, result: EnrichmentResult) -> EnrichmentResult:
@@ -367,20 +371,26 @@ class Processor:
     async def _progress_callbacks(self, report: DrainReport, deadline: Deadline) -> None:
         """`job.progress` for the jobs this run advanced that asked for it, with their counters as stored
         now (read again: this run's finishes are not in the copy read before them)."""
-        if self.callbacks is None:
+        callbacks = self.callbacks
+        if callbacks is None:
             return
         completed = {(j.workspace_id, j.job_id) for j in report.completed_jobs}
-        for key, seen in sorted(report.advanced_jobs.items()):
-            if key in completed or not seen.options.wants(JOB_PROGRESS):
-                continue
-            if deadline.remaining() < 1.5:
-                return
+        wanted = [
+            key
+            for key, seen in sorted(report.advanced_jobs.items())
+            if key not in completed and seen.options.wants(JOB_PROGRESS)
+        ]
+
+        async def progress(workspace_id: str, job_id: str) -> None:
             try:
-                job = await self.store.get_job(*key)
+                job = await self.store.get_job(workspace_id, job_id)
                 if job is not None and job.status is JobStatus.RUNNING:
-                    await self.callbacks.job_progressed(job, deadline)
+                    await callbacks.job_progressed(job, deadline)
             except Exception as exc:
-                log.error("progress callback failed", extra={"error": type(exc).__name__, "job": key[1]})
+                log.error("progress callback failed", extra={"error": type(exc).__name__, "job": job_id})
+
+        # At once, each within the deadline: one slow receiver cannot hold the others' events back.
+        await asyncio.gather(*(progress(*key) for key in wanted))
 
     async def _retry_callbacks(self, deadline: Deadline) -> None:
         if self.callbacks is None:

@@ -12,13 +12,14 @@ without reading anything. The items whose index is a multiple of GROUP lead: ite
 at creation did). Every item `i >= window` has exactly one leader, `GROUP * floor((i - window) / GROUP)`.
 
 Crash safety comes from the order: the processor sends an item's successors *before* its first outcome
-(finish, charged deferral, dead letter or skip) commits, and the store marks the item `sent_next` in that
-same write. A crash before the write leaves the item without an outcome, so it runs again and sends again;
-a crash after leaves `sent_next` set. The only effect of a race is a duplicate message, which the store's
+(finish, deferral, dead letter or skip) commits, and the store marks the item `sent_next` in that same
+write. A crash before the write leaves the item without an outcome, so it runs again and sends again; a
+crash after leaves `sent_next` set. The only effect of a race is a duplicate message, which the store's
 conditional claims make harmless; a missing message (a job that never completes) cannot happen.
 
-A handed-back item (deferred without an attempt charged: no provider capacity left this invocation) sends
-nothing: it is back within a minute and still holds its place in the window.
+A hand-back (deferred without an attempt charged: no provider capacity left this invocation) is an outcome
+too. SQS counts every receive against the queue's redrive limit, so a leader handed back run after run
+could otherwise reach the DLQ without ever sending, and hold back every item chained behind it.
 """
 
 from __future__ import annotations

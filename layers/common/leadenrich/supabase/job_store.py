@@ -563,7 +563,13 @@ class SupabaseJobStore:
     ) -> bool:
         data = await self._rpc(
             "job_store_skip_item",
-            {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_item_id": item_id, "p_reason": reason},
+            {
+                "p_workspace_id": workspace_id,
+                "p_job_id": job_id,
+                "p_item_id": item_id,
+                "p_reason": reason,
+                "p_now": _ts(now),
+            },
         )
         return _flag(data, "job_store_skip_item")
 
