@@ -28,10 +28,10 @@ processor every time.
 
 Callbacks (`CompletionCallbacks`, docs/webhooks.md): the processor whose write completed a job (exactly one)
 calls `job_completed` with its deadline, which makes the first signed POST to the job's `webhook_url` within
-the budget; at the end of each drain `job_progressed` is called for each still-running job whose items
-finished in it (a `job.progress` event when the job asked for one), then `retry_due` sends the failed
-callbacks whose backoff has passed, while time is left. A callback failure is never the item's: it is
-logged by type and retried by the callbacks.
+the budget; at the end of each drain `retry_due` sends the failed callbacks whose backoff has passed, while
+time is left, and then `job_progressed` is called, all at once, for each still-running job whose items
+finished in the drain (a `job.progress` event when the job asked for one). A callback failure is never the
+item's: it is logged by type and retried by the callbacks.
 """
 
 from __future__ import annotations
