@@ -12,10 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The README's first command: enrich the example leads end to end on the embedded local stack (moto, the
-## API through a local gateway, SQS, the processor ticking every second; the simulator when no keys are set).
+## The README's first command: enrich the example leads end to end on the embedded local stack (the API
+## through a local gateway, the work queue and jobs in .enrich-state/, the processor running back to back;
+## the simulator when no keys are set). Run it again: the finished job is returned, nothing is paid twice.
 run: $(STAMP)
-	$(BIN)/enrich run --input examples/leads.csv --output results.jsonl --tick 1
+	$(BIN)/enrich run --input examples/leads.csv --output results.csv
 
 ## The README's second command: lint, type-check and the whole test suite.
 test: lint typecheck pytest

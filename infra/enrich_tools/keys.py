@@ -1,9 +1,10 @@
-"""`enrich keys create|list|revoke`: API keys, straight against a deployed stack's DynamoDB table.
+"""`enrich keys create|list|revoke`: API keys, straight against the key store.
 
-The key store is the table the stack's Lambdas use (`--table`, else `$TABLE_NAME`: the stack's
+Deployed, the key store is the table the stack's Lambdas use (`--table`, else `$TABLE_NAME`: the stack's
 `TableName` output), reached with the caller's AWS credentials (the usual boto3 chain: AWS_PROFILE,
-environment, SSO...); creating and revoking keys is an operator's job, not the API's. The local stack
-lives inside its own process and mints its own key (`enrich local up` prints it).
+environment, SSO...); creating and revoking keys is an operator's job, not the API's. Locally it is the
+state's SQLite file (`--state DIR`, the directory `enrich run` and `enrich local up` use; the default
+`.enrich-state` when no table is named), and the keys made there work against `enrich local up`.
 
 A new key is printed once; only its SHA-256 is stored. Listings show the key id and display prefix.
 """
@@ -16,24 +17,34 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from enrich_tools.local.commands import FAILED, OK, UsageError
+from enrich_tools.local.state import DEFAULT_STATE_DIR
 from leadenrich.auth.keys import ApiKey, KeyStore, create_key
+from leadenrich.sqlite.db import FILE_NAME
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
     table = args.table or os.environ.get("TABLE_NAME")
-    if not table:
-        raise UsageError(
-            "no table: pass --table or set TABLE_NAME (the stack's TableName output: aws cloudformation "
-            'describe-stacks --stack-name leadenrich-dev --query "Stacks[0].Outputs")'
-        )
+    state = Path(args.state) if args.state else (None if table else DEFAULT_STATE_DIR)
+    if state is not None:
+        if not (state / FILE_NAME).is_file():
+            raise UsageError(
+                f"no local state in {state}: run `enrich run` or `enrich local up` there first, or name a "
+                "deployed stack's table with --table or TABLE_NAME"
+            )
+        from leadenrich.sqlite.db import Database
+        from leadenrich.sqlite.keys import SqliteKeyStore
+
+        return SqliteKeyStore(Database.in_dir(state))
     import boto3
 
     from leadenrich.aws.dynamo_keys import DynamoKeyStore
 
     client = boto3.client("dynamodb", region_name=args.region) if args.region else boto3.client("dynamodb")
+    assert table is not None  # without a table, `state` names the local one
     return DynamoKeyStore(table, client)
 
 
@@ -109,9 +120,13 @@ def add_parsers(sub: Any) -> None:
     table = argparse.ArgumentParser(add_help=False)
     table.add_argument("--table", help="the stack's DynamoDB table (default: $TABLE_NAME)")
     table.add_argument("--region", help="its AWS region (default: the AWS configuration's)")
+    table.add_argument(
+        "--state",
+        help=f"the local stack's state directory instead (default without a table: {DEFAULT_STATE_DIR})",
+    )
     keys = sub.add_parser(
         "keys",
-        help="create, list and revoke API keys (a deployed stack's table, with your AWS credentials)",
+        help="create, list and revoke API keys (the local state, or a deployed stack's table)",
     ).add_subparsers(dest="keys_command", required=True)
 
     create = keys.add_parser("create", parents=[table], help="a new key for a workspace, printed once")

@@ -1,16 +1,23 @@
-"""API keys: their shape and hash, and the DynamoDB key store (on moto)."""
+"""API keys: their shape and hash, and the key stores: DynamoDB (on moto) and SQLite (on a file) held to the
+same tests, then the DynamoDB rows. The SQLite file's own tests (a restart, threads) are in
+`tests/sqlite/test_sqlite_keys.py`."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from leadenrich.auth.keys import (
     KEY_PREFIX,
+    KeyStore,
     authenticate,
     create_key,
     display,
@@ -19,6 +26,8 @@ from leadenrich.auth.keys import (
     well_formed,
 )
 from leadenrich.aws.dynamo_keys import DynamoKeyStore
+from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.keys import SqliteKeyStore
 from tests.auth.conftest import TABLE
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -49,26 +58,56 @@ def test_workspace_names_are_checked(workspace: str) -> None:
 
 
 @pytest.fixture
-def store(dynamodb: Any) -> DynamoKeyStore:
+def dynamo_store(dynamodb: Any) -> DynamoKeyStore:
     return DynamoKeyStore(TABLE, dynamodb, serialize_calls=True)
 
 
-async def test_a_stored_key_resolves_by_hash_and_is_listed_without_the_key(
-    store: DynamoKeyStore, dynamodb: Any
-) -> None:
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path / "leadenrich.sqlite3")
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["dynamo", "sqlite"])
+def store(request: pytest.FixtureRequest) -> KeyStore:
+    """Each adapter in turn, on a fresh table or file."""
+    if request.param == "dynamo":
+        dynamo_store: DynamoKeyStore = request.getfixturevalue("dynamo_store")
+        return dynamo_store
+    return SqliteKeyStore(request.getfixturevalue("database"))
+
+
+async def test_a_stored_key_resolves_by_hash_and_is_listed_without_the_key(store: KeyStore) -> None:
     made = await create_key(store, "acme", "ci", NOW)
     assert await authenticate(store, made.secret) == made.key
     assert await authenticate(store, made.secret[:-1] + ("A" if made.secret[-1] != "A" else "B")) is None
     assert await authenticate(store, None) is None
     assert await store.list_keys("acme") == [made.key]
     assert await store.list_keys("globex") == []
+
+
+async def test_a_key_taken_twice_is_refused_and_the_first_kept(store: KeyStore) -> None:
+    made = await create_key(store, "acme", "ci", NOW)
+    clash = new_key("globex", "other", NOW).key
+    with pytest.raises((ClientError, sqlite3.IntegrityError)):  # a cancelled transaction, a constraint
+        await store.put(clash, hash_key(made.secret))
+    assert await authenticate(store, made.secret) == made.key
+    assert await store.list_keys("globex") == []
+
+
+async def test_dynamodb_keeps_a_lookup_row_and_a_listing_row_without_the_key(
+    dynamo_store: DynamoKeyStore, dynamodb: Any
+) -> None:
+    store = dynamo_store
+    made = await create_key(store, "acme", "ci", NOW)
     rows = dynamodb.scan(TableName=TABLE)["Items"]
     assert len(rows) == 2  # the lookup row and the listing row
     assert made.secret not in str(rows)  # stored as its hash only
     assert {r["PK"]["S"] for r in rows} == {f"APIKEY#{hash_key(made.secret)}", "WS#acme#APIKEYS"}
 
 
-async def test_listing_every_workspace_and_oldest_first(store: DynamoKeyStore) -> None:
+async def test_listing_every_workspace_and_oldest_first(store: KeyStore) -> None:
     first = await create_key(store, "acme", "one", NOW)
     second = await create_key(store, "globex", "two", NOW + timedelta(seconds=1))
     third = await create_key(store, "acme", "three", NOW + timedelta(seconds=2))
@@ -77,7 +116,7 @@ async def test_listing_every_workspace_and_oldest_first(store: DynamoKeyStore) -
 
 
 async def test_a_revoked_key_stops_authenticating_and_revoking_twice_keeps_the_first_time(
-    store: DynamoKeyStore,
+    store: KeyStore,
 ) -> None:
     made = await create_key(store, "acme", "ci", NOW)
     kept = await create_key(store, "acme", "other", NOW)
@@ -92,7 +131,7 @@ async def test_a_revoked_key_stops_authenticating_and_revoking_twice_keeps_the_f
     assert await store.revoke("key_unknown", NOW) is None
 
 
-async def test_concurrent_revocations_agree(store: DynamoKeyStore) -> None:
+async def test_concurrent_revocations_agree(store: KeyStore) -> None:
     made = await create_key(store, "acme", "ci", NOW)
     results = await asyncio.gather(
         *(store.revoke(made.key.key_id, NOW + timedelta(minutes=i)) for i in range(4))

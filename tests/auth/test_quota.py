@@ -1,23 +1,28 @@
 """The per-workspace daily lead quota: through the handler (429 + Retry-After), the service (given back
-when a job is not created, untouched by dry runs) and the adapter (atomic under concurrency)."""
+when a job is not created, untouched by dry runs) and the adapters (atomic under concurrency), DynamoDB and
+SQLite held to the same tests. The SQLite file's own tests (a restart, threads) are in
+`tests/sqlite/test_sqlite_quota.py`."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from leadenrich import runtime
-from leadenrich.auth.quota import QuotaExceeded, seconds_to_midnight, utc_day
+from leadenrich.auth.quota import LeadQuota, QuotaExceeded, seconds_to_midnight, utc_day
 from leadenrich.aws.dynamo_quota import DynamoLeadQuota
 from leadenrich.jobs.models import SourcedLead
 from leadenrich.jobs.ports import EnrichableCount
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import JobService
 from leadenrich.models import Lead
+from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.quota import SqliteLeadQuota
 from tests.auth.conftest import TABLE, call
 
 DAY = date(2026, 11, 22)
@@ -34,11 +39,27 @@ def test_retry_after_is_the_seconds_to_the_next_utc_midnight() -> None:
 
 
 @pytest.fixture
-def quota(dynamodb: Any) -> DynamoLeadQuota:
+def dynamo_quota(dynamodb: Any) -> DynamoLeadQuota:
     return DynamoLeadQuota(TABLE, dynamodb, serialize_calls=True)
 
 
-async def test_reservations_are_conditional_per_workspace_and_day(quota: DynamoLeadQuota) -> None:
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path / "leadenrich.sqlite3")
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["dynamo", "sqlite"])
+def quota(request: pytest.FixtureRequest) -> LeadQuota:
+    """Each adapter in turn, on a fresh table or file."""
+    if request.param == "dynamo":
+        dynamo_quota: DynamoLeadQuota = request.getfixturevalue("dynamo_quota")
+        return dynamo_quota
+    return SqliteLeadQuota(request.getfixturevalue("database"))
+
+
+async def test_reservations_are_conditional_per_workspace_and_day(quota: LeadQuota) -> None:
     assert await quota.reserve("acme", DAY, 3, 5)
     assert not await quota.reserve("acme", DAY, 3, 5)  # 6 > 5: nothing taken
     assert await quota.used("acme", DAY) == 3
@@ -51,13 +72,25 @@ async def test_reservations_are_conditional_per_workspace_and_day(quota: DynamoL
     assert await quota.used("acme", DAY) == 3
 
 
-async def test_concurrent_reservations_never_pass_the_limit(quota: DynamoLeadQuota) -> None:
+async def test_concurrent_reservations_never_pass_the_limit(quota: LeadQuota) -> None:
     taken = await asyncio.gather(*(quota.reserve("acme", DAY, 3, 10) for _ in range(8)))
     assert taken.count(True) == 3 and await quota.used("acme", DAY) == 9
 
 
-async def test_the_counter_row_expires_by_the_tables_ttl(quota: DynamoLeadQuota, dynamodb: Any) -> None:
-    await quota.reserve("acme", DAY, 1, 5)
+async def test_zero_and_negative_counts_take_and_give_nothing(quota: LeadQuota) -> None:
+    assert await quota.reserve("acme", DAY, 0, 5)
+    assert await quota.reserve("acme", DAY, -3, 5)
+    assert await quota.used("acme", DAY) == 0
+    assert await quota.reserve("acme", DAY, 5, 5)
+    await quota.release("acme", DAY, 0)
+    await quota.release("acme", DAY, -2)
+    assert await quota.used("acme", DAY) == 5
+
+
+async def test_the_counter_row_expires_by_the_tables_ttl(
+    dynamo_quota: DynamoLeadQuota, dynamodb: Any
+) -> None:
+    await dynamo_quota.reserve("acme", DAY, 1, 5)
     row = dynamodb.get_item(
         TableName=TABLE, Key={"PK": {"S": "WS#acme#QUOTA"}, "SK": {"S": "DAY#2026-11-22"}}
     )

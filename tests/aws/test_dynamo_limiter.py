@@ -1,5 +1,6 @@
-"""Rate limiters: the contract both adapters keep, then what only the DynamoDB one must do (share the count
-between processes through window rows).
+"""Rate limiters: the contract every adapter keeps (in-process, DynamoDB, SQLite), then what only the
+DynamoDB one must do (share the pace between processes through its row). The SQLite limiter's sharing (two
+processors on one file, threads, a restart) is tested in `tests/sqlite/test_sqlite_limiter.py`.
 
 Time is a fake clock that moves only when a limiter sleeps, so waits of a minute take no real time. A
 sleeping task moves the clock to its own wake-up time (not past it), so tasks that sleep together wake
@@ -9,7 +10,8 @@ together, as they would on a real clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +21,8 @@ from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
 from leadenrich.aws.dynamo_store import create_table
 from leadenrich.deadline import Deadline
 from leadenrich.ratelimit import LIMITS, PUBLISHED_LIMITS, Limit, LocalRateLimiter, RateLimiter
+from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.limiter import SqliteRateLimiter
 
 TABLE = "leadenrich-test"
 T0 = 1_699_999_980.0  # the start of a minute (and so of a second) in epoch time
@@ -51,10 +55,20 @@ def client(mocked_aws: None) -> Any:
 Factory = Callable[[dict[str, Limit], FakeTime], RateLimiter]
 
 
-@pytest.fixture(params=["local", "dynamo"])
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path / "leadenrich.sqlite3")
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["local", "dynamo", "sqlite"])
 def make_limiter(request: pytest.FixtureRequest) -> Factory:
     if request.param == "local":
         return lambda limits, t: LocalRateLimiter(limits, clock=t.clock, sleep=t.sleep)
+    if request.param == "sqlite":
+        db = request.getfixturevalue("database")
+        return lambda limits, t: SqliteRateLimiter(db, limits, clock=t.clock, sleep=t.sleep)
     dynamo = request.getfixturevalue("client")
     return lambda limits, t: DynamoRateLimiter(
         TABLE, dynamo, limits, serialize_calls=True, clock=t.clock, sleep=t.sleep

@@ -1,7 +1,9 @@
-"""The SQS work queue against moto's SQS: batching, redelivery, re-timing, dead letters and redrive.
+"""The SQS work queue against moto's SQS: the shared `WorkQueue` contract (tests/jobs/queue_contract.py),
+plus what is SQS's own: batching into calls, the message bodies, re-timing limits, the reason attribute,
+malformed bodies, the fair-queue tenant, and the queues `create_queues` makes.
 
-moto honours visibility timeouts in real time, so the tests use 0-1 s values; calls are counted with
-botocore event hooks on the real client, never by patching the adapter.
+moto honours visibility timeouts in real time, so the tests use 0-1 s values and the contract's `elapse`
+really sleeps; calls are counted with botocore event hooks on the real client, never by patching the adapter.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from leadenrich.aws.sqs_queue import (
 )
 from leadenrich.jobs.models import Received, WorkMessage
 from leadenrich.jobs.ports import QueueDepth, WorkQueue
+from tests.jobs.queue_contract import Elapse, MakeQueue, WorkQueueContract
 
 
 @dataclass
@@ -41,6 +44,34 @@ def env(mocked_aws: None) -> Env:
     client = boto3.client("sqs")
     queue_url, dlq_url = create_queues(client, "work")
     return Env(client, SqsWorkQueue(queue_url, dlq_url, client), queue_url, dlq_url)
+
+
+@pytest.fixture
+def queue(env: Env) -> WorkQueue:
+    return env.queue
+
+
+@pytest.fixture
+def make_queue(env: Env) -> MakeQueue:
+    def make(max_receive_count: int) -> WorkQueue:
+        url, dlq = create_queues(
+            env.client, f"fragile-{max_receive_count}", max_receive_count=max_receive_count
+        )
+        return SqsWorkQueue(url, dlq, env.client)
+
+    return make
+
+
+@pytest.fixture
+def elapse() -> Elapse:
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds + 0.1)  # moto's clock is the real one
+
+    return sleep
+
+
+class TestSqsWorkQueue(WorkQueueContract):
+    """The shared contract on SQS (moto)."""
 
 
 def messages(n: int, job: str = "j1") -> list[WorkMessage]:
@@ -80,19 +111,6 @@ async def test_create_queues_wires_a_dead_letter_queue_like_the_template(env: En
     assert int(policy["maxReceiveCount"]) == 25
     assert dlq["MessageRetentionPeriod"] == str(14 * 24 * 3600)
     assert create_queues(env.client, "work") == (env.queue_url, env.dlq_url)  # idempotent
-
-
-async def test_sqs_itself_dead_letters_after_max_receive_count(env: Env) -> None:
-    url, dlq = create_queues(env.client, "fragile", max_receive_count=2, visibility_timeout=0)
-    queue = SqsWorkQueue(url, dlq, env.client)
-    await queue.send(messages(1))
-
-    counts = [r.receive_count for _ in range(2) for r in await queue.receive(1, visibility_timeout=0)]
-
-    assert counts == [1, 2]
-    assert await queue.receive(1, visibility_timeout=0) == []
-    assert (await queue.depth()).dead_letters == 1
-    assert await queue.redrive() == messages(1)
 
 
 async def test_every_message_names_its_workspace_as_the_fair_queue_tenant(env: Env) -> None:
@@ -204,18 +222,6 @@ async def test_entries_refused_twice_raise_naming_how_many_after_the_rest_is_sen
     assert (await queue.depth()).visible == 23
 
 
-async def test_receive_round_trip(env: Env) -> None:
-    sent = messages(3)
-    await env.queue.send(sent)
-
-    received = await env.queue.receive(10, visibility_timeout=30)
-
-    assert sorted((r.message for r in received), key=lambda m: m.item_id) == sent
-    assert all(r.receive_count == 1 and r.receipt_handle for r in received)
-    assert len({r.message_id for r in received}) == 3
-    assert await env.queue.receive(10, visibility_timeout=30) == []  # in flight
-
-
 async def test_receive_gathers_in_calls_of_ten_and_only_the_first_waits(env: Env) -> None:
     await env.queue.send(messages(25))
     calls = count_calls(env.client, "ReceiveMessage")
@@ -237,37 +243,6 @@ async def test_receive_stops_when_a_call_returns_nothing(env: Env) -> None:
     assert len(calls) == 2
 
 
-async def test_receive_count_increments_on_redelivery(env: Env) -> None:
-    await env.queue.send(messages(1))
-
-    first = await env.queue.receive(1, visibility_timeout=0)
-    second = await env.queue.receive(1, visibility_timeout=0)
-
-    assert [r.receive_count for r in first + second] == [1, 2]
-    assert first[0].message_id == second[0].message_id
-    assert first[0].receipt_handle != second[0].receipt_handle
-
-
-async def test_a_redelivery_within_one_receive_is_returned_once(env: Env) -> None:
-    await env.queue.send(messages(3))
-
-    received = await env.queue.receive(10, visibility_timeout=0)  # everything is visible again at once
-
-    assert sorted(r.message.item_id for r in received) == ["0000", "0001", "0002"]
-
-
-async def test_delete_removes_the_message_and_a_second_delete_is_fine(env: Env) -> None:
-    await env.queue.send(messages(2))
-    received = await env.queue.receive(10, visibility_timeout=0)
-
-    for r in received:
-        await env.queue.delete(r)
-    await env.queue.delete(received[0])
-
-    assert await env.queue.receive(10, visibility_timeout=0) == []
-    assert await env.queue.depth() == QueueDepth(0, 0, 0, 0)
-
-
 async def test_delete_swallows_an_invalid_receipt_handle_but_not_other_errors(env: Env) -> None:
     gone = Received(messages(1)[0], receipt_handle="no-such-handle", receive_count=1, message_id="m")
     await env.queue.delete(gone)
@@ -275,19 +250,6 @@ async def test_delete_swallows_an_invalid_receipt_handle_but_not_other_errors(en
     env.client.delete_queue(QueueUrl=env.queue_url)
     with pytest.raises(ClientError):
         await env.queue.delete(gone)
-
-
-async def test_retry_later_hides_the_message_then_it_comes_back(env: Env) -> None:
-    await env.queue.send(messages(1))
-    [received] = await env.queue.receive(1, visibility_timeout=0)
-
-    await env.queue.retry_later(received, 1)
-
-    assert await env.queue.receive(1, visibility_timeout=0) == []
-    assert (await env.queue.depth()).in_flight == 1
-    await asyncio.sleep(1.1)
-    [again] = await env.queue.receive(1, visibility_timeout=30)
-    assert again.message == received.message and again.receive_count == 2
 
 
 async def test_retry_later_clamps_to_12_hours_from_the_receive(env: Env) -> None:
@@ -364,47 +326,6 @@ async def test_redrive_moves_dead_letters_back_and_leaves_malformed_ones(env: En
         QueueUrl=env.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     )
     assert all("MessageAttributes" not in m for m in back["Messages"])  # the reason stays behind
-
-
-async def test_redrive_for_a_workspace_leaves_other_workspaces_dead_letters(env: Env) -> None:
-    ours = [WorkMessage("ws-a", "j", f"{i:04d}") for i in range(3)]
-    theirs = [WorkMessage("ws-b", "j", f"{i:04d}") for i in range(12)]
-    await env.queue.send(ours + theirs)
-    while received := await env.queue.receive(10, visibility_timeout=30):
-        for r in received:
-            await env.queue.dead_letter(r, "x")
-
-    moved = await env.queue.redrive(workspace_id="ws-a")
-
-    assert sorted(moved, key=lambda m: m.item_id) == ours
-    depth = await env.queue.depth()
-    assert (depth.visible, depth.dead_letters) == (3, 12)  # ws-b's stay, visible again for their owner
-    assert sorted(await env.queue.redrive(workspace_id="ws-b"), key=lambda m: m.item_id) == theirs
-
-
-async def test_redrive_moves_at_most_max_messages(env: Env) -> None:
-    await env.queue.send(messages(3))
-    for r in await env.queue.receive(10, visibility_timeout=30):
-        await env.queue.dead_letter(r, "x")
-
-    moved = await env.queue.redrive(max_messages=2)
-
-    assert len(moved) == 2
-    depth = await env.queue.depth()
-    assert (depth.visible, depth.dead_letters) == (2, 1)
-
-
-async def test_depth_counts_each_state(env: Env) -> None:
-    await env.queue.send(messages(3, job="now"))
-    await env.queue.send(messages(1, job="later"), delay_seconds=900)
-    [in_flight] = await env.queue.receive(1, visibility_timeout=30)
-    [doomed] = await env.queue.receive(1, visibility_timeout=30)
-    await env.queue.dead_letter(doomed, "x")
-
-    depth = await env.queue.depth()
-
-    assert depth == QueueDepth(visible=1, in_flight=1, delayed=1, dead_letters=1)
-    assert in_flight.message.job_id == "now"
 
 
 def test_bodies_are_compact_versioned_json() -> None:

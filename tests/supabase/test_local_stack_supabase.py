@@ -1,9 +1,12 @@
 """`enrich run` with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set: the CSV's rows become (or match) leads in
-that Supabase, their addresses land in `emails`, and the results file is the same as without Supabase."""
+that Supabase, their addresses land in `emails`, and the results file is the same as without Supabase.
+
+Every stack runs on a state directory in the test's tmp_path (embedded, processor back to back)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from pathlib import Path
 
@@ -25,7 +28,7 @@ def test_enrich_run_reads_and_writes_the_configured_supabase(
     supabase_db: SupabaseTestServer, tmp_path: Path
 ) -> None:
     output = tmp_path / "results.jsonl"
-    done = enrich_run(LEADS_CSV, output, **supabase_db.env())
+    done = enrich_run(LEADS_CSV, output, env=supabase_db.env())
 
     assert done.returncode == 0, done.stderr
     assert f"Supabase at {supabase_db.url}" in done.stderr
@@ -46,7 +49,10 @@ def test_enrich_run_reads_and_writes_the_configured_supabase(
     )
     assert [tuple(row.values()) for row in written] == expected and written
 
-    again = enrich_run(LEADS_CSV, tmp_path / "again.jsonl", **supabase_db.env())
+    # A new state (a new job, not the first one resumed): its leads are matched, not added again.
+    again = enrich_run(
+        LEADS_CSV, tmp_path / "again.jsonl", state=tmp_path / "new-state", env=supabase_db.env()
+    )
     assert again.returncode == 0, again.stderr
     assert supabase_db.scalar("select count(*) from leads") == 7  # matched by external_id: none added
     assert supabase_db.query(ADDRESSES) == written  # upserted: no duplicates
@@ -67,7 +73,10 @@ def test_the_jobs_and_stats_commands_work_on_stored_leads(
     supabase_db.sql(f"insert into leads (id, company_name, domain) values {values}")
     output = tmp_path / "all.jsonl"
 
-    with LocalStack(StackOptions(tick_seconds=0.3)) as stack:
+    # The handlers' JSON logs would go to this test's captured stdout (when this test is the first to load
+    # them) and spoil `stats --json`: keep them to warnings, as `enrich run` does.
+    options = StackOptions(state_dir=tmp_path / "state", handler_log_level=logging.WARNING)
+    with LocalStack(options) as stack:
         api = ["--api-url", stack.url, "--api-key", str(stack.api_key)]
         assert main(["jobs", "create", "--all", "--dry-run", *api]) == 0
         assert "3 leads would be enriched (3 with a domain, 0 of them skipped" in capsys.readouterr().out

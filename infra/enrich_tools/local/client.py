@@ -63,17 +63,24 @@ class ApiClient:
         return body
 
     def create_job(
-        self, leads: Sequence[dict[str, str]], tags: Sequence[str] = (), **options: Any
+        self,
+        leads: Sequence[dict[str, str]],
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """POST /jobs with inline leads; `options` are more body fields (skip_existing, ...)."""
+        """POST /jobs with inline leads; `options` are more body fields (skip_existing, ...). With an
+        idempotency key, a job made with that key before is returned instead of a new one."""
         body: dict[str, Any] = {"leads": list(leads)} | options
         if tags:
             body["tags"] = list(tags)
-        return self.post_job(body)
+        return self.post_job(body, idempotency_key)
 
-    def post_job(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /jobs with any body: the job (202), or the counts of a dry run (200)."""
-        answer: dict[str, Any] = self._call("POST", "/jobs", json=body)
+    def post_job(self, body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /jobs with any body: the job (202, or 200 for a replayed idempotency key), or the counts
+        of a dry run (200)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        answer: dict[str, Any] = self._call("POST", "/jobs", json=body, headers=headers)
         return answer
 
     def stats(self) -> dict[str, Any]:
@@ -93,16 +100,21 @@ class ApiClient:
         )
         return page
 
+    def list_items(
+        self, job_id: str, *, limit: int = 1000, cursor: str | None = None, status: str | None = None
+    ) -> dict[str, Any]:
+        """One page of a job's items, in input order."""
+        params = {"limit": limit, "cursor": cursor, "status": status}
+        page: dict[str, Any] = self._call(
+            "GET", f"/jobs/{job_id}/items", params={k: v for k, v in params.items() if v is not None}
+        )
+        return page
+
     def iter_items(self, job_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Every item of a job, in input order, across pages."""
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": page_size} | ({"cursor": cursor} if cursor else {})
-            page = self._call("GET", f"/jobs/{job_id}/items", params=params)
-            yield from page["items"]
-            cursor = page.get("cursor")
-            if not cursor:
-                return
+        from enrich_tools.local.follow import all_items
+
+        return all_items(self, job_id, page_size)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job: dict[str, Any] = self._call("DELETE", f"/jobs/{job_id}")

@@ -1,172 +1,244 @@
-"""A CSV through the jobs API and back: submit, wait with a progress bar, and one record per input row.
+"""A list of leads through the jobs API and back: submit, follow with a progress line while results are
+streamed out, then one record per input row in input order.
 
 Used by `enrich run` (against the embedded stack) and `enrich jobs create --wait` (against any API), so
-both report the same way and follow the same exit rule: success only when every job completed.
+both report the same way.
+
+Resuming: `submit` sends each job with an idempotency key made from the leads themselves (`run_key`), so
+sending the same list again to the same API returns the jobs made the first time, finished items and
+all, instead of new ones: re-running `enrich run` on the same state continues where it stopped and pays
+for nothing twice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from enrich_tools.local.client import ApiClient
-from enrich_tools.local.progress import Progress
-from enrich_tools.local.results import Record, item_record, lead_item_record, refused_record, skipped_record
+from enrich_tools.local.follow import FINAL_JOB_STATUSES, JobFrontier, all_items
+from enrich_tools.local.preflight import switched_off
+from enrich_tools.local.progress import Progress, Tally
+from enrich_tools.local.results import (
+    Record,
+    duplicate_record,
+    item_record,
+    lead_item_record,
+    refused_record,
+    skipped_record,
+)
 from enrich_tools.local.rows import CsvRow
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
-FINAL_JOB_STATUSES = frozenset({"completed", "failed", "cancelled"})
+FAILED_STATUSES = frozenset({"failed"})  # what the records call a lead that failed (dead included)
 
 
 @dataclass(frozen=True)
 class Submitted:
     job_id: str
-    rows: list[CsvRow]  # the job's items, in order: item i is rows[i]
+    rows: list[CsvRow]  # the job's items, in order: item i is rows[i] (unless skip_existing left some out)
+
+
+@dataclass
+class Followed:
+    views: dict[str, dict[str, Any]]  # the jobs' last views, as GET /jobs/{id} returns them
+    timed_out: bool = False
+    stopped: str | None = None  # why following stopped before the end: a provider was switched off
+    in_progress: bool = False  # a snapshot of running jobs (`enrich jobs results`), not a run's end
 
 
 @dataclass
 class Outcome:
-    records: list[Record]
-    jobs: list[dict[str, Any]] = field(default_factory=list)  # final views, as GET /jobs/{id} returns
-    problem: str | None = None  # why the run did not succeed; None when every job completed
+    records: list[Record] = field(default_factory=list)  # filled by `collect` when the caller keeps them
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # final views
+    problem: str | None = None  # why the run did not finish; None when every job completed
+    counts: dict[str, int] = field(default_factory=dict)  # records by status
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
+def sendable(rows: Sequence[CsvRow]) -> list[CsvRow]:
+    """The rows that become items: valid, and not a repeat of an earlier row."""
+    return [row for row in rows if row.lead is not None and row.duplicate_of is None]
+
+
+def run_key(rows: Sequence[CsvRow], salt: str = "") -> str:
+    """A name for this list of leads: the same leads in the same order give the same key."""
+    digest = hashlib.sha256(salt.encode())
+    for row in sendable(rows):
+        digest.update(json.dumps(row.lead, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return "run-" + digest.hexdigest()[:40]
+
+
 def submit(
-    client: ApiClient, rows: Sequence[CsvRow], tags: Sequence[str] = (), skip_existing: bool | None = None
+    client: ApiClient,
+    rows: Sequence[CsvRow],
+    tags: Sequence[str] = (),
+    skip_existing: bool | None = None,
+    key: str | None = None,
 ) -> list[Submitted]:
-    """One POST /jobs per 10,000 sendable rows (the API's limit per job); refused rows are not sent."""
-    sendable = [row for row in rows if row.lead is not None]
+    """One POST /jobs per 10,000 sendable rows (the API's limit per job); refused and repeated rows are
+    not sent. With `key`, job n is sent with the idempotency key `{key}-{n}`."""
+    leads = sendable(rows)
     options = {} if skip_existing is None else {"skip_existing": skip_existing}
     submitted = []
-    for start in range(0, len(sendable), MAX_LEADS_PER_JOB):
-        chunk = sendable[start : start + MAX_LEADS_PER_JOB]
-        job = client.create_job([row.lead for row in chunk if row.lead is not None], tags, **options)
+    for number, start in enumerate(range(0, len(leads), MAX_LEADS_PER_JOB)):
+        chunk = leads[start : start + MAX_LEADS_PER_JOB]
+        job = client.create_job(
+            [row.lead for row in chunk if row.lead is not None],
+            tags,
+            idempotency_key=f"{key}-{number}" if key else None,
+            **options,
+        )
         submitted.append(Submitted(str(job["job_id"]), chunk))
     return submitted
 
 
-def pair_items(rows: Sequence[CsvRow], items: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
-    """Each sent row's item. Items are in input order; with skip_existing a row whose lead already had an
-    active email has none, so rows and items are matched in order by their lead (None: no item)."""
-    if len(items) == len(rows):
-        return list(items)
-    paired: list[dict[str, Any] | None] = []
-    position = 0
-    for row in rows:
-        if position < len(items) and items[position].get("lead") == row.lead:
-            paired.append(items[position])
-            position += 1
-        else:
-            paired.append(None)
-    return paired
+def tally(views: Sequence[dict[str, Any]]) -> Tally:
+    return Tally(
+        processed=sum(int(v["counters"]["processed"]) for v in views),
+        found=sum(int(v["counters"]["found"]) for v in views),
+        credits=sum(float(v["cost"]["hunter_credits"]) for v in views),
+        dollars=sum(float(v["cost"]["perplexity_usd"]) for v in views),
+    )
 
 
-def wait(
-    client: ApiClient, job_ids: Sequence[str], timeout: float, poll: float, progress: Progress | None
-) -> tuple[dict[str, dict[str, Any]], bool]:
-    """Poll the jobs until each has ended or `timeout` passes: (last views, timed out)."""
-    deadline = time.monotonic() + timeout
+def _row_of(job: Submitted, item: dict[str, Any]) -> CsvRow:
+    """The row an item came from: item n is row n, unless skip_existing left rows out (then by lead)."""
+    index = int(item["item_id"])
+    if index < len(job.rows) and job.rows[index].lead == item.get("lead"):
+        return job.rows[index]
+    return next(
+        (row for row in job.rows if row.lead == item.get("lead")), job.rows[min(index, len(job.rows) - 1)]
+    )
+
+
+def follow(
+    client: ApiClient,
+    submitted: Sequence[Submitted],
+    *,
+    timeout: float | None,
+    poll: float = 1.0,
+    progress: Progress | None = None,
+    on_record: Callable[[Record], None] | None = None,
+    duplicates: dict[int, list[CsvRow]] | None = None,
+) -> Followed:
+    """Poll the jobs until each has ended (or `timeout` passes, or a provider is switched off), handing
+    each finished lead's record to `on_record` once, as soon as it is seen, with its repeats' records."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    frontiers = {job.job_id: JobFrontier(job.job_id) for job in submitted}
+    followed = Followed({})
     while True:
-        views = {job_id: client.get_job(job_id) for job_id in job_ids}
+        followed.views = {job.job_id: client.get_job(job.job_id) for job in submitted}
+        for job in submitted:
+            processed = int(followed.views[job.job_id]["counters"]["processed"])
+            for item in frontiers[job.job_id].new_outcomes(client, processed):
+                if switched_off(item.get("reason")) and followed.stopped is None:
+                    followed.stopped = str(item["reason"])
+                if on_record is None:
+                    continue
+                row = _row_of(job, item)
+                record = item_record(row, item, ("failed", "unfinished"))
+                on_record(record)
+                for repeat in (duplicates or {}).get(row.line, ()):
+                    on_record(duplicate_record(repeat, record))
         if progress is not None:
-            progress.update(
-                sum(int(v["counters"]["processed"]) for v in views.values()),
-                sum(int(v["counters"]["found"]) for v in views.values()),
-            )
-        if all(v["status"] in FINAL_JOB_STATUSES for v in views.values()):
-            return views, False
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return views, True
-        time.sleep(min(poll, left))
+            progress.update(tally(list(followed.views.values())))
+        if all(v["status"] in FINAL_JOB_STATUSES for v in followed.views.values()) or followed.stopped:
+            return followed
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                followed.timed_out = True
+                return followed
+            time.sleep(min(poll, left))
+        else:
+            time.sleep(poll)
 
 
-def run_rows(
+def _unfinished(view: dict[str, Any], followed: Followed, timeout: float | None) -> tuple[str, str]:
+    """What a record says of an item that has no result yet."""
+    if view["status"] == "cancelled":
+        return "skipped", "job cancelled"
+    if followed.in_progress:
+        return "pending", "not finished yet"
+    if followed.stopped:
+        return "failed", "not run: the run stopped (a provider was switched off); re-run to continue"
+    if followed.timed_out:
+        return "failed", f"not finished within the {timeout:g} s timeout; re-run to continue"
+    return "failed", f"job ended {view['status']}"
+
+
+def records_in_order(
     client: ApiClient,
     rows: Sequence[CsvRow],
-    *,
-    timeout: float,
-    poll: float = 1.0,
-    progress_stream: TextIO | None = None,
-    tags: Sequence[str] = (),
-    submitted: list[Submitted] | None = None,
-) -> Outcome:
-    """Submit (unless `submitted` is given), wait, and collect one record per row in input order."""
-    if submitted is None:
-        submitted = submit(client, rows, tags)
-    if not submitted:
-        return Outcome([refused_record(row) for row in rows])
-    total = sum(len(s.rows) for s in submitted)
-    progress = Progress(progress_stream, total) if progress_stream is not None else None
-    try:
-        views, timed_out = wait(client, [s.job_id for s in submitted], timeout, poll, progress)
-    finally:
-        if progress is not None:
-            progress.finish()
-    by_line: dict[int, Record] = {}
-    for job in submitted:
-        view = views[job.job_id]
-        if view["status"] == "cancelled":
-            if_unfinished = ("skipped", "job cancelled")
-        elif timed_out:
-            if_unfinished = ("failed", f"not finished within the {timeout:g} s timeout")
+    submitted: Sequence[Submitted],
+    followed: Followed,
+    timeout: float | None = None,
+) -> Iterator[Record]:
+    """One record per input row, in input order, reading each job's items a page at a time: memory
+    holds a page and the records that later repeated rows copy, not the whole list."""
+    repeated = {row.duplicate_of for row in rows if row.duplicate_of is not None}
+    kept: dict[int, Record] = {}
+    jobs = iter(submitted)
+    job: Submitted | None = None
+    left = 0
+    items: Iterator[dict[str, Any]] = iter(())
+    pending: dict[str, Any] | None = None
+    for row in rows:
+        if row.lead is None:
+            yield refused_record(row)
+            continue
+        if row.duplicate_of is not None:
+            first = kept.get(row.duplicate_of)
+            yield duplicate_record(row, first) if first else refused_record(row)
+            continue
+        while left == 0:
+            job = next(jobs)
+            left = len(job.rows)
+            items, pending = all_items(client, job.job_id), None
+        assert job is not None
+        left -= 1
+        view = followed.views[job.job_id]
+        if pending is None:
+            pending = next(items, None)
+        if pending is not None and pending.get("lead") == row.lead:
+            record = item_record(row, pending, _unfinished(view, followed, timeout))
+            pending = None
+        elif pending is None and int(view["counters"]["total"]) >= len(job.rows):
+            record = item_record(row, None, _unfinished(view, followed, timeout))
         else:
-            if_unfinished = ("failed", f"job ended {view['status']}")
-        items = list(client.iter_items(job.job_id))
-        skipped_existing = len(items) < len(job.rows) and int(view["counters"]["total"]) < len(job.rows)
-        for row, item in zip(job.rows, pair_items(job.rows, items), strict=True):
-            if item is None and skipped_existing:
-                by_line[row.line] = skipped_record(row)
-            else:
-                by_line[row.line] = item_record(row, item, if_unfinished)
-    records = [by_line.get(row.line) or refused_record(row) for row in rows]
-    jobs = [views[s.job_id] for s in submitted]
-    problem = None
-    if timed_out:
-        problem = f"timed out after {timeout:g} s with jobs still running"
-    elif unfinished := [v for v in jobs if v["status"] != "completed"]:
-        problem = "; ".join(f"job {v['job_id']} ended {v['status']}" for v in unfinished)
-    return Outcome(records, jobs, problem)
+            record = skipped_record(row)  # skip_existing: its lead had an active email already
+        if row.line in repeated:
+            kept[row.line] = record
+        yield record
 
 
-def run_jobs(
-    client: ApiClient,
-    jobs: Sequence[dict[str, Any]],
-    *,
-    timeout: float,
-    poll: float = 1.0,
-    progress_stream: TextIO | None = None,
-) -> Outcome:
-    """Wait for jobs created from stored leads (lead ids, domains, process_all), then one record per item,
-    from the item's own lead (there is no CSV row to follow)."""
-    if not jobs:
-        return Outcome([])
-    total = sum(int(job["counters"]["total"]) for job in jobs)
-    progress = Progress(progress_stream, total) if progress_stream is not None else None
-    try:
-        views, timed_out = wait(client, [str(j["job_id"]) for j in jobs], timeout, poll, progress)
-    finally:
-        if progress is not None:
-            progress.finish()
-    records: list[Record] = []
-    for view in views.values():
-        if view["status"] == "cancelled":
-            if_unfinished = ("skipped", "job cancelled")
-        elif timed_out:
-            if_unfinished = ("failed", f"not finished within the {timeout:g} s timeout")
-        else:
-            if_unfinished = ("failed", f"job ended {view['status']}")
-        records += [lead_item_record(item, if_unfinished) for item in client.iter_items(str(view["job_id"]))]
-    final = list(views.values())
-    problem = None
-    if timed_out:
-        problem = f"timed out after {timeout:g} s with jobs still running"
-    elif unfinished := [v for v in final if v["status"] != "completed"]:
-        problem = "; ".join(f"job {v['job_id']} ended {v['status']}" for v in unfinished)
-    return Outcome(records, final, problem)
+def lead_records(
+    client: ApiClient, views: Sequence[dict[str, Any]], followed: Followed, timeout: float | None = None
+) -> Iterator[Record]:
+    """Jobs made from stored leads (lead ids, domains, process_all): a record per item, from its lead."""
+    for view in views:
+        unfinished = _unfinished(view, followed, timeout)
+        for item in all_items(client, str(view["job_id"])):
+            yield lead_item_record(item, unfinished)
+
+
+def problem_of(followed: Followed, timeout: float | None) -> str | None:
+    if followed.in_progress:
+        return None
+    if followed.stopped:
+        return f"stopped: {followed.stopped}"
+    if followed.timed_out:
+        return f"timed out after {timeout:g} s with jobs still running; re-run to continue"
+    unfinished = [v for v in followed.views.values() if v["status"] != "completed"]
+    if unfinished:
+        return "; ".join(f"job {v['job_id']} ended {v['status']}" for v in unfinished)
+    return None

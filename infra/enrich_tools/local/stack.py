@@ -1,32 +1,43 @@
-"""The embedded local stack: the deployed handlers on a laptop, with AWS emulated in-process by moto.
+"""The embedded local stack: the deployed handlers on a laptop, over one SQLite file (or moto).
 
     HTTP client -> Gateway (uvicorn, loopback) -> handle_authorizer.handler (X-API-Key -> workspace)
-                                               -> handle_api.handler -> DynamoDB + SQS (moto, in-process)
-    Scheduler (every `tick` seconds)           -> handle_process.handler -> providers (or the simulator)
+                                               -> handle_api.handler -> jobs + work queue
+    Scheduler (back to back while work is due) -> handle_process.handler -> providers (or the simulator)
 
-At start the stack mints an API key for the workspace "default" (`stack.api_key`): `enrich run` uses it,
-and `enrich local up` prints it. The table lives in this process only, so no other key exists until one
-is made here.
+By default (`embedded`) jobs, the work queue, the provider cache, the rate limiter's state, API keys and
+webhook records live in `<state>/leadenrich.sqlite3` (the standard library's sqlite3), so a run survives
+Ctrl-C, a crash or a reboot, and the next run on the same state continues where it stopped. One process
+at a time holds a state directory (a lock file): a second one is refused with a clear message rather
+than racing the first. At start the stack takes back whatever a dead process left in flight (leases and
+hidden messages): nobody else can hold them.
+
+With `aws=True` the same handlers run over moto (DynamoDB and SQS emulated in-process, gone at stop): the
+way to check the AWS adapters end to end. moto's `mock_aws` patches botocore for the whole process, so
+only one stack may run in a process, and teardown waits for the gateway's and the scheduler's threads.
+
+The stack's API key for the workspace "default" (`stack.api_key`) is kept in the state (`local-api-key`,
+readable by its owner only) and reused while it is valid; with moto a new one is minted each start.
 
 With SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set, the handlers also read and write that Supabase project,
 as they do deployed: POST /jobs matches inline leads to its `leads` (or adds them) and the processor writes
-the addresses to `emails` (see docs/supabase.md). The stack only checks the pair and reports the URL.
+the addresses to `emails` (see docs/supabase.md).
 
 The handlers wire themselves from environment variables (leadenrich.runtime), so the stack sets those
-variables for its lifetime and restores them afterwards. moto's `mock_aws` patches botocore for the whole
-process, which is why the handlers' worker threads reach the emulated services too, and also why only one
-stack may run in a process. Teardown runs in reverse order and waits for the gateway's and the
-scheduler's threads: no handler may still be calling boto3 once emulation is off.
+variables for its lifetime and restores them afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -43,10 +54,20 @@ from enrich_tools.local.lambdas import (
 )
 from enrich_tools.local.providers import SIMULATED_HEADER, provider_environment, provider_settings
 from enrich_tools.local.scheduler import Scheduler
+from enrich_tools.local.state import (
+    DEFAULT_STATE_DIR,
+    StateLock,
+    load_local_key,
+    record_simulated,
+    recorded_simulated,
+    save_local_key,
+)
+from leadenrich.settings import EngineSettings
 
 TABLE_NAME = "leadenrich-local"
 LOCAL_WORKSPACE = "default"
 QUEUE_NAME = "leadenrich-local-work"
+MOTO_TICK_SECONDS = 1.0
 VISIBILITY_TIMEOUT = 90  # as template.yaml: above the processor's 45 s timeout plus a margin
 
 # Variables that would send boto3 somewhere moto does not intercept, or fail before it gets there.
@@ -62,15 +83,24 @@ _ACTIVE = threading.Lock()
 
 
 class StackError(RuntimeError):
-    """The stack cannot start (another one runs in this process, or the port is taken)."""
+    """The stack cannot start (another one runs in this process or on this state, the port is taken)."""
 
 
 @dataclass(frozen=True)
 class StackOptions:
     port: int = 0
-    tick_seconds: float = 60.0  # EventBridge rate(1 minute), as deployed
+    # None: the processor runs back to back while work is due; S: every S seconds, as deployed (60).
+    tick_seconds: float | None = None
+    state_dir: Path = DEFAULT_STATE_DIR
+    aws: bool = False  # moto instead of the SQLite state: checks the AWS adapters end to end
+    process: bool = True  # False: the API only (reading results), no processor runs
     seed: int = 7  # the simulator's world, when no provider keys are set
-    max_items_per_run: int = 50
+    # A run locally is not bounded by a Lambda's memory: it takes what it can finish in its budget.
+    max_items_per_run: int = 1000
+    concurrency: int = 32  # PROCESSOR_CONCURRENCY unless the environment sets it
+    # Items of a job in the queue at a time (QUEUE_WINDOW unless the environment sets it): enough to keep
+    # every concurrent slot busy; small enough that the queue's fair ordering stays cheap.
+    queue_window: int = 1000
     budget_seconds: float = 30.0
     handler_log_level: int = logging.INFO  # the handlers' Powertools JSON logs (stdout)
     access_log: AccessLog | None = None
@@ -78,14 +108,23 @@ class StackOptions:
 
 
 def _mint_key(store: Any) -> str:
-    """A key for the local workspace, made in the emulated table (it goes with the stack)."""
-    import asyncio
-    from datetime import UTC, datetime
-
+    """A key for the local workspace."""
     from leadenrich.auth.keys import create_key
 
     made = asyncio.run(create_key(store, LOCAL_WORKSPACE, "local stack", datetime.now(UTC)))
     return made.secret
+
+
+def _kept_key(store: Any, state_dir: Path) -> str:
+    """The state's key while it is still valid (not revoked), else a new one, kept for next time."""
+    from leadenrich.auth.keys import authenticate
+
+    kept = load_local_key(state_dir)
+    if kept is not None and asyncio.run(authenticate(store, kept)) is not None:
+        return kept
+    secret = _mint_key(store)
+    save_local_key(state_dir, secret)
+    return secret
 
 
 @contextmanager
@@ -115,7 +154,8 @@ class LocalStack:
         self.options = options or StackOptions()
         self.simulated = False
         self.supabase_url: str | None = None  # the Supabase project the handlers use, if any
-        self.api_key: str | None = None  # minted at start for the workspace "default"
+        self.api_key: str | None = None  # the workspace "default"'s, kept in the state or minted at start
+        self.engine_settings: EngineSettings | None = None  # the providers the processor talks to
         self._exit: ExitStack | None = None
         self._gateway: Gateway | None = None
         self._scheduler: Scheduler | None = None
@@ -133,8 +173,13 @@ class LocalStack:
         return self._scheduler
 
     def tick(self) -> Any:
-        """Run the processor once now (after any tick in progress): for tests and impatient callers."""
+        """Run the processor once now (after any run in progress): for tests and impatient callers."""
         return self.scheduler.tick()
+
+    @property
+    def state_db(self) -> Path | None:
+        """The SQLite file of the state (None with moto)."""
+        return None if self.options.aws else self.options.state_dir.resolve() / "leadenrich.sqlite3"
 
     def start(self) -> LocalStack:
         if self._exit is not None:
@@ -152,17 +197,7 @@ class LocalStack:
         return self
 
     def _start(self, on_exit: ExitStack) -> None:
-        import boto3
-
-        try:
-            from moto import mock_aws
-        except ImportError:
-            raise StackError(
-                "the local stack emulates AWS with moto, which is missing: reinstall the project (make run)"
-            ) from None
         from leadenrich import runtime
-        from leadenrich.aws.dynamo_store import create_table
-        from leadenrich.aws.sqs_queue import create_queues
         from leadenrich.supabase.client import SupabaseSettings
 
         o = self.options
@@ -177,31 +212,29 @@ class LocalStack:
                 f"cannot load the Lambda handlers ({exc}); run from a checkout of the repository"
             ) from exc
         settings, self.simulated = on_exit.enter_context(provider_settings(o.seed))
-        env: dict[str, str | None] = dict.fromkeys(_AWS_VARIABLES_TO_CLEAR)
-        env |= provider_environment(settings)
+        self.engine_settings = settings
+        env: dict[str, str | None] = dict(provider_environment(settings))
         env |= {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "TABLE_NAME": TABLE_NAME,
-            "QUEUE_URL": None,  # known once the queue exists; listed so that it is restored
-            "DEAD_LETTER_QUEUE_URL": None,
-            "SERIALIZE_DYNAMODB_CALLS": "true",  # moto's DynamoDB is not thread-safe
             "MAX_ITEMS_PER_RUN": str(o.max_items_per_run),
+            "PROCESSOR_CONCURRENCY": os.environ.get("PROCESSOR_CONCURRENCY") or str(o.concurrency),
+            "QUEUE_WINDOW": os.environ.get("QUEUE_WINDOW") or str(o.queue_window),
             "PROCESSOR_BUDGET_SECONDS": str(o.budget_seconds),
             "QUEUE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             # Callbacks to http:// and loopback receivers (never private or metadata addresses): local only.
             "ALLOW_LOCAL_WEBHOOKS": "true",
         }
-        on_exit.enter_context(_environment(env))
-        on_exit.enter_context(mock_aws())
-        create_table(boto3.client("dynamodb", region_name=REGION), TABLE_NAME)
-        queue_url, dlq_url = create_queues(
-            boto3.client("sqs", region_name=REGION), QUEUE_NAME, visibility_timeout=VISIBILITY_TIMEOUT
-        )
-        os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+        if o.aws:
+            self._start_moto(on_exit, env)
+        else:
+            self._start_embedded(on_exit, env)
+            self._same_providers_as_before()
         runtime.reset()  # services cached by an earlier run point at resources that no longer exist
         on_exit.callback(runtime.reset)
-        self.api_key = _mint_key(runtime.key_store())
+        if o.aws:
+            self.api_key = _mint_key(runtime.key_store())
+        else:
+            self.api_key = _kept_key(runtime.key_store(), o.state_dir)
+            self._recover(runtime)
         previous_level = set_handler_log_level(o.handler_log_level)
         on_exit.callback(set_handler_log_level, previous_level)
 
@@ -213,6 +246,8 @@ class LocalStack:
             self._gateway = on_exit.enter_context(Gateway(app, port=o.port))
         except OSError as exc:
             raise StackError(f"cannot listen on 127.0.0.1:{o.port}: {exc.strerror or exc}") from exc
+        if not o.process:
+            return
 
         def tick() -> dict[str, Any]:
             context = LocalContext("leadenrich-processor-local", PROCESSOR_TIMEOUT_SECONDS)
@@ -221,7 +256,87 @@ class LocalStack:
                 o.on_tick(summary)
             return summary
 
-        self._scheduler = on_exit.enter_context(Scheduler(tick, o.tick_seconds))
+        # moto has no "next due" to read: it ticks every second unless told otherwise.
+        interval = o.tick_seconds if o.tick_seconds is not None or not o.aws else MOTO_TICK_SECONDS
+        due = None if o.aws else _due(runtime)
+        self._scheduler = on_exit.enter_context(Scheduler(tick, interval, due))
+
+    def _start_embedded(self, on_exit: ExitStack, env: dict[str, str | None]) -> None:
+        state_dir = self.options.state_dir
+        try:
+            on_exit.enter_context(StateLock(state_dir))
+        except (OSError, RuntimeError) as exc:
+            raise StackError(str(exc)) from exc
+        env |= {
+            "BACKEND": "embedded",
+            "STATE_DB": str(self.state_db),
+            "TABLE_NAME": None,
+            "QUEUE_URL": None,
+            "DEAD_LETTER_QUEUE_URL": None,
+        }
+        on_exit.enter_context(_environment(env))
+
+    def _start_moto(self, on_exit: ExitStack, env: dict[str, str | None]) -> None:
+        import boto3
+
+        try:
+            from moto import mock_aws
+        except ImportError:
+            raise StackError(
+                "--aws emulates AWS with moto, which is missing: reinstall the project"
+            ) from None
+        from leadenrich.aws.dynamo_store import create_table
+        from leadenrich.aws.sqs_queue import create_queues
+
+        env |= dict.fromkeys(_AWS_VARIABLES_TO_CLEAR)
+        env |= {
+            "BACKEND": "aws",
+            "STATE_DB": None,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "TABLE_NAME": TABLE_NAME,
+            "QUEUE_URL": None,  # known once the queue exists; listed so that it is restored
+            "DEAD_LETTER_QUEUE_URL": None,
+            "SERIALIZE_DYNAMODB_CALLS": "true",  # moto's DynamoDB is not thread-safe
+        }
+        on_exit.enter_context(_environment(env))
+        on_exit.enter_context(mock_aws())
+        create_table(boto3.client("dynamodb", region_name=REGION), TABLE_NAME)
+        queue_url, dlq_url = create_queues(
+            boto3.client("sqs", region_name=REGION), QUEUE_NAME, visibility_timeout=VISIBILITY_TIMEOUT
+        )
+        os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+
+    def _same_providers_as_before(self) -> None:
+        """Simulated and real data never mix in one state: its jobs and its cache hold one or the other.
+        Reading a state (no processor) takes its label from the state instead of from the environment."""
+        state_dir = self.options.state_dir
+        before = recorded_simulated(state_dir)
+        if not self.options.process:
+            self.simulated = bool(before)
+            return
+        if before is not None and before != self.simulated:
+            held = "the provider simulator's (SIMULATED DATA)" if before else "real providers'"
+            now = "the simulator (no HUNTER_API_KEY set)" if self.simulated else "real providers"
+            raise StackError(
+                f"the state {state_dir} holds {held} results and cached answers; this run would use {now}. "
+                "Pass another --state (or delete that one) so the two never mix"
+            )
+        record_simulated(state_dir, self.simulated)
+
+    @staticmethod
+    def _recover(runtime: Any) -> None:
+        """Take back what a process that died on this state left in flight: this process holds the state's
+        lock, so no other processor can be running those items. Their messages become visible now and their
+        leases expire now, instead of in `VISIBILITY_TIMEOUT` seconds."""
+        from leadenrich.sqlite.job_store import SqliteJobStore
+        from leadenrich.sqlite.queue import SqliteWorkQueue
+
+        store, queue = runtime.job_service().store, runtime.work_queue()
+        if isinstance(queue, SqliteWorkQueue):
+            queue.release_in_flight()
+        if isinstance(store, SqliteJobStore):
+            store.release_leases(datetime.now(UTC))
 
     def stop(self) -> None:
         exit_stack, self._exit = self._exit, None
@@ -237,3 +352,13 @@ class LocalStack:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _due(runtime: Any) -> Callable[[], float | None]:
+    """Seconds until the embedded queue has a visible message (0 or less: now), None when it is empty."""
+
+    def due() -> float | None:
+        at: float | None = runtime.work_queue().next_visible_at()
+        return None if at is None else at - time.time()
+
+    return due

@@ -3,6 +3,11 @@
 Nothing is built at import time (a handler module's import is its cold start, and tests set the
 environment per test); the first invocation builds the boto3 clients and services, later ones reuse them.
 `reset()` drops the cache, for tests and the local stack.
+
+Two backends run the same handlers: `aws` (deployed, and moto in tests: DynamoDB, SQS) and `embedded`
+(the local stack: one SQLite file, `STATE_DB`, holds jobs, the work queue, the cache, the rate limiter's
+state, keys, quotas and webhook records; no AWS library is imported). Supabase, when configured, is the
+lead source and email sink with either.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from leadenrich.settings_errors import SettingsError
 
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
     from leadenrich.auth.keys import KeyStore
-    from leadenrich.jobs.ports import JobStore
+    from leadenrich.auth.quota import LeadQuota
+    from leadenrich.cache import CachePort
+    from leadenrich.jobs.ports import JobStore, WorkQueue
     from leadenrich.jobs.processor import Processor
+    from leadenrich.ratelimit import Limit, RateLimiter
+    from leadenrich.sqlite.db import Database
     from leadenrich.supabase.wiring import SupabaseAdapters
     from leadenrich.webhooks.wiring import Webhooks
 
@@ -29,9 +38,12 @@ if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by th
 class RuntimeSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    table_name: str = Field(min_length=1)
-    queue_url: str = Field(min_length=1)
-    dead_letter_queue_url: str = Field(min_length=1)
+    backend: Literal["aws", "embedded"] = "aws"
+    # aws: the DynamoDB table and the SQS queues (required); embedded: the SQLite file (required).
+    table_name: str | None = Field(default=None, min_length=1)
+    queue_url: str | None = Field(default=None, min_length=1)
+    dead_letter_queue_url: str | None = Field(default=None, min_length=1)
+    state_db: str | None = Field(default=None, min_length=1)
     max_items_per_run: int = Field(default=50, ge=1, le=1000)
     processor_budget_seconds: float = Field(default=30.0, gt=5, le=840)
     processor_concurrency: int = Field(default=8, ge=1, le=64)
@@ -42,7 +54,7 @@ class RuntimeSettings(BaseModel):
     serialize_dynamodb_calls: bool = False
     # Where jobs and items live. Supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; the queue stays
     # SQS, and the cache and rate limiter stay in the DynamoDB table either way.
-    job_store: Literal["dynamodb", "supabase"] = "dynamodb"
+    job_store: Literal["dynamodb", "supabase"] = "dynamodb"  # embedded: SQLite unless "supabase"
     # Leads a workspace may enqueue per UTC day (a 429 past it); 0 turns the quota off.
     daily_lead_quota: int = Field(default=50_000, ge=0)
     # Items of one job in the queue at a time (leadenrich.jobs.window); 0 enqueues every item at creation.
@@ -54,12 +66,39 @@ class RuntimeSettings(BaseModel):
         names = {field: field.upper() for field in cls.model_fields}
         values = {field: env[var] for field, var in names.items() if env.get(var)}
         try:
-            return cls.model_validate(values)
+            settings = cls.model_validate(values)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise SettingsError(
                 f"{names.get(str(first['loc'][0]), first['loc'][0])}: {first['msg']}"
             ) from None
+        required = ("state_db",) if settings.backend == "embedded" else _AWS_FIELDS
+        for name in required:
+            if getattr(settings, name) is None:
+                raise SettingsError(f"{name.upper()}: required with BACKEND={settings.backend}")
+        return settings
+
+
+_AWS_FIELDS = ("table_name", "queue_url", "dead_letter_queue_url")
+
+
+@functools.cache
+def settings() -> RuntimeSettings:
+    return RuntimeSettings.from_env()
+
+
+def _embedded() -> bool:
+    return settings().backend == "embedded"
+
+
+@functools.cache
+def database() -> Database:
+    """The embedded backend's SQLite file (STATE_DB), opened once per process."""
+    from leadenrich.sqlite.db import Database
+
+    path = settings().state_db
+    assert path is not None  # from_env requires it with BACKEND=embedded
+    return Database(path)
 
 
 @functools.cache
@@ -67,14 +106,19 @@ def _aws() -> tuple[RuntimeSettings, Any, Any]:
     """The settings and the (dynamodb, sqs) clients, made once per process."""
     from leadenrich.aws.clients import runtime_clients
 
-    settings = RuntimeSettings.from_env()
-    dynamodb, sqs = runtime_clients(settings.processor_concurrency)
-    return settings, dynamodb, sqs
+    config = settings()
+    dynamodb, sqs = runtime_clients(config.processor_concurrency)
+    return config, dynamodb, sqs
 
 
-def _job_store(settings: RuntimeSettings, dynamodb: Any) -> JobStore:
-    """The store JOB_STORE names; its module is imported only when chosen."""
-    if settings.job_store == "supabase":
+def _table(config: RuntimeSettings) -> str:
+    assert config.table_name is not None  # from_env requires it with BACKEND=aws
+    return config.table_name
+
+
+def _job_store(config: RuntimeSettings) -> JobStore:
+    """The store JOB_STORE names (SQLite when embedded); its module is imported only when chosen."""
+    if config.job_store == "supabase":
         from leadenrich.supabase.client import SupabaseSettings
         from leadenrich.supabase.job_store import SupabaseJobStore
 
@@ -82,9 +126,56 @@ def _job_store(settings: RuntimeSettings, dynamodb: Any) -> JobStore:
         if supabase is None:
             raise SettingsError("SUPABASE_URL: required when JOB_STORE=supabase")
         return SupabaseJobStore(supabase)
+    if _embedded():
+        from leadenrich.sqlite.job_store import SqliteJobStore
+
+        return SqliteJobStore(database())
     from leadenrich.aws.dynamo_store import DynamoJobStore
 
-    return DynamoJobStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
+    _, dynamodb, _sqs = _aws()
+    return DynamoJobStore(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
+
+
+@functools.cache
+def work_queue() -> WorkQueue:
+    if _embedded():
+        from leadenrich.sqlite.queue import SqliteWorkQueue
+
+        return SqliteWorkQueue(database())
+    from leadenrich.aws.sqs_queue import SqsWorkQueue
+
+    config, _dynamodb, sqs = _aws()
+    assert config.queue_url is not None and config.dead_letter_queue_url is not None
+    return SqsWorkQueue(config.queue_url, config.dead_letter_queue_url, sqs)
+
+
+def _quota() -> LeadQuota:
+    if _embedded():
+        from leadenrich.sqlite.quota import SqliteLeadQuota
+
+        return SqliteLeadQuota(database())
+    from leadenrich.aws.dynamo_quota import DynamoLeadQuota
+
+    config, dynamodb, _sqs = _aws()
+    return DynamoLeadQuota(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
+
+
+def _cache_and_limiter(limits: Mapping[str, Limit]) -> tuple[CachePort, RateLimiter]:
+    """Shared across invocations and processors: paid answers cached, rate limits held in one place."""
+    if _embedded():
+        from leadenrich.sqlite.cache import SqliteCache
+        from leadenrich.sqlite.limiter import SqliteRateLimiter
+
+        return SqliteCache(database()), SqliteRateLimiter(database(), limits)
+    from leadenrich.aws.dynamo_cache import DynamoCache
+    from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
+
+    config, dynamodb, _sqs = _aws()
+    serialize = config.serialize_dynamodb_calls
+    return (
+        DynamoCache(_table(config), dynamodb, serialize_calls=serialize),
+        DynamoRateLimiter(_table(config), dynamodb, limits, serialize_calls=serialize),
+    )
 
 
 @functools.cache
@@ -93,12 +184,12 @@ def supabase() -> SupabaseAdapters | None:
     None otherwise, and then nothing of `supabase` is imported."""
     from leadenrich.supabase.client import SupabaseSettings
 
-    settings = SupabaseSettings.from_env(app_env())
-    if settings is None:
+    project = SupabaseSettings.from_env(app_env())
+    if project is None:
         return None
     from leadenrich.supabase.wiring import SupabaseAdapters
 
-    return SupabaseAdapters.for_settings(settings)
+    return SupabaseAdapters.for_settings(project)
 
 
 @functools.cache
@@ -115,72 +206,67 @@ def webhooks() -> Webhooks:
     """Inbound events (the webhook function) and outbound callbacks (the processor)."""
     from leadenrich.webhooks.wiring import Webhooks
 
-    settings, dynamodb, _sqs = _aws()
-    return Webhooks.build(settings.table_name, dynamodb, settings.serialize_dynamodb_calls, app_env())
+    if _embedded():
+        from leadenrich.sqlite.webhook_log import SqliteWebhookLog
+
+        return Webhooks.with_log(SqliteWebhookLog(database()), app_env())
+    config, dynamodb, _sqs = _aws()
+    return Webhooks.build(_table(config), dynamodb, config.serialize_dynamodb_calls, app_env())
 
 
 @functools.cache
 def job_service() -> JobService:
-    from leadenrich.aws.dynamo_quota import DynamoLeadQuota
-    from leadenrich.aws.sqs_queue import SqsWorkQueue
-
-    settings, dynamodb, sqs = _aws()
-    store = _job_store(settings, dynamodb)
+    config = settings()
     adapters = supabase()
     return JobService(
-        store,
-        SqsWorkQueue(settings.queue_url, settings.dead_letter_queue_url, sqs),
+        _job_store(config),
+        work_queue(),
         leads=adapters.leads if adapters else None,
         lead_stats=adapters.stats if adapters else None,
-        # In the DynamoDB table whatever JOB_STORE says, like the cache and the rate limiter.
-        quota=DynamoLeadQuota(
-            settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls
-        ),
-        daily_lead_quota=settings.daily_lead_quota,
-        queue_window=settings.queue_window,
+        # In the DynamoDB table (or the SQLite file) whatever JOB_STORE says, like the cache and limiter.
+        quota=_quota(),
+        daily_lead_quota=config.daily_lead_quota,
+        queue_window=config.queue_window,
     )
 
 
 @functools.cache
 def key_store() -> KeyStore:
     """The API keys (the authorizer resolves them; `enrich keys` manages them)."""
+    if _embedded():
+        from leadenrich.sqlite.keys import SqliteKeyStore
+
+        return SqliteKeyStore(database())
     from leadenrich.aws.dynamo_keys import DynamoKeyStore
 
-    settings, dynamodb, _sqs = _aws()
-    return DynamoKeyStore(settings.table_name, dynamodb, serialize_calls=settings.serialize_dynamodb_calls)
+    config, dynamodb, _sqs = _aws()
+    return DynamoKeyStore(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
 
 
 @functools.cache
 def processor() -> Processor:
-    from leadenrich.aws.dynamo_cache import DynamoCache
-    from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
     from leadenrich.jobs.processor import Processor, ProcessorSettings
     from leadenrich.settings import EngineSettings, build_enricher
 
-    settings, dynamodb, _sqs = _aws()
+    config = settings()
     service = job_service()
-    serialize = settings.serialize_dynamodb_calls
-    # Shared across invocations and processors: paid answers cached in the table, rate limits held there.
     env = dict(os.environ)
-    if settings.provider_secret_arn:
+    if config.provider_secret_arn:
         from leadenrich.aws.secrets import provider_keys
 
-        env.update(provider_keys(settings.provider_secret_arn))
+        env.update(provider_keys(config.provider_secret_arn))
     engine = EngineSettings.from_env(env)
-    enricher = build_enricher(
-        engine,
-        DynamoCache(settings.table_name, dynamodb, serialize_calls=serialize),
-        DynamoRateLimiter(settings.table_name, dynamodb, engine.limits, serialize_calls=serialize),
-    )
+    cache, limiter = _cache_and_limiter(engine.limits)
+    enricher = build_enricher(engine, cache, limiter)
     return Processor(
         service.store,
         service.queue,
         enricher,
         ProcessorSettings(
-            max_items=settings.max_items_per_run,
-            budget_seconds=settings.processor_budget_seconds,
-            concurrency=settings.processor_concurrency,
-            visibility_timeout=settings.queue_visibility_timeout,
+            max_items=config.max_items_per_run,
+            budget_seconds=config.processor_budget_seconds,
+            concurrency=config.processor_concurrency,
+            visibility_timeout=config.queue_visibility_timeout,
         ),
         emails=adapters.emails if (adapters := supabase()) else None,
         callbacks=webhooks().dispatcher,
@@ -188,6 +274,12 @@ def processor() -> Processor:
 
 
 def reset() -> None:
+    """Drop every cached service (and close the embedded database's connections)."""
+    if database.cache_info().currsize:
+        database().close()
+    database.cache_clear()
+    settings.cache_clear()
+    work_queue.cache_clear()
     _aws.cache_clear()
     app_env.cache_clear()
     webhooks.cache_clear()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from leadenrich.aws.dynamo_webhooks import DynamoWebhookLog
 from leadenrich.settings_errors import SettingsError
 from leadenrich.webhooks import signing
-from leadenrich.webhooks.outbound import CallbackDispatcher, CallbackSender
+from leadenrich.webhooks.outbound import CallbackDispatcher, CallbackSender, WebhookLog
 from leadenrich.webhooks.ssrf import local_webhooks_allowed
 
 
@@ -41,17 +40,32 @@ class WebhookSettings:
             raise SettingsError(str(exc)) from None
 
 
+class EventLog(WebhookLog, Protocol):
+    """The callbacks' log plus the inbound events' record (DynamoDB, or SQLite when embedded)."""
+
+    async def record_event(self, provider: str, event_id: str, summary: dict[str, str]) -> bool:
+        """True the first time (provider, event_id) is seen: a provider's retry is recorded once."""
+        ...
+
+    async def forget_event(self, provider: str, event_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Webhooks:
     """What the processor (callbacks out) and the webhook function (events in) use."""
 
     settings: WebhookSettings
-    log: DynamoWebhookLog
+    log: EventLog
     dispatcher: CallbackDispatcher
 
     @classmethod
     def build(cls, table_name: str, dynamodb: Any, serialize: bool, env: Mapping[str, str]) -> Webhooks:
+        from leadenrich.aws.dynamo_webhooks import DynamoWebhookLog
+
+        return cls.with_log(DynamoWebhookLog(table_name, dynamodb, serialize_calls=serialize), env)
+
+    @classmethod
+    def with_log(cls, log: EventLog, env: Mapping[str, str]) -> Webhooks:
         settings = WebhookSettings.from_env(env)
-        log = DynamoWebhookLog(table_name, dynamodb, serialize_calls=serialize)
         sender = CallbackSender(settings.signing_secrets, allow_local=settings.allow_local)
         return cls(settings, log, CallbackDispatcher(sender, log))

@@ -1,0 +1,76 @@
+"""Before a run spends anything: is the Hunter key accepted, and is there quota left?
+
+Hunter's `GET /account` is free (it costs no credit and no search) and answers both: a refused key is a
+401, and `requests.searches` / `requests.verifications` (and `credits` on unified plans) say what the
+plan has used of what it allows. A run whose every lead would fail is stopped here, with a message saying
+which key and what to do, instead of failing lead by lead.
+
+Perplexity has no free call that checks a key, so its key is judged by its first answer: the engine
+switches a provider off for the process when it refuses the key or the quota ("... switched off: ..."
+in the leads' reasons), and `enrich run` stops at the first such reason (`switched_off`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from leadenrich.deadline import Deadline
+from leadenrich.providers.http import close_shared_http_client
+from leadenrich.providers.hunter import HunterClient
+from leadenrich.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.settings import EngineSettings
+
+CHECK_SECONDS = 15.0
+SWITCHED_OFF = "switched off"
+
+
+def _left(bucket: Any) -> float | None:
+    if not isinstance(bucket, Mapping):
+        return None
+    try:
+        return float(bucket["available"]) - float(bucket["used"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def quota_problem(requests: Mapping[str, Any]) -> str | None:
+    """Why no lead can be searched with this plan's quota, or None. Searches are what every lead needs
+    first; a unified plan's shared `credits` pool counts instead when present."""
+    shared = _left(requests.get("credits"))
+    searches = shared if shared is not None else _left(requests.get("searches"))
+    if searches is not None and searches <= 0:
+        return "the Hunter plan has no search credits left this month (see hunter.io's billing page)"
+    return None
+
+
+async def _check_hunter(settings: EngineSettings) -> str | None:
+    key = settings.hunter_api_key
+    if key is None:
+        return "HUNTER_API_KEY is not set"
+    client = HunterClient(key.get_secret_value(), base_url=settings.hunter_api_base_url)
+    try:
+        account = await client.account(deadline=Deadline.after(CHECK_SECONDS))
+    except ProviderProblem as problem:
+        if problem.outcome is Outcome.PERMANENT:
+            return f"Hunter refused HUNTER_API_KEY ({problem.reason}): check the key on hunter.io's API page"
+        if problem.outcome is Outcome.QUOTA_EXHAUSTED:
+            return f"Hunter says the plan's quota is used up ({problem.reason})"
+        return None  # throttled or unavailable right now: the run's own retries deal with that
+    finally:
+        await close_shared_http_client()
+    return quota_problem(account.requests)
+
+
+def check_providers(settings: EngineSettings) -> str | None:
+    """What stops a run before it starts (a refused key, a spent quota), or None when it may go."""
+    return asyncio.run(_check_hunter(settings))
+
+
+def switched_off(reason: str | None) -> bool:
+    """Whether a lead's reason says the engine switched a provider off (refused key, spent quota)."""
+    return bool(reason) and SWITCHED_OFF in str(reason)
+
+
+__all__ = ["check_providers", "quota_problem", "switched_off"]
