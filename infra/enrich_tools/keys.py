@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enrich_tools.local.commands import FAILED, OK, UsageError
+from enrich_tools.local.reporting import FAILED, OK, UsageError
 from enrich_tools.local.state import DEFAULT_STATE_DIR
 from leadenrich.auth.keys import ApiKey, KeyStore, create_key
 from leadenrich.sqlite.db import FILE_NAME

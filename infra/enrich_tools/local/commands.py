@@ -1,14 +1,5 @@
-"""`enrich run`, `enrich local up`, `enrich jobs ...` and `enrich dlq redrive`.
-
-Exit codes (`enrich run`, `enrich jobs create --wait`, `enrich jobs results`):
-  0  done: every lead has its answer (found, not found, invalid, or a duplicate of one);
-  1  nothing done: the run could not start (a refused key, a spent quota, the stack, the API), or every
-     lead failed;
-  2  bad input: arguments, or a leads file that cannot be used;
-  3  some done: some leads failed for provider reasons, or the run stopped early (a provider was switched
-     off, the timeout passed), or (`enrich jobs results`) the job is still running; re-run the same command
-     to continue, `enrich jobs retry` to retry failures;
-  130 interrupted (Ctrl-C, SIGTERM): every finished lead is in the output; re-run to continue.
+"""`enrich local up`, `enrich jobs ...`, `enrich stats` and `enrich dlq redrive`; the parsers of those and
+of `enrich run` (`run_command`). Exit codes: `reporting`'s docstring.
 """
 
 from __future__ import annotations
@@ -17,277 +8,54 @@ import argparse
 import json
 import logging
 import os
-import secrets
 import signal
-import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from enrich_tools.local.client import ApiClient, ApiError
-from enrich_tools.local.output import Format, OutputError, ResultWriter, output_format
-from enrich_tools.local.progress import Progress
+from enrich_tools.local.output import Format
 from enrich_tools.local.providers import SIMULATED_BANNER
-from enrich_tools.local.results import Record, print_table
-from enrich_tools.local.rows import CsvError, CsvRow, LeadFile, parse_column_map, read_leads, repeats_by_line
-from enrich_tools.local.runs import (
-    Followed,
-    Submitted,
-    follow,
-    lead_records,
-    problem_of,
-    records_in_order,
-    run_key,
-    sendable,
-    submit,
+from enrich_tools.local.reporting import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    PARTIAL,
+    TABLE_ROWS,
+    USAGE,
+    UsageError,
+    exit_code,
+    finish,
+    follow_and_write,
+    follow_quietly,
+    lead_file,
+    note,
+    report_refused,
+    results_format,
+    tally,
+    write_lead_records,
 )
+from enrich_tools.local.results import Record
+from enrich_tools.local.run_command import add_run_parser, cmd_run
+from enrich_tools.local.runs import Followed, Submitted, records_in_order, sendable, submit
 from enrich_tools.local.state import DEFAULT_STATE_DIR
-from enrich_tools.local.timeouts import default_timeout
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
-from leadenrich.ratelimit import Limit
-from leadenrich.settings import EngineSettings
 
-OK, FAILED, USAGE, PARTIAL, INTERRUPTED = 0, 1, 2, 3, 130
-TABLE_ROWS = 40  # leads shown in the terminal; the rest are in the output file
-
-
-class UsageError(Exception):
-    """Bad arguments: reported with exit code 2."""
-
-
-# --- enrich run --------------------------------------------------------------------------------------------
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from enrich_tools.local.preflight import check_providers
-    from enrich_tools.local.stack import LocalStack, StackError, StackOptions
-    from enrich_tools.local.state import load_run, save_run
-
-    state_dir = Path(args.state)
-    if args.input is None:
-        if not args.resume:
-            raise UsageError("--input is required (or --resume, to continue the last run on this --state)")
-        last = load_run(state_dir)
-        if last is None:
-            raise UsageError(f"nothing to resume in {state_dir}: no run was started there")
-        for name, value in last.items():
-            if getattr(args, name, None) in (None, []):
-                setattr(args, name, value)
-        _note(f"Resuming the last run on {state_dir}: --input {args.input} --output {args.output}")
-    if args.output is None:
-        raise UsageError("--output is required (a .csv or .jsonl file)")
-    lead_file = _lead_file(args)
-    rows = lead_file.rows
-    output = Path(args.output)
-    fmt = _format(output, args.format)
-    if not output.parent.is_dir():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist")
-    for line in lead_file.describe():
-        _note(line)
-    _report_refused(rows, args.input)
-    leads = sendable(rows)
-    if not leads:
-        raise UsageError(f"{args.input}: no row can be sent (every row is empty or refused)")
-    options = StackOptions(
-        port=args.port,
-        tick_seconds=args.tick,
-        state_dir=state_dir,
-        aws=args.aws,
-        seed=args.seed,
-        handler_log_level=logging.WARNING,
-    )
-    delimiter = ";" if lead_file.delimiter == ";" else ","
-    with _terminate_as_interrupt():
-        try:
-            with LocalStack(options) as stack, ApiClient(stack.url, stack.api_key) as client:
-                where = (
-                    "the provider simulator (SIMULATED DATA)"
-                    if stack.simulated
-                    else "the configured providers"
-                )
-                pace = f"every {args.tick:g} s" if args.tick else "back to back while work is due"
-                store = "AWS emulated by moto" if args.aws else f"state in {state_dir}"
-                _note(f"Local stack at {stack.url} ({store}): API -> queue -> processor {pace}, on {where}")
-                if stack.supabase_url:
-                    _note(f"Supabase at {stack.supabase_url}: leads matched or added there, emails written")
-                assert stack.engine_settings is not None
-                refused = check_providers(stack.engine_settings)
-                if refused:
-                    _note(f"error: {refused}; nothing was sent, nothing spent")
-                    return FAILED
-                save_run(
-                    state_dir,
-                    {"input": str(args.input), "output": str(output), "format": fmt, "map": args.map},
-                )
-                key = run_key(rows, salt=secrets.token_hex(8) if args.fresh else "")
-                submitted = submit(client, rows, key=key)
-                timeout = args.timeout or default_timeout(len(leads), _used_limits(stack.engine_settings))
-                _note(
-                    f"Enriching {len(leads)} leads from {args.input} (gives up after {_duration(timeout)})..."
-                )
-                return _follow_and_write(
-                    client, rows, submitted, output, fmt, delimiter, timeout, stack.simulated
-                )
-        except StackError as exc:
-            _note(f"error: {exc}")
-            return FAILED
-
-
-def _follow_and_write(
-    client: ApiClient,
-    rows: Sequence[CsvRow],
-    submitted: Sequence[Submitted],
-    output: Path,
-    fmt: Format,
-    delimiter: str,
-    timeout: float | None,
-    simulated: bool,
-    poll: float = 1.0,
-) -> int:
-    """Stream each finished lead to `output` as it comes (in the order they finish), then rewrite the
-    file whole in input order; print the first screenful and the cost; the exit code."""
-    total = sum(len(job.rows) for job in submitted)
-    progress = Progress(sys.stderr, total)
-    try:
-        with ResultWriter(output, fmt, rows, delimiter=delimiter) as writer:
-            followed = follow(
-                client,
-                submitted,
-                timeout=timeout,
-                poll=poll,
-                progress=progress,
-                on_record=writer.write,
-                duplicates=repeats_by_line(rows),
-            )
-    except KeyboardInterrupt:
-        progress.finish()
-        _note(
-            f"\ninterrupted: the leads finished so far are in {output} (in the order they finished); "
-            "re-run the same command to continue (nothing finished is paid for again). Finishing the leads "
-            "in progress first (Ctrl-C again to stop at once)..."
-        )
-        return INTERRUPTED
-    progress.finish()
-    counts: Counter[str] = Counter()
-    shown: list[Record] = []
-
-    def tallied(records: Iterator[Record]) -> Iterator[Record]:
-        for record in records:
-            counts[str(record["status"])] += 1
-            if len(shown) < TABLE_ROWS:
-                shown.append(record)
-            yield record
-
-    ordered = tallied(records_in_order(client, rows, submitted, followed, timeout))
-    return _finish(ordered, shown, counts, followed, timeout, simulated, output, fmt, rows, delimiter)
-
-
-def _finish(
-    records: Iterator[Record],
-    shown: list[Record],
-    counts: Counter[str],
-    followed: Followed,
-    timeout: float | None,
-    simulated: bool,
-    output: Path | None,
-    fmt: Format,
-    rows: Sequence[CsvRow],
-    delimiter: str = ",",
-) -> int:
-    """Write the results file whole (all or nothing, in input order), then the table and the cost."""
-    if output is not None:
-        try:
-            _write_whole(output, fmt, rows, records, delimiter)
-        except OSError as exc:
-            _note(f"error: cannot write {output}: {exc.strerror or exc}")
-            return FAILED
-    else:
-        for _ in records:
-            pass
-    print_table(shown, sys.stdout, simulated, max_rows=TABLE_ROWS, output=output)
-    total = sum(counts.values())
-    if total > len(shown):
-        where = f"in {output}" if output is not None else "(write them all with --output FILE)"
-        print(f"... {total - len(shown)} more leads {where}")
-    _print_cost(counts, list(followed.views.values()))
-    if output is not None:
-        print(f"Results written to {output}" + (" (SIMULATED DATA)" if simulated else ""))
-    problem = problem_of(followed, timeout)
-    if problem:
-        _note(f"error: {problem}")
-    return exit_code(counts, problem)
-
-
-def exit_code(counts: Counter[str], problem: str | None) -> int:
-    """0 every lead answered; 1 none was; 3 some were (see the module docstring)."""
-    answered = sum(counts.values()) - counts.get("failed", 0) - counts.get("pending", 0)
-    if answered == 0 and not counts.get("pending"):
-        return FAILED
-    if problem or counts.get("failed") or counts.get("pending"):
-        return PARTIAL
-    return OK
-
-
-def _write_whole(
-    output: Path, fmt: Format, rows: Sequence[CsvRow], records: Iterator[Record], delimiter: str
-) -> None:
-    """Records already in input order, to a temporary file moved over `output`: never half a file."""
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        with ResultWriter(partial, fmt, rows, delimiter=delimiter, flush_each=False) as writer:
-            for record in records:
-                writer.write(record)
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _print_cost(counts: Counter[str], jobs: Sequence[dict[str, Any]]) -> None:
-    line = f"\n{counts.get('found', 0)}/{sum(counts.values())} leads found."
-    if jobs:
-        hunter_calls = sum(int(j["counters"]["api_calls_hunter"]) for j in jobs)
-        perplexity_calls = sum(int(j["counters"]["api_calls_perplexity"]) for j in jobs)
-        credits = sum(float(j["cost"]["hunter_credits"]) for j in jobs)
-        dollars = sum(float(j["cost"]["perplexity_usd"]) for j in jobs)
-        line += (
-            f" Cost: Hunter {hunter_calls} calls, {credits:g} credits; "
-            f"Perplexity {perplexity_calls} calls, ${dollars:.4f}"
-        )
-    print(line)
-
-
-def _used_limits(settings: EngineSettings) -> dict[str, Limit]:
-    """The paces of the providers this run will call (Perplexity only with its key)."""
-    limits = settings.limits
-    if settings.perplexity_api_key is None:
-        return {key: limit for key, limit in limits.items() if not key.startswith("perplexity.")}
-    return dict(limits)
-
-
-def _duration(seconds: float | None) -> str:
-    from enrich_tools.local.progress import duration
-
-    return "never" if seconds is None else duration(seconds)
-
-
-class _terminate_as_interrupt:
-    """SIGTERM ends a run like Ctrl-C: finished leads written, the state left to resume."""
-
-    def __enter__(self) -> None:
-        self._previous: Any = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+# Re-exported: what other modules and tests import from here.
+__all__ = [
+    "FAILED",
+    "INTERRUPTED",
+    "OK",
+    "PARTIAL",
+    "TABLE_ROWS",
+    "USAGE",
+    "UsageError",
+    "add_parsers",
+    "cmd_run",
+    "exit_code",
+    "run_command",
+]
 
 
 # --- enrich local up ---------------------------------------------------------------------------------------
@@ -347,7 +115,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
                 pass
             print("\nStopping (after the processor run in progress, if any)...", flush=True)
     except StackError as exc:
-        _note(f"error: {exc}")
+        note(f"error: {exc}")
         return FAILED
     return OK
 
@@ -377,18 +145,18 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
         raise UsageError("--dry-run goes with --all (it counts the leads a process-all job would take)")
     if args.limit is not None and not args.process_all:
         raise UsageError("--limit goes with --all")
-    fmt = _format(output, args.format) if output is not None else "jsonl"
+    fmt = results_format(output, args.format) if output is not None else "jsonl"
     if not args.csv:
         return _create_from_stored_leads(args, output, fmt)
     args.input = args.csv
-    lead_file = _lead_file(args)
-    rows = lead_file.rows
-    for line in lead_file.describe():
-        _note(line)
+    leads_read = lead_file(args)
+    rows = leads_read.rows
+    for line in leads_read.describe():
+        note(line)
     if not sendable(rows):
         raise UsageError(f"{args.csv}: no row can be sent (every row is empty or refused)")
-    _report_refused(rows, args.csv)
-    delimiter = ";" if lead_file.delimiter == ";" else ","
+    report_refused(rows, args.csv)
+    delimiter = ";" if leads_read.delimiter == ";" else ","
     with _client(args) as client:
         submitted = submit(client, rows, args.tag, args.skip_existing)
         for job in submitted:
@@ -396,34 +164,14 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
         if not args.wait:
             return OK
         if output is None:
-            followed = _follow_quietly(client, submitted, args.timeout, args.poll)
+            followed = follow_quietly(client, submitted, args.timeout, args.poll)
             counts: Counter[str] = Counter()
             shown: list[Record] = []
-            ordered = _tally(records_in_order(client, rows, submitted, followed, args.timeout), counts, shown)
-            return _finish(ordered, shown, counts, followed, args.timeout, client.simulated, None, fmt, rows)
-        return _follow_and_write(
+            ordered = tally(records_in_order(client, rows, submitted, followed, args.timeout), counts, shown)
+            return finish(ordered, shown, counts, followed, args.timeout, client.simulated, None, fmt, rows)
+        return follow_and_write(
             client, rows, submitted, output, fmt, delimiter, args.timeout, client.simulated, args.poll
         )
-
-
-def _follow_quietly(
-    client: ApiClient, submitted: Sequence[Submitted], timeout: float | None, poll: float
-) -> Followed:
-    total = sum(len(job.rows) for job in submitted)
-    progress = Progress(sys.stderr, total)
-    try:
-        return follow(client, submitted, timeout=timeout, poll=poll, progress=progress)
-    finally:
-        progress.finish()
-
-
-def _tally(records: Iterator[Record], counts: Counter[str], shown: list[Record]) -> Iterator[Record]:
-    """The records, counted by status, the first screenful kept for the table."""
-    for record in records:
-        counts[str(record["status"])] += 1
-        if len(shown) < TABLE_ROWS:
-            shown.append(record)
-        yield record
 
 
 def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt: Format) -> int:
@@ -466,24 +214,15 @@ def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt
         if not args.wait:
             return OK
         submitted = [Submitted(str(job["job_id"]), []) for job in jobs]
-        followed = _follow_quietly(client, submitted, args.timeout, args.poll)
-        return _write_lead_records(client, followed, args.timeout, output, fmt)
-
-
-def _write_lead_records(
-    client: ApiClient, followed: Followed, timeout: float | None, output: Path | None, fmt: Format
-) -> int:
-    counts: Counter[str] = Counter()
-    shown: list[Record] = []
-    records = _tally(lead_records(client, list(followed.views.values()), followed, timeout), counts, shown)
-    return _finish(records, shown, counts, followed, timeout, client.simulated, output, fmt, [])
+        followed = follow_quietly(client, submitted, args.timeout, args.poll)
+        return write_lead_records(client, followed, args.timeout, output, fmt)
 
 
 def cmd_jobs_results(args: argparse.Namespace) -> int:
     """A job's results at any time (finished items with their results, the others as they stand), from a
     deployed API or, without --api-url, from the local state (the stack is started without a processor)."""
     output = Path(args.output) if args.output else None
-    fmt = _format(output, args.format) if output is not None else "jsonl"
+    fmt = results_format(output, args.format) if output is not None else "jsonl"
     if args.api_url or os.environ.get("ENRICH_API_URL"):
         with _client(args) as client:
             return _job_results(client, args.job_id, output, fmt)
@@ -495,7 +234,7 @@ def cmd_jobs_results(args: argparse.Namespace) -> int:
             client.simulated = stack.simulated
             return _job_results(client, args.job_id, output, fmt)
     except StackError as exc:
-        _note(f"error: {exc}")
+        note(f"error: {exc}")
         return FAILED
 
 
@@ -504,11 +243,11 @@ def _job_results(client: ApiClient, job_id: str, output: Path | None, fmt: Forma
     followed = Followed({job_id: view})
     if view["status"] not in ("completed", "failed", "cancelled"):
         c = view["counters"]
-        _note(
+        note(
             f"job {job_id} is {view['status']}: {c['processed']}/{c['total']} done; the rest show as pending"
         )
         followed.in_progress = True
-    return _write_lead_records(client, followed, None, output, fmt)
+    return write_lead_records(client, followed, None, output, fmt)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -602,31 +341,6 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
 # --- shared ------------------------------------------------------------------------------------------------
 
 
-def _lead_file(args: argparse.Namespace) -> LeadFile:
-    try:
-        column_map = parse_column_map(",".join(args.map)) if args.map else None
-        return read_leads(Path(args.input), column_map=column_map, encoding=args.encoding)
-    except CsvError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _format(output: Path, forced: str | None) -> Format:
-    try:
-        return output_format(output, forced)
-    except OutputError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _report_refused(rows: Sequence[CsvRow], source: str) -> None:
-    for row in rows:
-        if row.problem:
-            _note(f"not sent (reported as invalid): {source} {row.problem}")
-
-
-def _note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 _AUTH_HINTS = {
     401: " (no API key: pass --api-key or set ENRICH_API_KEY; `enrich local up` prints one)",
     403: " (the API key was refused: unknown or revoked; `enrich keys create` makes one)",
@@ -638,13 +352,13 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
-        _note(f"error: {exc}")
+        note(f"error: {exc}")
         return USAGE
     except ApiError as exc:
-        _note(f"error: {exc}{_AUTH_HINTS.get(exc.status, '')}")
+        note(f"error: {exc}{_AUTH_HINTS.get(exc.status, '')}")
         return FAILED
     except KeyboardInterrupt:
-        _note("interrupted")
+        note("interrupted")
         return INTERRUPTED
 
 
@@ -713,38 +427,7 @@ def add_parsers(sub: Any) -> None:
         "--format", choices=["csv", "jsonl"], help="results format (default: by --output's extension)"
     )
 
-    run = sub.add_parser(
-        "run",
-        parents=[state, leads],
-        help="enrich a leads file (.csv, .tsv, .xlsx) end to end on the local stack; resumable",
-        description=(
-            "Starts the local stack on its state directory (the API gateway, the work queue and the "
-            "processor running back to back), sends the leads through POST /jobs, streams each finished "
-            "lead to --output as it comes, and rewrites the file in input order at the end. Interrupted "
-            "(Ctrl-C, a crash), the same command continues where it stopped and pays for nothing twice. "
-            "Uses the provider simulator unless HUNTER_API_KEY is set. Exit codes: 0 done, 1 nothing "
-            "done, 2 bad input, 3 some leads failed or the run stopped early, 130 interrupted."
-        ),
-    )
-    run.add_argument("--input", help="leads file: .csv/.tsv (any delimiter, encoding) or .xlsx")
-    run.add_argument("--output", help="results file: .csv (input columns + contact) or .jsonl")
-    run.add_argument(
-        "--resume", action="store_true", help="continue the last run on --state (no --input needed)"
-    )
-    run.add_argument(
-        "--fresh",
-        action="store_true",
-        help="a new job even if this list ran before (cached answers still used)",
-    )
-    run.add_argument(
-        "--timeout",
-        type=_positive,
-        default=None,
-        help="give up after this many seconds; default: 5 minutes plus three times what the slowest "
-        "provider's pace needs for one call per lead (about 90 minutes per 1,000 leads at Perplexity's "
-        "tier-0 pace)",
-    )
-    run.set_defaults(func=cmd_run)
+    add_run_parser(sub, [state, leads], _positive)
 
     local = sub.add_parser("local", help="the embedded local stack").add_subparsers(
         dest="local_command", required=True
