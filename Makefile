@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.waterfall
 	$(BIN)/python -m bench.runtime
 	$(BIN)/python -m bench.supabase
+	$(BIN)/python -m bench.local_run --leads 1000 --latency 0.1
 
 ## Regenerate docs/openapi.json from the API handler (a test fails when it drifts).
 openapi: $(STAMP)

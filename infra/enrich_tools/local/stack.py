@@ -328,15 +328,20 @@ class LocalStack:
     def _recover(runtime: Any) -> None:
         """Take back what a process that died on this state left in flight: this process holds the state's
         lock, so no other processor can be running those items. Their messages become visible now and their
-        leases expire now, instead of in `VISIBILITY_TIMEOUT` seconds."""
+        leases expire now, instead of in `VISIBILITY_TIMEOUT` seconds. Expired cache entries and webhook
+        records go too (DynamoDB's TTL does that deployed), so a state used for months does not only grow."""
+        from leadenrich.sqlite.cache import SqliteCache
         from leadenrich.sqlite.job_store import SqliteJobStore
         from leadenrich.sqlite.queue import SqliteWorkQueue
+        from leadenrich.sqlite.webhook_log import SqliteWebhookLog
 
         store, queue = runtime.job_service().store, runtime.work_queue()
         if isinstance(queue, SqliteWorkQueue):
             queue.release_in_flight()
         if isinstance(store, SqliteJobStore):
             store.release_leases(datetime.now(UTC))
+        SqliteCache(runtime.database()).purge_expired()
+        SqliteWebhookLog(runtime.database()).purge_expired()
 
     def stop(self) -> None:
         exit_stack, self._exit = self._exit, None
