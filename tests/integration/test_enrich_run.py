@@ -376,7 +376,8 @@ def test_resume_without_input_replays_the_last_run_on_the_state(replay: Replay) 
     assert resumed.returncode == 0, resumed.stderr
     assert f"Resuming the last run on {replay.state}" in resumed.stderr
     assert str(replay.output) in resumed.stderr
-    assert replay.records["resume"] == replay.records["first"]  # the output written again, the same job's
+    # The last run was --fresh: --resume continues that job (its key is kept in the state), not the first.
+    assert replay.records["resume"] == replay.records["fresh"]  # the output written again, that job's
     assert replay.jobs["resume"] == replay.jobs["fresh"]  # no new job
     assert replay.paid["resume"] == replay.paid["first"]
 

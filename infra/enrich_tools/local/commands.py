@@ -39,7 +39,8 @@ from enrich_tools.local.reporting import (
 from enrich_tools.local.results import Record
 from enrich_tools.local.run_command import add_run_parser, cmd_run
 from enrich_tools.local.runs import Followed, Submitted, records_in_order, sendable, submit
-from enrich_tools.local.state import DEFAULT_STATE_DIR
+from enrich_tools.local.state import DEFAULT_STATE_DIR, KEY_FILE
+from leadenrich.auth.keys import display
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
 # Re-exported: what other modules and tests import from here.
@@ -97,12 +98,19 @@ def cmd_local_up(args: argparse.Namespace) -> int:
             supabase = f"  Supabase: {stack.supabase_url} (leads and emails)\n" if stack.supabase_url else ""
             store = "AWS emulated in-process (moto)" if args.aws else f"state in {args.state}"
             pace = f"every {args.tick:g} s" if args.tick else "back to back while work is due"
-            kept = "gone when the stack stops" if args.aws else f"kept in {args.state}"
+            if stack.key_created or args.aws:
+                kept = "gone when the stack stops" if args.aws else f"kept in {args.state}"
+                key_line = f"  API key (workspace default; {kept}): {stack.api_key}\n"
+                export = f"ENRICH_API_KEY={stack.api_key}"
+            else:  # a kept key is not printed again and again (terminals and service logs keep it)
+                key_file = Path(args.state) / KEY_FILE
+                key_line = f"  API key (workspace default): {display(str(stack.api_key))} in {key_file}\n"
+                export = f'ENRICH_API_KEY="$(cat {key_file})"'
             print(
                 f"Local stack up: {store}, processor {pace}.\n"
                 f"  API: {stack.url}\n"
-                f"  API key (workspace default; {kept}): {stack.api_key}\n"
-                f"  export ENRICH_API_URL={stack.url} ENRICH_API_KEY={stack.api_key}\n"
+                f"{key_line}"
+                f"  export ENRICH_API_URL={stack.url} {export}\n"
                 f"  then: enrich jobs create --csv examples/leads.csv --wait\n"
                 f"{supabase}"
                 "Ctrl-C to stop.",

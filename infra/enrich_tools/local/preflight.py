@@ -8,6 +8,9 @@ which key and what to do, instead of failing lead by lead.
 Perplexity has no free call that checks a key, so its key is judged by its first answer: the engine
 switches a provider off for the process when it refuses the key or the quota ("... switched off: ..."
 in the leads' reasons), and `enrich run` stops at the first such reason (`switched_off`).
+
+A check that gets no HTTP answer at all (refused connection, DNS, timeout), three times a second apart,
+stops the run too: a wrong HUNTER_API_BASE_URL would otherwise defer every lead until the timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from leadenrich.providers.outcomes import Outcome, ProviderProblem
 from leadenrich.settings import EngineSettings
 
 CHECK_SECONDS = 15.0
+UNREACHABLE_TRIES = 3  # a check that gets no answer at all is tried again before the run is refused
+UNREACHABLE_PAUSE_SECONDS = 1.0
 SWITCHED_OFF = "switched off"
 
 
@@ -51,13 +56,26 @@ async def _check_hunter(settings: EngineSettings) -> str | None:
         return "HUNTER_API_KEY is not set"
     client = HunterClient(key.get_secret_value(), base_url=settings.hunter_api_base_url)
     try:
-        account = await client.account(deadline=Deadline.after(CHECK_SECONDS))
-    except ProviderProblem as problem:
-        if problem.outcome is Outcome.PERMANENT:
-            return f"Hunter refused HUNTER_API_KEY ({problem.reason}): check the key on hunter.io's API page"
-        if problem.outcome is Outcome.QUOTA_EXHAUSTED:
-            return f"Hunter says the plan's quota is used up ({problem.reason})"
-        return None  # throttled or unavailable right now: the run's own retries deal with that
+        for attempt in range(UNREACHABLE_TRIES):
+            try:
+                account = await client.account(deadline=Deadline.after(CHECK_SECONDS))
+                break
+            except ProviderProblem as problem:
+                if problem.outcome is Outcome.PERMANENT:
+                    return (
+                        f"Hunter refused HUNTER_API_KEY ({problem.reason}): check the key on hunter.io's "
+                        "API page"
+                    )
+                if problem.outcome is Outcome.QUOTA_EXHAUSTED:
+                    return f"Hunter says the plan's quota is used up ({problem.reason})"
+                if problem.http_status is not None:
+                    return None  # throttled or failing right now: the run's own retries deal with that
+                if attempt == UNREACHABLE_TRIES - 1:  # no answer at all, three times: a wrong URL
+                    return (
+                        f"Hunter cannot be reached at {settings.hunter_api_base_url} ({problem.reason}): "
+                        "check HUNTER_API_BASE_URL and the network"
+                    )
+                await asyncio.sleep(UNREACHABLE_PAUSE_SECONDS)
     finally:
         await close_shared_http_client()
     return quota_problem(account.requests)

@@ -47,6 +47,7 @@ class Progress:
         self._printed: Tally | None = None  # the last tally written (not a terminal)
         self._last_logged = 0.0
         self._drawn = False
+        self._broken = False
 
     def update(self, tally: Tally) -> None:
         now = time.monotonic()
@@ -63,8 +64,7 @@ class Progress:
 
     def finish(self) -> None:
         if self._tty and self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
+            self._write("\n")
 
     def line(self, tally: Tally, now: float | None = None) -> str:
         now = time.monotonic() if now is None else now
@@ -83,6 +83,15 @@ class Progress:
 
     def _draw(self, prefix: str, tally: Tally, now: float, end: str = "") -> None:
         clear = "\033[K" if self._tty else ""  # a shorter line must not leave the old one's tail
-        self._stream.write(f"{prefix}{self.line(tally, now)}{clear}{end}")
-        self._stream.flush()
+        self._write(f"{prefix}{self.line(tally, now)}{clear}{end}")
         self._drawn = True
+
+    def _write(self, text: str) -> None:
+        """A progress line is never worth a run: once its reader is gone (a closed pipe), it goes quiet."""
+        if self._broken:
+            return
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._broken = True

@@ -15,10 +15,11 @@ Exit codes (`enrich run`, `enrich jobs create --wait`, `enrich jobs results`):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from enrich_tools.local.rows import CsvError, CsvRow, LeadFile, parse_column_map
 from enrich_tools.local.runs import (
     Followed,
     Submitted,
+    Tracker,
     follow,
     lead_records,
     problem_of,
@@ -66,7 +68,19 @@ def report_refused(rows: Sequence[CsvRow], source: str) -> None:
 
 
 def note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """A line on stderr; a closed stderr (`2>&1 | head`) must not stop a run that is paying for leads."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        silence(sys.stderr)
+
+
+def silence(stream: Any) -> None:
+    """Point a stream whose reader went away at /dev/null (else Python reports the broken pipe at exit)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def follow_and_write(
@@ -79,30 +93,33 @@ def follow_and_write(
     timeout: float | None,
     simulated: bool,
     poll: float = 1.0,
+    quiesce: Callable[[], None] | None = None,
 ) -> int:
     """Stream each finished lead to `output` as it comes (in the order they finish), then rewrite the
-    file whole in input order; print the first screenful and the cost; the exit code."""
+    file whole in input order; print the first screenful and the cost; the exit code.
+
+    Interrupted (Ctrl-C, SIGTERM), `quiesce` stops the processor from taking new leads and waits for the
+    ones it is paying for; they are written too, and the file stays in the order leads finished (each
+    record has its input line). A second Ctrl-C stops at once."""
     total = sum(len(job.rows) for job in submitted)
     progress = Progress(sys.stderr, total)
-    try:
-        with ResultWriter(output, fmt, rows, delimiter=delimiter) as writer:
+    with ResultWriter(output, fmt, rows, delimiter=delimiter) as writer:
+        tracker = Tracker(submitted, writer.write, repeats_by_line(rows))
+        try:
             followed = follow(
-                client,
-                submitted,
-                timeout=timeout,
-                poll=poll,
-                progress=progress,
-                on_record=writer.write,
-                duplicates=repeats_by_line(rows),
+                client, submitted, timeout=timeout, poll=poll, progress=progress, tracker=tracker
             )
-    except KeyboardInterrupt:
-        progress.finish()
-        note(
-            f"\ninterrupted: the leads finished so far are in {output} (in the order they finished); "
-            "re-run the same command to continue (nothing finished is paid for again). Finishing the leads "
-            "in progress first (Ctrl-C again to stop at once)..."
-        )
-        return INTERRUPTED
+        except KeyboardInterrupt:
+            progress.finish()
+            note("\ninterrupted: finishing the leads in progress, starting no new one (Ctrl-C again: now)")
+            if quiesce is not None:
+                quiesce()
+                tracker.poll(client)
+            note(
+                f"{writer.written} rows are in {output} (in the order they finished); re-run the same "
+                "command to continue: nothing finished is run or paid for again"
+            )
+            return INTERRUPTED
     progress.finish()
     counts: Counter[str] = Counter()
     shown: list[Record] = []
@@ -140,14 +157,17 @@ def finish(
     else:
         for _ in records:
             pass
-    print_table(shown, sys.stdout, simulated, max_rows=TABLE_ROWS, output=output)
-    total = sum(counts.values())
-    if total > len(shown):
-        where = f"in {output}" if output is not None else "(write them all with --output FILE)"
-        print(f"... {total - len(shown)} more leads {where}")
-    print_cost(counts, list(followed.views.values()))
-    if output is not None:
-        print(f"Results written to {output}" + (" (SIMULATED DATA)" if simulated else ""))
+    try:  # the file is complete: a reader of stdout that went away (`| head`) changes nothing
+        print_table(shown, sys.stdout, simulated, max_rows=TABLE_ROWS, output=output)
+        total = sum(counts.values())
+        if total > len(shown):
+            where = f"in {output}" if output is not None else "(write them all with --output FILE)"
+            print(f"... {total - len(shown)} more leads {where}")
+        print_cost(counts, list(followed.views.values()))
+        if output is not None:
+            print(f"Results written to {output}" + (" (SIMULATED DATA)" if simulated else ""), flush=True)
+    except BrokenPipeError:
+        silence(sys.stdout)
     problem = problem_of(followed, timeout)
     if problem:
         note(f"error: {problem}")

@@ -7,6 +7,7 @@ import logging
 import secrets
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from enrich_tools.local.reporting import (
     report_refused,
     results_format,
 )
-from enrich_tools.local.runs import run_key, sendable, submit
+from enrich_tools.local.runs import Submitted, run_key, sendable, submit
 from enrich_tools.local.timeouts import default_timeout
 from leadenrich.ratelimit import Limit
 from leadenrich.settings import EngineSettings
@@ -33,6 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from enrich_tools.local.state import load_run, save_run
 
     state_dir = Path(args.state)
+    args.key = None
     if args.input is None:
         if not args.resume:
             raise UsageError("--input is required (or --resume, to continue the last run on this --state)")
@@ -42,6 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for name, value in last.items():
             if getattr(args, name, None) in (None, []):
                 setattr(args, name, value)
+        args.key = last.get("key") if args.input == last.get("input") else None
         note(f"Resuming the last run on {state_dir}: --input {args.input} --output {args.output}")
     if args.output is None:
         raise UsageError("--output is required (a .csv or .jsonl file)")
@@ -51,6 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     fmt = results_format(output, args.format)
     if not output.parent.is_dir():
         raise UsageError(f"{output}: the folder {output.parent} does not exist")
+    if output.exists() and output.resolve() == Path(args.input).resolve():
+        raise UsageError(f"--output {output}: that is the input file; results go to a file of their own")
     for line in leads_read.describe():
         note(line)
     report_refused(rows, args.input)
@@ -84,23 +89,64 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if refused:
                     note(f"error: {refused}; nothing was sent, nothing spent")
                     return FAILED
-                save_run(
-                    state_dir,
-                    {"input": str(args.input), "output": str(output), "format": fmt, "map": args.map},
-                )
-                key = run_key(rows, salt=secrets.token_hex(8) if args.fresh else "")
+                # --resume continues the very jobs this run makes (a --fresh run's too): keep their key.
+                key = args.key or run_key(rows, salt=secrets.token_hex(8) if args.fresh else "")
+                spec = {"input": str(args.input), "output": str(output), "format": fmt, "map": args.map}
+                save_run(state_dir, spec | {"key": key})
                 submitted = submit(client, rows, key=key)
-                timeout = args.timeout or default_timeout(len(leads), _used_limits(stack.engine_settings))
+                _retry_failures(client, submitted)
+                waiting = _other_work(client, submitted)
+                paces = _used_limits(stack.engine_settings)
+                timeout = args.timeout or default_timeout(len(leads) + waiting, paces)
                 note(
                     f"Enriching {len(leads)} leads from {args.input} "
                     f"(gives up after {duration_text(timeout)})"
                 )
                 return follow_and_write(
-                    client, rows, submitted, output, fmt, delimiter, timeout, stack.simulated
+                    client,
+                    rows,
+                    submitted,
+                    output,
+                    fmt,
+                    delimiter,
+                    timeout,
+                    stack.simulated,
+                    quiesce=stack.quiesce,
                 )
         except StackError as exc:
             note(f"error: {exc}")
             return FAILED
+
+
+def _retry_failures(client: ApiClient, submitted: Sequence[Submitted]) -> None:
+    """A re-run continues a job, and "continue" includes the leads that failed for provider reasons last
+    time (a spent quota, a refused key since fixed): they are queued again, once, here."""
+    for job in submitted:
+        view = client.get_job(job.job_id)
+        if int(view["counters"]["failed"]):
+            answer = client.retry_job(job.job_id)
+            note(f"Retrying {answer['requeued']} leads of job {job.job_id} that failed last time")
+
+
+def _other_work(client: ApiClient, submitted: Sequence[Submitted]) -> int:
+    """Leads of other unfinished jobs on this state, which the processor works on too (and pays for):
+    said before the run starts, and counted in the default timeout."""
+    ours = {job.job_id for job in submitted}
+    others = [
+        job
+        for status in ("pending", "running")
+        for job in client.list_jobs(status=status, limit=200)["jobs"]
+        if job["job_id"] not in ours
+    ]
+    left = sum(int(j["counters"]["total"]) - int(j["counters"]["processed"]) for j in others)
+    if others:
+        names = ", ".join(j["job_id"] for j in others[:3]) + (", ..." if len(others) > 3 else "")
+        note(
+            f"note: this state has {len(others)} other unfinished job(s) ({names}) with {left} leads left; "
+            "the processor works on them too (`enrich jobs cancel ID` with `enrich local up`, or another "
+            "--state, to leave them)"
+        )
+    return left
 
 
 def _used_limits(settings: EngineSettings) -> dict[str, Limit]:

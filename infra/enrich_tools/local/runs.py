@@ -12,14 +12,15 @@ for nothing twice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from enrich_tools.local.client import ApiClient
+from enrich_tools.local.client import ApiClient, ApiError
 from enrich_tools.local.follow import FINAL_JOB_STATUSES, JobFrontier, all_items
 from enrich_tools.local.preflight import switched_off
 from enrich_tools.local.progress import Progress, Tally
@@ -120,6 +121,46 @@ def _row_of(job: Submitted, item: dict[str, Any]) -> CsvRow:
     )
 
 
+class Tracker:
+    """What has been reported of each job, and the step that reports what finished since."""
+
+    def __init__(
+        self,
+        submitted: Sequence[Submitted],
+        on_record: Callable[[Record], None] | None = None,
+        duplicates: dict[int, list[CsvRow]] | None = None,
+    ) -> None:
+        self.submitted = list(submitted)
+        self.frontiers = {job.job_id: JobFrontier(job.job_id) for job in submitted}
+        self.on_record = on_record
+        self.duplicates = duplicates or {}
+        self.polls = 0
+
+    def poll(self, client: ApiClient) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """The jobs' views and what finished since the last poll, handed to `on_record`; with the reason
+        of a lead that finished since this run began and says a provider was switched off (the first
+        poll's leads finished before: a resumed run must not stop on its predecessor's failures)."""
+        views = {
+            job.job_id: _retrying(functools.partial(client.get_job, job.job_id)) for job in self.submitted
+        }
+        stopped: str | None = None
+        for job in self.submitted:
+            processed = int(views[job.job_id]["counters"]["processed"])
+            frontier = self.frontiers[job.job_id]
+            for item in _retrying(functools.partial(frontier.new_outcomes, client, processed)):
+                if self.polls and stopped is None and switched_off(item.get("reason")):
+                    stopped = str(item["reason"])
+                if self.on_record is None:
+                    continue
+                row = _row_of(job, item)
+                record = item_record(row, item, ("failed", "unfinished"))
+                self.on_record(record)
+                for repeat in self.duplicates.get(row.line, ()):
+                    self.on_record(duplicate_record(repeat, record))
+        self.polls += 1
+        return views, stopped
+
+
 def follow(
     client: ApiClient,
     submitted: Sequence[Submitted],
@@ -129,26 +170,16 @@ def follow(
     progress: Progress | None = None,
     on_record: Callable[[Record], None] | None = None,
     duplicates: dict[int, list[CsvRow]] | None = None,
+    tracker: Tracker | None = None,
 ) -> Followed:
     """Poll the jobs until each has ended (or `timeout` passes, or a provider is switched off), handing
     each finished lead's record to `on_record` once, as soon as it is seen, with its repeats' records."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    frontiers = {job.job_id: JobFrontier(job.job_id) for job in submitted}
+    tracker = tracker or Tracker(submitted, on_record, duplicates)
     followed = Followed({})
     while True:
-        followed.views = {job.job_id: client.get_job(job.job_id) for job in submitted}
-        for job in submitted:
-            processed = int(followed.views[job.job_id]["counters"]["processed"])
-            for item in frontiers[job.job_id].new_outcomes(client, processed):
-                if switched_off(item.get("reason")) and followed.stopped is None:
-                    followed.stopped = str(item["reason"])
-                if on_record is None:
-                    continue
-                row = _row_of(job, item)
-                record = item_record(row, item, ("failed", "unfinished"))
-                on_record(record)
-                for repeat in (duplicates or {}).get(row.line, ()):
-                    on_record(duplicate_record(repeat, record))
+        followed.views, stopped = tracker.poll(client)
+        followed.stopped = followed.stopped or stopped
         if progress is not None:
             progress.update(tally(list(followed.views.values())))
         if all(v["status"] in FINAL_JOB_STATUSES for v in followed.views.values()) or followed.stopped:
@@ -161,6 +192,23 @@ def follow(
             time.sleep(min(poll, left))
         else:
             time.sleep(poll)
+
+
+_T = TypeVar("_T")
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0)  # half a minute in all: a deployed API's blip, a busy state
+
+
+def _retrying(call: Callable[[], _T]) -> _T:
+    """A poll is retried when the API could not be reached or failed on its side (status 0, 429, 5xx):
+    one bad answer must not end a long run whose leads are being paid for. Other errors are raised."""
+    for delay in RETRY_DELAYS:
+        try:
+            return call()
+        except ApiError as exc:
+            if exc.status not in (0, 429) and exc.status < 500:
+                raise
+            time.sleep(delay)
+    return call()
 
 
 def _unfinished(view: dict[str, Any], followed: Followed, timeout: float | None) -> tuple[str, str]:

@@ -63,6 +63,7 @@ from enrich_tools.local.state import (
     save_local_key,
 )
 from leadenrich.settings import EngineSettings
+from leadenrich.sqlite.db import FILE_NAME as DB_FILE
 
 TABLE_NAME = "leadenrich-local"
 LOCAL_WORKSPACE = "default"
@@ -115,16 +116,17 @@ def _mint_key(store: Any) -> str:
     return made.secret
 
 
-def _kept_key(store: Any, state_dir: Path) -> str:
-    """The state's key while it is still valid (not revoked), else a new one, kept for next time."""
+def _kept_key(store: Any, state_dir: Path) -> tuple[str, bool]:
+    """The state's key while it is still valid (not revoked), else a new one, kept for next time; and
+    whether it was made now."""
     from leadenrich.auth.keys import authenticate
 
     kept = load_local_key(state_dir)
     if kept is not None and asyncio.run(authenticate(store, kept)) is not None:
-        return kept
+        return kept, False
     secret = _mint_key(store)
     save_local_key(state_dir, secret)
-    return secret
+    return secret, True
 
 
 @contextmanager
@@ -156,6 +158,7 @@ class LocalStack:
         self.supabase_url: str | None = None  # the Supabase project the handlers use, if any
         self.api_key: str | None = None  # the workspace "default"'s, kept in the state or minted at start
         self.engine_settings: EngineSettings | None = None  # the providers the processor talks to
+        self.key_created = False  # the key was made by this start (else it was kept in the state)
         self._exit: ExitStack | None = None
         self._gateway: Gateway | None = None
         self._scheduler: Scheduler | None = None
@@ -179,7 +182,7 @@ class LocalStack:
     @property
     def state_db(self) -> Path | None:
         """The SQLite file of the state (None with moto)."""
-        return None if self.options.aws else self.options.state_dir.resolve() / "leadenrich.sqlite3"
+        return None if self.options.aws else self.options.state_dir.resolve() / DB_FILE
 
     def start(self) -> LocalStack:
         if self._exit is not None:
@@ -219,6 +222,8 @@ class LocalStack:
             "PROCESSOR_CONCURRENCY": os.environ.get("PROCESSOR_CONCURRENCY") or str(o.concurrency),
             "QUEUE_WINDOW": os.environ.get("QUEUE_WINDOW") or str(o.queue_window),
             "PROCESSOR_BUDGET_SECONDS": str(o.budget_seconds),
+            # The deployed daily quota protects a shared service; a laptop's lists are its owner's.
+            "DAILY_LEAD_QUOTA": os.environ.get("DAILY_LEAD_QUOTA") or "0",
             "QUEUE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             # Callbacks to http:// and loopback receivers (never private or metadata addresses): local only.
             "ALLOW_LOCAL_WEBHOOKS": "true",
@@ -231,10 +236,11 @@ class LocalStack:
         runtime.reset()  # services cached by an earlier run point at resources that no longer exist
         on_exit.callback(runtime.reset)
         if o.aws:
-            self.api_key = _mint_key(runtime.key_store())
+            self.api_key, self.key_created = _mint_key(runtime.key_store()), True
         else:
-            self.api_key = _kept_key(runtime.key_store(), o.state_dir)
-            self._recover(runtime)
+            self.api_key, self.key_created = _kept_key(runtime.key_store(), o.state_dir)
+            if o.process:
+                self._recover(runtime)
         previous_level = set_handler_log_level(o.handler_log_level)
         on_exit.callback(set_handler_log_level, previous_level)
 
@@ -262,9 +268,14 @@ class LocalStack:
         self._scheduler = on_exit.enter_context(Scheduler(tick, interval, due))
 
     def _start_embedded(self, on_exit: ExitStack, env: dict[str, str | None]) -> None:
+        """The processor needs the state to itself (the lock); reading it (no processor) does not: SQLite's
+        WAL lets it read while another process writes, and it must find a state there already."""
         state_dir = self.options.state_dir
         try:
-            on_exit.enter_context(StateLock(state_dir))
+            if self.options.process:
+                on_exit.enter_context(StateLock(state_dir))
+            elif not (state_dir / DB_FILE).is_file():
+                raise RuntimeError(f"no local state in {state_dir}: nothing was run there")
         except (OSError, RuntimeError) as exc:
             raise StackError(str(exc)) from exc
         env |= {
@@ -333,6 +344,7 @@ class LocalStack:
         from leadenrich.sqlite.cache import SqliteCache
         from leadenrich.sqlite.job_store import SqliteJobStore
         from leadenrich.sqlite.queue import SqliteWorkQueue
+        from leadenrich.sqlite.recovery import requeue_orphans
         from leadenrich.sqlite.webhook_log import SqliteWebhookLog
 
         store, queue = runtime.job_service().store, runtime.work_queue()
@@ -340,8 +352,23 @@ class LocalStack:
             queue.release_in_flight()
         if isinstance(store, SqliteJobStore):
             store.release_leases(datetime.now(UTC))
+        if isinstance(store, SqliteJobStore) and isinstance(queue, SqliteWorkQueue):
+            requeue_orphans(runtime.database())
         SqliteCache(runtime.database()).purge_expired()
         SqliteWebhookLog(runtime.database()).purge_expired()
+
+    def quiesce(self) -> None:
+        """Take no new work and return once the processor run in progress has finished its items (Ctrl-C:
+        what is being paid for is finished and kept, nothing more is started). Embedded state only."""
+        from leadenrich import runtime
+        from leadenrich.sqlite.queue import SqliteWorkQueue
+
+        queue = runtime.work_queue() if not self.options.aws else None
+        if isinstance(queue, SqliteWorkQueue):
+            queue.stop_receiving()
+        if self._scheduler is not None:
+            with self._scheduler.paused():
+                pass
 
     def stop(self) -> None:
         exit_stack, self._exit = self._exit, None

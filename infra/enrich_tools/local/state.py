@@ -63,12 +63,25 @@ class StateLock:
             handle.close()
 
 
+IGNORE_TEXT = "# the local stack's state (enrich run --state): never commit it\n*\n"
+
+
 def prepare(state_dir: Path) -> None:
-    """Create the directory (owner only) with a .gitignore that ignores all of it."""
+    """Create the directory with a .gitignore that ignores all of it, readable by its owner only (it holds
+    names, addresses and an API key). A folder that holds other things is refused, not taken over:
+    `--state .` in a repository must not chmod it or drop a `*` .gitignore into it."""
+    if state_dir.is_dir() and any(state_dir.iterdir()):
+        names = {path.name for path in state_dir.iterdir()}
+        if not names & {"leadenrich.sqlite3", LOCK_FILE}:
+            raise RuntimeError(
+                f"{state_dir} is not a state directory (it holds other files): pass an empty or new folder "
+                "as --state"
+            )
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    state_dir.chmod(0o700)
     ignore = state_dir / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# the local stack's state (enrich run --state): never commit it\n*\n")
+        ignore.write_text(IGNORE_TEXT)
 
 
 def load_local_key(state_dir: Path) -> str | None:
@@ -83,6 +96,7 @@ def save_local_key(state_dir: Path, secret: str) -> None:
     """Written owner-only from the start (never world-readable, not even for a moment)."""
     path = state_dir / KEY_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that existed keeps its mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
 

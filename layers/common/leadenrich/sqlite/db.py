@@ -21,6 +21,7 @@ constructor, so an adapter works on a fresh file and on one an older version mad
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -39,6 +40,9 @@ class Database:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the start: it holds names and addresses. SQLite gives its -wal and -shm
+            # files the database file's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self._local = threading.local()
         self._schemas: set[str] = set()
         self._schema_lock = threading.Lock()

@@ -125,6 +125,7 @@ class SqliteWorkQueue:
         self._db = db
         self._max_receive_count = max_receive_count
         self._clock = clock
+        self._receiving = True
         db.ensure_schema("queue", SCHEMA)
 
     async def send(self, messages: Sequence[WorkMessage], *, delay_seconds: int = 0) -> int:
@@ -156,7 +157,7 @@ class SqliteWorkQueue:
         `POLL_SECONDS` until a message comes or the wait (real time) ends."""
         _check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)
         _check_range("wait_seconds", wait_seconds, 0, MAX_WAIT_SECONDS)
-        if max_messages <= 0:
+        if max_messages <= 0 or not self._receiving:
             return []
         until = time.monotonic() + wait_seconds
         while True:
@@ -165,6 +166,11 @@ class SqliteWorkQueue:
             if received or left <= 0:
                 return received
             await asyncio.sleep(min(POLL_SECONDS, left))
+
+    def stop_receiving(self) -> None:
+        """From now on `receive` returns nothing, so a processor finishes what it holds and takes nothing
+        new (the local stack on Ctrl-C). Messages stay queued for the next process."""
+        self._receiving = False
 
     def _receive_now(self, max_messages: int, visibility_timeout: int) -> list[Received]:
         now = self._clock()
