@@ -357,12 +357,6 @@ def test_fresh_makes_a_new_job_answered_from_the_cache(replay: Replay) -> None:
     assert without_verified_at(replay.records["fresh"]) == without_verified_at(replay.records["first"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waterfall._verify_candidate stamps verified_at with the clock even when the verdict comes from "
-    "the cache (kept 30 days): `enrich run --fresh` reports addresses as verified now although no "
-    "verification was made",
-)
 def test_fresh_keeps_when_a_cached_address_was_verified(replay: Replay) -> None:
     def verified(records: list[dict[str, Any]]) -> list[list[Any]]:
         return [[e["verified_at"] for e in r["emails"]] for r in records]

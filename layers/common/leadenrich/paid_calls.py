@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from leadenrich.cache import ResultCache
@@ -59,12 +60,14 @@ class PaidCalls:
         cache: ResultCache,
         verification_credit: float = 1.0,
         limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.hunter = hunter
         self.perplexity = perplexity
         self.cache = cache
         self.verification_credit = verification_credit
         self.limiter = limiter
+        self.clock = clock
         # Providers switched off for this process: quota exhausted or key refused.
         self.disabled: dict[Provider, str] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
@@ -179,6 +182,7 @@ class PaidCalls:
                 raise
             result = VerifierResult(email=email, status=OPTED_OUT)
         tab.usage.hunter.credits += result.credits(self.verification_credit)
+        result = result.model_copy(update={"checked_at": self.clock()})  # cached with the verdict
         await self.cache.put_verification(email, result)
         return result
 

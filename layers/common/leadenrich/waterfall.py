@@ -116,7 +116,9 @@ class Enricher:
         self.cache = cache
         self.settings = settings or WaterfallSettings()
         self.clock = clock
-        self.calls = PaidCalls(hunter, perplexity, cache, self.settings.verification_credit, limiter)
+        self.calls = PaidCalls(
+            hunter, perplexity, cache, self.settings.verification_credit, limiter, clock=clock
+        )
 
     @property
     def perplexity(self) -> PerplexityClient | None:
@@ -502,7 +504,7 @@ class Enricher:
                 score,
                 HunterStatus.DELIVERABLE,
                 EmailStatus.ACTIVE,
-                self.clock(),
+                result.checked_at or self.clock(),  # a cached verdict keeps the time it was given
                 method,
                 person,
                 position,

@@ -137,6 +137,9 @@ class VerifierResult(_Lenient):
     accept_all: bool | None = None
     mx_records: bool | None = None
     block: bool | None = None
+    # Ours, not Hunter's: when the verdict came (kept with it in the cache, so a reused verdict keeps the
+    # time it was given as its address's verified_at).
+    checked_at: dt.datetime | None = None
 
     def credits(self, verification_credit: float) -> float:
         """Only decisive answers are billed (providers.md §1.10); unknown and the like are free."""
