@@ -120,6 +120,11 @@ def follow_and_write(
                 "command to continue: nothing finished is run or paid for again"
             )
             return INTERRUPTED
+        if (followed.timed_out or followed.stopped) and quiesce is not None:
+            # Giving up must stop the spending too: the processor takes nothing new, finishes what it
+            # is paying for, and those leads are written and reported as done, not as unfinished.
+            quiesce()
+            followed.views, _ = tracker.poll(client)
     progress.finish()
     counts: Counter[str] = Counter()
     shown: list[Record] = []

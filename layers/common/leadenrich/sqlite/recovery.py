@@ -8,8 +8,9 @@ were never sent. Nothing would ever run them, and a resumed `enrich run` would w
 Such a job is recognised by the two tables together (which is why this module reads both): it is pending
 or running, some of its items are queued or deferred, and the queue holds no message of it at all (a
 window always keeps at least one message of an unfinished job in the queue, hidden or not). Every one of
-its unfinished items is sent again; a message for an item that also gets one later from its window is a
-duplicate, which the store's conditional claim absorbs.
+its unfinished items is sent again, but those in the dead-letter table (the queue's backstop moved them
+there after 25 receives: `enrich dlq redrive` is their way back); a message for an item that also gets
+one later from its window is a duplicate, which the store's conditional claim absorbs.
 
 Only safe while no other process uses the state: the local stack calls it holding the state's lock.
 """
@@ -29,6 +30,10 @@ WHERE j.status IN ('pending', 'running')
   AND i.status IN ('queued', 'deferred')
   AND NOT EXISTS (
       SELECT 1 FROM queue_messages AS m WHERE m.workspace = i.workspace_id AND m.job = i.job_id
+  )
+  AND NOT EXISTS (  -- dead-lettered by the queue's backstop: left for redrive, not resent at each start
+      SELECT 1 FROM queue_dead_letters AS d
+      WHERE d.workspace = i.workspace_id AND d.job = i.job_id AND d.item = i.item_id
   )
 ORDER BY i.workspace_id, i.job_id, i.item_id
 """
