@@ -92,7 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 # --resume continues the very jobs this run makes (a --fresh run's too): keep their key.
                 key = args.key or run_key(rows, salt=secrets.token_hex(8) if args.fresh else "")
                 spec = {"input": str(args.input), "output": str(output), "format": fmt, "map": args.map}
-                save_run(state_dir, spec | {"key": key})
+                if not args.aws:  # moto keeps nothing: there is no run to resume
+                    save_run(state_dir, spec | {"key": key})
                 submitted = submit(client, rows, key=key)
                 _retry_failures(client, submitted)
                 waiting = _other_work(client, submitted)
