@@ -6,28 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import pytest
 
 from leadenrich.cache import CachePort
 from leadenrich.sqlite.cache import SqliteCache
 from leadenrich.sqlite.db import Database
 from tests.aws.test_dynamo_cache import T0, Clock
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "leadenrich.sqlite3"
-
-
-@pytest.fixture
-def db(path: Path) -> Iterator[Database]:
-    database = Database(path)
-    yield database
-    database.close()
 
 
 def conforms(cache: SqliteCache) -> CachePort:

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from leadenrich.auth.keys import KeyStore, authenticate, create_key, hash_key
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.keys import SqliteKeyStore
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "leadenrich.sqlite3"
-
-
-@pytest.fixture
-def db(path: Path) -> Iterator[Database]:
-    database = Database(path)
-    yield database
-    database.close()
 
 
 def conforms(store: SqliteKeyStore) -> KeyStore:

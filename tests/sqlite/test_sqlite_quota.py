@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
-
-import pytest
 
 from leadenrich.auth.quota import LeadQuota
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.quota import KEEP_DAYS, SqliteLeadQuota
 
 DAY = date(2026, 11, 22)
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "leadenrich.sqlite3"
-
-
-@pytest.fixture
-def db(path: Path) -> Iterator[Database]:
-    database = Database(path)
-    yield database
-    database.close()
 
 
 def conforms(quota: SqliteLeadQuota) -> LeadQuota:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.webhook_log import ATTEMPT_TTL_SECONDS, EVENT_TTL_SECONDS, SqliteWebhookLog
@@ -26,18 +23,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "leadenrich.sqlite3"
-
-
-@pytest.fixture
-def db(path: Path) -> Iterator[Database]:
-    database = Database(path)
-    yield database
-    database.close()
 
 
 def conforms(log: SqliteWebhookLog) -> EventLog:

@@ -224,19 +224,3 @@ def _who(email: Mapping[str, Any]) -> str:
 def _cut(value: object, width: int) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def print_cost(records: Sequence[Record], jobs: Sequence[Mapping[str, Any]], out: TextIO) -> None:
-    """Found leads and what they cost, from the jobs' counters (what GET /jobs/{id} reports)."""
-    found = sum(1 for r in records if r["status"] == "found")
-    line = f"\n{found}/{len(records)} leads found."
-    if jobs:
-        hunter_calls = sum(int(j["counters"]["api_calls_hunter"]) for j in jobs)
-        perplexity_calls = sum(int(j["counters"]["api_calls_perplexity"]) for j in jobs)
-        credits = sum(float(j["cost"]["hunter_credits"]) for j in jobs)
-        dollars = sum(float(j["cost"]["perplexity_usd"]) for j in jobs)
-        line += (
-            f" Cost: Hunter {hunter_calls} calls, {credits:g} credits; "
-            f"Perplexity {perplexity_calls} calls, ${dollars:.4f}"
-        )
-    print(line, file=out)
