@@ -253,6 +253,39 @@ async def test_a_deferred_attempts_calls_are_on_the_jobs_bill(stack: Stack) -> N
     assert job.counters.api_calls_hunter == stack.sim.ledger.snapshot()["hunter_calls"] == 1
 
 
+async def test_a_throttled_item_is_handed_back_without_an_attempt_and_nothing_is_lost(stack: Stack) -> None:
+    """Given a provider that throttles (Hunter's 403 rate limit, two searches a second) and no limiter of
+    ours, when the job is drained to the end, then throttles happened, yet no item was charged an attempt
+    for one (each ends with the one attempt that worked), none died, and each counts once."""
+    stack.sim.configure(domain_search_rps=2, domain_search_rpm=120, rate_limit_mode="403")
+    created = await stack.service.create_job(WS, leads(stack.sim, 8))
+    total = created.job.counters.total
+
+    until = asyncio.get_running_loop().time() + 90
+    job: Job | None = None
+    while asyncio.get_running_loop().time() < until:
+        await stack.processor(
+            budget_seconds=6.0, margin_seconds=1.0, min_item_seconds=1.0, concurrency=4
+        ).drain()
+        job = await stack.store.get_job(WS, created.job.job_id)
+        assert job is not None
+        if job.status is JobStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.5)
+
+    throttled = stack.sim.ledger.snapshot()["statuses"]["hunter.domain_search"].get("403", 0)
+    assert throttled > 0  # the provider did say no
+    items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+    assert job is not None and job.status is JobStatus.COMPLETED, [
+        (i.status, i.attempts, i.reason) for i in items
+    ]
+    assert job.counters.processed == total == len(items)
+    assert all(i.status is not ItemStatus.DEAD and i.attempts == 1 for i in items), [
+        (i.status, i.attempts, i.reason) for i in items
+    ]
+    assert (await stack.queue.depth()).dead_letters == 0
+
+
 # --- queue windows (leadenrich.jobs.window): a job has only a window of messages in the queue ------------
 
 

@@ -492,3 +492,22 @@ async def test_a_named_person_who_opted_out_is_not_taken_from_the_search_page(sc
     script.errors["/email-finder"] = (451, "claimed_email")
     result = await make_enricher(script).enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
     assert "john.smith@acme.com" not in [e.email for e in result.emails]
+
+
+async def test_a_throttled_call_defers_without_charging_an_attempt(script: Script) -> None:
+    """Given Hunter's rate limiter answering 403 (not billed, not a failed try), when a lead meets it, then
+    the lead is handed back with no attempt charged, after the provider's wait, and nothing is cached as
+    not found: the next try searches again."""
+    script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
+    script.mailboxes = {"olivia.martin@acme.com"}
+    script.errors["/domain-search"] = (403, "too_many_requests")
+    enricher = make_enricher(script)
+
+    throttled = await enricher.enrich(Lead(domain="acme.com"))
+
+    assert throttled.status is LeadStatus.DEFERRED and not throttled.attempt_consumed
+    assert throttled.retry_after is not None and throttled.retry_after > 0
+    assert "rate limit" in (throttled.reason or "")
+    del script.errors["/domain-search"]
+    again = await enricher.enrich(Lead(domain="acme.com"))
+    assert again.status is LeadStatus.FOUND and len(script.calls("/domain-search")) == 2

@@ -564,7 +564,19 @@ class Enricher:
         )
 
     def _problem_result(self, run: _Run, problem: ProviderProblem) -> EnrichmentResult:
-        if problem.outcome in (Outcome.PENDING, Outcome.TRANSIENT, Outcome.THROTTLED):
+        if problem.outcome is Outcome.THROTTLED:
+            # A rate-limit answer is the provider saying "not now", not a failed try, and it is not billed:
+            # the item goes back without an attempt charged, after what the provider asked for.
+            return self._result(
+                run.lead,
+                run.domain,
+                LeadStatus.DEFERRED,
+                usage=run.usage,
+                reason=str(problem),
+                retry_after=problem.retry_after if problem.retry_after is not None else 30.0,
+                attempt_consumed=False,
+            )
+        if problem.outcome in (Outcome.PENDING, Outcome.TRANSIENT):
             return self._result(
                 run.lead,
                 run.domain,

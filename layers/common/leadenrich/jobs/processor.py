@@ -12,11 +12,13 @@ What happens to an item, by the engine's answer:
   the two writes runs the item again, and the upsert makes its second write a no-op; a failed email write
   defers the item like a provider failure (an attempt charged, backoff);
 - deferred before any call (time ran out, or no provider slot under the rate limit before the budget
-  ends): handed back without charging an attempt, hidden until this invocation is over, and no further
-  message is received in this invocation: the provider capacity it could use is taken (without this, a
-  processor bound by a rate limit received, released and received the same messages again and again,
-  and SQS's redrive policy, which counts every receive, moved them to the DLQ unprocessed);
-- deferred after trying (202, throttled, 5xx...): hidden for a backoff delay with full jitter, at least
+  ends), or throttled by the provider (a 429, Hunter's 403 rate limit: not billed, not a failed try):
+  handed back without charging an attempt, hidden until this invocation is over (and at least for the
+  provider's Retry-After), and no further message is received in this invocation: the provider
+  capacity it could use is taken (without this, a processor bound by a rate limit received, released
+  and received the same messages again and again, and SQS's redrive policy, which counts every
+  receive, moved them to the DLQ unprocessed);
+- deferred after trying (202, 5xx, timeouts...): hidden for a backoff delay with full jitter, at least
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
 - its job cancelled: skipped and its message deleted.
 Before an item's first outcome is written (finish, deferral, hand-back, dead letter, skip), the items it leads
@@ -224,8 +226,11 @@ class Processor:
             # What this attempt already spent is the job's cost, finished or not.
             spent = dataclasses.replace(_delta(result.usage, elapsed, found=False, failed=False), processed=0)
             if not result.attempt_consumed:
-                # Hidden until this invocation is over, so it does not come straight back to it.
-                hidden = math.ceil(max(0.0, deadline.remaining()) + self.settings.margin_seconds)
+                # Hidden until this invocation is over, so it does not come straight back to it, and at
+                # least as long as a throttling provider asked (its Retry-After).
+                hidden = math.ceil(
+                    max(deadline.remaining() + self.settings.margin_seconds, result.retry_after or 0.0, 0.0)
+                )
                 next_at = now + timedelta(seconds=hidden)
                 # A hand-back sends too: SQS counts its receives, and a leader handed back run after run
                 # could reach the DLQ without ever writing another outcome, holding its chain back.
