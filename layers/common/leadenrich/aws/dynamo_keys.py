@@ -19,8 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadenrich.auth.keys import ApiKey
-from leadenrich.aws.dynamo_store import GSI1, _avs, _dt, _error_code, _plain, _ts
+from leadenrich.aws.dynamo_store import GSI1, _avs, _dt, _error_code, _plain
 from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.jobs.encoding import ts
 
 KEYS_GSI_PK = "APIKEYS"
 
@@ -40,8 +41,8 @@ def _attributes(key: ApiKey) -> dict[str, Any]:
         "workspace_id": key.workspace_id,
         "name": key.name,
         "prefix": key.prefix,
-        "created_at": _ts(key.created_at),
-        "revoked_at": _ts(key.revoked_at) if key.revoked_at else None,
+        "created_at": ts(key.created_at),
+        "revoked_at": ts(key.revoked_at) if key.revoked_at else None,
     }
 
 
@@ -133,7 +134,7 @@ class DynamoKeyStore(ThreadedClient):
         update = {
             "UpdateExpression": "SET revoked_at = :now",
             "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(revoked_at)",
-            "ExpressionAttributeValues": _avs({":now": _ts(now)}),
+            "ExpressionAttributeValues": _avs({":now": ts(now)}),
             "TableName": self._table,
         }
         try:

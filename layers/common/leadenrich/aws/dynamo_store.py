@@ -54,6 +54,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.jobs.encoding import MAX_LIMIT, check_limit, ts
 from leadenrich.jobs.models import (
     TERMINAL,
     Item,
@@ -77,7 +78,6 @@ _BACKOFF_BASE = 0.05
 _BACKOFF_CAP = 2.0
 _FILTERED_PAGE = 250  # rows evaluated per Query when a filter may drop some
 _MAX_QUERIES_PER_PAGE = 20  # bounds one list call; a short page with a cursor is then returned
-_MAX_LIMIT = 1000
 _RETRYABLE_CANCELLATIONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
@@ -121,13 +121,6 @@ def create_table(client: Any, name: str) -> None:
 
 
 # --- encoding -----------------------------------------------------------------------------------------
-
-
-def _ts(value: datetime) -> str:
-    """Fixed-width UTC ISO 8601, so string order is time order (a naive datetime is taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _dt(value: Any) -> datetime | None:
@@ -184,14 +177,14 @@ def _job_row(job: Job) -> dict[str, Any]:
         "PK": _job_pk(job.workspace_id, job.job_id),
         "SK": "JOB",
         "GSI1PK": _jobs_gsi_pk(job.workspace_id),
-        "GSI1SK": f"{_ts(job.created_at)}#{job.job_id}",
+        "GSI1SK": f"{ts(job.created_at)}#{job.job_id}",
         "entity": "job",
         "workspace_id": job.workspace_id,
         "job_id": job.job_id,
         "status": job.status.value,
-        "created_at": _ts(job.created_at),
-        "started_at": _ts(job.started_at) if job.started_at else None,
-        "completed_at": _ts(job.completed_at) if job.completed_at else None,
+        "created_at": ts(job.created_at),
+        "started_at": ts(job.started_at) if job.started_at else None,
+        "completed_at": ts(job.completed_at) if job.completed_at else None,
         "idempotency_key": job.idempotency_key,
         **job.options.as_row(),
     }
@@ -235,10 +228,10 @@ def _item_row(item: Item) -> dict[str, Any]:
             "attempts": item.attempts,
             "reason": item.reason,
             "result": json.dumps(item.result) if item.result is not None else None,
-            "updated_at": _ts(item.updated_at) if item.updated_at else None,
+            "updated_at": ts(item.updated_at) if item.updated_at else None,
             "lease_token": item.lease_token,
-            "lease_until": _ts(item.lease_until) if item.lease_until else None,
-            "next_attempt_at": _ts(item.next_attempt_at) if item.next_attempt_at else None,
+            "lease_until": ts(item.lease_until) if item.lease_until else None,
+            "next_attempt_at": ts(item.next_attempt_at) if item.next_attempt_at else None,
             "lead_id": item.lead_id,
             "sent_next": item.sent_next,
         }
@@ -378,8 +371,7 @@ class DynamoJobStore(ThreadedClient):
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` rows and the cursor after the last one. A filter applies after Query's Limit, so
         keep querying; when a page holds more matches than wanted, the cursor is the last kept row's key."""
-        if not 1 <= limit <= _MAX_LIMIT:
-            raise ValueError(f"limit: must be between 1 and {_MAX_LIMIT}")
+        check_limit(limit)
         rows: list[dict[str, Any]] = []
         for _ in range(_MAX_QUERIES_PER_PAGE):
             need = limit - len(rows)
@@ -558,7 +550,7 @@ class DynamoJobStore(ThreadedClient):
             values={
                 ":running": JobStatus.RUNNING.value,
                 ":pending": JobStatus.PENDING.value,
-                ":now": _ts(now),
+                ":now": ts(now),
             },
         )
         return await self._update(op) is not None
@@ -573,7 +565,7 @@ class DynamoJobStore(ThreadedClient):
                 ":completed": JobStatus.COMPLETED.value,
                 ":pending": JobStatus.PENDING.value,
                 ":running": JobStatus.RUNNING.value,
-                ":now": _ts(now),
+                ":now": ts(now),
             },
         )
         row = await self._update(op, return_new=True)
@@ -678,8 +670,8 @@ class DynamoJobStore(ThreadedClient):
                 ":queued": ItemStatus.QUEUED.value,
                 ":deferred": ItemStatus.DEFERRED.value,
                 ":token": token,
-                ":lease_until": _ts(lease_until),
-                ":now": _ts(now),
+                ":lease_until": ts(lease_until),
+                ":now": ts(now),
                 ":one": 1,
             },
         )
@@ -726,7 +718,7 @@ class DynamoJobStore(ThreadedClient):
             return False
         values: dict[str, Any] = {
             ":status": status.value,
-            ":now": _ts(now),
+            ":now": ts(now),
             ":running": ItemStatus.RUNNING.value,
             ":token": item.lease_token,
             ":true": True,
@@ -812,8 +804,8 @@ class DynamoJobStore(ThreadedClient):
         values: dict[str, Any] = {
             ":deferred": ItemStatus.DEFERRED.value,
             ":reason": reason,
-            ":next": _ts(next_attempt_at),
-            ":now": _ts(now),
+            ":next": ts(next_attempt_at),
+            ":now": ts(now),
             ":running": ItemStatus.RUNNING.value,
             ":token": item.lease_token,
             ":true": True,
@@ -849,7 +841,7 @@ class DynamoJobStore(ThreadedClient):
                 ":skipped": ItemStatus.SKIPPED.value,
                 ":reason": reason,
                 ":true": True,
-                ":now": _ts(now),
+                ":now": ts(now),
                 ":queued": ItemStatus.QUEUED.value,
                 ":deferred": ItemStatus.DEFERRED.value,
                 ":running": ItemStatus.RUNNING.value,
@@ -874,7 +866,7 @@ class DynamoJobStore(ThreadedClient):
         cursor: str | None = None
         while True:
             page, cursor = await self._query_items(
-                workspace_id, job_id, statuses, limit=_MAX_LIMIT, cursor=cursor, consistent=True
+                workspace_id, job_id, statuses, limit=MAX_LIMIT, cursor=cursor, consistent=True
             )
             rows += page
             if cursor is None:
@@ -923,7 +915,7 @@ class DynamoJobStore(ThreadedClient):
                         values={
                             ":queued": ItemStatus.QUEUED.value,
                             ":zero": 0,
-                            ":now": _ts(now),
+                            ":now": ts(now),
                             ":seen": item.status.value,
                         },
                     )

@@ -24,19 +24,24 @@ Encoding, and why:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from leadenrich.jobs.encoding import (
+    MAX_LIMIT,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    opt_ts,
+    parse_ts,
+    ts,
+)
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobOptions, JobStatus
 from leadenrich.models import Lead
-
-MAX_LIMIT = 1000  # rows per listed page, as the other stores
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -124,21 +129,6 @@ INT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstan
 FLOAT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, float))
 
 
-def ts(value: datetime) -> str:
-    """Fixed-width UTC ISO 8601 (a naive datetime is taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def opt_ts(value: datetime | None) -> str | None:
-    return ts(value) if value is not None else None
-
-
-def dt(value: object) -> datetime | None:
-    return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else None
-
-
 def minute(moment: datetime) -> str:
     """The UTC minute an activity row counts (`2025-03-01T12:00`)."""
     return ts(moment)[:16]
@@ -190,7 +180,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
     values["webhook_events"] = json.loads(values["webhook_events"]) if values["webhook_events"] else None
     numbers: dict[str, Any] = {name: int(values[name]) for name in INT_COUNTERS}
     numbers.update({name: float(values[name]) for name in FLOAT_COUNTERS})
-    created_at = dt(values["created_at"])
+    created_at = parse_ts(values["created_at"])
     assert created_at is not None  # NOT NULL column
     return Job(
         workspace_id=values["workspace_id"],
@@ -199,8 +189,8 @@ def job_from_row(row: sqlite3.Row) -> Job:
         created_at=created_at,
         options=JobOptions.from_row(values),
         counters=JobCounters(**numbers),
-        started_at=dt(values["started_at"]),
-        completed_at=dt(values["completed_at"]),
+        started_at=parse_ts(values["started_at"]),
+        completed_at=parse_ts(values["completed_at"]),
         idempotency_key=values["idempotency_key"],
     )
 
@@ -239,43 +229,13 @@ def item_from_row(row: sqlite3.Row) -> Item:
         attempts=int(row["attempts"]),
         reason=row["reason"],
         result=json.loads(result) if result is not None else None,
-        updated_at=dt(row["updated_at"]),
+        updated_at=parse_ts(row["updated_at"]),
         lease_token=row["lease_token"],
-        lease_until=dt(row["lease_until"]),
-        next_attempt_at=dt(row["next_attempt_at"]),
+        lease_until=parse_ts(row["lease_until"]),
+        next_attempt_at=parse_ts(row["next_attempt_at"]),
         lead_id=row["lead_id"],
         sent_next=bool(row["sent_next"]),
     )
-
-
-# --- cursors: opaque to callers, checked to belong to the listing they continue ---------------------------
-
-
-def encode_cursor(payload: dict[str, str]) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...]) -> dict[str, str]:
-    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError("cursor: not a cursor this service returned") from exc
-    if (
-        not isinstance(decoded, dict)
-        or set(decoded) != set(scope) | set(position)
-        or not all(isinstance(value, str) for value in decoded.values())
-    ):
-        raise ValueError("cursor: not a cursor this service returned")
-    if any(decoded[name] != value for name, value in scope.items()):
-        raise ValueError("cursor: belongs to another listing")
-    return dict(decoded)
-
-
-def check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}")
 
 
 __all__ = [
@@ -289,7 +249,6 @@ __all__ = [
     "check_limit",
     "decimal_text",
     "decode_cursor",
-    "dt",
     "encode_cursor",
     "item_from_row",
     "item_params",
@@ -297,6 +256,7 @@ __all__ = [
     "job_params",
     "minute",
     "opt_ts",
+    "parse_ts",
     "result_text",
     "ts",
 ]

@@ -30,14 +30,20 @@ time: the handlers import the runtime at cold start.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from leadenrich.jobs.encoding import (
+    MAX_LIMIT,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    opt_ts,
+    parse_ts,
+    ts,
+)
 from leadenrich.jobs.models import (
     TERMINAL,
     Item,
@@ -56,7 +62,6 @@ if TYPE_CHECKING:
     from supabase import AsyncClient
 
 BATCH_ROWS = 500  # items per request when creating a job
-MAX_LIMIT = 1000  # rows per listed page, as the DynamoDB store
 
 # JobCounters field -> jobs column (0001 kept the original design's names for some of them).
 _COUNTER_COLUMNS: dict[str, str] = {
@@ -86,30 +91,14 @@ class StoreAnswerError(RuntimeError):
 # --- encoding -----------------------------------------------------------------------------------------
 
 
-def _ts(value: datetime) -> str:
-    """Fixed-width UTC ISO 8601 (a naive datetime is taken as UTC), as the DynamoDB store writes them."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _opt_ts(value: datetime | None) -> str | None:
-    return _ts(value) if value is not None else None
-
-
-def _dt(value: object) -> datetime | None:
-    """PostgreSQL writes timestamptz in the session's time zone; the runtime works in UTC."""
-    return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else None
-
-
 def _job_row(job: Job) -> dict[str, Any]:
     row: dict[str, Any] = {
         "workspace_id": job.workspace_id,
         "job_id": job.job_id,
         "status": job.status.value,
-        "created_at": _ts(job.created_at),
-        "started_at": _opt_ts(job.started_at),
-        "completed_at": _opt_ts(job.completed_at),
+        "created_at": ts(job.created_at),
+        "started_at": opt_ts(job.started_at),
+        "completed_at": opt_ts(job.completed_at),
         "idempotency_key": job.idempotency_key,
         **job.options.as_row(),
     }
@@ -125,7 +114,7 @@ def _job_from_row(row: Mapping[str, Any]) -> Job:
     }
     counters = JobCounters(**values)
     options = JobOptions.from_row(row)
-    created_at = _dt(row["created_at"])
+    created_at = parse_ts(row["created_at"])
     if created_at is None:
         raise StoreAnswerError(f"job {row.get('job_id')!r} has no created_at")
     return Job(
@@ -135,8 +124,8 @@ def _job_from_row(row: Mapping[str, Any]) -> Job:
         created_at=created_at,
         options=options,
         counters=counters,
-        started_at=_dt(row.get("started_at")),
-        completed_at=_dt(row.get("completed_at")),
+        started_at=parse_ts(row.get("started_at")),
+        completed_at=parse_ts(row.get("completed_at")),
         idempotency_key=row.get("idempotency_key"),
     )
 
@@ -152,8 +141,8 @@ def _item_row(item: Item) -> dict[str, Any]:
         "reason": item.reason,
         "result": item.result,
         "lease_token": item.lease_token,
-        "lease_until": _opt_ts(item.lease_until),
-        "next_attempt_at": _opt_ts(item.next_attempt_at),
+        "lease_until": opt_ts(item.lease_until),
+        "next_attempt_at": opt_ts(item.next_attempt_at),
     }
 
 
@@ -168,10 +157,10 @@ def _item_from_row(row: Mapping[str, Any]) -> Item:
         attempts=int(row["attempts"]),
         reason=row.get("reason"),
         result=dict(result) if isinstance(result, dict) else None,
-        updated_at=_dt(row.get("updated_at")),
+        updated_at=parse_ts(row.get("updated_at")),
         lease_token=row.get("lease_token"),
-        lease_until=_dt(row.get("lease_until")),
-        next_attempt_at=_dt(row.get("next_attempt_at")),
+        lease_until=parse_ts(row.get("lease_until")),
+        next_attempt_at=parse_ts(row.get("next_attempt_at")),
         lead_id=row.get("lead_id"),
         sent_next=bool(row.get("sent_next", False)),
     )
@@ -184,39 +173,6 @@ def _delta(delta: CounterDelta | None) -> dict[str, int | float] | None:
     values = {_COUNTER_COLUMNS[name]: getattr(delta, name) for name in _DELTA_FIELDS}
     changed: dict[str, int | float] = {column: value for column, value in values.items() if value}
     return changed or None
-
-
-# --- cursors: opaque to callers, checked to belong to the listing they continue --------------------------
-
-
-def _encode_cursor(payload: dict[str, str]) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...]) -> dict[str, str]:
-    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError("cursor: not a cursor this service returned") from exc
-    if (
-        not isinstance(decoded, dict)
-        or set(decoded) != set(scope) | set(position)
-        or not all(isinstance(value, str) for value in decoded.values())
-    ):
-        raise ValueError("cursor: not a cursor this service returned")
-    if any(decoded[name] != value for name, value in scope.items()):
-        raise ValueError("cursor: belongs to another listing")
-    return dict(decoded)
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}")
-
-
-# --- answers ------------------------------------------------------------------------------------------
 
 
 def _object(data: object, function: str) -> dict[str, Any] | None:
@@ -377,12 +333,12 @@ class SupabaseJobStore:
         cursor: str | None = None,
     ) -> Page[Job]:
         """Newest first (created_at, then job id, both descending); the cursor holds the last job's pair."""
-        _check_limit(limit)
+        check_limit(limit)
         params: dict[str, Any] = {"p_workspace_id": workspace_id, "p_limit": limit + 1}
         if cursor is not None:
-            after = _decode_cursor(cursor, {"list": "jobs", "ws": workspace_id}, ("at", "id"))
+            after = decode_cursor(cursor, {"list": "jobs", "ws": workspace_id}, ("at", "id"))
             try:
-                params["p_after_created_at"] = _ts(datetime.fromisoformat(after["at"]))
+                params["p_after_created_at"] = ts(datetime.fromisoformat(after["at"]))
             except ValueError as exc:
                 raise ValueError("cursor: not a cursor this service returned") from exc
             params["p_after_job_id"] = after["id"]
@@ -395,21 +351,21 @@ class SupabaseJobStore:
         next_cursor = None
         if len(rows) > limit:
             last = jobs[-1]
-            next_cursor = _encode_cursor(
-                {"list": "jobs", "ws": workspace_id, "at": _ts(last.created_at), "id": last.job_id}
+            next_cursor = encode_cursor(
+                {"list": "jobs", "ws": workspace_id, "at": ts(last.created_at), "id": last.job_id}
             )
         return Page(items=jobs, cursor=next_cursor)
 
     async def start_job(self, workspace_id: str, job_id: str, now: datetime) -> bool:
         data = await self._rpc(
-            "job_store_start_job", {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_now": _ts(now)}
+            "job_store_start_job", {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_now": ts(now)}
         )
         return _flag(data, "job_store_start_job")
 
     async def complete_job_if_done(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         data = await self._rpc(
             "job_store_complete_job_if_done",
-            {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_now": _ts(now)},
+            {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_now": ts(now)},
         )
         row = _object(data, "job_store_complete_job_if_done")
         return _job_from_row(row) if row else None
@@ -446,10 +402,10 @@ class SupabaseJobStore:
         cursor: str | None = None,
     ) -> Page[Item]:
         """In input order (item ids are zero-padded); the cursor holds the last item's id."""
-        _check_limit(limit)
+        check_limit(limit)
         params: dict[str, Any] = {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_limit": limit + 1}
         if cursor is not None:
-            after = _decode_cursor(cursor, {"list": "items", "ws": workspace_id, "job": job_id}, ("id",))
+            after = decode_cursor(cursor, {"list": "items", "ws": workspace_id, "job": job_id}, ("id",))
             params["p_after_item_id"] = after["id"]
         if status is not None:
             params["p_status"] = status.value
@@ -459,7 +415,7 @@ class SupabaseJobStore:
         items = [_item_from_row(row) for row in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
-            next_cursor = _encode_cursor(
+            next_cursor = encode_cursor(
                 {"list": "items", "ws": workspace_id, "job": job_id, "id": items[-1].item_id}
             )
         return Page(items=items, cursor=next_cursor)
@@ -481,8 +437,8 @@ class SupabaseJobStore:
                 "p_job_id": job_id,
                 "p_item_id": item_id,
                 "p_token": token,
-                "p_lease_until": _ts(lease_until),
-                "p_now": _ts(now),
+                "p_lease_until": ts(lease_until),
+                "p_now": ts(now),
             },
         )
         row = _object(data, "job_store_claim_item")
@@ -513,7 +469,7 @@ class SupabaseJobStore:
                 "p_reason": reason,
                 "p_result": result,
                 "p_delta": _delta(delta) or {},
-                "p_now": _ts(now),
+                "p_now": ts(now),
             },
         )
         return _flag(data, "job_store_finish_item")
@@ -521,7 +477,7 @@ class SupabaseJobStore:
     async def activity(self, workspace_id: str, *, since: datetime, now: datetime) -> Activity:
         data = await self._rpc(
             "job_store_activity",
-            {"p_workspace_id": workspace_id, "p_since": _ts(since), "p_now": _ts(now)},
+            {"p_workspace_id": workspace_id, "p_since": ts(since), "p_now": ts(now)},
             read_only=True,
         )
         totals = _object(data, "job_store_activity") or {}
@@ -551,7 +507,7 @@ class SupabaseJobStore:
                 "p_item_id": item.item_id,
                 "p_token": item.lease_token,
                 "p_reason": reason,
-                "p_next_attempt_at": _ts(next_attempt_at),
+                "p_next_attempt_at": ts(next_attempt_at),
                 "p_charge_attempt": charge_attempt,
                 "p_spent": _delta(spent),
             },
@@ -568,7 +524,7 @@ class SupabaseJobStore:
                 "p_job_id": job_id,
                 "p_item_id": item_id,
                 "p_reason": reason,
-                "p_now": _ts(now),
+                "p_now": ts(now),
             },
         )
         return _flag(data, "job_store_skip_item")
