@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from enrich_tools.local.client import ApiClient, ApiError
@@ -35,8 +35,6 @@ from enrich_tools.local.results import (
 from enrich_tools.local.rows import CsvRow
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
-FAILED_STATUSES = frozenset({"failed"})  # what the records call a lead that failed (dead included)
-
 
 @dataclass(frozen=True)
 class Submitted:
@@ -50,18 +48,6 @@ class Followed:
     timed_out: bool = False
     stopped: str | None = None  # why following stopped before the end: a provider was switched off
     in_progress: bool = False  # a snapshot of running jobs (`enrich jobs results`), not a run's end
-
-
-@dataclass
-class Outcome:
-    records: list[Record] = field(default_factory=list)  # filled by `collect` when the caller keeps them
-    jobs: list[dict[str, Any]] = field(default_factory=list)  # final views
-    problem: str | None = None  # why the run did not finish; None when every job completed
-    counts: dict[str, int] = field(default_factory=dict)  # records by status
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
 
 
 def sendable(rows: Sequence[CsvRow]) -> list[CsvRow]:

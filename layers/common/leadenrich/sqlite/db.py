@@ -84,18 +84,8 @@ class Database:
         conn.execute("COMMIT")
 
     def read(self) -> sqlite3.Connection:
-        """For reads: one statement sees one consistent snapshot; use `snapshot()` for several."""
+        """For reads: one statement sees one consistent snapshot."""
         return self.connection()
-
-    @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """Several reads that must agree with each other (a deferred read transaction)."""
-        conn = self.connection()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
 
     def ensure_schema(self, name: str, ddl: str) -> None:
         """Run an adapter's `CREATE ... IF NOT EXISTS` script once per Database (idempotent on the file)."""
