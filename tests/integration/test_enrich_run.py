@@ -95,6 +95,18 @@ def enrich(
     )
 
 
+def enrich_run(
+    leads: str | Path,
+    output: str | Path,
+    state: str | Path,
+    *more: str | Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`enrich run --input LEADS --output OUTPUT --state STATE MORE...`, as `enrich` runs it."""
+    return enrich("run", "--input", leads, "--output", output, "--state", state, *more, cwd=cwd, env=env)
+
+
 def start_enrich(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "enrich_tools.cli", *map(str, args)],
@@ -162,13 +174,9 @@ def test_a_refused_hunter_key_stops_the_run_before_anything_is_sent(tmp_path: Pa
     leads = leads_file(tmp_path / "leads.csv", SHOWCASE_DOMAINS[:3])
     config = SimConfig(time_scale=0.0, accept_any_key=False, hunter_api_keys=("the-right-key",))
     with SimulatorServer(config) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             leads,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             tmp_path / "state",
             cwd=tmp_path,
             env=configured(sim, HUNTER_API_KEY="a-wrong-key"),
@@ -187,13 +195,9 @@ def test_a_refused_hunter_key_stops_the_run_before_anything_is_sent(tmp_path: Pa
 def test_a_plan_with_no_search_credits_left_stops_the_run_before_anything_is_sent(tmp_path: Path) -> None:
     leads = leads_file(tmp_path / "leads.csv", SHOWCASE_DOMAINS[:3])
     with SimulatorServer(SimConfig(time_scale=0.0, search_credits=0)) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             leads,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             tmp_path / "state",
             cwd=tmp_path,
             env=configured(sim),
@@ -276,13 +280,9 @@ def test_an_unusable_leads_file_exits_2_and_touches_nothing(
 ) -> None:
     leads = tmp_path / name
     leads.write_bytes(content)
-    done = enrich(
-        "run",
-        "--input",
+    done = enrich_run(
         leads,
-        "--output",
         tmp_path / "out.jsonl",
-        "--state",
         tmp_path / "state",
         cwd=tmp_path,
     )
@@ -556,13 +556,9 @@ def test_a_run_on_real_providers_never_passes_off_a_simulated_job(
 ) -> None:
     state = simulated_state(example_run, tmp_path)
     with SimulatorServer(SimConfig(time_scale=0.0)) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             EXAMPLE,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             state,
             cwd=tmp_path,
             env=configured(sim),
@@ -578,13 +574,9 @@ def test_fresh_on_real_providers_never_answers_from_the_simulators_cache(
 ) -> None:
     state = simulated_state(example_run, tmp_path)
     with SimulatorServer(SimConfig(time_scale=0.0)) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             EXAMPLE,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             state,
             "--fresh",
             cwd=tmp_path,

@@ -87,6 +87,17 @@ def enrich(
     )
 
 
+def enrich_run(
+    leads: str | Path,
+    output: str | Path,
+    state: str | Path,
+    *more: str | Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return enrich("run", "--input", leads, "--output", output, "--state", state, *more, cwd=cwd, env=env)
+
+
 def start(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         command(*args),
@@ -196,13 +207,9 @@ def test_no_daily_lead_quota_is_counted_locally_unless_one_is_set(tmp_path: Path
     leads = leads_file(tmp_path / "leads.csv", SHOWCASE_DOMAINS[:3])
     state = tmp_path / "state"
     with SimulatorServer(SimConfig(time_scale=0.0)) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             leads,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             state,
             cwd=tmp_path,
             env=configured(sim),
@@ -218,13 +225,9 @@ def test_a_daily_lead_quota_set_in_the_environment_is_honoured(tmp_path: Path) -
     leads = leads_file(tmp_path / "leads.csv", SHOWCASE_DOMAINS[:3])
     state = tmp_path / "state"
     with SimulatorServer(SimConfig(time_scale=0.0)) as sim:
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             leads,
-            "--output",
             tmp_path / "out.jsonl",
-            "--state",
             state,
             cwd=tmp_path,
             env=configured(sim, DAILY_LEAD_QUOTA="2"),
@@ -505,13 +508,9 @@ def test_a_run_that_times_out_takes_no_new_lead_and_reports_none_it_finished_as_
     )
     with SimulatorServer(paced) as sim:
         leads = leads_file(tmp_path / "leads.csv", ONE_SEARCH_DOMAINS)
-        done = enrich(
-            "run",
-            "--input",
+        done = enrich_run(
             leads,
-            "--output",
             output,
-            "--state",
             state,
             "--timeout",
             "1",
