@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
+
+from leadenrich.sqlite.db import Database
 
 FAKE_AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -31,3 +34,11 @@ def no_supabase_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     set the test harness's variables themselves (`SupabaseTestServer.env()`)."""
     for name in ("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A fresh embedded SQLite file: what the adapters' tests run their SQLite side on."""
+    db = Database(tmp_path / "leadenrich.sqlite3")
+    yield db
+    db.close()

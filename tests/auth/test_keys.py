@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +24,6 @@ from leadenrich.auth.keys import (
     well_formed,
 )
 from leadenrich.aws.dynamo_keys import DynamoKeyStore
-from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.keys import SqliteKeyStore
 from tests.auth.conftest import TABLE
 
@@ -60,13 +57,6 @@ def test_workspace_names_are_checked(workspace: str) -> None:
 @pytest.fixture
 def dynamo_store(dynamodb: Any) -> DynamoKeyStore:
     return DynamoKeyStore(TABLE, dynamodb, serialize_calls=True)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "leadenrich.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture(params=["dynamo", "sqlite"])

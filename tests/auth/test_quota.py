@@ -6,9 +6,8 @@ SQLite held to the same tests. The SQLite file's own tests (a restart, threads) 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from leadenrich.jobs.ports import EnrichableCount
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import JobService
 from leadenrich.models import Lead
-from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.quota import SqliteLeadQuota
 from tests.auth.conftest import TABLE, call
 
@@ -41,13 +39,6 @@ def test_retry_after_is_the_seconds_to_the_next_utc_midnight() -> None:
 @pytest.fixture
 def dynamo_quota(dynamodb: Any) -> DynamoLeadQuota:
     return DynamoLeadQuota(TABLE, dynamodb, serialize_calls=True)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "leadenrich.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture(params=["dynamo", "sqlite"])

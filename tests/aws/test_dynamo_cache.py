@@ -5,9 +5,7 @@ are in `tests/sqlite/test_sqlite_cache.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,7 +17,6 @@ from leadenrich.cache import CachePort, ResultCache
 from leadenrich.jobs.models import Item, Job, JobOptions, JobStatus
 from leadenrich.models import Lead
 from leadenrich.sqlite.cache import SqliteCache
-from leadenrich.sqlite.db import Database
 
 TABLE = "leadenrich-test"
 T0 = 1_700_000_000.0
@@ -48,13 +45,6 @@ def clock() -> Clock:
 @pytest.fixture
 def dynamo_cache(client: Any, clock: Clock) -> DynamoCache:
     return DynamoCache(TABLE, client, serialize_calls=True, clock=clock)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "leadenrich.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture(params=["dynamo", "sqlite"])

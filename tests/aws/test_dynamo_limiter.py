@@ -10,8 +10,7 @@ together, as they would on a real clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -21,7 +20,6 @@ from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
 from leadenrich.aws.dynamo_store import create_table
 from leadenrich.deadline import Deadline
 from leadenrich.ratelimit import LIMITS, PUBLISHED_LIMITS, Limit, LocalRateLimiter, RateLimiter
-from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.limiter import SqliteRateLimiter
 
 TABLE = "leadenrich-test"
@@ -53,13 +51,6 @@ def client(mocked_aws: None) -> Any:
 
 
 Factory = Callable[[dict[str, Limit], FakeTime], RateLimiter]
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "leadenrich.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture(params=["local", "dynamo", "sqlite"])

@@ -5,9 +5,7 @@ The SQLite file's own tests (a restart, expiry, threads) are in `tests/sqlite/te
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,7 +13,6 @@ import pytest
 
 from leadenrich.aws.dynamo_store import create_table
 from leadenrich.aws.dynamo_webhooks import DynamoWebhookLog
-from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.webhook_log import SqliteWebhookLog
 from leadenrich.webhooks.outbound import Attempt, Delivery
 from leadenrich.webhooks.wiring import EventLog
@@ -27,13 +24,6 @@ EPOCH_T0 = T0.timestamp()
 
 def delivery(event_id: str = "msg_1", job_id: str = "job_1") -> Delivery:
     return Delivery("ws-a", job_id, "https://93.184.216.34/hook", event_id, '{"type":"job.completed"}')
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "leadenrich.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture(params=["dynamo", "sqlite"])
