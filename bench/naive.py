@@ -13,6 +13,7 @@ import unicodedata
 
 from leadenrich.deadline import Deadline
 from leadenrich.models import (
+    Deliverability,
     EmailSource,
     EmailStatus,
     EmailType,
@@ -66,6 +67,7 @@ class NaiveEnricher:
                             status=EmailStatus.ACTIVE,
                             verified_at=None,
                             method=Method.DOMAIN_SEARCH,
+                            deliverability=Deliverability.UNKNOWN,
                         )
                     )
             else:
@@ -104,6 +106,7 @@ class NaiveEnricher:
                                     status=EmailStatus.ACTIVE,
                                     verified_at=None,
                                     method=Method.PERMUTATION,
+                                    deliverability=Deliverability.VERIFIED,
                                 )
                             )
                 if not result.emails:
@@ -120,6 +123,7 @@ class NaiveEnricher:
                                 status=EmailStatus.ACTIVE,
                                 verified_at=None,
                                 method=Method.GENERIC,
+                                deliverability=Deliverability.UNKNOWN,
                             )
                         )
         except ProviderProblem as problem:

@@ -55,7 +55,16 @@ async def measure(what: str, rows: int, exchanges: Sized, work: Callable[[], Awa
 
 async def run(url: str, key: str, sql: Callable[[str], object], leads: int, addresses: int) -> list[Figure]:
     from leadenrich.jobs.ports import EmailWrite
-    from leadenrich.models import EmailSource, EmailStatus, EmailType, FoundEmail, HunterStatus, Lead, Method
+    from leadenrich.models import (
+        Deliverability,
+        EmailSource,
+        EmailStatus,
+        EmailType,
+        FoundEmail,
+        HunterStatus,
+        Lead,
+        Method,
+    )
     from leadenrich.supabase.email_sink import SupabaseEmailSink
     from leadenrich.supabase.lead_source import SupabaseLeadSource
     from leadenrich.supabase.stats import SupabaseStats
@@ -116,6 +125,7 @@ async def run(url: str, key: str, sql: Callable[[str], object], leads: int, addr
                 status=EmailStatus.ACTIVE,
                 verified_at=now,
                 method=Method.DOMAIN_SEARCH,
+                deliverability=Deliverability.VERIFIED,
             )
 
         def writes(primary: int) -> Sequence[EmailWrite]:

@@ -23,6 +23,7 @@ from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus
 from leadenrich.jobs.ports import LeadStats, LeadStoreError
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import DryRun, NotConfigured, RequestRejected, Selection
+from leadenrich.jobs.views import ItemsPage
 from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
@@ -109,6 +110,7 @@ def job_view(job: Job) -> dict[str, object]:
             "total": c.total,
             "processed": c.processed,
             "found": c.found,
+            "risky": c.risky,
             "failed": c.failed,
             "created_emails": c.created_emails,
             "api_calls_hunter": c.api_calls_hunter,
@@ -290,7 +292,16 @@ def get_job(job_id: str) -> Response[str]:
     return _json(200, view)
 
 
-@app.get("/jobs/<job_id>/items", security=KEY)
+@app.get(
+    "/jobs/<job_id>/items",
+    security=KEY,
+    responses={
+        200: {
+            "description": "A page of the job's items, in item order, each with its addresses",
+            "content": {"application/json": {"model": ItemsPage}},
+        }
+    },
+)
 def list_items(
     job_id: str,
     status: Annotated[ItemStatus | None, Query()] = None,

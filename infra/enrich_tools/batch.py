@@ -40,6 +40,8 @@ async def enrich_many(
                         reason=f"unexpected error ({type(exc).__name__})",
                     )
             spent.add(result.usage)
+            if attempt == tries - 1:
+                result = result.settled()  # as the runtime does on an item's last attempt
             if result.status is not LeadStatus.DEFERRED or attempt == tries - 1:
                 break
             await asyncio.sleep(min(result.retry_after or 0.0, max_wait))

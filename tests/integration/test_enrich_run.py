@@ -46,7 +46,7 @@ SCRUBBED = (
     "SUPABASE_ANON_KEY",
     "TABLE_NAME",
 )
-TERMINAL = frozenset({"found", "not_found", "invalid", "failed", "skipped"})
+TERMINAL = frozenset({"found", "risky", "not_found", "invalid", "failed", "skipped"})
 EXAMPLE_CSV_HEADER = [
     # the example's own columns, as written
     "domain",
@@ -68,6 +68,7 @@ EXAMPLE_CSV_HEADER = [
     "email_status",
     "verified_at",
     "deliverability",
+    "contact",
     "other_emails",
 ]
 

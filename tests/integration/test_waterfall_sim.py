@@ -33,7 +33,8 @@ async def test_showcase_companies_end_as_the_world_says(sim: SimulatorServer, en
     for domain in SHOWCASE_DOMAINS:
         result = await enricher.enrich(Lead(domain=domain), Deadline.after(30))
         truth = sim.world.truth(domain)
-        assert result.status is LeadStatus.FOUND, (domain, result.reason)
+        expected = LeadStatus.RISKY if truth.accept_all else LeadStatus.FOUND  # nothing verifies there
+        assert result.status is expected, (domain, result.reason)
         for email in result.emails:
             assert email.email in truth.mailboxes, (domain, email)
             if truth.accept_all:
@@ -47,7 +48,7 @@ async def test_a_sample_of_leads_meets_the_quality_bar(sim: SimulatorServer, enr
     returned = [e for r in results for e in r.emails]
     active = [e for e in returned if e.status is EmailStatus.ACTIVE]
     claimed = {e for c in sim.world.companies for e in sim.world.truth(c.domain).claimed_emails}
-    assert sum(r.status is LeadStatus.FOUND for r in results) >= 0.8 * len(results)
+    assert sum(r.status in (LeadStatus.FOUND, LeadStatus.RISKY) for r in results) >= 0.8 * len(results)
     assert sum(sim.world.is_real_mailbox(e.email) for e in returned) >= 0.97 * len(returned)
     assert all(sim.world.is_real_mailbox(e.email) for e in active), "an active address must exist"
     assert not claimed & {e.email for e in returned}, "an opted-out address was returned"

@@ -679,3 +679,26 @@ class JobStoreContract:
         counters = (await job_of(store, "j")).counters
         assert (counters.processed, counters.found, counters.failed) == (0, 0, 0)
         assert await store.requeue_items("ws2", "j", frozenset({ItemStatus.FOUND}), NOW) == []
+
+    async def test_a_risky_item_counts_as_risky_not_found_and_a_requeue_takes_it_back(
+        self, store: JobStore
+    ) -> None:
+        await create(store, "j", 2)
+        held = await claim(store, "j", "000000", token="t0")
+        result: dict[str, object] = {
+            "status": "risky",
+            "emails": [{"email": "a@b.com", "deliverability": "catch_all"}],
+        }
+        assert await store.finish_item(
+            held, ItemStatus.RISKY, reason=None, result=result, delta=CounterDelta(risky=1), now=NOW
+        )
+        assert (await item_of(store, "j")).status is ItemStatus.RISKY
+        assert (await item_of(store, "j")).result == result
+        counters = (await job_of(store, "j")).counters
+        assert (counters.processed, counters.found, counters.risky) == (1, 0, 1)
+
+        requeued = await store.requeue_items(WS, "j", frozenset({ItemStatus.RISKY}), NOW)
+
+        assert [i.item_id for i in requeued] == ["000000"]
+        counters = (await job_of(store, "j")).counters
+        assert (counters.processed, counters.found, counters.risky) == (0, 0, 0)

@@ -15,6 +15,8 @@ import handle_api
 import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
+from leadenrich.jobs.views import ItemsPage
+from leadenrich.models import Deliverability
 from leadenrich.settings_errors import SettingsError
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
@@ -130,6 +132,8 @@ def test_create_then_process_then_read_a_job_through_the_handlers() -> None:
     status, page, _ = call("GET", f"/jobs/{job['job_id']}/items")
     assert [i["item_id"] for i in page["items"]] == ["000000", "000001", "000002"]
     assert all(i["status"] == "found" and i["emails"] for i in page["items"])
+    typed = ItemsPage.model_validate(page)  # the answer is what the OpenAPI document says (extra: forbidden)
+    assert all(e.deliverability is Deliverability.VERIFIED for i in typed.items for e in i.emails[:1])
     status, listing, _ = call("GET", "/jobs", query={"tag": "demo", "status": "completed"})
     assert [j["job_id"] for j in listing["jobs"]] == [job["job_id"]]
     status, metrics, _ = call("GET", "/metrics")

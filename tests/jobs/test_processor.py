@@ -286,6 +286,32 @@ async def test_a_throttled_item_is_handed_back_without_an_attempt_and_nothing_is
     assert (await stack.queue.depth()).dead_letters == 0
 
 
+async def test_on_the_last_attempt_addresses_the_verifier_could_not_settle_end_risky(stack: Stack) -> None:
+    """Given a mail server that never answers (every verification `unknown`) and one attempt per item, when
+    the job drains, then items that had candidate addresses end `risky` with them graded `unknown` (not
+    dead, not `found`), and every `found` item holds an active address."""
+    stack.sim.configure(share_unknown=1.0)
+    request = leads(stack.sim, 20).model_copy(update={"max_attempts": 1})
+    created = await stack.service.create_job(WS, request)
+
+    await stack.processor(max_items=100).drain()
+
+    items = (await stack.store.list_items(WS, created.job.job_id, limit=100)).items
+    risky = [i for i in items if i.status is ItemStatus.RISKY]
+    assert risky, [(i.status, i.reason) for i in items]
+    for item in risky:
+        assert item.result is not None and item.result["status"] == "risky"
+        emails = item.result["emails"]
+        assert emails and all(e["status"] == "inactive" for e in emails)
+        assert {e["deliverability"] for e in emails} <= {"unknown", "catch_all", "high_probability"}
+    for item in items:
+        if item.status is ItemStatus.FOUND:
+            assert item.result is not None
+            assert any(e["status"] == "active" for e in item.result["emails"])
+    job = await stack.store.get_job(WS, created.job.job_id)
+    assert job is not None and job.counters.found == sum(i.status is ItemStatus.FOUND for i in items)
+
+
 # --- queue windows (leadenrich.jobs.window): a job has only a window of messages in the queue ------------
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from leadenrich.jobs.models import Item, ItemStatus, JobStatus
-from leadenrich.jobs.ports import Activity, JobStore
+from leadenrich.jobs.ports import Activity, CounterDelta, JobStore
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.job_store import SqliteJobStore
 from tests.jobs.store_contract import (
@@ -89,6 +89,32 @@ async def test_the_state_survives_a_new_database_on_the_same_file(store: SqliteJ
         assert item.sent_next and item.updated_at == done_at and item.updated_at.tzinfo is UTC
         assert await fresh.activity(WS, since=NOW, now=done_at) == Activity(processed=1, found=1, failed=0)
         assert (await item_of(fresh, "j", "000001")).status is ItemStatus.QUEUED
+    finally:
+        reopened.close()
+
+
+async def test_a_state_file_from_before_the_risky_counter_gets_it_and_keeps_its_jobs(path: Path) -> None:
+    """Given a state file whose jobs table predates the `risky` column (as an earlier version made it), when
+    a store opens it, then the column is added once, the old job reads with risky 0, and counts go on."""
+    old = Database(path)
+    try:
+        store = SqliteJobStore(old)
+        await create(store, "j", 1)
+        with old.write() as conn:
+            conn.execute("ALTER TABLE jobs DROP COLUMN risky")  # the table as the earlier version made it
+    finally:
+        old.close()
+
+    reopened = Database(path)
+    try:
+        store = SqliteJobStore(reopened)
+        assert (await job_of(store, "j")).counters.risky == 0
+        held = await claim(store, "j")
+        assert await store.finish_item(
+            held, ItemStatus.RISKY, reason=None, result={}, delta=CounterDelta(risky=1), now=NOW
+        )
+        assert (await job_of(store, "j")).counters.risky == 1
+        SqliteJobStore(reopened)  # a second store on the same file adds nothing twice
     finally:
         reopened.close()
 

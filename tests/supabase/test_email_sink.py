@@ -15,7 +15,15 @@ from supabase import Client
 
 from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich.jobs.ports import EmailsSaved, EmailWrite, LeadStoreError
-from leadenrich.models import EmailSource, EmailStatus, EmailType, FoundEmail, HunterStatus, Method
+from leadenrich.models import (
+    Deliverability,
+    EmailSource,
+    EmailStatus,
+    EmailType,
+    FoundEmail,
+    HunterStatus,
+    Method,
+)
 from leadenrich.supabase.email_sink import SupabaseEmailSink
 from tests.supabase.conftest import WORKSPACE_A, WORKSPACE_B
 from tests.supabase.recording import RecordingConnect
@@ -54,6 +62,7 @@ def found(
         status=status,
         verified_at=verified_at,
         method=Method.DOMAIN_SEARCH,
+        deliverability=Deliverability.VERIFIED if status is EmailStatus.ACTIVE else Deliverability.CATCH_ALL,
         person="Jane Doe",
     )
 
@@ -61,7 +70,7 @@ def found(
 def stored(db: SupabaseTestServer) -> list[dict[str, Any]]:
     return db.query(
         "select lead_id::text, email, source, confidence_score, email_type, hunter_status, status,"
-        " verified_at, workspace_id from emails order by lead_id, email"
+        " verified_at, workspace_id, deliverability, contact from emails order by lead_id, email"
     )
 
 
@@ -93,6 +102,8 @@ async def test_an_items_addresses_land_in_the_emails_columns(
             "status": "inactive",
             "verified_at": None,
             "workspace_id": WORKSPACE_A,
+            "deliverability": "catch_all",
+            "contact": "decision_maker",
         },
         {
             "lead_id": lead,
@@ -104,6 +115,8 @@ async def test_an_items_addresses_land_in_the_emails_columns(
             "status": "active",
             "verified_at": "2026-11-20T09:30:00+00:00",
             "workspace_id": WORKSPACE_A,
+            "deliverability": "verified",
+            "contact": "decision_maker",
         },
     ]
 
@@ -203,6 +216,7 @@ async def test_a_failed_request_fails_every_save_in_it_and_the_next_save_goes_ag
         status=EmailStatus.ACTIVE,
         verified_at=VERIFIED,
         method=Method.DOMAIN_SEARCH,
+        deliverability=Deliverability.VERIFIED,
     )
     supabase_db.sql("alter table emails add constraint test_no_x check (email <> 'x@co0.com')")
     try:

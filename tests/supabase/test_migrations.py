@@ -225,7 +225,9 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
         triggers = {
             (row["tbl"], row["action_timing"], row["event_manipulation"]) for row in first["triggers"]
         }
-        assert triggers == {(table, "BEFORE", "UPDATE") for table in TABLES}
+        assert triggers == {(table, "BEFORE", "UPDATE") for table in TABLES} | {
+            ("emails", "BEFORE", "INSERT")
+        }
         assert all(row["relrowsecurity"] for row in first["rls"])
         assert len(first["rls"]) == 4
 
@@ -273,3 +275,64 @@ def test_policies_let_authenticated_users_into_their_workspace_only(
         if policy["cmd"] in ("INSERT", "UPDATE"):
             assert policy["with_check"] == rule, policy
     assert supabase_server.scalar("select rolbypassrls from pg_roles where rolname = 'service_role'") is True
+
+
+def test_0005_grades_the_addresses_an_existing_database_holds_and_admits_risky_items(
+    supabase_server: SupabaseTestServer,
+) -> None:
+    """A database at 0004 with addresses and items in it: 0005 gives every address the grade its fields
+    allow, holds new rows to `active` exactly when `verified`, and lets an item finish `risky`."""
+    with supabase_server.scratch_database() as db:
+        for path in migration_files():
+            if path.name < "0005":
+                db.file(path)
+        db.execute(
+            "insert into leads (id, company_name, domain, workspace_id) values"
+            " ('00000000-0000-0000-0000-000000000001', 'Acme', 'acme.com', 'w');"
+            "insert into emails (lead_id, workspace_id, email, source, email_type, hunter_status, status)"
+            " values"
+            " ('00000000-0000-0000-0000-000000000001', 'w', 'a@acme.com', 'hunter_direct', 'primary',"
+            "  'deliverable', 'active'),"
+            " ('00000000-0000-0000-0000-000000000001', 'w', 'b@acme.com', 'hunter_direct', 'secondary',"
+            "  'risky', 'inactive'),"
+            " ('00000000-0000-0000-0000-000000000001', 'w', 'c@acme.com', 'perplexity_generated',"
+            "  'secondary', 'unknown', 'inactive'),"
+            " ('00000000-0000-0000-0000-000000000001', 'w', 'd@acme.com', 'perplexity_generated',"
+            "  'secondary', 'undeliverable', 'inactive');"
+            "insert into jobs (job_id, status, workspace_id) values ('j1', 'running', 'w');"
+            "insert into job_items (workspace_id, job_id, item_id, lead, status)"
+            " values ('w', 'j1', '000000', '{\"domain\": \"acme.com\"}', 'found');"
+        )
+        apply_migrations(db)
+        apply_migrations(db)  # and again: idempotent with rows in place
+
+        grades = db.query("select email, deliverability, contact from emails order by email")
+        assert grades == [
+            {"email": "a@acme.com", "deliverability": "verified", "contact": None},
+            {"email": "b@acme.com", "deliverability": "catch_all", "contact": None},
+            {"email": "c@acme.com", "deliverability": "unknown", "contact": None},
+            {"email": "d@acme.com", "deliverability": "undeliverable", "contact": None},
+        ]
+        assert columns(db, "emails")["deliverability"]["is_nullable"] == "NO"
+        with pytest.raises(SqlError, match="emails_deliverability_check"):
+            db.execute("update emails set deliverability = 'catch_all' where email = 'a@acme.com'")
+        with pytest.raises(SqlError, match="emails_deliverability_check"):
+            db.execute("update emails set deliverability = 'safe' where email = 'b@acme.com'")
+        with pytest.raises(SqlError, match="emails_contact_check"):
+            db.execute("update emails set contact = 'ceo' where email = 'b@acme.com'")
+
+        db.execute(
+            "update emails set status = 'inactive', hunter_status = 'risky' where email = 'a@acme.com'"
+        )
+        assert db.scalar("select deliverability from emails where email = 'a@acme.com'") == "catch_all"
+        db.execute(
+            "insert into emails (lead_id, workspace_id, email, source, email_type, status) values"
+            " ('00000000-0000-0000-0000-000000000001', 'w', 'e@acme.com', 'hunter_direct', 'secondary',"
+            "  'active')"
+        )  # a writer that knows nothing of grades
+        assert db.scalar("select deliverability from emails where email = 'e@acme.com'") == "verified"
+
+        db.execute("update job_items set status = 'risky' where item_id = '000000'")
+        assert db.scalar("select status from job_items") == "risky"
+        with pytest.raises(SqlError, match="job_items_status_check"):
+            db.execute("update job_items set status = 'maybe' where item_id = '000000'")

@@ -37,7 +37,15 @@ from enrich_tools.local.results import (
     write_records,
 )
 from enrich_tools.local.rows import CsvRow, read_rows
-from leadenrich.models import EmailSource, EmailStatus, EmailType, FoundEmail, HunterStatus, Method
+from leadenrich.models import (
+    Deliverability,
+    EmailSource,
+    EmailStatus,
+    EmailType,
+    FoundEmail,
+    HunterStatus,
+    Method,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 UNFINISHED = ("failed", "unfinished")
@@ -58,6 +66,7 @@ def found_email(
         status=EmailStatus.ACTIVE,
         verified_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         method=Method.DOMAIN_SEARCH,
+        deliverability=Deliverability.VERIFIED,
         person=person,
         position=position,
     ).as_record()
@@ -98,19 +107,22 @@ def test_records_carry_the_line_and_each_address_its_person_and_provenance(tmp_p
         "hunter_status": "deliverable",
         "status": "active",
         "verified_at": "2026-01-02T03:04:05+00:00",
+        "deliverability": "verified",
+        "contact": "decision_maker",
     }
     assert record["emails"][1]["first_name"] is None and record["emails"][1]["person"] is None
     assert json.loads(json.dumps(record)) == record
 
 
-def test_deliverability_is_passed_through_when_the_api_gives_it(tmp_path: Path) -> None:
+def test_results_stored_before_deliverability_and_contact_existed_are_read_without_them(
+    tmp_path: Path,
+) -> None:
     [row] = leads_file(tmp_path, "domain\nacme.com\n")
-    email = found_email("jane@acme.com") | {"deliverability": "safe"}
-    assert item_record(row, found_item(row, email), UNFINISHED)["emails"][0]["deliverability"] == "safe"
-    assert (
-        "deliverability"
-        not in item_record(row, found_item(row, found_email("j@acme.com")), UNFINISHED)["emails"][0]
-    )
+    email = found_email("jane@acme.com") | {"deliverability": "catch_all"}
+    assert item_record(row, found_item(row, email), UNFINISHED)["emails"][0]["deliverability"] == "catch_all"
+    older = {k: v for k, v in found_email("j@acme.com").items() if k not in ("deliverability", "contact")}
+    record = item_record(row, found_item(row, older), UNFINISHED)["emails"][0]
+    assert "deliverability" not in record and "contact" not in record and record["email"] == "j@acme.com"
 
 
 @pytest.mark.parametrize(
@@ -243,7 +255,8 @@ def test_csv_puts_the_input_columns_first_then_status_reason_and_the_primary_con
         "deliverable",
         "active",
         "2026-01-02T03:04:05+00:00",
-        "",  # deliverability: not in the record yet
+        "verified",
+        "decision_maker",
         "info@acme.com; john@acme.com",
     ]
     assert table[2][:7] == ["8", "globex.io", "", "", "not_found", "nobody", ""]  # a short row, padded
@@ -488,7 +501,11 @@ def test_the_table_shows_the_person_and_position() -> None:
     print_table(table_records(1), out, simulated=False)
     text = out.getvalue()
     assert "person" in text.splitlines()[0]
-    assert "Jane Doe, CEO" in text and "jane@d2.com" in text and "deliverable" in text
+    assert "Jane Doe, CEO" in text and "jane@d2.com" in text and "verified" in text
+    older = [{**r, "emails": [{**r["emails"][0], "deliverability": None}]} for r in table_records(1)]
+    out = io.StringIO()
+    print_table(older, out, simulated=False)
+    assert "deliverable" in out.getvalue()  # a result stored before the grade shows Hunter's verdict
 
 
 def test_the_table_stops_after_max_rows_and_says_where_the_rest_are() -> None:

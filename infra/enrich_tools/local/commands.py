@@ -308,7 +308,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"{job['job_id']}: {job['status']}")
         for label in ("created_at", "started_at", "completed_at"):
             print(f"  {label:<13} {job[label] or '-'}")
-        print(f"  processed     {c['processed']}/{c['total']} ({c['found']} found, {c['failed']} failed)")
+        risky = c.get("risky", 0)  # an API from before risky leads existed does not send it
+        print(
+            f"  processed     {c['processed']}/{c['total']} ({c['found']} found, {risky} risky,"
+            f" {c['failed']} failed)"
+        )
         print(
             f"  cost          Hunter {c['api_calls_hunter']} calls, {cost['hunter_credits']:g} credits; "
             f"Perplexity {c['api_calls_perplexity']} calls, ${cost['perplexity_usd']:.4f}"

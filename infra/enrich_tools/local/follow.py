@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-TERMINAL_ITEM_STATUSES = frozenset({"found", "not_found", "invalid", "failed", "skipped", "dead"})
+from leadenrich.jobs.models import TERMINAL
+
+TERMINAL_ITEM_STATUSES = frozenset(status.value for status in TERMINAL)
 FINAL_JOB_STATUSES = frozenset({"completed", "failed", "cancelled"})
 PAGE_SIZE = 200  # a poll reads a page or two: ~a second of finished leads at tens a second
 

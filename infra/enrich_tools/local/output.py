@@ -53,6 +53,7 @@ RESULT_COLUMNS = (
     "email_status",
     "verified_at",
     "deliverability",
+    "contact",
     "other_emails",
 )
 STORED_LEAD_COLUMNS = ("external_id", "domain")  # leading columns when the records have no input rows
@@ -126,6 +127,7 @@ def csv_cells(record: Mapping[str, Any], row: CsvRow | None, columns: Sequence[s
         primary.get("status"),
         primary.get("verified_at"),
         primary.get("deliverability"),
+        primary.get("contact"),
         "; ".join(others),
     ]
     return [_text(value) for value in [*leading, *outcome]]

@@ -2,7 +2,7 @@
 stream to a file, the final file in input order, the table, the cost line, and the exit code.
 
 Exit codes (`enrich run`, `enrich jobs create --wait`, `enrich jobs results`):
-  0  done: every lead has its answer (found, not found, invalid, or a duplicate of one);
+  0  done: every lead has its answer (found, risky, not found, invalid, or a duplicate of one);
   1  nothing done: the run could not start (a refused key, a spent quota, the stack, the API), or every
      lead failed;
   2  bad input: arguments, or a leads file that cannot be used;
@@ -205,7 +205,8 @@ def write_whole(
 
 
 def print_cost(counts: Counter[str], jobs: Sequence[dict[str, Any]]) -> None:
-    line = f"\n{counts.get('found', 0)}/{sum(counts.values())} leads found."
+    risky = f" ({counts['risky']} more risky: unverifiable addresses)" if counts.get("risky") else ""
+    line = f"\n{counts.get('found', 0)}/{sum(counts.values())} leads found{risky}."
     if jobs:
         hunter_calls = sum(int(j["counters"]["api_calls_hunter"]) for j in jobs)
         perplexity_calls = sum(int(j["counters"]["api_calls_perplexity"]) for j in jobs)

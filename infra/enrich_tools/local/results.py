@@ -1,12 +1,13 @@
 """One output record per input row, in the documented results format, and the table printed from them.
 
-    {"line", "external_id", "domain", "status": found|not_found|failed|skipped|invalid, "emails": [...],
-     "reason"}
+    {"line", "external_id", "domain", "status": found|risky|not_found|failed|skipped|invalid,
+     "emails": [...], "reason"}
 
 `line` is the input row's (None for a job made from stored leads). Each email carries the address, the
 person it belongs to (`person` as found, split into `first_name` and `last_name`), `position`, and its
 provenance: `source`, `method`, `confidence_score`, `email_type`, `hunter_status`, `status`,
-`verified_at` (and `deliverability` when the API gives one).
+`verified_at`, `deliverability` and `contact` (the last two missing from results stored before they
+existed).
 
 Item statuses map onto that vocabulary (dead -> failed); an item a run had to leave unfinished is reported
 too, never dropped, so the output always has exactly one record per input row. A duplicate row gets the
@@ -43,9 +44,10 @@ EMAIL_FIELDS = (
     "status",
     "verified_at",
 )
-OPTIONAL_EMAIL_FIELDS = ("deliverability",)  # copied when the API gives them
+OPTIONAL_EMAIL_FIELDS = ("deliverability", "contact")  # results stored before they existed lack them
 OUTPUT_STATUS = {
     "found": "found",
+    "risky": "risky",
     "not_found": "not_found",
     "invalid": "invalid",
     "failed": "failed",
@@ -192,7 +194,7 @@ def print_table(
     if simulated:
         print(f"== {SIMULATED_BANNER} ==", file=out)
     header = " ".join(f"{name:<{width}}" for name, width in _TABLE)
-    header += f" {'conf':>4} {'type':<9} {'verdict':<13} state"
+    header += f" {'conf':>4} {'type':<9} {'deliverability':<16} state"
     print(header, file=out)
     print("-" * len(header), file=out)
     shown = records if max_rows is None else records[: max(0, max_rows)]
@@ -206,7 +208,8 @@ def print_table(
                 f"{lead if i == 0 else ' ' * _LEAD_WIDTH} {_cut(e.get('email'), 34):<34} "
                 f"{_cut(_who(e), 28):<28} {_cut(e.get('source'), 20):<20} "
                 f"{_cut(e.get('confidence_score'), 4):>4} {_cut(e.get('email_type'), 9):<9} "
-                f"{_cut(e.get('hunter_status'), 13):<13} {_cut(e.get('status'), 10)}",
+                f"{_cut(e.get('deliverability') or e.get('hunter_status'), 16):<16} "
+                f"{_cut(e.get('status'), 10)}",
                 file=out,
             )
         if emails and r.get("reason"):

@@ -4,14 +4,17 @@ Shapes follow providers.md §1.2-1.6. Realism choices:
 - Domain Search lists indexed, non-claimed people (stale ex-staff included) and role addresses, ordered by
   confidence; `verification` is always present and filled only for a verification under 30 days old.
 - Email Finder returns an indexed person's address (score = Hunter's confidence, 15-25 lower on accept-all
-  domains; a stale row is still returned), finds 85% of non-indexed people who follow the pattern (score
-  70-92), and on accept-all domains guesses from the known pattern (or first.last) with a score of 25-55
+  domains; a stale row is still returned; its verification only when under 30 days old), finds 85% of
+  non-indexed people who follow the pattern (score 75-97, verified `valid` today by the SMTP probe that
+  found them), and on accept-all domains guesses from the known pattern (or first.last) with a score of 25-55
   even for names nobody has. Otherwise it finds nothing.
 - Email Verifier answers from the mail server's truth: valid (85-99) for real mailboxes, invalid for
   others and for domains without MX, accept_all (35-65, or 65-85 when the address is on the web) for
   every address of an accept-all domain, webmail/disposable for those providers, and `unknown`
   (a blocked SMTP check) at the configured share. `result`: valid -> deliverable, invalid ->
   undeliverable, everything else -> risky.
+- Sources: people who left keep a live-looking page 30% of the time, and people who stayed lose theirs 15%
+  of the time (`_sources`).
 Scores and source dates are drawn from generators seeded by the address, so repeating a call gives the
 same answer.
 """
@@ -30,6 +33,8 @@ from enrich_tools.simulator.roles import DEPARTMENTS
 from enrich_tools.simulator.world import World
 
 TEST_KEY = "test-api-key"
+STALE_PAGE_SHARE = 0.3  # of people who left, still shown on a page that was never updated
+DROPPED_PAGE_SHARE = 0.15  # of people still there, no longer on any page Hunter re-crawled
 _GENERIC_DEPARTMENTS = {
     "sales": "sales",
     "vertrieb": "sales",
@@ -48,10 +53,15 @@ def _verification(on: date | None, status: str, as_of: date) -> dict[str, Any]:
 
 
 def _sources(world: World, domain: str, email: str, still_there: bool) -> list[dict[str, Any]]:
+    """The pages Hunter saw the address on. A page is only a witness: a team page nobody updated still
+    shows someone who left (STALE_PAGE_SHARE), and a redesigned site drops someone who stayed
+    (DROPPED_PAGE_SHARE), so a live sighting is strong evidence, never proof."""
     rng = stable_rng(world.seed, "sources", email)
     pages: tuple[str, ...] = ("about/team", "team", "contact", "blog", "press", "careers")
     if domain.endswith(".de"):
         pages = ("impressum", "team", "kontakt", "presse")
+    if rng.random() < (DROPPED_PAGE_SHARE if still_there else STALE_PAGE_SHARE):
+        still_there = not still_there
     out = []
     for _ in range(rng.randint(1, 3)):
         extracted = world.as_of - timedelta(days=rng.randint(60, 900))
@@ -224,7 +234,10 @@ def find_email(world: World, company: Company, first: str, last: str) -> FinderR
             _sources(world, company.domain, person.email, not person.left_company),
         )
     if person and person.email and not person.left_company and person.findable_by_hunter:
-        return FinderResult(person.email, rng.randint(70, 92), person, dict(_NOTHING), [])
+        # Found by Hunter's own pattern + SMTP probe: the probe is a verification, dated today (providers.md
+        # §5: the finder's answer carries it); the score still varies, and some finds score 80 or less.
+        verified = {"date": world.as_of.isoformat(), "status": "valid"}
+        return FinderResult(person.email, rng.randint(75, 97), person, verified, [])
     if company.accept_all:
         pattern = company.pattern if company.pattern_known_to_hunter else "{first}.{last}"
         local = render_local(pattern, first, last, HUNTER_SPELLING)

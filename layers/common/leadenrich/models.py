@@ -6,6 +6,7 @@ carry exactly the fields the `emails` table stores, plus the cost of getting the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class LeadStatus(StrEnum):
-    FOUND = "found"
+    FOUND = "found"  # at least one address is `active` (verified deliverable)
+    RISKY = "risky"  # only unverifiable addresses: catch-all domain, or verification `unknown` after retries
     NOT_FOUND = "not_found"
     INVALID = "invalid"  # not a company domain (malformed, webmail, disposable, no mail server)
     DEFERRED = "deferred"  # try again later (provider pending, throttled, transient, out of time)
@@ -41,6 +43,24 @@ class HunterStatus(StrEnum):
 class EmailStatus(StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
+
+
+class Deliverability(StrEnum):
+    """How likely mail to an address arrives; the rules are in docs/engine.md ("Deliverability tiers")."""
+
+    VERIFIED = "verified"  # Hunter verified it deliverable (valid, score above 80, not a catch-all domain)
+    HIGH_PROBABILITY = "high_probability"  # catch-all domain, but Hunter saw this person's address live
+    CATCH_ALL = "catch_all"  # a guess on a catch-all domain: the server accepts any address
+    UNKNOWN = "unknown"  # the mail server would not say (verification `unknown` after its retries)
+    UNDELIVERABLE = "undeliverable"  # verified invalid
+
+
+class Contact(StrEnum):
+    """Whom an address reaches, so a `found` that is only `info@` is visible as such."""
+
+    DECISION_MAKER = "decision_maker"
+    NAMED_PERSON = "named_person"  # the person the lead named
+    GENERIC = "generic"  # a role address (info@, contact@...)
 
 
 class Method(StrEnum):
@@ -85,8 +105,10 @@ class FoundEmail:
     status: EmailStatus
     verified_at: datetime | None
     method: Method
+    deliverability: Deliverability
     person: str | None = None
     position: str | None = None
+    contact: Contact = Contact.DECISION_MAKER
 
     def as_record(self) -> dict[str, object]:
         """The stored shape (the `emails` table columns plus provenance), JSON-ready."""
@@ -101,6 +123,8 @@ class FoundEmail:
             "method": self.method.value,
             "person": self.person,
             "position": self.position,
+            "deliverability": self.deliverability.value,
+            "contact": self.contact.value,
         }
 
 
@@ -163,11 +187,25 @@ class EnrichmentResult:
     def primary(self) -> FoundEmail | None:
         return next((e for e in self.emails if e.email_type is EmailType.PRIMARY), None)
 
+    def settled(self) -> EnrichmentResult:
+        """The result to keep when no try is left: a deferral that holds addresses Hunter could not settle
+        (verified `unknown`) ends `risky` with them rather than with nothing; any other result stays."""
+        if self.status is not LeadStatus.DEFERRED or not self.emails:
+            return self
+        return dataclasses.replace(self, status=LeadStatus.RISKY, retry_after=None, attempt_consumed=True)
+
+    @property
+    def contact(self) -> Contact | None:
+        """Whom the best address reaches (the first one: addresses come best first)."""
+        return self.emails[0].contact if self.emails else None
+
     def as_record(self) -> dict[str, object]:
+        contact = self.contact
         return {
             "external_id": self.external_id,
             "domain": self.domain,
             "status": self.status.value,
+            "contact": contact.value if contact else None,
             "emails": [e.as_record() for e in self.emails],
             "reason": self.reason,
             "retry_after": self.retry_after,

@@ -31,8 +31,11 @@ from typing import TypeVar
 from leadenrich.cache import ResultCache
 from leadenrich.candidates import infer_pattern, ranked_candidates
 from leadenrich.deadline import Deadline
+from leadenrich.deliverability import catch_all_grade
 from leadenrich.domains import DomainError, is_disposable, is_webmail, normalize_domain
 from leadenrich.models import (
+    Contact,
+    Deliverability,
     EmailSource,
     EmailStatus,
     EmailType,
@@ -48,7 +51,15 @@ from leadenrich.models import (
 from leadenrich.names import PersonName, parse_person_name, person_from_parts
 from leadenrich.paid_calls import NotAMailDomain, PaidCalls, SearchQuery, Tab
 from leadenrich.providers.http import redact_email, redact_text
-from leadenrich.providers.hunter import OPTED_OUT, DomainEmail, DomainSearch, HunterClient, VerifierResult
+from leadenrich.providers.hunter import (
+    OPTED_OUT,
+    DomainEmail,
+    DomainSearch,
+    HunterClient,
+    Source,
+    Verification,
+    VerifierResult,
+)
 from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
@@ -78,9 +89,10 @@ class WaterfallSettings:
     # A verified address is `active` only when valid with a score above this (architecture.md step 5).
     active_min_score: int = 80
     max_verifications_per_lead: int = 6
-    # The four most common formats (see candidates.py) cover most domains; the rare tail costs a credit each
-    # for a few percent more finds.
-    max_permutations: int = 4
+    # first.last and first (see candidates.py), tried only after the domain's pattern and Email Finder both
+    # failed to give an address. Measured (docs/benchmarks.md, issue 11): the third and fourth formats found
+    # no lead on two simulated worlds that no other path found, for 27-38 credits per 300 leads.
+    max_permutations: int = 2
     max_names: int = 3
     max_addresses: int = 3
     # Credits one billed verification costs: 1 on Data-Platform plans, 0.5 on All-in-one plans.
@@ -99,6 +111,7 @@ class _Run(Tab):
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later
     fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
     opted_out: set[str] = field(default_factory=set)  # people (full names, lowercase) who answered 451
+    unverified: list[FoundEmail] = field(default_factory=list)  # verified `unknown`: kept if nothing better
 
 
 class Enricher:
@@ -203,7 +216,7 @@ class Enricher:
         if named is not None:
             found = await self._named_person(run, named)
             if found:
-                return await self._conclude(run, person_key, [found])
+                return await self._conclude(run, person_key, [_with(found, contact=Contact.NAMED_PERSON)])
             # The person may have left, or be spelt otherwise: the company's decision-makers are what a
             # salesperson wants next, and the reason says the named person was not found.
             run.notes.append(f"{named.full} not found")
@@ -298,7 +311,7 @@ class Enricher:
                 run, row, EmailType.SECONDARY, method=Method.GENERIC, budgeted=False
             )
             if found:
-                return [found]
+                return [_with(found, contact=Contact.GENERIC)]
         return []
 
     async def _name_to_email(
@@ -313,19 +326,20 @@ class Enricher:
 
         if from_pattern and run.accept_all:
             # Nothing on an accept-all domain can be verified: the known pattern is the best guess, free.
-            return self._email(
+            return self._on_catch_all(
+                run,
                 from_pattern[0].email,
                 EmailSource.PERPLEXITY_GENERATED,
                 50,
-                HunterStatus.RISKY,
-                EmailStatus.INACTIVE,
-                None,
                 Method.KNOWN_PATTERN,
-                person,
+                name,
                 position,
+                sources=[],
             )
         for candidate in from_pattern[:2]:
-            found = await self._verify_candidate(run, candidate.email, Method.KNOWN_PATTERN, person, position)
+            found = await self._verify_candidate(
+                run, candidate.email, Method.KNOWN_PATTERN, person, position, name=name
+            )
             if found or run.accept_all:
                 return found
 
@@ -344,7 +358,9 @@ class Enricher:
                 run.notes.append("verification budget for this lead used up")
                 run.partial = True
                 break
-            found = await self._verify_candidate(run, candidate.email, Method.PERMUTATION, person, position)
+            found = await self._verify_candidate(
+                run, candidate.email, Method.PERMUTATION, person, position, name=name
+            )
             if found:
                 if found.status is EmailStatus.ACTIVE and run.pattern is None:
                     run.pattern = infer_pattern(candidate.email.split("@", 1)[0], name)
@@ -368,45 +384,46 @@ class Enricher:
         email = result.email.lower()
         run.tried.add(email)
         score = result.score or 0
-        if result.accept_all or run.accept_all:
+        if result.accept_all or run.accept_all or result.verification.status == "accept_all":
             run.accept_all = True
-            return self._email(
+            return self._on_catch_all(
+                run,
                 email,
                 EmailSource.HUNTER_DIRECT,
                 score,
-                HunterStatus.RISKY,
-                EmailStatus.INACTIVE,
-                None,
                 Method.EMAIL_FINDER,
-                name.full,
+                name,
                 position,
+                result.sources,
             )
-        if result.verification.status == "valid" and score > self.settings.active_min_score:
-            verified_at = _as_datetime(result.verification.date) or self.clock()
+        if score > self.settings.active_min_score and self._fresh_valid(result.verification):
+            # Hunter bills the finder "verification included": a fresh `valid` is the verification we
+            # would otherwise pay for again (docs/engine.md, "Reusing Hunter's verifications").
             return self._email(
                 email,
                 EmailSource.HUNTER_DIRECT,
                 score,
                 HunterStatus.DELIVERABLE,
                 EmailStatus.ACTIVE,
-                verified_at,
+                _as_datetime(result.verification.date),
                 Method.EMAIL_FINDER,
                 name.full,
                 position,
             )
-        return await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position)
+        return await self._verify_candidate(run, email, Method.EMAIL_FINDER, name.full, position, name=name)
 
     # -- rows and verification ---------------------------------------------------------------------------
 
     def _trusted(self, row: DomainEmail) -> bool:
-        v = row.verification
-        if (
-            v.status != "valid"
-            or v.date is None
-            or (row.confidence or 0) < self.settings.trusted_row_confidence
-        ):
+        confident = (row.confidence or 0) >= self.settings.trusted_row_confidence
+        return confident and self._fresh_valid(row.verification)
+
+    def _fresh_valid(self, verification: Verification) -> bool:
+        """Hunter's own `valid`, given within the days we trust it for (a dated verdict only)."""
+        if verification.status != "valid" or verification.date is None:
             return False
-        return self.clock().date() - v.date <= timedelta(days=self.settings.trusted_verification_days)
+        age = self.clock().date() - verification.date
+        return age <= timedelta(days=self.settings.trusted_verification_days)
 
     async def _accept_row(
         self,
@@ -428,17 +445,17 @@ class Enricher:
             # Re-verifying on an accept-all domain is billed and always answers accept_all: Hunter's own
             # sighting of the address is the best evidence there is.
             run.accept_all = True
-            return self._email(
+            return self._on_catch_all(
+                run,
                 email,
                 EmailSource.HUNTER_DIRECT,
                 confidence,
-                HunterStatus.RISKY,
-                EmailStatus.INACTIVE,
-                None,
                 method,
-                person,
+                row_name,
                 row.position,
+                row.sources,
                 email_type,
+                person=person,
             )
         if self._trusted(row):
             return self._email(
@@ -455,7 +472,9 @@ class Enricher:
             )
         if budgeted and run.verifications >= self.settings.max_verifications_per_lead:
             return None
-        found = await self._verify_candidate(run, email, method, person, row.position, email_type)
+        found = await self._verify_candidate(
+            run, email, method, person, row.position, email_type, name=row_name
+        )
         if found is not None:
             found = _with(found, source=EmailSource.HUNTER_DIRECT)
         return found
@@ -468,8 +487,12 @@ class Enricher:
         person: str | None,
         position: str | None,
         email_type: EmailType = EmailType.PRIMARY,
+        *,
+        name: PersonName | None = None,
     ) -> FoundEmail | None:
-        """Verify one address; a FoundEmail when it is usable, None when it is not (try the next one)."""
+        """Verify one address; a FoundEmail when it is usable, None when it is not (try the next one).
+
+        An `unknown` verdict is kept aside on the run: should nothing verify, it is the best there is."""
         run.tried.add(email)
         result = await self._verify(run, email)
         if result is None:
@@ -485,17 +508,8 @@ class Enricher:
             run.accept_all = True
             if method is Method.PERMUTATION:
                 return None  # an unverifiable guess is not a result
-            return self._email(
-                email,
-                source,
-                score,
-                HunterStatus.RISKY,
-                EmailStatus.INACTIVE,
-                None,
-                method,
-                person,
-                position,
-                email_type,
+            return self._on_catch_all(
+                run, email, source, score, method, name, position, result.sources, email_type, person=person
             )
         if status == "valid" and score > self.settings.active_min_score:
             return self._email(
@@ -512,6 +526,22 @@ class Enricher:
             )
         if status == "unknown":
             run.inconclusive = True
+            if method is not Method.PERMUTATION and len(run.unverified) < self.settings.max_addresses:
+                run.unverified.append(
+                    self._email(
+                        email,
+                        source,
+                        score,
+                        HunterStatus.UNKNOWN,
+                        EmailStatus.INACTIVE,
+                        None,
+                        method,
+                        person,
+                        position,
+                        email_type,
+                        Deliverability.UNKNOWN,
+                    )
+                )
         return None
 
     async def _verify(self, run: _Run, email: str) -> VerifierResult | None:
@@ -535,10 +565,13 @@ class Enricher:
 
     async def _conclude(self, run: _Run, person_key: str, emails: list[FoundEmail]) -> EnrichmentResult:
         if not emails and run.inconclusive:
+            # The addresses verified `unknown` travel with the deferral: when no try is left, the runtime
+            # keeps them as a `risky` result (EnrichmentResult.settled) rather than nothing.
             return self._result(
                 run.lead,
                 run.domain,
                 LeadStatus.DEFERRED,
+                emails=run.unverified,
                 usage=run.usage,
                 retry_after=UNKNOWN_RETRY_AFTER,
                 reason="verification inconclusive (unknown); worth another try in a few minutes",
@@ -559,8 +592,15 @@ class Enricher:
                 reason=reason
                 or "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else ""),
             )
+        # `found` means a verified address; only unverifiable ones (a catch-all domain) make the lead risky.
+        verified = any(e.status is EmailStatus.ACTIVE for e in emails)
         return self._result(
-            run.lead, run.domain, LeadStatus.FOUND, emails=emails, usage=run.usage, reason=run.fallback_note
+            run.lead,
+            run.domain,
+            LeadStatus.FOUND if verified else LeadStatus.RISKY,
+            emails=emails,
+            usage=run.usage,
+            reason=run.fallback_note,
         )
 
     def _problem_result(self, run: _Run, problem: ProviderProblem) -> EnrichmentResult:
@@ -622,6 +662,7 @@ class Enricher:
         person: str | None,
         position: str | None,
         email_type: EmailType = EmailType.PRIMARY,
+        deliverability: Deliverability = Deliverability.VERIFIED,
     ) -> FoundEmail:
         return FoundEmail(
             email=email,
@@ -634,6 +675,37 @@ class Enricher:
             method=method,
             person=person,
             position=position,
+            deliverability=deliverability,
+        )
+
+    def _on_catch_all(
+        self,
+        run: _Run,
+        email: str,
+        source: EmailSource,
+        confidence: int,
+        method: Method,
+        name: PersonName | None,
+        position: str | None,
+        sources: list[Source],
+        email_type: EmailType = EmailType.PRIMARY,
+        *,
+        person: str | None = None,
+    ) -> FoundEmail:
+        """An address on a catch-all domain: unverifiable, so graded by Hunter's sighting of it."""
+        grade = catch_all_grade(email, sources, today=self.clock().date(), name=name, pattern=run.pattern)
+        return self._email(
+            email,
+            source,
+            confidence,
+            HunterStatus.RISKY,
+            EmailStatus.INACTIVE,
+            None,
+            method,
+            person if person is not None else (name.full if name else None),
+            position,
+            email_type,
+            grade,
         )
 
 

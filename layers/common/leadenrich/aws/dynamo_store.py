@@ -855,7 +855,7 @@ class DynamoJobStore(ThreadedClient):
         self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
     ) -> list[Item]:
         """Each item goes back to queued only if it is still in the status it was read in, in the same
-        transaction as its job's counters (processed - 1; failed - 1 for failed and dead; found - 1 for found)
+        transaction as its job's counters (processed - 1; failed - 1 for failed and dead; found, risky - 1)
         and the job's return to running. Up to 99 items per transaction; if one of them changed meanwhile,
         that batch is redone item by item so the others still go."""
         if not statuses <= TERMINAL:
@@ -901,7 +901,7 @@ class DynamoJobStore(ThreadedClient):
         self, workspace_id: str, job_id: str, items: list[Item], now: datetime
     ) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
-        delta = {"processed": 0, "failed": 0, "found": 0}
+        delta = {"processed": 0, "failed": 0, "found": 0, "risky": 0}
         for item in items:
             actions.append(
                 {
@@ -926,6 +926,8 @@ class DynamoJobStore(ThreadedClient):
                 delta["failed"] -= 1
             elif item.status is ItemStatus.FOUND:
                 delta["found"] -= 1
+            elif item.status is ItemStatus.RISKY:
+                delta["risky"] -= 1
         adds = {name: value for name, value in delta.items() if value}
         update = "SET #status = :running REMOVE #completed_at ADD " + ", ".join(
             f"#c_{name} :d_{name}" for name in adds

@@ -4,7 +4,7 @@ A job is the parent a caller sees (status, counters, cost); each lead is an item
 attempts, reason and result. Items move only forward through their states, and only by conditional writes
 in the store, so two processors or a duplicate queue delivery can never run or count an item twice.
 
-    queued ──claim──> running ──finish──> found | not_found | invalid | failed        (terminal)
+    queued ──claim──> running ──finish──> found | risky | not_found | invalid | failed (terminal)
       ^                 │  └──defer────> deferred ──claim──> running ...
       │                 └──dead───────> dead (attempts exhausted: in the DLQ)           (terminal)
       └──────retry / redrive (failed, dead)
@@ -39,6 +39,7 @@ class ItemStatus(StrEnum):
     RUNNING = "running"
     DEFERRED = "deferred"
     FOUND = "found"
+    RISKY = "risky"  # only unverifiable addresses (catch-all domain, verification unknown)
     NOT_FOUND = "not_found"
     INVALID = "invalid"
     FAILED = "failed"
@@ -54,6 +55,7 @@ class ItemStatus(StrEnum):
         """The terminal item status for an engine result (DEFERRED is not terminal and has no mapping)."""
         return {
             LeadStatus.FOUND: cls.FOUND,
+            LeadStatus.RISKY: cls.RISKY,
             LeadStatus.NOT_FOUND: cls.NOT_FOUND,
             LeadStatus.INVALID: cls.INVALID,
             LeadStatus.FAILED: cls.FAILED,
@@ -63,6 +65,7 @@ class ItemStatus(StrEnum):
 TERMINAL = frozenset(
     {
         ItemStatus.FOUND,
+        ItemStatus.RISKY,
         ItemStatus.NOT_FOUND,
         ItemStatus.INVALID,
         ItemStatus.FAILED,
@@ -128,7 +131,8 @@ class JobCounters:
 
     total: int = 0
     processed: int = 0  # items in a terminal state
-    found: int = 0
+    found: int = 0  # items with a verified address
+    risky: int = 0  # items with only unverifiable addresses
     failed: int = 0  # failed + dead
     created_emails: int = 0
     api_calls_hunter: int = 0

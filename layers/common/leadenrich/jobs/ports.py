@@ -41,6 +41,7 @@ class CounterDelta:
 
     processed: int = 1
     found: int = 0
+    risky: int = 0
     failed: int = 0
     created_emails: int = 0
     api_calls_hunter: int = 0

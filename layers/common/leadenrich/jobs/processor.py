@@ -6,8 +6,8 @@ committed. The store's conditional writes make it safe to run two processors at 
 same message twice: whoever claims an item holds a lease, and only the lease holder may finish it.
 
 What happens to an item, by the engine's answer:
-- found / not_found / invalid / failed: its addresses written to the email sink first when the item has a
-  stored lead (Supabase `emails`, an idempotent upsert), then recorded (with the job's counters, in one
+- found / risky / not_found / invalid / failed: its addresses written to the email sink first when the item
+  has a stored lead (Supabase `emails`, an idempotent upsert), then recorded (with the job's counters, in one
   transaction), message deleted, job completion checked (exactly once across processors). A crash between
   the two writes runs the item again, and the upsert makes its second write a no-op; a failed email write
   defers the item like a provider failure (an attempt charged, backoff);
@@ -216,6 +216,8 @@ class Processor:
 
         started = asyncio.get_running_loop().time()
         result = await self.enricher.enrich(item.lead, deadline)
+        if result.attempt_consumed and item.attempts >= max_attempts:
+            result = result.settled()  # the last try: unsettled addresses are kept as `risky`
         result = await self._store_emails(item, result)
         elapsed = asyncio.get_running_loop().time() - started
         record = result.as_record()
@@ -269,6 +271,7 @@ class Processor:
             result.usage,
             elapsed,
             found=status is ItemStatus.FOUND,
+            risky=status is ItemStatus.RISKY,
             failed=status is ItemStatus.FAILED,
             created_emails=len(result.emails),
         )
@@ -407,11 +410,12 @@ class Processor:
 
 
 def _delta(
-    usage: Usage, elapsed: float, *, found: bool, failed: bool, created_emails: int = 0
+    usage: Usage, elapsed: float, *, found: bool, failed: bool, created_emails: int = 0, risky: bool = False
 ) -> CounterDelta:
     return CounterDelta(
         processed=1,
         found=int(found),
+        risky=int(risky),
         failed=int(failed),
         created_emails=created_emails,
         api_calls_hunter=usage.hunter.calls,

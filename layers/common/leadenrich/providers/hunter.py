@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import httpx
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -66,6 +67,29 @@ class Verification(_Lenient):
     status: str | None = None
 
 
+class Source(_Lenient):
+    """A page Hunter saw the address on: how live the sighting is grades catch-all addresses."""
+
+    last_seen_on: dt.date | None = None
+    still_on_page: bool | None = None
+
+
+def _usable_sources(value: Any) -> Any:
+    """Sources that parse; one odd entry must not cost the row or the finder answer it came with."""
+    if not isinstance(value, list):
+        return []
+    usable = []
+    for entry in value:
+        try:
+            usable.append(Source.model_validate(entry))
+        except ValidationError:
+            continue
+    return usable
+
+
+Sources = Annotated[list[Source], BeforeValidator(_usable_sources)]
+
+
 class DomainEmail(_Lenient):
     value: str
     type: str | None = None
@@ -76,6 +100,7 @@ class DomainEmail(_Lenient):
     seniority: str | None = None
     department: str | None = None
     verification: Verification = Field(default_factory=Verification)
+    sources: Sources = Field(default_factory=list)
 
 
 class DomainSearch(_Lenient):
@@ -123,6 +148,7 @@ class FinderResult(_Lenient):
     last_name: str | None = None
     position: str | None = None
     verification: Verification = Field(default_factory=Verification)
+    sources: Sources = Field(default_factory=list)
 
     @property
     def credits(self) -> float:
@@ -137,6 +163,7 @@ class VerifierResult(_Lenient):
     accept_all: bool | None = None
     mx_records: bool | None = None
     block: bool | None = None
+    sources: Sources = Field(default_factory=list)
     # Ours, not Hunter's: when the verdict came (kept with it in the cache, so a reused verdict keeps the
     # time it was given as its address's verified_at).
     checked_at: dt.datetime | None = None

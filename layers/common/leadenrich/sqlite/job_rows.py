@@ -42,6 +42,7 @@ from leadenrich.jobs.encoding import (
 )
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobOptions, JobStatus
 from leadenrich.models import Lead
+from leadenrich.sqlite.db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     total INTEGER NOT NULL DEFAULT 0,
     processed INTEGER NOT NULL DEFAULT 0,
     found INTEGER NOT NULL DEFAULT 0,
+    risky INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
     created_emails INTEGER NOT NULL DEFAULT 0,
     api_calls_hunter INTEGER NOT NULL DEFAULT 0,
@@ -108,12 +110,12 @@ INSERT_JOB = """
 INSERT INTO jobs (
     workspace_id, job_id, status, created_at, started_at, completed_at, idempotency_key, priority,
     max_attempts, skip_existing, webhook_url, tags, webhook_events, queue_window, total, processed, found,
-    failed, created_emails, api_calls_hunter, api_calls_perplexity, credits_hunter, cost_perplexity_usd,
-    processing_time_seconds
+    risky, failed, created_emails, api_calls_hunter, api_calls_perplexity, credits_hunter,
+    cost_perplexity_usd, processing_time_seconds
 ) VALUES (
     :workspace_id, :job_id, :status, :created_at, :started_at, :completed_at, :idempotency_key, :priority,
     :max_attempts, :skip_existing, :webhook_url, :tags, :webhook_events, :queue_window, :total, :processed,
-    :found, :failed, :created_emails, :api_calls_hunter, :api_calls_perplexity, :credits_hunter,
+    :found, :risky, :failed, :created_emails, :api_calls_hunter, :api_calls_perplexity, :credits_hunter,
     :cost_perplexity_usd, :processing_time_seconds
 )"""
 INSERT_ITEM = """
@@ -127,6 +129,20 @@ INSERT INTO job_items (
 
 INT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, int))
 FLOAT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, float))
+
+
+# Columns added after a state file may have been made: (table, column, definition), added when missing.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("jobs", "risky", "INTEGER NOT NULL DEFAULT 0"),)
+
+
+def add_missing_columns(db: Database) -> None:
+    """`CREATE TABLE IF NOT EXISTS` leaves a table made by an older version as it was: a state file from
+    before a column existed gets it here, once."""
+    with db.write() as conn:
+        for table, column, definition in ADDED_COLUMNS:
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def minute(moment: datetime) -> str:

@@ -31,7 +31,8 @@ ACTIVITY_KEPT = timedelta(days=2)
 # Float counters are bound as their new decimal text, or NULL to leave them as they are.
 _ADD_COUNTERS = """
 UPDATE jobs SET
-    processed = processed + :processed, found = found + :found, failed = failed + :failed,
+    processed = processed + :processed, found = found + :found, risky = risky + :risky,
+    failed = failed + :failed,
     created_emails = created_emails + :created_emails,
     api_calls_hunter = api_calls_hunter + :api_calls_hunter,
     api_calls_perplexity = api_calls_perplexity + :api_calls_perplexity,
@@ -154,6 +155,7 @@ class SqliteJobStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         db.ensure_schema(SCHEMA_NAME, rows.SCHEMA)
+        rows.add_missing_columns(db)
 
     # --- jobs ---------------------------------------------------------------------------------------------
 
@@ -421,7 +423,7 @@ class SqliteJobStore:
         self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
     ) -> list[Item]:
         """One transaction: the items in `statuses` back to queued (attempts 0, no reason or result), the
-        job's counters taken back (processed; failed for failed and dead; found for found) and the job
+        job's counters taken back (processed; failed for failed and dead; found, risky) and the job
         running again. Nothing changes when no item is in those statuses."""
         if not statuses <= TERMINAL:
             raise ValueError("statuses: only terminal items can be requeued")
@@ -440,7 +442,10 @@ class SqliteJobStore:
             requeued = conn.execute(_REQUEUE, params).fetchall()
             failed = counts.get(ItemStatus.FAILED.value, 0) + counts.get(ItemStatus.DEAD.value, 0)
             taken_back = CounterDelta(
-                processed=-sum(counts.values()), failed=-failed, found=-counts.get(ItemStatus.FOUND.value, 0)
+                processed=-sum(counts.values()),
+                failed=-failed,
+                found=-counts.get(ItemStatus.FOUND.value, 0),
+                risky=-counts.get(ItemStatus.RISKY.value, 0),
             )
             _add_counters(conn, workspace_id, job_id, taken_back)
             conn.execute(

@@ -34,6 +34,8 @@ def email_row(workspace_id: str, lead_id: str, email: FoundEmail) -> dict[str, A
         "hunter_status": email.hunter_status.value,
         "status": email.status.value,
         "verified_at": email.verified_at.isoformat() if email.verified_at else None,
+        "deliverability": email.deliverability.value,
+        "contact": email.contact.value,
     }
 
 

@@ -68,6 +68,7 @@ _COUNTER_COLUMNS: dict[str, str] = {
     "total": "total_leads",
     "processed": "processed_leads",
     "found": "found_leads",
+    "risky": "risky_leads",
     "failed": "failed_leads",
     "created_emails": "created_emails",
     "api_calls_hunter": "api_calls_hunter",

@@ -115,6 +115,7 @@ def _job_event(kind: str, job: Job, at: datetime, event_id: str | None) -> tuple
                 "total": c.total,
                 "processed": c.processed,
                 "found": c.found,
+                "risky": c.risky,
                 "failed": c.failed,
                 "created_emails": c.created_emails,
             },
