@@ -1,6 +1,6 @@
 """Benchmark: the waterfall against the naive baseline, on the same simulated world.
 
-    python -m bench.waterfall [--leads 300] [--seed 7] [--world-seed 7]
+    python -m bench.waterfall [--leads 300] [--seed 11] [--world-seed 7] [--companies N] [--faults]
 
 Both run over real HTTP against the provider simulator with its default (clean) settings, except that its
 rate limits are lifted: this benchmark compares strategies, and the client-side limiter that keeps real
@@ -43,13 +43,15 @@ GOAL_PRECISION = 0.97
 GOAL_HIGH_PROBABILITY = 0.9
 HUNTER_ENDPOINTS = ("domain_search", "email_finder", "email_verifier", "email_count")
 DEFERRAL_ROUNDS = 4
-# A bad day at the providers: verifications still running (202), SMTP hiccups (222), server errors, failed
-# Perplexity runs. Each strategy handles them its own way; the engine defers and retries.
+# A bad day at the providers: verifications still running (202), SMTP hiccups (222), server errors, mail
+# servers that will not say (unknown), failed Perplexity runs. Each strategy handles them its own way; the
+# engine defers and retries.
 FAULTS: dict[str, object] = {
     "share_202": 0.2,
     "polls_202": 1,
     "share_222": 0.05,
     "share_5xx": 0.05,
+    "share_unknown": 0.05,
     "perplexity_share_failed": 0.1,
 }  # the runtime retries deferred leads; the benchmark does the same, a few times
 
@@ -165,11 +167,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.add_argument("--seed", type=int, default=11, help="which leads are drawn")
     args.add_argument("--world-seed", type=int, default=7)
     args.add_argument(
+        "--companies", type=int, default=None, help="world size (default: the simulator's); leads repeat less"
+    )
+    args.add_argument(
         "--faults", action="store_true", help="inject provider failures (FAULTS) into both runs"
     )
     opts = args.parse_args(argv)
 
     config = SimConfig(seed=opts.world_seed, time_scale=0.0)
+    if opts.companies:
+        config.apply({"companies": opts.companies})
     config.apply({f"{e}_{unit}": 1_000_000 for e in HUNTER_ENDPOINTS for unit in ("rps", "rpm")})
     config.apply({"perplexity_rpm": 1_000_000, "perplexity_qps": 1e6})
     if opts.faults:
@@ -203,10 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return await enricher.enrich(lead, Deadline.after(60))
 
         ours = measure(sim, "waterfall", ours_enrich, leads)
+        sim_companies = sim.world.companies
 
     faults = f", faults {FAULTS}" if opts.faults else ""
     print(
-        f"SIMULATED DATA - {opts.leads} leads, world seed {opts.world_seed}, lead seed {opts.seed}{faults}\n"
+        f"SIMULATED DATA - {opts.leads} leads, world seed {opts.world_seed} "
+        f"({len(sim_companies)} companies), lead seed {opts.seed}{faults}\n"
     )
     report(baseline, ours)
     return 0

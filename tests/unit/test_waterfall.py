@@ -120,6 +120,19 @@ async def test_rarer_formats_are_not_paid_for(script: Script) -> None:
     assert len(script.calls("/email-verifier")) == 2
 
 
+async def test_only_the_first_name_gets_permutations(script: Script) -> None:
+    script.people["acme.com"] = [
+        {"name": "Jane Doe", "title": "Founder", "source_urls": ["https://acme.com/about"]},
+        {"name": "Sam Lee", "title": "CTO", "source_urls": ["https://acme.com/about"]},
+    ]
+    script.mailboxes = {"sam.lee@acme.com"}  # only a permutation of the second name would find it
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
+    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    assert verified == ["jane.doe@acme.com", "jane@acme.com"]
+    assert [r.url.params["first_name"] for r in script.calls("/email-finder")] == ["Jane", "Sam"]
+    assert result.status is LeadStatus.NOT_FOUND
+
+
 async def test_an_unsourced_name_gets_no_permutation_storm(script: Script) -> None:
     script.people["acme.com"] = [
         {"name": "Ghost Writer", "title": "CEO", "source_urls": ["https://fabricated.example/x"]}

@@ -93,6 +93,10 @@ class WaterfallSettings:
     # failed to give an address. Measured (docs/benchmarks.md, issue 11): the third and fourth formats found
     # no lead on two simulated worlds that no other path found, for 27-38 credits per 300 leads.
     max_permutations: int = 2
+    # Perplexity names that may get permutations: the first (sourced, most senior) only. The others still
+    # get the domain's pattern and Email Finder (billed only on a hit); measured, their permutations
+    # found nothing the first name's did not, for 4-22 credits per 300 leads.
+    permuted_names: int = 1
     max_names: int = 3
     max_addresses: int = 3
     # Credits one billed verification costs: 1 on Data-Platform plans, 0.5 on All-in-one plans.
@@ -291,8 +295,9 @@ class Enricher:
             people.append((decision_tier(person.title), person.sourced, name, person.title))
         # Names a search result supports first, then by how senior the title is.
         people.sort(key=lambda p: (not p[1], p[0]))
-        for _tier, sourced, name, title in people[: self.settings.max_names]:
-            found = await self._name_to_email(run, name, position=title or None, allow_permutations=sourced)
+        for rank, (_tier, sourced, name, title) in enumerate(people[: self.settings.max_names]):
+            permute = sourced and rank < self.settings.permuted_names
+            found = await self._name_to_email(run, name, position=title or None, allow_permutations=permute)
             if found:
                 if not sourced:
                     # An unsupported name whose address nonetheless verifies: keep it, with less confidence.
