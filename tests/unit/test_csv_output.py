@@ -506,6 +506,13 @@ def test_the_table_shows_the_person_and_position() -> None:
     out = io.StringIO()
     print_table(older, out, simulated=False)
     assert "deliverable" in out.getvalue()  # a result stored before the grade shows Hunter's verdict
+    generic = [
+        {**r, "emails": [{**r["emails"][0], "person": None, "position": None, "contact": "generic"}]}
+        for r in table_records(1)
+    ]
+    out = io.StringIO()
+    print_table(generic, out, simulated=False)
+    assert "(role address)" in out.getvalue()  # a lead found only through info@ says so
 
 
 def test_the_table_stops_after_max_rows_and_says_where_the_rest_are() -> None:

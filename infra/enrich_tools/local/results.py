@@ -220,8 +220,12 @@ def print_table(
 
 
 def _who(email: Mapping[str, Any]) -> str:
-    """ "Jane Doe, CEO": the person and position an address belongs to, "-" when unknown."""
-    return ", ".join(str(x) for x in (email.get("person"), email.get("position")) if x) or "-"
+    """ "Jane Doe, CEO": the person and position an address belongs to; "(role address)" for a generic one,
+    so a lead found only through info@ reads as such; "-" when unknown."""
+    who = ", ".join(str(x) for x in (email.get("person"), email.get("position")) if x)
+    if email.get("contact") == "generic":
+        return who or "(role address)"
+    return who or "-"
 
 
 def _cut(value: object, width: int) -> str:
