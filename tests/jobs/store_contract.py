@@ -40,7 +40,16 @@ def new_job(
     key: str | None = None,
     item_status: ItemStatus = ItemStatus.QUEUED,
 ) -> tuple[Job, list[Item]]:
-    job = Job(workspace, job_id, JobStatus.PENDING, created_at, JobOptions(tags=tags), idempotency_key=key)
+    fingerprint = f"sha-of-{key}" if key is not None else None
+    job = Job(
+        workspace,
+        job_id,
+        JobStatus.PENDING,
+        created_at,
+        JobOptions(tags=tags),
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+    )
     items = [
         Item(workspace, job_id, f"{i:06d}", Lead(domain=f"d{i}.example.com"), status=item_status)
         for i in range(n_items)
@@ -171,6 +180,7 @@ class JobStoreContract:
         first = await create(store, "first", 2, key="k")
         assert isinstance(store, IdempotentLookup)
         assert await store.job_for_idempotency_key(WS, "k") == first
+        assert first.request_fingerprint == "sha-of-k"  # kept, so a reused key can be told from a replay
         assert await store.job_for_idempotency_key("ws2", "k") is None  # scoped to the workspace
         assert await store.job_for_idempotency_key(WS, "nope") is None
 

@@ -25,7 +25,7 @@ from leadenrich.jobs.models import ItemStatus, Job, JobStatus, WorkMessage
 from leadenrich.jobs.processor import Processor, ProcessorSettings
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.retry import RetryPolicy
-from leadenrich.jobs.service import JobService
+from leadenrich.jobs.service import IdempotencyKeyReused, JobService
 from leadenrich.providers.http import close_shared_http_client
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
@@ -214,6 +214,21 @@ async def test_an_idempotency_key_returns_the_same_job(stack: Stack) -> None:
     again = await stack.service.create_job(WS, request, idempotency_key="k-1")
     assert (again.job.job_id, again.created, again.queue_calls) == (first.job.job_id, False, 0)
     assert (await stack.queue.depth()).visible == 2
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_refused_and_enqueues_nothing(
+    stack: Stack,
+) -> None:
+    first = await stack.service.create_job(WS, CreateJobRequest(domains=["acme-robotics.com"]), "k-2")
+    spelt_otherwise = CreateJobRequest.model_validate({"domains": ["acme-robotics.com"], "priority": 3})
+    again = await stack.service.create_job(WS, spelt_otherwise, "k-2")  # the same request, defaults spelt
+    assert (again.job.job_id, again.created) == (first.job.job_id, False)
+
+    other = CreateJobRequest(domains=["acme-robotics.com", "globex-analytics.io"])
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        await stack.service.create_job(WS, other, "k-2")
+    assert refused.value.field == "idempotency-key" and first.job.job_id in refused.value.message
+    assert (await stack.queue.depth()).visible == 1  # only the first job's item
 
 
 async def test_two_processors_sharing_the_limiter_get_no_403_or_429_at_published_limits(stack: Stack) -> None:

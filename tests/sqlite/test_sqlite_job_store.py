@@ -93,22 +93,25 @@ async def test_the_state_survives_a_new_database_on_the_same_file(store: SqliteJ
         reopened.close()
 
 
-async def test_a_state_file_from_before_the_risky_counter_gets_it_and_keeps_its_jobs(path: Path) -> None:
-    """Given a state file whose jobs table predates the `risky` column (as an earlier version made it), when
-    a store opens it, then the column is added once, the old job reads with risky 0, and counts go on."""
+async def test_a_state_file_from_before_the_newer_columns_gets_them_and_keeps_its_jobs(path: Path) -> None:
+    """Given a state file whose jobs table predates the `risky` and `request_fingerprint` columns (as an
+    earlier version made it), when a store opens it, then they are added once, the old job reads with risky
+    0 and no fingerprint, and counts go on."""
     old = Database(path)
     try:
         store = SqliteJobStore(old)
         await create(store, "j", 1)
         with old.write() as conn:
             conn.execute("ALTER TABLE jobs DROP COLUMN risky")  # the table as the earlier version made it
+            conn.execute("ALTER TABLE jobs DROP COLUMN request_fingerprint")
     finally:
         old.close()
 
     reopened = Database(path)
     try:
         store = SqliteJobStore(reopened)
-        assert (await job_of(store, "j")).counters.risky == 0
+        old_job = await job_of(store, "j")
+        assert (old_job.counters.risky, old_job.request_fingerprint) == (0, None)
         held = await claim(store, "j")
         assert await store.finish_item(
             held, ItemStatus.RISKY, reason=None, result={}, delta=CounterDelta(risky=1), now=NOW

@@ -186,6 +186,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "started_at": ts(job.started_at) if job.started_at else None,
         "completed_at": ts(job.completed_at) if job.completed_at else None,
         "idempotency_key": job.idempotency_key,
+        "request_fingerprint": job.request_fingerprint,
         **job.options.as_row(),
     }
     for name in _INT_COUNTERS + _FLOAT_COUNTERS:
@@ -211,6 +212,7 @@ def _job_from_row(raw: dict[str, Any]) -> Job:
         started_at=_dt(row.get("started_at")),
         completed_at=_dt(row.get("completed_at")),
         idempotency_key=row.get("idempotency_key"),
+        request_fingerprint=row.get("request_fingerprint"),
     )
 
 

@@ -153,6 +153,9 @@ class Job:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     idempotency_key: str | None = None
+    # SHA-256 of the request that made the job under `idempotency_key`: the same key with another body is
+    # refused, not replayed (IETF idempotency-key draft). None for jobs made before it was kept.
+    request_fingerprint: str | None = None
 
 
 @dataclass

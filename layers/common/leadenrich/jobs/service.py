@@ -20,6 +20,8 @@ page for `process_all`) and given back when it is not created; past the quota, `
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
@@ -63,12 +65,28 @@ _ENQUEUE_CHUNK = 1000  # messages generated and sent at a time when a job was fi
 
 
 class RequestRejected(ValueError):
-    """The request cannot be served as asked; `field` names what to change (the API answers 422)."""
+    """The request cannot be served as asked; `field` names what to change, in the part of the request
+    `location` says (the API answers 422 naming `<location>.<field>`)."""
+
+    location = "body"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class IdempotencyKeyReused(RequestRejected):
+    """The Idempotency-Key made a job from another request body: refused (422), never replayed, since the
+    new body's leads would otherwise be silently dropped."""
+
+    location = "header"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            "idempotency-key",
+            f"this key was used for another request (job {job_id}); use a new key for a new request",
+        )
 
 
 class NotConfigured(RuntimeError):
@@ -123,6 +141,20 @@ def new_job_id() -> str:
     return f"job_{uuid.uuid4().hex}"
 
 
+def request_fingerprint(request: CreateJobRequest) -> str:
+    """The request as validated, canonical JSON hashed: key order, whitespace and defaults left implicit or
+    spelt out do not change it; any field that changes the job does."""
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same_request(new: Job, earlier: Job) -> Job:
+    """The earlier job when `new` repeats its request; IdempotencyKeyReused when the body differs."""
+    if earlier.request_fingerprint is not None and earlier.request_fingerprint != new.request_fingerprint:
+        raise IdempotencyKeyReused(earlier.job_id)
+    return earlier
+
+
 class JobService:
     def __init__(
         self,
@@ -166,6 +198,7 @@ class JobService:
             ),
             counters=JobCounters(total=total),
             idempotency_key=idempotency_key,
+            request_fingerprint=request_fingerprint(request) if idempotency_key is not None else None,
         )
 
     async def create_job(
@@ -245,7 +278,7 @@ class JobService:
             stored = await self.store.create_job(job, items)
         except IdempotencyConflict as conflict:
             await release()  # a replay: the first request's job took its leads already
-            return Created(conflict.job, created=False, queue_calls=0)
+            return Created(_same_request(job, conflict.job), created=False, queue_calls=0)
         except BaseException:
             await release()
             raise
@@ -262,7 +295,9 @@ class JobService:
         if job.idempotency_key is None or not isinstance(self.store, IdempotentLookup):
             return None
         earlier = await self.store.job_for_idempotency_key(job.workspace_id, job.idempotency_key)
-        return Created(earlier, created=False, queue_calls=0) if earlier is not None else None
+        if earlier is None:
+            return None
+        return Created(_same_request(job, earlier), created=False, queue_calls=0)
 
     async def _selected(
         self, workspace_id: str, request: CreateJobRequest, source: LeadSource, selection: Selection
@@ -324,7 +359,7 @@ class JobService:
         try:
             stored = await self.store.create_job(job, [])
         except IdempotencyConflict as conflict:
-            return Created(conflict.job, created=False, queue_calls=0)
+            return Created(_same_request(job, conflict.job), created=False, queue_calls=0)
         count = 0
         releases: list[Callable[[], Awaitable[None]]] = []
         try:

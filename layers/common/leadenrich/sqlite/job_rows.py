@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at TEXT,
     completed_at TEXT,
     idempotency_key TEXT,
+    request_fingerprint TEXT,
     priority INTEGER NOT NULL,
     max_attempts INTEGER NOT NULL,
     skip_existing INTEGER NOT NULL,
@@ -108,15 +109,15 @@ CREATE TABLE IF NOT EXISTS job_activity (
 
 INSERT_JOB = """
 INSERT INTO jobs (
-    workspace_id, job_id, status, created_at, started_at, completed_at, idempotency_key, priority,
-    max_attempts, skip_existing, webhook_url, tags, webhook_events, queue_window, total, processed, found,
-    risky, failed, created_emails, api_calls_hunter, api_calls_perplexity, credits_hunter,
-    cost_perplexity_usd, processing_time_seconds
+    workspace_id, job_id, status, created_at, started_at, completed_at, idempotency_key, request_fingerprint,
+    priority, max_attempts, skip_existing, webhook_url, tags, webhook_events, queue_window, total,
+    processed, found, risky, failed, created_emails, api_calls_hunter, api_calls_perplexity,
+    credits_hunter, cost_perplexity_usd, processing_time_seconds
 ) VALUES (
-    :workspace_id, :job_id, :status, :created_at, :started_at, :completed_at, :idempotency_key, :priority,
-    :max_attempts, :skip_existing, :webhook_url, :tags, :webhook_events, :queue_window, :total, :processed,
-    :found, :risky, :failed, :created_emails, :api_calls_hunter, :api_calls_perplexity, :credits_hunter,
-    :cost_perplexity_usd, :processing_time_seconds
+    :workspace_id, :job_id, :status, :created_at, :started_at, :completed_at, :idempotency_key,
+    :request_fingerprint, :priority, :max_attempts, :skip_existing, :webhook_url, :tags, :webhook_events,
+    :queue_window, :total, :processed, :found, :risky, :failed, :created_emails, :api_calls_hunter,
+    :api_calls_perplexity, :credits_hunter, :cost_perplexity_usd, :processing_time_seconds
 )"""
 INSERT_ITEM = """
 INSERT INTO job_items (
@@ -132,7 +133,10 @@ FLOAT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinst
 
 
 # Columns added after a state file may have been made: (table, column, definition), added when missing.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("jobs", "risky", "INTEGER NOT NULL DEFAULT 0"),)
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("jobs", "risky", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "request_fingerprint", "TEXT"),
+)
 
 
 def add_missing_columns(db: Database) -> None:
@@ -178,6 +182,7 @@ def job_params(job: Job) -> dict[str, Any]:
         "started_at": opt_ts(job.started_at),
         "completed_at": opt_ts(job.completed_at),
         "idempotency_key": job.idempotency_key,
+        "request_fingerprint": job.request_fingerprint,
         **options,
         "skip_existing": int(options["skip_existing"]),
         "tags": json.dumps(options["tags"], ensure_ascii=False),
@@ -208,6 +213,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         started_at=parse_ts(values["started_at"]),
         completed_at=parse_ts(values["completed_at"]),
         idempotency_key=values["idempotency_key"],
+        request_fingerprint=values["request_fingerprint"],
     )
 
 

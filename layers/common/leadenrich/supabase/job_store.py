@@ -101,6 +101,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "started_at": opt_ts(job.started_at),
         "completed_at": opt_ts(job.completed_at),
         "idempotency_key": job.idempotency_key,
+        "request_fingerprint": job.request_fingerprint,
         **job.options.as_row(),
     }
     for name, column in _COUNTER_COLUMNS.items():
@@ -128,6 +129,7 @@ def _job_from_row(row: Mapping[str, Any]) -> Job:
         started_at=parse_ts(row.get("started_at")),
         completed_at=parse_ts(row.get("completed_at")),
         idempotency_key=row.get("idempotency_key"),
+        request_fingerprint=row.get("request_fingerprint"),
     )
 
 
