@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from leadenrich.jobs.encoding import BadCursor
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, ItemAppender, JobStore
 from leadenrich.jobs.service import IdempotentLookup
@@ -96,7 +97,11 @@ async def all_items(store: JobStore, job_id: str, limit: int = 1000) -> list[Ite
 
 
 def b64(value: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+    return b64json(json.dumps(value))
+
+
+def b64json(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def as_created(item: Item) -> Item:
@@ -228,7 +233,7 @@ class JobStoreContract:
         assert await collect(50, status=JobStatus.CANCELLED) == []
         assert await collect(1, status=JobStatus.PENDING) == [j for j in newest_first if int(j[1:]) % 2 == 0]
 
-    async def test_malformed_or_foreign_cursors_are_value_errors_naming_the_cursor(
+    async def test_malformed_or_foreign_cursors_are_bad_cursors_naming_the_cursor(
         self, store: JobStore
     ) -> None:
         for n in range(3):
@@ -236,16 +241,29 @@ class JobStoreContract:
         jobs_cursor = (await store.list_jobs(WS, limit=1)).cursor
         items_cursor = (await store.list_items(WS, "j0", limit=1)).cursor
         assert jobs_cursor and items_cursor
+        deep = b64json("[" * 5000 + "]" * 5000)  # deeper than Python's recursion limit
+        deep_in_a_field = b64json('{"at": ' + "[" * 5000 + "]" * 5000 + ', "id": "x"}')
+        long = b64({"at": "x" * 5000, "id": "y"})
 
-        for bad in ["%%%", b64("not a dict"), b64({"x": "y"}), b64([1, 2]), items_cursor]:
-            with pytest.raises(ValueError, match=r"^cursor: "):
+        for bad in [
+            "%%%",
+            b64("not a dict"),
+            b64({"x": "y"}),
+            b64([1, 2]),
+            b64({"list": "jobs", "ws": WS, "at": "not a time", "id": "j0"}),
+            deep,
+            deep_in_a_field,
+            long,
+            items_cursor,
+        ]:
+            with pytest.raises(BadCursor, match=r"^cursor: "):
                 await store.list_jobs(WS, cursor=bad)
-        with pytest.raises(ValueError, match=r"^cursor: "):
+        with pytest.raises(BadCursor, match=r"^cursor: "):
             await store.list_jobs("ws2", cursor=jobs_cursor)
-        for bad in ["%%%", b64({}), jobs_cursor]:
-            with pytest.raises(ValueError, match=r"^cursor: "):
+        for bad in ["%%%", b64({}), deep, long, jobs_cursor]:
+            with pytest.raises(BadCursor, match=r"^cursor: "):
                 await store.list_items(WS, "j0", cursor=bad)
-        with pytest.raises(ValueError, match=r"^cursor: "):
+        with pytest.raises(BadCursor, match=r"^cursor: "):
             await store.list_items(WS, "j1", cursor=items_cursor)
         with pytest.raises(ValueError, match=r"^limit: "):
             await store.list_jobs(WS, limit=0)

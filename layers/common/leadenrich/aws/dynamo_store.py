@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import dataclasses
 import json
 import random
@@ -54,7 +53,15 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadenrich.aws.threaded import ThreadedClient
-from leadenrich.jobs.encoding import MAX_LIMIT, check_limit, ts
+from leadenrich.jobs.encoding import (
+    ANOTHER_LISTING,
+    MAX_LIMIT,
+    NOT_OURS,
+    BadCursor,
+    check_limit,
+    read_cursor,
+    ts,
+)
 from leadenrich.jobs.models import (
     TERMINAL,
     Item,
@@ -270,18 +277,15 @@ def _decode_cursor(cursor: str, fields: dict[str, str | None], pk_prefix: str) -
     """The ExclusiveStartKey in `cursor`, checked to be a key of the listing it claims to continue.
 
     `fields` maps each key attribute to the value it must have (None: any string)."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("cursor: not a cursor this service returned") from exc
-    if not isinstance(decoded, dict) or set(decoded) != set(fields):
-        raise ValueError("cursor: not a cursor this service returned")
+    decoded = read_cursor(cursor)
+    if set(decoded) != set(fields):
+        raise BadCursor(NOT_OURS)
     for name, expected in fields.items():
         value = decoded[name]
         if not isinstance(value, str) or (expected is not None and value != expected):
-            raise ValueError("cursor: belongs to another listing")
-    if not decoded["PK"].startswith(pk_prefix):
-        raise ValueError("cursor: belongs to another listing")
+            raise BadCursor(ANOTHER_LISTING)
+    if not str(decoded["PK"]).startswith(pk_prefix):
+        raise BadCursor(ANOTHER_LISTING)
     return _avs(decoded)
 
 
@@ -623,7 +627,7 @@ class DynamoJobStore(ThreadedClient):
         pk = _job_pk(workspace_id, job_id)
         start_key = _decode_cursor(cursor, {"PK": pk, "SK": None}, pk) if cursor is not None else None
         if start_key is not None and not start_key["SK"]["S"].startswith("ITEM#"):
-            raise ValueError("cursor: belongs to another listing")
+            raise BadCursor(ANOTHER_LISTING)
         values: dict[str, Any] = {":pk": pk, ":prefix": "ITEM#"}
         key_condition = "#PK = :pk AND begins_with(#SK, :prefix)"
         filter_expression = None

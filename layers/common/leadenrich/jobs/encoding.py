@@ -3,7 +3,9 @@
 Timestamps are fixed-width UTC ISO 8601 with microseconds, so text order is time order and a value
 round-trips exactly (a naive datetime is taken as UTC). Cursors are opaque to callers: base64 of a small
 JSON object that names the listing it continues (`scope`) and where it stopped (`position`); a cursor of
-another listing, or one this service never made, is a `ValueError` naming the cursor.
+another listing, or one this service never made, is a `BadCursor` (a `ValueError`) naming the cursor.
+Whatever a caller puts in one, reading it is bounded: at most MAX_CURSOR_CHARS, and JSON nested deeper
+than Python's recursion allows is refused like any other foreign cursor, never a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ import json
 from datetime import UTC, datetime
 
 MAX_LIMIT = 1000  # rows per listed page, in every store
+MAX_CURSOR_CHARS = 2048  # ours are a few hundred; the API refuses longer ones before they get here
+
+
+class BadCursor(ValueError):
+    """A cursor the listing did not return: malformed, too long, or another listing's (another
+    workspace's). The message starts with "cursor:" and names no data."""
 
 
 def ts(value: datetime) -> str:
@@ -37,21 +45,44 @@ def encode_cursor(payload: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...]) -> dict[str, str]:
-    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings."""
+NOT_OURS = "cursor: not a cursor this service returned"
+ANOTHER_LISTING = "cursor: belongs to another listing"
+
+
+def read_cursor(cursor: str) -> dict[str, object]:
+    """The JSON object inside a cursor, whatever it holds; BadCursor for anything else."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadCursor(NOT_OURS)
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError("cursor: not a cursor this service returned") from exc
-    if (
-        not isinstance(decoded, dict)
-        or set(decoded) != set(scope) | set(position)
-        or not all(isinstance(value, str) for value in decoded.values())
-    ):
-        raise ValueError("cursor: not a cursor this service returned")
-    if any(decoded[name] != value for name, value in scope.items()):
-        raise ValueError("cursor: belongs to another listing")
-    return dict(decoded)
+    except (binascii.Error, ValueError, RecursionError) as exc:  # Unicode/JSON decode errors are ValueErrors
+        raise BadCursor(NOT_OURS) from exc
+    if not isinstance(decoded, dict):
+        raise BadCursor(NOT_OURS)
+    return decoded
+
+
+def decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...]) -> dict[str, str]:
+    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings."""
+    decoded = read_cursor(cursor)
+    fields: dict[str, str] = {}
+    for name, value in decoded.items():
+        if not isinstance(value, str):
+            raise BadCursor(NOT_OURS)
+        fields[name] = value
+    if set(fields) != set(scope) | set(position):
+        raise BadCursor(NOT_OURS)
+    if any(fields[name] != value for name, value in scope.items()):
+        raise BadCursor(ANOTHER_LISTING)
+    return fields
+
+
+def cursor_ts(value: str) -> str:
+    """A timestamp a cursor carries, as stored (`ts`); BadCursor when it is not one."""
+    try:
+        return ts(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise BadCursor(NOT_OURS) from exc
 
 
 def check_limit(limit: int) -> None:
@@ -59,4 +90,18 @@ def check_limit(limit: int) -> None:
         raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}")
 
 
-__all__ = ["MAX_LIMIT", "check_limit", "decode_cursor", "encode_cursor", "opt_ts", "parse_ts", "ts"]
+__all__ = [
+    "ANOTHER_LISTING",
+    "MAX_CURSOR_CHARS",
+    "MAX_LIMIT",
+    "NOT_OURS",
+    "BadCursor",
+    "check_limit",
+    "cursor_ts",
+    "decode_cursor",
+    "encode_cursor",
+    "opt_ts",
+    "parse_ts",
+    "read_cursor",
+    "ts",
+]

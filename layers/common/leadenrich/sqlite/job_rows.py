@@ -34,6 +34,7 @@ from typing import Any
 from leadenrich.jobs.encoding import (
     MAX_LIMIT,
     check_limit,
+    cursor_ts,
     decode_cursor,
     encode_cursor,
     opt_ts,
@@ -268,7 +269,9 @@ __all__ = [
     "MAX_LIMIT",
     "SCHEMA",
     "add_decimal",
+    "add_missing_columns",
     "check_limit",
+    "cursor_ts",
     "decimal_text",
     "decode_cursor",
     "encode_cursor",

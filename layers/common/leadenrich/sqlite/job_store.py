@@ -215,10 +215,7 @@ class SqliteJobStore:
         params: dict[str, Any] = {"ws": workspace_id, "limit": limit + 1, "status": None, "tag": tag}
         if cursor is not None:
             after = rows.decode_cursor(cursor, {"list": "jobs", "ws": workspace_id}, ("at", "id"))
-            try:
-                params["at"] = rows.ts(datetime.fromisoformat(after["at"]))
-            except ValueError as exc:
-                raise ValueError("cursor: not a cursor this service returned") from exc
+            params["at"] = rows.cursor_ts(after["at"])
             params["id"] = after["id"]
             where.append("(created_at, job_id) < (:at, :id)")
         if status is not None:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from leadenrich.jobs.encoding import (
     MAX_LIMIT,
     check_limit,
+    cursor_ts,
     decode_cursor,
     encode_cursor,
     opt_ts,
@@ -340,10 +341,7 @@ class SupabaseJobStore:
         params: dict[str, Any] = {"p_workspace_id": workspace_id, "p_limit": limit + 1}
         if cursor is not None:
             after = decode_cursor(cursor, {"list": "jobs", "ws": workspace_id}, ("at", "id"))
-            try:
-                params["p_after_created_at"] = ts(datetime.fromisoformat(after["at"]))
-            except ValueError as exc:
-                raise ValueError("cursor: not a cursor this service returned") from exc
+            params["p_after_created_at"] = cursor_ts(after["at"])
             params["p_after_job_id"] = after["id"]
         if status is not None:
             params["p_status"] = status.value
