@@ -1,32 +1,47 @@
-"""HTTP API Lambda: parse and validate, call the job service, map the result. Nothing else lives here."""
+"""HTTP API Lambda: parse and validate, call the job service, map the result. Nothing else lives here.
+
+Every 4xx and 5xx it sends has one body, `{"message", "field", "errors": [{"field", "message"}]}`
+(`leadenrich.http_errors`): validation (422), bad cursors (422), a nesting or size limit passed (422, 413),
+an unknown job or route (404), a known route with another method (405, with `Allow`), no authorizer
+context (401), the daily quota (429, with `Retry-After`), Supabase not configured (501) or failing (503),
+and anything unexpected (500, a generic message; the details go to the log only).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Coroutine
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadenrich import runtime
+from leadenrich import jsonguard, runtime
 from leadenrich.auth.quota import QuotaExceeded
+from leadenrich.http_errors import Problem, error_body, human
+from leadenrich.jobs.encoding import BadCursor
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus
 from leadenrich.jobs.ports import LeadStats, LeadStoreError
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import DryRun, NotConfigured, RequestRejected, Selection
 from leadenrich.jobs.views import ItemsPage
+from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
+route_package_logs(logger)  # the package's log lines, with their `extra=` context, as this logger's JSON
 app = APIGatewayHttpResolver(enable_validation=True)
 app.configure_openapi(
     title="leadenrich",
@@ -44,6 +59,11 @@ app.configure_openapi(
 # Every route but GET /health; API Gateway's default authorizer enforces it, the handler checks it again.
 KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
 PUBLIC_ROUTES = frozenset({("GET", "/health")})
+
+# The largest request body read: what a synchronous Lambda invocation accepts at most (6 MB), so a body
+# that could never reach the deployed function is refused locally too, before anything parses it. The
+# largest job (10,000 leads with a company name and a person each) is about 2 MB.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 _T = TypeVar("_T")
 
@@ -67,6 +87,24 @@ def _json(status: int, body: object, headers: dict[str, str] | None = None) -> R
         body=json.dumps(body),
         headers=headers,
     )
+
+
+def _error(
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[Problem] | None = None,
+    **extra: object,
+) -> Response[str]:
+    """A 4xx/5xx in the API's one error model (`leadenrich.http_errors`)."""
+    return _json(status, error_body(message, field, errors) | extra, headers)
+
+
+class HeaderRejected(RequestRejected):
+    """A header refused by the handler itself (422 naming `header.<name>`, like a validation error)."""
+
+    location = "header"
 
 
 class Unauthorized(Exception):
@@ -173,66 +211,109 @@ def stats_view(stats: LeadStats) -> dict[str, object]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _invalid(error: RequestValidationError) -> Response[str]:
-    """A 422 naming the first offending field, e.g. `body.leads.3.domain`, never a 500."""
+    """A 422 naming the first offending field, e.g. `body.leads.3.domain`, never a 500; messages as a
+    person reads them (pydantic's "Value error, " prefix removed)."""
     problems = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        Problem(field=".".join(str(p) for p in e.get("loc", ())), message=human(str(e.get("msg", "invalid"))))
         for e in error.errors()
     ]
-    first = problems[0] if problems else {"field": "", "message": "invalid request"}
-    return _json(422, {"message": first["message"], "field": first["field"], "errors": problems[:20]})
+    first = problems[0] if problems else Problem(field="body", message="invalid request")
+    return _error(422, first["message"], first["field"], errors=problems)
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _unsupported_content_type(_exc: RequestUnsupportedContentType) -> Response[str]:
+    return _error(
+        415, "the request body must be JSON (Content-Type: application/json)", "header.content-type"
+    )
+
+
+@cache
+def _route_patterns() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """Each documented path as a pattern (`/jobs/{job_id}` -> `/jobs/[^/]+`) with its methods."""
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    patterns = []
+    for template, item in (app.get_openapi_schema().paths or {}).items():
+        pattern = "/".join("[^/]+" if p.startswith("{") else re.escape(p) for p in template.split("/"))
+        allowed = frozenset(m.upper() for m in methods if getattr(item, m, None) is not None)
+        patterns.append((re.compile(pattern), allowed))
+    return tuple(patterns)
+
+
+def allowed_methods(path: str) -> frozenset[str]:
+    """The methods the API serves on `path` (empty: no such route)."""
+    return frozenset().union(*(allowed for pattern, allowed in _route_patterns() if pattern.fullmatch(path)))
+
+
+@app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _not_found(error: NotFoundError) -> Response[str]:
+    """A job that is not the workspace's (its message names the id), no such route (404), or a route that
+    exists with other methods (405 with `Allow`)."""
+    event = app.current_event
+    method, path = event.http_method.upper(), event.path
+    allowed = allowed_methods(path)
+    if allowed and method not in allowed:
+        return _error(
+            405,
+            f"{method} is not allowed here; use {', '.join(sorted(allowed))}",
+            None,
+            {"Allow": ", ".join(sorted(allowed))},
+        )
+    message = error.msg if isinstance(error.msg, str) else "Not found"
+    return _error(404, message)
+
+
+@app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _service_error(error: ServiceError) -> Response[str]:
+    """Powertools' HTTP errors in the API's error model instead of its `{statusCode, message}`."""
+    message = error.msg if isinstance(error.msg, str) else json.dumps(error.msg)
+    return _error(int(error.status_code), message)
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _unexpected(error: Exception) -> Response[str]:
+    """Anything no other handler maps: a 500 that says nothing of the code; the details go to the log."""
+    logger.exception("unhandled error", extra={"error": type(error).__name__})
+    return _error(500, "Internal server error: the request was not completed, retry later")
 
 
 @app.exception_handler(RequestRejected)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _rejected(error: RequestRejected) -> Response[str]:
-    """What the service cannot serve as asked (Supabase not configured, an unknown lead id): a 422 naming
-    the body field, like a validation error."""
-    field = f"body.{error.field}"
-    problem = {"field": field, "message": error.message}
-    return _json(422, {"message": error.message, "field": field, "errors": [problem]})
+    """What the service cannot serve as asked (Supabase not configured, an unknown lead id, an
+    Idempotency-Key used for another body): a 422 naming the field where it is (`body.lead_ids.3`,
+    `header.idempotency-key`), like a validation error."""
+    return _error(422, error.message, f"{error.location}.{error.field}")
 
 
 @app.exception_handler(LeadStoreError)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _lead_store_failed(error: LeadStoreError) -> Response[str]:
     """Supabase unreachable or refusing: not the caller's fault, and worth retrying."""
     logger.warning("lead store failed", extra={"error": str(error)})  # names the call and code, no data
-    return _json(503, {"message": str(error), "field": None}, {"Retry-After": "5"})
-
-
-class BadCursor(Exception):
-    """A cursor the listing did not return: malformed, or another listing's (another workspace's)."""
-
-
-@contextmanager
-def _cursor_checked() -> Iterator[None]:
-    try:
-        yield
-    except ValueError as exc:
-        if str(exc).startswith("cursor:"):  # the stores' refusal of a cursor, naming no data
-            raise BadCursor(str(exc).removeprefix("cursor:").strip()) from None
-        raise
+    return _error(503, str(error), None, {"Retry-After": "5"})
 
 
 @app.exception_handler(BadCursor)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _bad_cursor(error: BadCursor) -> Response[str]:
-    problem = {"field": "query.cursor", "message": str(error)}
-    return _json(422, {"message": str(error), "field": "query.cursor", "errors": [problem]})
+    """The stores' refusal of a cursor (malformed, too long or deep, another listing's: `jobs.encoding`
+    reads every cursor with bounds): a 422 naming `query.cursor`."""
+    return _error(422, str(error).removeprefix("cursor:").strip(), "query.cursor")
 
 
 @app.exception_handler(Unauthorized)  # type: ignore[untyped-decorator]  # Powertools: untyped
-def _unauthorized(_error: Unauthorized) -> Response[str]:
-    return _json(401, {"message": "Unauthorized"})
+def _unauthorized(_exc: Unauthorized) -> Response[str]:
+    return _error(401, "Unauthorized")
 
 
 @app.exception_handler(QuotaExceeded)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _over_quota(error: QuotaExceeded) -> Response[str]:
     """The workspace's daily lead quota: retry after the next UTC midnight."""
-    body = {"message": str(error), "field": None, "quota": "daily_lead_quota", "limit": error.limit}
-    return _json(429, body, {"Retry-After": str(error.retry_after_seconds)})
+    headers = {"Retry-After": str(error.retry_after_seconds)}
+    return _error(429, str(error), None, headers, quota="daily_lead_quota", limit=error.limit)
 
 
 @app.exception_handler(NotConfigured)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _not_configured(error: NotConfigured) -> Response[str]:
-    return _json(501, {"message": str(error), "field": None})
+    return _error(501, str(error))
 
 
 @app.post(
@@ -251,10 +332,20 @@ def _not_configured(error: NotConfigured) -> Response[str]:
 )
 def create_job(
     request: CreateJobRequest,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="idempotency-key",
+            max_length=128,
+            description="1-128 characters, not blank: an empty key is refused (422).",
+        ),
+    ] = None,
 ) -> Response[str]:
     """202 with the job (and, with Supabase, how its leads were selected); with `dry_run` (process_all), 200
     with the counts only."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        # An empty key would be one key shared by every caller that sends the header without a value.
+        raise HeaderRejected("idempotency-key", "must not be empty: send a unique key, or no header")
     service = runtime.job_service()
     if request.dry_run:
         return _json(200, dry_run_view(_run(service.preview(_workspace(), request)), request))
@@ -276,8 +367,7 @@ def list_jobs(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     service = runtime.job_service()
-    with _cursor_checked():
-        page = _run(service.list_jobs(_workspace(), status=status, tag=tag, limit=limit, cursor=cursor))
+    page = _run(service.list_jobs(_workspace(), status=status, tag=tag, limit=limit, cursor=cursor))
     return _json(200, {"jobs": [job_view(j) for j in page.items], "cursor": page.cursor})
 
 
@@ -311,8 +401,7 @@ def list_items(
     service = runtime.job_service()
     if _run(service.get_job(_workspace(), job_id)) is None:
         raise NotFoundError(f"job {job_id} not found")
-    with _cursor_checked():
-        page = _run(service.list_items(_workspace(), job_id, status=status, limit=limit, cursor=cursor))
+    page = _run(service.list_items(_workspace(), job_id, status=status, limit=limit, cursor=cursor))
     return _json(200, {"items": [item_view(i) for i in page.items], "cursor": page.cursor})
 
 
@@ -377,15 +466,26 @@ def health() -> Response[str]:
     return _json(200, {"status": "ok"})
 
 
-def _undecodable_body(event: dict[str, Any]) -> bool:
-    """A base64 body that is not UTF-8: Powertools would raise while decoding it, a 500 for bad input."""
-    if not event.get("isBase64Encoded") or not event.get("body"):
-        return False
+def body_problem(event: dict[str, Any]) -> tuple[int, str] | None:
+    """What makes a request body unreadable before Powertools parses it, as (status, message): a base64 body
+    that is not UTF-8 (Powertools would raise while decoding it), one over `MAX_BODY_BYTES` (413), or one
+    nested past `jsonguard.MAX_DEPTH` (the parser's RecursionError was a 500). None when it may be parsed."""
+    body = event.get("body")
+    if not body:
+        return None
+    text = str(body)
+    if event.get("isBase64Encoded"):
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return 422, "the request body is not UTF-8 encoded JSON"
+    if len(text) > MAX_BODY_BYTES or len(text.encode("utf-8")) > MAX_BODY_BYTES:
+        return 413, f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"
     try:
-        base64.b64decode(event["body"], validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return True
-    return False
+        jsonguard.check_depth(text)
+    except jsonguard.JsonTooDeep as exc:
+        return 422, f"the request body is {exc}"
+    return None
 
 
 @logger.inject_lambda_context
@@ -393,11 +493,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     if (method, event.get("rawPath")) not in PUBLIC_ROUTES and authorized_workspace(event) is None:
         # Defence in depth: API Gateway's authorizer lets nothing through without a workspace.
-        return _plain_json(401, {"message": "Unauthorized"})
-    if _undecodable_body(event):
-        return _plain_json(
-            422, {"message": "the request body is not UTF-8 encoded JSON", "field": "body", "errors": []}
-        )
+        return _plain_json(401, error_body("Unauthorized"))
+    problem = body_problem(event)
+    if problem is not None:
+        status, message = problem
+        return _plain_json(status, error_body(message, "body"))
     return app.resolve(event, context)
 
 

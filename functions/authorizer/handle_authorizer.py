@@ -6,7 +6,8 @@ seconds (300). It answers `{"isAuthorized": true, "context": {"workspace_id": ..
 an active key and `{"isAuthorized": false}` (API Gateway answers 403) otherwise. The API handler reads the
 workspace from `requestContext.authorizer.lambda.workspace_id`, and from nowhere else.
 
-Only the key's id or display prefix is ever logged, never the key.
+Only the key's id or display prefix is ever logged, never the key. It sends no body: API Gateway answers
+the refusals itself (401 without the header, 403 when refused).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.auth.keys import authenticate, display, well_formed
+from leadenrich.lambda_logging import route_package_logs
 
 logger = Logger()
+route_package_logs(logger)  # the package's log lines, with their `extra=` context, as this logger's JSON
 
 API_KEY_HEADER = "x-api-key"
 

@@ -10,10 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.jobs.processor import DrainReport
+from leadenrich.lambda_logging import route_package_logs
 from leadenrich.providers.http import close_shared_http_client
 from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()
+route_package_logs(logger)  # the package's log lines (job, attempt, status code...) as this logger's JSON
 
 # Kept back from the function's own timeout: the budget must end before Lambda kills the invocation.
 TIMEOUT_MARGIN_SECONDS = 5.0

@@ -4,11 +4,14 @@
    unconfigured provider 404.
 2. The raw body (base64-decoded when API Gateway encoded it) verified with the timestamp tolerance: a bad or
    missing signature 401, a stale timestamp 401.
-3. The event parsed (400 when malformed) and recorded once by (provider, event id), a conditional put: a
+3. The event parsed (400 when malformed or nested past `leadenrich.jsonguard.MAX_DEPTH`; the body is at
+   most `MAX_BODY_BYTES`, else 413) and recorded once by (provider, event id), a conditional put: a
    replay answers 200 and does nothing more.
 4. Routed to the item it names (a deferred item runs now); when routing fails the record is removed and the
-   answer is 500, so the provider's retry is handled, not taken for a replay.
+   answer is 500 (in the error body, the details in the log only), so the provider's retry is handled,
+   not taken for a replay.
 Logs name the provider, the event type and ids, never the body (it may carry addresses) or a secret.
+Errors carry the API's one error body, `{"message", "field", "errors"}` (`leadenrich.http_errors`).
 """
 
 from __future__ import annotations
@@ -24,22 +27,31 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
+from leadenrich.http_errors import error_body
+from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
 from leadenrich.webhooks.inbound import EventRouter, InboundEvent, MalformedEvent, adapter_for
 from leadenrich.webhooks.signing import SignatureError, StaleTimestamp
 
 logger = Logger()
+route_package_logs(logger)  # the package's log lines, with their `extra=` context, as this logger's JSON
 
 MAX_BODY_BYTES = 256 * 1024
 
 
-def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **(headers or {})},
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
+
+
+def _refuse(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return _answer(status, error_body(message, field), headers)
 
 
 def _provider(event: dict[str, Any]) -> str:
@@ -82,30 +94,39 @@ async def _record_and_route(provider: str, parsed: InboundEvent) -> dict[str, An
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return _handle(event)
+    except Exception as exc:
+        # The event was not recorded (or its record was removed): the provider's retry will be handled.
+        logger.exception("webhook failed", extra={"error": type(exc).__name__})
+        return _refuse(500, "internal error: the event was not processed; retry it later")
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "POST")
     if method != "POST":
-        return _answer(405, {"message": "use POST"})
+        return _refuse(405, "use POST", headers={"Allow": "POST"})
     provider = _provider(event)
     adapter = adapter_for(provider, runtime.webhooks().settings.provider_secrets)
     if adapter is None:
-        return _answer(404, {"message": "unknown webhook provider"})
+        return _refuse(404, "unknown webhook provider")
     try:
         body = _raw_body(event)
     except (binascii.Error, ValueError):
-        return _answer(400, {"message": "body: not valid base64"})
+        return _refuse(400, "body: not valid base64", "body")
     if len(body) > MAX_BODY_BYTES:
-        return _answer(413, {"message": "body too large"})
+        return _refuse(413, f"body: larger than {MAX_BODY_BYTES // 1024} KB", "body")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     try:
         adapter.verify(headers, body, time.time())
     except StaleTimestamp:
         logger.warning("webhook refused: stale timestamp", extra={"provider": provider})
-        return _answer(401, {"message": "stale timestamp"})
+        return _refuse(401, "stale timestamp", "header.webhook-timestamp")
     except SignatureError:
         logger.warning("webhook refused: bad signature", extra={"provider": provider})
-        return _answer(401, {"message": "invalid signature"})
+        return _refuse(401, "invalid signature", "header.webhook-signature")
     try:
         parsed = adapter.parse(headers, body)
     except MalformedEvent as exc:
-        return _answer(400, {"message": str(exc)})
+        return _refuse(400, str(exc), exc.field)
     return asyncio.run(_record_and_route(provider, parsed))

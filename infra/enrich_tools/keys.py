@@ -7,6 +7,10 @@ state's SQLite file (`--state DIR`, the directory `enrich run` and `enrich local
 `.enrich-state` when no table is named), and the keys made there work against `enrich local up`.
 
 A new key is printed once; only its SHA-256 is stored. Listings show the key id and display prefix.
+
+What goes wrong with AWS is said in one line naming what to set, never a traceback: no region (exit 2:
+`--region` or AWS_DEFAULT_REGION), no credentials (exit 2: AWS_PROFILE, or the access key variables), and
+what AWS answers (exit 1): no such table, credentials refused or expired, access denied, no connection.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from leadenrich.sqlite.db import FILE_NAME
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
+    """The key store the arguments name; a boto3 client made without a region fails here (NoRegionError),
+    so callers call it inside `_reporting_aws_failures`."""
     table = args.table or os.environ.get("TABLE_NAME")
     state = Path(args.state) if args.state else (None if table else DEFAULT_STATE_DIR)
     if state is not None:
@@ -59,19 +65,79 @@ def _view(key: ApiKey) -> dict[str, Any]:
     }
 
 
-def _aws_failure(exc: Exception) -> int:
-    print(f"error: the key store could not be reached: {type(exc).__name__}: {exc}", file=sys.stderr)
+_REFUSED_CREDENTIALS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+def _where(args: argparse.Namespace) -> str:
+    table = args.table or os.environ.get("TABLE_NAME")
+    region = args.region or os.environ.get("AWS_DEFAULT_REGION")
+    return f"table {table!r}" + (f" in {region}" if region else "")
+
+
+def _store_failure(exc: Exception, args: argparse.Namespace) -> int:
+    """One line for a key store that failed, naming what to set or check; exit 2 (a UsageError) when the
+    command cannot run as configured (no region, no credentials), 1 when AWS (or the state) answered no."""
+    from botocore import exceptions as aws
+
+    where = _where(args)
+    if isinstance(exc, aws.NoRegionError):
+        raise UsageError(
+            "no AWS region: pass --region (the stack's region) or set AWS_DEFAULT_REGION, or a region in "
+            "the AWS_PROFILE's configuration"
+        ) from None
+    if isinstance(exc, aws.InvalidRegionError):
+        raise UsageError(f"{exc} Pass --region as the stack's region, e.g. eu-west-1") from None
+    if isinstance(exc, aws.NoCredentialsError | aws.PartialCredentialsError | aws.ProfileNotFound):
+        raise UsageError(
+            f"no usable AWS credentials ({exc}): set AWS_PROFILE to a configured profile (with `aws sso "
+            "login` for SSO) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from None
+    code = ""
+    if isinstance(exc, aws.ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+    if code == "ResourceNotFoundException":
+        message = (
+            f"{where} not found (ResourceNotFoundException): set --table or TABLE_NAME to the stack's "
+            "TableName output, and --region to its region"
+        )
+    elif code in _REFUSED_CREDENTIALS or isinstance(exc, aws.SSOError | aws.TokenRetrievalError):
+        message = (
+            f"AWS refused the credentials ({code or type(exc).__name__}): refresh them (`aws sso login`) "
+            "or set AWS_PROFILE to a profile of the stack's account"
+        )
+    elif code in _DENIED:
+        message = (
+            f"access to {where} denied ({code}): the credentials need dynamodb:Query, GetItem and "
+            "TransactWriteItems on it (and its GSI1 index)"
+        )
+    elif isinstance(exc, aws.EndpointConnectionError | aws.ConnectTimeoutError):
+        message = f"DynamoDB could not be reached for {where} ({type(exc).__name__}): check --region"
+    else:
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        message = f"the key store could not be reached ({type(exc).__name__}): {text}"
+    print(f"error: {message}", file=sys.stderr)
     return FAILED
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    store = _store(args)
     try:
+        store = _store(args)
         made = asyncio.run(create_key(store, args.workspace, args.name or "", datetime.now(UTC)))
-    except ValueError as exc:
+    except UsageError:
+        raise
+    except ValueError as exc:  # a bad workspace or name; botocore's InvalidRegionError (--region) too
         raise UsageError(str(exc)) from None
-    except Exception as exc:  # botocore: no credentials, no such table, access denied
-        return _aws_failure(exc)
+    except Exception as exc:  # botocore: no region, no credentials, no such table, access denied
+        return _store_failure(exc, args)
     if args.json:
         print(json.dumps(_view(made.key) | {"api_key": made.secret}, indent=2))
     else:
@@ -81,11 +147,12 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    store = _store(args)
     try:
-        keys = asyncio.run(store.list_keys(args.workspace))
+        keys = asyncio.run(_store(args).list_keys(args.workspace))
+    except UsageError:
+        raise
     except Exception as exc:
-        return _aws_failure(exc)
+        return _store_failure(exc, args)
     if args.json:
         print(json.dumps([_view(k) for k in keys], indent=2))
         return OK
@@ -100,11 +167,12 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    store = _store(args)
     try:
-        key = asyncio.run(store.revoke(args.key_id, datetime.now(UTC)))
+        key = asyncio.run(_store(args).revoke(args.key_id, datetime.now(UTC)))
+    except UsageError:
+        raise
     except Exception as exc:
-        return _aws_failure(exc)
+        return _store_failure(exc, args)
     if key is None:
         print(f"error: no key {args.key_id}", file=sys.stderr)
         return FAILED

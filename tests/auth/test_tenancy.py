@@ -30,7 +30,7 @@ PROTECTED = [
 def test_without_an_authorizer_context_every_route_but_health_is_a_401(method: str, path: str) -> None:
     body = {"domains": ["acme.com"]} if method == "POST" and path == "/jobs" else None
     status, answer, _ = call(method, path, workspace=None, body=body)
-    assert (status, answer) == (401, {"message": "Unauthorized"})
+    assert (status, answer) == (401, {"message": "Unauthorized", "field": None, "errors": []})
 
 
 def test_health_needs_no_key() -> None:

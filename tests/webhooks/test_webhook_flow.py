@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -181,7 +182,11 @@ def test_bad_missing_or_stale_signatures_are_401() -> None:
     other = signing.sign_headers(SIGNING_SECRET, "evt_1", int(time.time()), body)
     assert webhook("standard", body, other)[0] == 401
     stale = signed(body, at=int(time.time()) - 600)
-    assert webhook("standard", body, stale) == (401, {"message": "stale timestamp"})
+    problem = {"field": "header.webhook-timestamp", "message": "stale timestamp"}
+    assert webhook("standard", body, stale) == (
+        401,
+        {"message": "stale timestamp", "field": "header.webhook-timestamp", "errors": [problem]},
+    )
 
 
 def test_a_replayed_event_is_200_without_a_second_effect() -> None:
@@ -198,6 +203,60 @@ def test_the_raw_body_is_verified_after_base64_decoding() -> None:
     status, answer = webhook("standard", body, signed(body, "evt_b64"), base64_body=True)
     assert status == 200 and answer["status"] == "accepted"
     assert webhook("standard", b"{}", signed(b"{}", "evt_bad"), base64_body=False)[0] == 400  # no type
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 1000 + b"]" * 1000, b'{"type":"x","data":' + b'{"a":' * 1000 + b"1" + b"}" * 1001],
+    ids=["array", "object"],
+)
+def test_a_deeply_nested_signed_body_is_a_400_and_not_recorded(body: bytes) -> None:
+    status, answer = webhook("standard", body, signed(body, "evt_deep"))
+    problem = {"field": "body", "message": "body: nested deeper than 32 levels"}
+    assert (status, answer) == (400, {**problem, "errors": [problem]})
+    ok = b'{"type":"verification.completed","data":{}}'
+    assert webhook("standard", ok, signed(ok, "evt_deep"))[1]["status"] == "accepted"  # no record left
+
+
+def test_every_webhook_refusal_is_the_error_model() -> None:
+    body = b'{"type":"verification.completed"}'
+    event = http_event("GET", "/webhooks/standard", path_parameters={"provider": "standard"})
+    response = handle_webhook.handler(event, Context())  # type: ignore[arg-type]
+    assert response["statusCode"] == 405 and response["headers"]["Allow"] == "POST"
+    refusals = [
+        (405, json.loads(response["body"])),
+        webhook("nobody", body, signed(body)),  # 404
+        webhook("standard", b"x" * (handle_webhook.MAX_BODY_BYTES + 1), {}),  # 413
+        webhook("standard", body, {}),  # 401, no signature
+        webhook("standard", b'{"type":""}', signed(b'{"type":""}', "evt_m1")),  # 400, names body.type
+        webhook("standard", b'{"type":"x","data":[1]}', signed(b'{"type":"x","data":[1]}', "evt_m2")),
+    ]
+    event = http_event("POST", "/webhooks/standard", b"!!", path_parameters={"provider": "standard"})
+    event["isBase64Encoded"] = True
+    response = handle_webhook.handler(event, Context())  # type: ignore[arg-type]
+    refusals.append((response["statusCode"], json.loads(response["body"])))  # 400, not base64
+    assert [status for status, _ in refusals] == [405, 404, 413, 401, 400, 400, 400]
+    for _, answer in refusals:
+        assert set(answer) == {"message", "field", "errors"} and answer["message"], answer
+        named = [{"field": answer["field"], "message": answer["message"]}] if answer["field"] else []
+        assert answer["errors"] == named
+    assert [answer["field"] for _, answer in refusals] == [
+        None,
+        None,
+        "body",
+        "header.webhook-signature",
+        "body.type",
+        "body.data",
+        "body",
+    ]
+
+
+def test_a_failure_after_the_signature_is_a_500_in_the_error_model() -> None:
+    boto3.client("dynamodb").delete_table(TableName="leadenrich")  # the webhook log cannot be written
+    body = b'{"type":"verification.completed","data":{}}'
+    status, answer = webhook("standard", body, signed(body, "evt_500"))
+    assert status == 500 and answer["field"] is None and answer["errors"] == []
+    assert "retry" in answer["message"] and "ResourceNotFound" not in answer["message"]
 
 
 def _defer_first_item(job_id: str) -> None:
@@ -374,6 +433,26 @@ def test_no_secret_and_no_full_address_reaches_the_logs(
         assert secret not in text
         assert secret.removeprefix("whsec_") not in text
     assert not ADDRESS.search(text), ADDRESS.search(text)
+
+
+def test_the_package_log_lines_keep_their_context_as_powertools_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`log.warning("webhook attempt failed", extra={"job": ..., "attempt": ..., "status_code": ...})` in
+    leadenrich.webhooks.outbound, from the processor Lambda: one JSON line with the context."""
+    # Powertools' handler writes to the stdout of when it was made; make that this test's captured one.
+    monkeypatch.setattr(handle_process.logger.registered_handler, "stream", sys.stdout)
+    with Receiver() as receiver:
+        receiver.status = 500
+        _, job = api("POST", "/jobs", {"domains": [SHOWCASE_DOMAINS[0]], "webhook_url": receiver.url})
+        capsys.readouterr()
+        handle_process.handler(SCHEDULED, Context())  # type: ignore[arg-type]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (failed,) = [line for line in lines if line.get("message") == "webhook attempt failed"]
+    assert failed["level"] == "WARNING" and failed["name"] == "leadenrich.webhooks.outbound"
+    assert (failed["job"], failed["attempt"], failed["status_code"]) == (job["job_id"], 1, 500)
+    assert failed["function_name"] == Context.function_name  # the invocation's context, as on every line
+    assert any(line.get("message") == "drained" for line in lines)  # the handler's own line, same stream
 
 
 # --- secrets -------------------------------------------------------------------------------------------

@@ -47,8 +47,27 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 API_KEY_HEADER = "x-api-key"  # event header names are lower-case
 PUBLIC_ROUTES = frozenset({("GET", "/health")})  # and /webhooks/*: signed by the provider instead
 _START_TIMEOUT = 15.0
-# Access lines for `enrich local up`: method, path, status, milliseconds.
+# Access lines for `enrich local up`: method, path (`printable`), status, milliseconds.
 AccessLog = Callable[[str, str, int, float], None]
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: a request path arrives percent-decoded, so `/%1b[2J` would clear
+    the screen, `%0d` rewrite the line, and bidi controls reorder it. Every character that is not
+    printable (controls, format characters such as U+202E, line and paragraph separators) becomes a
+    `\\xNN`, `\\uNNNN` or `\\UNNNNNNNN` escape, and a backslash `\\\\`, so the line reads one way only."""
+    out: list[str] = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+            )
+    return "".join(out)
 
 
 def http_event(
@@ -241,7 +260,8 @@ def create_app(
                 headers=extra_headers,
             )
         if access_log is not None:
-            access_log(request.method, request.url.path, response.status_code, time.monotonic() - started)
+            path = printable(request.url.path)
+            access_log(printable(request.method), path, response.status_code, time.monotonic() - started)
         return response
 
     return Starlette(routes=[Route("/{path:path}", invoke, methods=METHODS)])

@@ -401,8 +401,16 @@ def _is_leading_honorific(tokens: Sequence[_Token]) -> bool:
     first = tokens[0]
     if first.key in _HONORIFICS:
         return True
-    # French "M." (Monsieur) versus an initial: only with a dot and two full words after it.
-    return first.text == "M" and first.dotted and len(tokens) >= 3 and not tokens[1].is_initial
+    # French "M." (Monsieur) versus an initial: only with a dot and two full words after it, the first not a
+    # particle ("M. te Ah" is the initial M. of Mr te Ah, as this module itself displays "Te Ah, M").
+    second = tokens[1] if len(tokens) >= 3 else None
+    return (
+        first.text == "M"
+        and first.dotted
+        and second is not None
+        and not second.is_initial
+        and second.key not in _PARTICLES
+    )
 
 
 def _classify(text: str) -> _Segment:

@@ -19,11 +19,11 @@ served (404), so a half-configured adapter can never accept unsigned events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from leadenrich import jsonguard
 from leadenrich.jobs.models import ItemStatus, WorkMessage
 from leadenrich.jobs.ports import JobStore, WorkQueue
 from leadenrich.webhooks import signing
@@ -32,7 +32,12 @@ _ID_MAX = 128
 
 
 class MalformedEvent(ValueError):
-    """A verified body that is not an event this adapter understands (400); names the field only."""
+    """A verified body that is not an event this adapter understands (400); names the field only, as the
+    API's error model does (`field`: `body`, `body.data.job_id`, `header.webhook-id`...), never a value."""
+
+    def __init__(self, message: str, field: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,11 @@ class ProviderAdapter(Protocol):
     def parse(self, headers: Mapping[str, str], body: bytes) -> InboundEvent: ...
 
 
-def _text(value: object, name: str, *, required: bool = False) -> str | None:
+def _text(value: object, name: str, field: str, *, required: bool = False) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= _ID_MAX:
-        raise MalformedEvent(f"{name}: expected a string of 1-{_ID_MAX} characters")
+        raise MalformedEvent(f"{name}: expected a string of 1-{_ID_MAX} characters", field)
     return value
 
 
@@ -90,21 +95,23 @@ class StandardAdapter:
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
         try:
-            payload = json.loads(body)
+            payload = jsonguard.loads(body)  # nesting limited before parsing: never a RecursionError
+        except jsonguard.JsonTooDeep as exc:
+            raise MalformedEvent(f"body: {exc}") from None
         except ValueError:
             raise MalformedEvent("body: not JSON") from None
         if not isinstance(payload, dict):
             raise MalformedEvent("body: expected a JSON object")
         data = payload.get("data") or {}
         if not isinstance(data, dict):
-            raise MalformedEvent("data: expected an object")
+            raise MalformedEvent("data: expected an object", "body.data")
         return InboundEvent(
-            event_id=_text(headers.get("webhook-id"), "webhook-id", required=True) or "",
-            type=_text(payload.get("type"), "type", required=True) or "",
-            workspace_id=_text(data.get("workspace_id"), "data.workspace_id"),
-            job_id=_text(data.get("job_id"), "data.job_id"),
-            item_id=_text(data.get("item_id"), "data.item_id"),
-            email=_text(data.get("email"), "data.email"),
+            event_id=_text(headers.get("webhook-id"), "webhook-id", "header.webhook-id", required=True) or "",
+            type=_text(payload.get("type"), "type", "body.type", required=True) or "",
+            workspace_id=_text(data.get("workspace_id"), "data.workspace_id", "body.data.workspace_id"),
+            job_id=_text(data.get("job_id"), "data.job_id", "body.data.job_id"),
+            item_id=_text(data.get("item_id"), "data.item_id", "body.data.item_id"),
+            email=_text(data.get("email"), "data.email", "body.data.email"),
             data={k: v for k, v in data.items() if k not in ("workspace_id", "job_id", "item_id", "email")},
         )
 
