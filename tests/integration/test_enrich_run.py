@@ -131,7 +131,7 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 def configured(sim: SimulatorServer, **extra: str) -> dict[str, str]:
     """Variables that make `enrich run` use `sim` as the configured providers (no simulator of its own).
-    Without PERPLEXITY_API_KEY the waterfall skips the Perplexity step (and its 1.76 s pace)."""
+    Without PERPLEXITY_API_KEY the waterfall skips the Perplexity step (and its 1.26 s pace)."""
     return {
         "HUNTER_API_KEY": "sim-hunter-key",
         "HUNTER_API_BASE_URL": sim.hunter_base_url,

@@ -123,3 +123,22 @@ async def test_a_caller_waiting_for_its_slot_holds_no_lock(tmp_path: Path) -> No
     finally:
         db.close()
     assert writable_while_waiting == [True]
+
+
+async def test_a_state_from_before_the_minute_bucket_starts_fresh(tmp_path: Path) -> None:
+    path = tmp_path / "leadenrich.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE rate_limits (key TEXT PRIMARY KEY, tat_us INTEGER NOT NULL)")
+    old.execute("INSERT INTO rate_limits VALUES (?, ?)", (KEY, int((T0 + 600) * 1_000_000)))
+    old.commit()
+    old.close()
+    db = Database(path)
+    t = FakeTime(T0)
+    try:
+        assert await limiter(db, Limit(1, 60), t).acquire(KEY, Deadline.after(1))
+        tables = {
+            row[0] for row in db.connection().execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+    finally:
+        db.close()
+    assert "rate_limits" not in tables and "rate_paces" in tables

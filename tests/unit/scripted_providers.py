@@ -17,6 +17,7 @@ import httpx
 from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.providers.hunter import HunterClient
 from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.ratelimit import RateLimiter
 from leadenrich.waterfall import Enricher
 
 TODAY = date(2026, 11, 22)
@@ -153,6 +154,7 @@ def make_enricher(
     with_perplexity: bool = True,
     hunter_handler: Handler | None = None,
     perplexity_handler: Handler | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Enricher:
     """An Enricher on the scripted providers; a handler given here replaces the script's for that provider."""
     hunter = HunterClient(
@@ -170,4 +172,5 @@ def make_enricher(
         perplexity if with_perplexity else None,
         ResultCache(InMemoryCache()),
         clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC),
+        limiter=limiter,
     )

@@ -378,3 +378,31 @@ async def test_a_throttled_call_defers_without_charging_an_attempt(script: Scrip
     del script.errors["/domain-search"]
     again = await enricher.enrich(Lead(domain="acme.com"))
     assert again.status is LeadStatus.FOUND and len(script.calls("/domain-search")) == 2
+
+
+class SlotsUntil:
+    """A rate limiter (the port) with a slot free at `free_at` seconds from now: it grants it only when the
+    caller's deadline, as passed, lies at or after it, and records what each key asked for."""
+
+    def __init__(self, free_in: float) -> None:
+        self.free_in = free_in
+        self.asked: dict[str, float] = {}
+
+    async def acquire(self, key: str, deadline: Deadline) -> bool:
+        self.asked[key] = deadline.remaining()
+        return deadline.remaining() >= self.free_in
+
+
+async def test_a_slot_too_late_to_use_is_not_taken_and_the_lead_goes_back_without_an_attempt(
+    script: Script,
+) -> None:
+    """Given a lead that needs Perplexity and 3 s left, with the next Perplexity slot 1.5 s away, then the
+    limiter is asked for a slot usable with the 2 s an Agent run needs (so none), nothing is sent, and the
+    lead is deferred without an attempt charged."""
+    script.people["acme.com"] = [{"name": "Jane Doe", "title": "CEO", "source_urls": ["https://acme.com/a"]}]
+    limiter = SlotsUntil(free_in=1.5)
+    result = await make_enricher(script, limiter=limiter).enrich(Lead(domain="acme.com"), Deadline.after(3.0))
+    assert limiter.asked["perplexity.responses"] < 1.5  # 3 s less the 2 s a run needs
+    assert limiter.asked["hunter.domain_search"] > 2.0  # Hunter's calls need 0.5 s
+    assert [r for r in script.requests if r.url.host == "pplx.test"] == []
+    assert result.status is LeadStatus.DEFERRED and not result.attempt_consumed

@@ -204,7 +204,7 @@ def add_run_parser(sub: Any, parents: list[argparse.ArgumentParser], positive: A
         type=positive,
         default=None,
         help="give up after this many seconds; default: 5 minutes plus three times what the slowest "
-        "provider's pace needs for one call per lead (about 90 minutes per 1,000 leads at Perplexity's "
+        "provider's pace needs for one call per lead (about an hour per 1,000 leads at Perplexity's "
         "tier-0 pace)",
     )
     run.set_defaults(func=cmd_run)

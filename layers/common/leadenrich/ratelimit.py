@@ -1,18 +1,28 @@
 """The rate-limiter port: callers wait for a slot before a paid request instead of collecting 403/429s.
 
-A throttled Hunter call comes back as 403 (per-second/minute limit) and a throttled Perplexity call as 429;
-either costs a round trip, a retry and part of the item's time budget. Taking a slot first keeps us under
-the provider's limit, and a limiter that gives up at the deadline lets the caller hand the item back
-instead of waiting past its budget.
+A throttled call (Hunter's 403, Perplexity's 429) costs a round trip and hands the item back to a later
+invocation; a limiter that gives up at the deadline lets the caller hand it back without waiting past its
+budget.
 
-Published limits (providers.md §1.8, §2.4), per API key:
-- Hunter Domain Search and Email Finder: 15/s and 500/min; Email Verifier: 10/s and 300/min;
-- Perplexity, usage tier 0: 1/s and 50/min.
+Published limits (providers.md §1.8, §2.4) per API key, and how each provider meters them: Hunter 15/s and
+500/min (Domain Search, Email Finder), 10/s and 300/min (Email Verifier), over the last second and minute
+(sliding windows); Perplexity tier 0: 1/s and 50/min, described as a continuously refilling bucket: a
+minute's calls may be banked, but no two come within a second. The simulator models both so.
 
-`LIMITS` applies `SAFETY_FACTOR` (80 %) to them, because the DynamoDB limiter counts in fixed windows,
-which let up to twice a window's limit through within one second straddling a boundary, and because the
-provider's clock and window edges are not ours. A limit never drops below 1 (Perplexity stays at 1/s,
-so it can still see two calls within a second at a boundary; its 429 handling covers that).
+One model for every adapter (`reserve`): per key, a spacing (no two calls closer than `1 / per_second`) and
+a minute bucket (refilled `per_minute` a minute, holding `burst` calls), both GCRA. `burst` 1 spaces calls
+evenly at the steady pace, which no sliding or fixed window can fault (Hunter). Perplexity's calls come
+from a bucket that refills slower and holds less than Perplexity's own, so ours is empty first. The bucket
+is what lets a drain pass 0.9 of the published rate: an invocation sends no Perplexity request for 15-20 %
+of its time (Domain Search comes first; no call starts when it could not finish), which evenly spaced calls
+lose (0.82 measured) and the bucket catches up at the spacing (docs/benchmarks.md). Were Perplexity's
+minute a sliding window instead, a full bucket could meet a few 429s (57 calls in 60 s against 50), which
+cost the item nothing but a hand-back.
+
+`LIMITS` is `PACE_FACTOR` (95 %) of every published rate. The steady rate, and so a drain's share of the
+binding limit, cannot exceed it; and as Perplexity refuses a request arriving less than a second after the
+previous one, the spacing must absorb how unevenly requests travel from slot to provider: 95 % leaves
+53 ms, against 1-9 ms measured on the drain benchmark with `Departures` (a real network adds its own).
 """
 
 from __future__ import annotations
@@ -20,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -28,28 +37,29 @@ from typing import Protocol
 
 from leadenrich.deadline import Deadline
 
-SAFETY_FACTOR = 0.8
-_MIN_SLEEP = 0.001  # a wait rounded to nothing must still move the clock, or the loop would spin
+PACE_FACTOR = 0.95
+US = 1_000_000  # the limiters count in whole microseconds: float sums drift (50 x 20 ms < 1 s)
 
 
 @dataclass(frozen=True)
 class Limit:
-    per_second: int
-    per_minute: int
+    per_second: float
+    per_minute: float
+    burst: int = 1  # calls the minute bucket holds; 1: evenly spaced
 
     def __post_init__(self) -> None:
-        if self.per_second < 1 or self.per_minute < 1:
-            raise ValueError(f"limit: both rates must be at least 1, got {self}")
+        if not (self.per_second > 0 and self.per_minute > 0 and self.burst >= 1):
+            raise ValueError(f"limit: rates must be above 0 and the burst at least 1, got {self}")
 
     @property
     def interval(self) -> float:
-        """The spacing that keeps both rates: never more than per_second in a second, per_minute a minute."""
+        """The steady spacing: what a long run of calls averages at best."""
         return max(1.0 / self.per_second, 60.0 / self.per_minute)
 
     def scaled(self, factor: float) -> Limit:
-        """A share of this limit, rounded down (never below 1), to stay under the provider's own count."""
+        """A share of this limit; the burst rounded down, never below 1."""
         return Limit(
-            max(1, math.floor(self.per_second * factor)), max(1, math.floor(self.per_minute * factor))
+            self.per_second * factor, self.per_minute * factor, max(1, math.floor(self.burst * factor))
         )
 
 
@@ -58,41 +68,58 @@ PUBLISHED_LIMITS: Mapping[str, Limit] = MappingProxyType(
         "hunter.domain_search": Limit(per_second=15, per_minute=500),
         "hunter.email_finder": Limit(per_second=15, per_minute=500),
         "hunter.email_verifier": Limit(per_second=10, per_minute=300),
-        "perplexity.responses": Limit(per_second=1, per_minute=50),
+        "perplexity.responses": Limit(per_second=1, per_minute=50, burst=50),
     }
 )
 
-# Perplexity meters with a bucket of one request per second: any two arrivals under a second apart are
-# refused, so the pace must also absorb jitter between taking a slot and the request arriving (scheduling,
-# network: a few hundred ms under load). 34 a minute spaces calls 1.76 s apart; at 80% (40 a minute, 1.5 s)
-# the test running two processors at the published limits still saw a 429 on a loaded machine.
-_JITTER_SAFE = {"perplexity.responses": Limit(per_second=1, per_minute=34)}
-
 LIMITS: Mapping[str, Limit] = MappingProxyType(
-    {key: _JITTER_SAFE.get(key, limit.scaled(SAFETY_FACTOR)) for key, limit in PUBLISHED_LIMITS.items()}
+    {key: limit.scaled(PACE_FACTOR) for key, limit in PUBLISHED_LIMITS.items()}
 )
 
 
 def parse_limits(text: str) -> Mapping[str, Limit]:
-    """`LIMITS` with the paces given in `RATE_LIMITS` (calls per second / per minute, kept as given: no
-    safety factor), e.g. "perplexity.responses=2/150,hunter.email_verifier=10/300". For plans above
-    Perplexity's tier 0 and Hunter's defaults, and for measuring how close to a limit the pace can run.
-    A ValueError names the entry that is wrong."""
+    """`LIMITS` with the paces given in `RATE_LIMITS` (calls per second / per minute, optionally / the burst
+    the minute bucket holds; kept as given: no pace factor), e.g. "perplexity.responses=3/150/150,
+    hunter.email_verifier=10/300". For plans above Perplexity's tier 0 and Hunter's defaults, and for
+    measuring how close to a limit the pace can run. A ValueError names the entry that is wrong."""
     limits = dict(LIMITS)
     for entry in filter(None, (part.strip() for part in text.split(","))):
         key, _, rates = entry.partition("=")
         key = key.strip()
         if key not in LIMITS:
             raise ValueError(f"unknown key {key!r}; known: {', '.join(sorted(LIMITS))}")
-        per_second, _, per_minute = rates.partition("/")
         try:
-            rate = int(per_second), int(per_minute)
+            numbers = [int(part) for part in rates.split("/")]
         except ValueError:
+            numbers = []
+        if len(numbers) not in (2, 3):
             raise ValueError(
-                f"{key}: expected <per second>/<per minute> in whole calls, got {rates!r}"
-            ) from None
-        limits[key] = Limit(*rate)
+                f"{key}: expected <per second>/<per minute>[/<burst>] in whole calls, got {rates!r}"
+            )
+        if min(numbers) < 1:
+            raise ValueError(f"{key}: both rates must be at least 1, and the burst too, got {rates!r}")
+        limits[key] = Limit(*numbers)
     return MappingProxyType(limits)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """One key's schedule, in microseconds on the limiter's clock: the earliest the next call may start
+    (the last slot plus the spacing), and the minute bucket's theoretical arrival time (GCRA)."""
+
+    next_us: int
+    minute_us: int
+
+
+def reserve(limit: Limit, pace: Pace | None, now_us: int) -> tuple[int, Pace]:
+    """The slot for one more call (never before `now_us`) and the pace after it. No pace: a fresh key,
+    its bucket full."""
+    spacing_us = math.ceil(US / limit.per_second)
+    refill_us = math.ceil(60 * US / limit.per_minute)
+    if pace is None:
+        pace = Pace(now_us, now_us)
+    slot = max(now_us, pace.next_us, pace.minute_us - (limit.burst - 1) * refill_us)
+    return slot, Pace(slot + spacing_us, max(pace.minute_us, slot) + refill_us)
 
 
 class RateLimiter(Protocol):
@@ -104,11 +131,35 @@ class RateLimiter(Protocol):
         ...
 
 
-class LocalRateLimiter:
-    """In-process sliding windows (the command line: one process, so nothing to share).
+class Departures:
+    """When this process last let a call for each key go. The schedule says when a call may start, but a
+    caller can leave late (its reservation's write was slow, or the event loop busy when it woke) while the
+    next one leaves on time; they would reach the provider closer than the spacing. So a call also waits
+    for the spacing after the previous one actually left. Other processes' lateness is not seen here."""
 
-    Each key keeps the times of its calls within the last minute. The check and the append run without an
-    await in between, so concurrent tasks on one event loop cannot both take the last slot.
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+
+    async def leave(self, key: str, limit: Limit, slot: float, give_up_at: float) -> bool:
+        """Wait for `slot` and the spacing after the last call of `key`; False if that is past `give_up_at`
+        (the slot is then lost, not handed on)."""
+        while True:
+            now = self._clock()
+            at = max(slot, self._last.get(key, -math.inf) + 1.0 / limit.per_second)
+            if at <= now:
+                self._last[key] = now
+                return True
+            if at > give_up_at:
+                return False
+            await self._sleep(at - now)
+
+
+class LocalRateLimiter:
+    """In-process (the command line: one process, so nothing to share). The reservation runs without an
+    await, so concurrent tasks on one event loop cannot take the same slot. Each process starts with a full
+    bucket, whatever the previous one spent: a command run right after another may meet a few 429s.
 
     The deadline is read once as time left and then measured on `clock`, so an injected clock and sleep
     (tests) govern the whole wait.
@@ -123,34 +174,29 @@ class LocalRateLimiter:
     ) -> None:
         self._limits = limits
         self._clock = clock
-        self._sleep = sleep
-        self._seconds: dict[str, deque[float]] = {}
-        self._minutes: dict[str, deque[float]] = {}
+        self._paces: dict[str, Pace] = {}
+        self._departures = Departures(clock, sleep)
 
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         limit = self._limits[key]
-        give_up_at = self._clock() + deadline.remaining()
-        second = self._seconds.setdefault(key, deque())
-        minute = self._minutes.setdefault(key, deque())
-        while True:
-            now = self._clock()
-            wait = max(_wait(second, 1.0, limit.per_second, now), _wait(minute, 60.0, limit.per_minute, now))
-            if wait <= 0.0:
-                second.append(now)
-                minute.append(now)
-                return True
-            if now + wait > give_up_at:
-                return False
-            await self._sleep(max(wait, _MIN_SLEEP))
+        now = self._clock()
+        give_up_at = now + deadline.remaining()
+        slot_us, pace = reserve(limit, self._paces.get(key), round(now * US))
+        if slot_us / US > give_up_at:
+            return False
+        self._paces[key] = pace
+        return await self._departures.leave(key, limit, slot_us / US, give_up_at)
 
 
-def _wait(calls: deque[float], window: float, limit: int, now: float) -> float:
-    """Seconds until `calls` (never more than `limit` long) has room again within the last `window`."""
-    while calls and calls[0] <= now - window:
-        calls.popleft()
-    if len(calls) < limit:
-        return 0.0
-    return calls[0] + window - now
-
-
-__all__ = ["LIMITS", "PUBLISHED_LIMITS", "SAFETY_FACTOR", "Limit", "LocalRateLimiter", "RateLimiter"]
+__all__ = [
+    "LIMITS",
+    "PACE_FACTOR",
+    "PUBLISHED_LIMITS",
+    "US",
+    "Departures",
+    "Limit",
+    "LocalRateLimiter",
+    "Pace",
+    "RateLimiter",
+    "reserve",
+]

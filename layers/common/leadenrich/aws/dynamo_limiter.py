@@ -1,12 +1,11 @@
 """`RateLimiter` on the shared DynamoDB table: one provider API key is used by every Lambda process at once,
 so its pace must be kept in one place.
 
-GCRA (the generic cell rate algorithm): one row per key, PK `RATE#{key}`, SK `RATE`, holding `tat`, the
-earliest time the next call may start. To take a slot, read `tat`, reserve `max(tat, now)` by writing
-`tat = slot + interval` only if `tat` is still what was read (a conditional write; a lost race reads
-again), then sleep until the slot. Calls of all processes are therefore spaced at least `interval` apart,
-where `interval = max(1 / per_second, 60 / per_minute)`: never more than the per-second limit in any
-second, nor the per-minute limit in any minute.
+The model is `leadenrich.ratelimit.reserve` (GCRA: a spacing and a minute bucket). One row per key, PK
+`RATE#{key}`, SK `RATE`, holds its `Pace` in integer microseconds (`next_us`, `minute_us`). To take a slot,
+read the row, compute the slot and the pace after it, and write that pace only if `next_us` is still what
+was read (every reservation moves it forward; a lost race reads again), then wait for the slot
+(`Departures`: a caller whose write was slow leaves late, and the next one waits for the spacing after it).
 
 Why not fixed-window counters (one conditional ADD per window, no read): they allow a burst at every
 window boundary, two calls a millisecond apart in two adjacent windows. A provider that meters with a
@@ -14,6 +13,7 @@ token bucket (Perplexity at 1 request per second) refuses the second one: the pr
 processors at the published limits saw six 429s from Perplexity and a 403 from Hunter with fixed windows,
 and none with GCRA. The cost is a read before each write and a retry under contention, which is low at
 these rates. Processes compute times from their own clocks; Lambda hosts keep NTP time (milliseconds).
+Rows written before the bucket (a `tat` in seconds) carry no pace and are taken over as fresh keys.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,7 +28,7 @@ from botocore.exceptions import ClientError
 from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
 from leadenrich.aws.threaded import ThreadedClient
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import LIMITS, Limit
+from leadenrich.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
 
 _SK = "RATE"
 _ROW_GRACE = 3600  # seconds a key's row outlives its last reservation before TTL may delete it
@@ -41,7 +40,7 @@ def rate_pk(key: str) -> str:
 
 class DynamoRateLimiter(ThreadedClient):
     """See the module docstring. `clock` is wall time (epoch seconds): processes on different hosts must agree
-    on window starts, which a monotonic clock would not. The deadline is read once as time left and then
+    on the schedule, which a monotonic clock would not. The deadline is read once as time left and then
     measured on `clock`, so an injected clock and sleep (tests) govern the whole wait.
     `serialize_calls=True` over moto, which is not thread-safe (as the store)."""
 
@@ -59,30 +58,36 @@ class DynamoRateLimiter(ThreadedClient):
         self._table = table_name
         self._limits = limits
         self._clock = clock
-        self._sleep = sleep
+        self._departures = Departures(clock, sleep)
 
-    async def _read_tat(self, key: str) -> Decimal | None:
-        row = await self._call(
-            "get_item",
-            TableName=self._table,
-            Key={"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}},
-            ConsistentRead=True,
-        )
-        item = row.get("Item")
-        return Decimal(item["tat"]["N"]) if item and "tat" in item else None
+    def _key(self, key: str) -> dict[str, Any]:
+        return {"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}}
 
-    async def _reserve(self, key: str, seen: Decimal | None, new_tat: Decimal) -> bool:
-        """Move `tat` forward, only if nobody moved it since we read it."""
-        condition = "attribute_not_exists(tat)" if seen is None else "tat = :seen"
-        values = {":new": {"N": str(new_tat)}, ":exp": {"N": str(int(new_tat) + _ROW_GRACE)}}
-        if seen is not None:
-            values[":seen"] = {"N": str(seen)}
+    async def _read(self, key: str) -> Pace | None:
+        row = await self._call("get_item", TableName=self._table, Key=self._key(key), ConsistentRead=True)
+        item = row.get("Item") or {}
+        if "next_us" not in item or "minute_us" not in item:
+            return None
+        return Pace(int(item["next_us"]["N"]), int(item["minute_us"]["N"]))
+
+    async def _write(self, key: str, seen: Pace | None, pace: Pace) -> bool:
+        """Store `pace`, only if nobody reserved since we read `seen`."""
+        values = {
+            ":next": {"N": str(pace.next_us)},
+            ":minute": {"N": str(pace.minute_us)},
+            ":exp": {"N": str(pace.minute_us // US + _ROW_GRACE)},
+        }
+        if seen is None:
+            condition = "attribute_not_exists(next_us)"
+        else:
+            condition = "next_us = :seen"
+            values[":seen"] = {"N": str(seen.next_us)}
         try:
             await self._call(
                 "update_item",
                 TableName=self._table,
-                Key={"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}},
-                UpdateExpression="SET tat = :new, #exp = :exp",
+                Key=self._key(key),
+                UpdateExpression="SET next_us = :next, minute_us = :minute, #exp = :exp",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#exp": TTL_ATTRIBUTE},
                 ExpressionAttributeValues=values,
@@ -94,19 +99,15 @@ class DynamoRateLimiter(ThreadedClient):
         return True
 
     async def acquire(self, key: str, deadline: Deadline) -> bool:
-        interval = Decimal(str(round(self._limits[key].interval, 6)))
+        limit = self._limits[key]
         give_up_at = self._clock() + deadline.remaining()
         while True:
-            now = Decimal(str(round(self._clock(), 6)))
-            seen = await self._read_tat(key)
-            slot = max(seen or now, now)
-            if float(slot) > give_up_at:
+            seen = await self._read(key)
+            slot_us, pace = reserve(limit, seen, round(self._clock() * US))
+            if slot_us / US > give_up_at:
                 return False
-            if await self._reserve(key, seen, slot + interval):
-                wait = float(slot) - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-                return True
+            if await self._write(key, seen, pace):
+                return await self._departures.leave(key, limit, slot_us / US, give_up_at)
 
 
 __all__ = ["DynamoRateLimiter", "rate_pk"]

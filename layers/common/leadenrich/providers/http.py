@@ -24,6 +24,7 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 )
 
 USER_AGENT = "leadenrich/0.1 (+https://github.com/leadenrich)"
+MIN_CALL_SECONDS = 0.5  # a request with less time left is not sent (Deadline.timeout's minimum)
 
 
 _SENSITIVE_QUERY = re.compile(r"((?:email|api_key|first_name|last_name|full_name)=)[^&\s\"']+", re.IGNORECASE)
@@ -119,7 +120,14 @@ class ProviderHttp:
         self._http = http
 
     async def _send(
-        self, method: str, path: str, *, deadline: Deadline, cap: float, minimum: float = 0.5, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        deadline: Deadline,
+        cap: float,
+        minimum: float = MIN_CALL_SECONDS,
+        **kwargs: Any,
     ) -> httpx.Response:
         """One request, bounded by `cap` and by the deadline; cut at the deadline, it is DeadlineReached."""
         seconds = deadline.timeout(cap, minimum=minimum)

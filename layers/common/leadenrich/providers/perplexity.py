@@ -25,6 +25,7 @@ DEFAULT_BASE_URL = "https://api.perplexity.ai"
 MODEL = "perplexity/sonar"
 # The first call with a new schema can take 10-30 s (providers.md §2.3); later ones are fast.
 TIMEOUT = 60.0
+MIN_CALL_SECONDS = 2.0  # an Agent run needs at least this long; with less left it is not started
 THROTTLE_RETRY_AFTER = 5.0
 SERVER_ERROR_RETRY_AFTER = 30.0
 
@@ -135,7 +136,7 @@ class PerplexityClient(ProviderHttp):
             "/v1/responses",
             deadline=deadline,
             cap=TIMEOUT,
-            minimum=2.0,
+            minimum=MIN_CALL_SECONDS,
             json=self.request_body(domain, company_name),
             headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
         )

@@ -2,37 +2,34 @@
 processor all spend one provider key, so its pace is kept in the file, as the DynamoDB limiter keeps it in
 the table for every Lambda.
 
-The same GCRA as `leadenrich.aws.dynamo_limiter` (whose docstring says why not fixed windows): one row per
-key holding `tat`, the earliest time the next call may start. A reservation is one `BEGIN IMMEDIATE`
-transaction: read `tat`, take `slot = max(tat, now)`, write `tat = slot + interval`. The write lock is
+The model is `leadenrich.ratelimit.reserve`, as in `leadenrich.aws.dynamo_limiter` (whose docstring says why
+not fixed windows): one row per key holding its `Pace` in integer microseconds. A reservation is one
+`BEGIN IMMEDIATE` transaction: read the pace, take the slot, write the pace after it. The write lock is
 taken before the read, so no other connection (thread or process) can reserve in between, and none of the
-DynamoDB limiter's conditional write and retry loop is needed. The wait until the slot comes after the
-commit, so a waiting caller never holds the lock.
+DynamoDB limiter's conditional write and retry loop is needed. The wait until the slot (`Departures`)
+comes after the commit, so a waiting caller never holds the lock.
 
-`tat` is wall-clock time, so the pace survives a restart (a processor started a moment after another one
-stopped still waits for its slot). It is kept in whole microseconds since the epoch, the interval rounded
-up to a whole microsecond: sums of float seconds drift, and fifty 20 ms intervals could add up to a hair
-under a second, one call too many in it (the DynamoDB limiter computes in decimals for the same reason).
-There is one row per limited key, overwritten, so the table never grows and needs no expiry.
+Times are wall-clock, so the pace survives a restart (a processor started a moment after another one
+stopped still waits for its slot). There is one row per limited key, overwritten, so the table never grows
+and needs no expiry. `rate_limits`, the table of the single schedule before the minute bucket, is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import LIMITS, Limit
+from leadenrich.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
 from leadenrich.sqlite.db import Database
 
-_US = 1_000_000  # microseconds a second
-
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS rate_limits (
-    key    TEXT PRIMARY KEY,
-    tat_us INTEGER NOT NULL
+DROP TABLE IF EXISTS rate_limits;
+CREATE TABLE IF NOT EXISTS rate_paces (
+    key       TEXT PRIMARY KEY,
+    next_us   INTEGER NOT NULL,
+    minute_us INTEGER NOT NULL
 );
 """
 
@@ -52,33 +49,31 @@ class SqliteRateLimiter:
         self._db = db
         self._limits = limits
         self._clock = clock
-        self._sleep = sleep
-        db.ensure_schema("rate_limits", _SCHEMA)
+        self._departures = Departures(clock, sleep)
+        db.ensure_schema("rate_paces", _SCHEMA)
 
     async def acquire(self, key: str, deadline: Deadline) -> bool:
-        interval_us = math.ceil(self._limits[key].interval * _US)
+        limit = self._limits[key]
         give_up_at = self._clock() + deadline.remaining()
-        slot_us = self._reserve(key, interval_us, give_up_at)
+        slot_us = self._reserve(key, limit, give_up_at)
         if slot_us is None:
             return False
-        wait = slot_us / _US - self._clock()
-        if wait > 0:
-            await self._sleep(wait)
-        return True
+        return await self._departures.leave(key, limit, slot_us / US, give_up_at)
 
-    def _reserve(self, key: str, interval_us: int, give_up_at: float) -> int | None:
-        """The slot taken for `key` (and `tat` moved past it), or None when it would come after `give_up_at`.
-        Synchronous on purpose: one transaction, never an await inside it."""
+    def _reserve(self, key: str, limit: Limit, give_up_at: float) -> int | None:
+        """The slot taken for `key` (and its pace moved past it), or None when it would come after
+        `give_up_at`. Synchronous on purpose: one transaction, never an await inside it."""
         with self._db.write() as conn:
-            now_us = round(self._clock() * _US)  # read under the lock: the slot is taken at this moment
-            row = conn.execute("SELECT tat_us FROM rate_limits WHERE key = ?", (key,)).fetchone()
-            slot_us = now_us if row is None else max(int(row["tat_us"]), now_us)
-            if slot_us / _US > give_up_at:
+            now_us = round(self._clock() * US)  # read under the lock: the slot is taken at this moment
+            row = conn.execute("SELECT next_us, minute_us FROM rate_paces WHERE key = ?", (key,)).fetchone()
+            seen = None if row is None else Pace(int(row["next_us"]), int(row["minute_us"]))
+            slot_us, pace = reserve(limit, seen, now_us)
+            if slot_us / US > give_up_at:
                 return None
             conn.execute(
-                "INSERT INTO rate_limits (key, tat_us) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us",
-                (key, slot_us + interval_us),
+                "INSERT INTO rate_paces (key, next_us, minute_us) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET next_us = excluded.next_us, minute_us = excluded.minute_us",
+                (key, pace.next_us, pace.minute_us),
             )
             return slot_us
 
