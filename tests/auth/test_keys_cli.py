@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,9 +57,10 @@ def test_the_table_comes_from_table_name(stack: None, capsys: pytest.CaptureFixt
 
 
 def test_usage_errors_exit_2(
-    mocked_aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    mocked_aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("TABLE_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no local state here (`make run` leaves one in the checkout): AWS is asked
     assert main(["keys", "list"]) == 2
     assert "--table" in capsys.readouterr().err
     assert main(["keys", "create", "--workspace", "not a workspace", "--table", "t"]) == 2
