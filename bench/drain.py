@@ -15,10 +15,10 @@ their share of each provider's requests (goal under 1 %), and the utilisation of
 the time the processor ran: calls answered (not throttled) / calls the limit allowed in that time (the
 continuous rate min(per_second, per_minute / 60)). The binding limit is the one with the highest
 utilisation. It is given against the provider's published limit (goal at least 0.9) and against the pace
-the limiter is configured to keep (`leadenrich.ratelimit.LIMITS`), and for Perplexity also without the calls
-its bucket banks at the start (a longer drain's share, at least). The invocations' edges: how long each ran
-before its first Perplexity request and after its last, and the slots the limiter granted for which no
-request was sent (too little time left before the deadline for the call).
+the limiter is configured to keep (`leadenrich.engine.ratelimit.LIMITS`), and for Perplexity also
+without the calls its bucket banks at the start (a longer drain's share, at least). The invocations'
+edges: how long each ran before its first Perplexity request and after its last, and the slots the
+limiter granted for which no request was sent (too little time left before the deadline for the call).
 
 With `--small-job N`, another workspace creates an N-lead job right after the large one, and the benchmark
 prints when it completed (invocation and seconds): what the queue window (`--queue-window`, QUEUE_WINDOW;
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from leadenrich.ratelimit import Limit
+    from leadenrich.engine.ratelimit import Limit
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = [ROOT / "layers/common", ROOT / "functions/api", ROOT / "functions/processor", ROOT / "infra", ROOT]
@@ -284,7 +284,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         from leadenrich import runtime
         from leadenrich.aws.dynamo_store import create_table
         from leadenrich.aws.sqs_queue import create_queues
-        from leadenrich.ratelimit import PUBLISHED_LIMITS, parse_limits
+        from leadenrich.engine.ratelimit import PUBLISHED_LIMITS, parse_limits
         from tests.jobs.test_handlers import SCHEDULED_EVENT, Context, http_event
 
         create_table(boto3.client("dynamodb"), "leadenrich")

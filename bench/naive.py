@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from leadenrich.deadline import Deadline
-from leadenrich.models import (
+from leadenrich.engine.models import (
     Deliverability,
     EmailSource,
     EmailStatus,
@@ -24,10 +24,10 @@ from leadenrich.models import (
     LeadStatus,
     Method,
 )
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.outcomes import ProviderProblem
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.ranking import decision_tier, is_generic_address
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.outcomes import ProviderProblem
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.ranking import decision_tier, is_generic_address
 
 SIX = ("{first}.{last}", "{f}.{last}", "{first}", "{last}", "{first}.{l}", "{f}{last}")
 

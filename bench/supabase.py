@@ -54,8 +54,7 @@ async def measure(what: str, rows: int, exchanges: Sized, work: Callable[[], Awa
 
 
 async def run(url: str, key: str, sql: Callable[[str], object], leads: int, addresses: int) -> list[Figure]:
-    from leadenrich.jobs.ports import EmailWrite
-    from leadenrich.models import (
+    from leadenrich.engine.models import (
         Deliverability,
         EmailSource,
         EmailStatus,
@@ -65,6 +64,7 @@ async def run(url: str, key: str, sql: Callable[[str], object], leads: int, addr
         Lead,
         Method,
     )
+    from leadenrich.jobs.ports import EmailWrite
     from leadenrich.supabase.email_sink import SupabaseEmailSink
     from leadenrich.supabase.lead_source import SupabaseLeadSource
     from leadenrich.supabase.stats import SupabaseStats

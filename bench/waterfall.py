@@ -30,13 +30,13 @@ from enrich_tools.batch import enrich_many
 from enrich_tools.simulator.config import SimConfig
 from enrich_tools.simulator.server import SimulatorServer
 from enrich_tools.simulator.world import World
-from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.deadline import Deadline
-from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.waterfall import Enricher
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.waterfall import Enricher
 
 GOAL_CREDIT_RATIO = 0.35
 GOAL_PRECISION = 0.97

@@ -9,9 +9,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
+from leadenrich.engine.providers.http import close_shared_http_client
 from leadenrich.jobs.processor import DrainReport
 from leadenrich.lambda_logging import route_package_logs
-from leadenrich.providers.http import close_shared_http_client
 from leadenrich.supabase.client import close_supabase_clients
 
 logger = Logger()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
 
 Enrich = Callable[[Lead], Awaitable[EnrichmentResult]]
 

@@ -28,11 +28,11 @@ from enrich_tools.local import commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
 from enrich_tools.local.providers import provider_settings as provider_settings
 from leadenrich.deadline import Deadline
-from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.settings import build_enricher
+from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.settings import build_enricher
+from leadenrich.engine.waterfall import Enricher
 from leadenrich.settings_errors import SettingsError
-from leadenrich.waterfall import Enricher
 
 CSV_COLUMNS = ("domain", "company_name", "first_name", "last_name", "external_id")
 

@@ -15,11 +15,11 @@ import pytest
 from leadenrich import runtime
 from leadenrich.auth.quota import LeadQuota, QuotaExceeded, seconds_to_midnight, utc_day
 from leadenrich.aws.dynamo_quota import DynamoLeadQuota
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import SourcedLead
 from leadenrich.jobs.ports import EnrichableCount
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import JobService
-from leadenrich.models import Lead
 from leadenrich.sqlite.quota import SqliteLeadQuota
 from tests.auth.conftest import TABLE, call
 

@@ -13,9 +13,9 @@ import pytest
 
 from leadenrich.aws.dynamo_cache import MAX_VALUE_BYTES, DynamoCache
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
-from leadenrich.cache import CachePort, ResultCache
+from leadenrich.engine.cache import CachePort, ResultCache
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, Job, JobOptions, JobStatus
-from leadenrich.models import Lead
 from leadenrich.sqlite.cache import SqliteCache
 
 TABLE = "leadenrich-test"

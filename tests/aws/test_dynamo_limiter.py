@@ -21,7 +21,7 @@ from enrich_tools.simulator.ratelimit import SlidingWindows, TokenBuckets
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
 from leadenrich.aws.dynamo_store import create_table
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import (
+from leadenrich.engine.ratelimit import (
     LIMITS,
     PUBLISHED_LIMITS,
     Limit,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import boto3
 
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, Job, JobStatus
-from leadenrich.models import Lead
 
 WS = "default"
 

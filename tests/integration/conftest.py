@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from enrich_tools.simulator import SimulatorServer
-from leadenrich.cache import InMemoryCache, ResultCache
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.waterfall import Enricher
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.waterfall import Enricher
 from tests.simulator.conftest import HUNTER_KEY, PPLX_KEY, TODAY, base_config
 
 __all__ = ["HUNTER_KEY", "PPLX_KEY", "TODAY"]

@@ -8,9 +8,9 @@ import pytest
 
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.deadline import Deadline
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
-from leadenrich.providers.perplexity import PerplexityClient
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity import PerplexityClient
 
 DOMAIN = SHOWCASE_DOMAINS[0]
 

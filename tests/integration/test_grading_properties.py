@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from enrich_tools.batch import enrich_many
 from enrich_tools.simulator import SimulatorServer
 from enrich_tools.simulator.config import SimConfig
-from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.deadline import Deadline
-from leadenrich.models import Deliverability, EmailStatus, EnrichmentResult, Lead, LeadStatus
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.waterfall import Enricher
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.models import Deliverability, EmailStatus, EnrichmentResult, Lead, LeadStatus
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.waterfall import Enricher
 from tests.integration.conftest import HUNTER_KEY, PPLX_KEY
 from tests.simulator.conftest import base_config
 

@@ -10,8 +10,8 @@ import pytest
 from enrich_tools.batch import enrich_many
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.deadline import Deadline
-from leadenrich.models import EmailStatus, EnrichmentResult, Lead, LeadStatus
-from leadenrich.waterfall import Enricher
+from leadenrich.engine.models import EmailStatus, EnrichmentResult, Lead, LeadStatus
+from leadenrich.engine.waterfall import Enricher
 from tests.integration.conftest import HUNTER_KEY, PPLX_KEY
 
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.encoding import BadCursor
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, ItemAppender, JobStore
 from leadenrich.jobs.service import IdempotentLookup
-from leadenrich.models import Lead
 
 WS = "ws1"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

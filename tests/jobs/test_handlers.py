@@ -15,8 +15,8 @@ import handle_api
 import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
+from leadenrich.engine.models import Deliverability
 from leadenrich.jobs.views import ItemsPage
-from leadenrich.models import Deliverability
 from leadenrich.settings_errors import SettingsError
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config

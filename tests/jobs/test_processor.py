@@ -19,18 +19,18 @@ from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
 from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
 from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
-from leadenrich.cache import InMemoryCache, ResultCache
 from leadenrich.deadline import Deadline
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.ratelimit import LIMITS, Limit, RateLimiter
+from leadenrich.engine.waterfall import Enricher
 from leadenrich.jobs.models import ItemStatus, Job, JobStatus, WorkMessage
 from leadenrich.jobs.processor import Processor, ProcessorSettings
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.service import IdempotencyKeyReused, JobService
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.ratelimit import LIMITS, Limit, RateLimiter
-from leadenrich.waterfall import Enricher
 from tests.simulator.conftest import TODAY, base_config
 
 WS = "default"

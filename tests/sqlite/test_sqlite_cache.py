@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from leadenrich.cache import CachePort
+from leadenrich.engine.cache import CachePort
 from leadenrich.sqlite.cache import SqliteCache
 from leadenrich.sqlite.db import Database
 from tests.aws.test_dynamo_cache import T0, Clock

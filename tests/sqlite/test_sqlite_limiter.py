@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import Limit
+from leadenrich.engine.ratelimit import Limit
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.limiter import SqliteRateLimiter
 from tests.aws.test_dynamo_limiter import KEY, T0, FakeTime, most_in_any_window

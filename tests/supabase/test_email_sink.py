@@ -14,8 +14,7 @@ from postgrest import APIError
 from supabase import Client
 
 from enrich_tools.supabase_harness import SupabaseTestServer
-from leadenrich.jobs.ports import EmailsSaved, EmailWrite, LeadStoreError
-from leadenrich.models import (
+from leadenrich.engine.models import (
     Deliverability,
     EmailSource,
     EmailStatus,
@@ -24,6 +23,7 @@ from leadenrich.models import (
     HunterStatus,
     Method,
 )
+from leadenrich.jobs.ports import EmailsSaved, EmailWrite, LeadStoreError
 from leadenrich.supabase.email_sink import SupabaseEmailSink
 from tests.supabase.conftest import WORKSPACE_A, WORKSPACE_B
 from tests.supabase.recording import RecordingConnect

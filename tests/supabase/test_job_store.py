@@ -22,9 +22,9 @@ from postgrest import APIError
 
 from enrich_tools.supabase_harness import SupabaseTestServer
 from enrich_tools.supabase_harness.postgres import apply_migrations
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, ItemStatus, JobCounters, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, JobStore
-from leadenrich.models import Lead
 from leadenrich.supabase import job_store as supabase_job_store
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients, supabase_client
 from leadenrich.supabase.job_store import SupabaseJobStore

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 
 from enrich_tools.supabase_harness import SupabaseTestServer
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import SourcedLead
 from leadenrich.jobs.ports import EnrichableCount, LeadStoreError
-from leadenrich.models import Lead
 from leadenrich.supabase.lead_source import SupabaseLeadSource
 from tests.supabase.conftest import WORKSPACE_A, WORKSPACE_B
 from tests.supabase.recording import RecordingConnect

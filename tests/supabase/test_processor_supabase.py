@@ -23,20 +23,20 @@ from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich import runtime
 from leadenrich.aws.dynamo_store import DynamoJobStore
 from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
-from leadenrich.cache import InMemoryCache, ResultCache
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.waterfall import Enricher
 from leadenrich.jobs.models import ItemStatus, JobStatus, WorkMessage
 from leadenrich.jobs.processor import Processor, ProcessorSettings
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.service import JobService
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
 from leadenrich.settings_errors import SettingsError
 from leadenrich.supabase import client as supabase_client_module
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
 from leadenrich.supabase.job_store import SupabaseJobStore
-from leadenrich.waterfall import Enricher
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import TODAY, base_config
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from leadenrich.cache import InMemoryCache, ResultCache
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.ratelimit import RateLimiter
-from leadenrich.waterfall import Enricher
+from leadenrich.engine.cache import InMemoryCache, ResultCache
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.ratelimit import RateLimiter
+from leadenrich.engine.waterfall import Enricher
 
 TODAY = date(2026, 11, 22)
 RECENT = (TODAY - timedelta(days=5)).isoformat()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enrich_tools.batch import enrich_many
-from leadenrich.models import EnrichmentResult, Lead, LeadStatus, ProviderUsage, Usage
+from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, ProviderUsage, Usage
 
 
 async def test_deferred_leads_are_retried_and_their_costs_summed() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leadenrich.cache import DAY, CacheTTLs, InMemoryCache, ResultCache
-from leadenrich.providers.hunter import DomainSearch, VerifierResult
+from leadenrich.engine.cache import DAY, CacheTTLs, InMemoryCache, ResultCache
+from leadenrich.engine.providers.hunter import DomainSearch, VerifierResult
 
 
 class Clock:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadenrich.candidates import (
+from leadenrich.engine.candidates import (
     PATTERN_PLACEHOLDERS,
     RANKED_PATTERNS,
     VARIANT_STEP,
@@ -17,7 +17,7 @@ from leadenrich.candidates import (
     ranked_candidates,
     render_pattern,
 )
-from leadenrich.names import NameVariant, PersonName, parse_person_name
+from leadenrich.engine.names import NameVariant, PersonName, parse_person_name
 
 LOCAL = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*")
 JOHN = NameVariant("john", "smith")
@@ -291,7 +291,7 @@ def test_likely_address_is_tried_first(name: str, first: str) -> None:
 def test_limit_one_is_fast_for_many_ambiguous_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     from itertools import product as real_product
 
-    from leadenrich import names
+    from leadenrich.engine import names
 
     def bounded(*iterables: object) -> object:
         for count, item in enumerate(real_product(*iterables)):  # type: ignore[call-overload]

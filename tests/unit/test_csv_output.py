@@ -37,7 +37,7 @@ from enrich_tools.local.results import (
     write_records,
 )
 from enrich_tools.local.rows import CsvRow, read_rows
-from leadenrich.models import (
+from leadenrich.engine.models import (
     Deliverability,
     EmailSource,
     EmailStatus,

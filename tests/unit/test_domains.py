@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadenrich.domains import DomainError, is_disposable, is_webmail, normalize_domain
+from leadenrich.engine.domains import DomainError, is_disposable, is_webmail, normalize_domain
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadenrich.models import (
+from leadenrich.engine.models import (
     Contact,
     Deliverability,
     EmailStatus,
@@ -114,7 +114,7 @@ async def test_an_unknown_verdict_defers_with_the_address_and_the_last_try_keeps
 
 
 def test_settling_changes_nothing_but_a_deferral_with_addresses() -> None:
-    from leadenrich.models import EnrichmentResult
+    from leadenrich.engine.models import EnrichmentResult
 
     bare = EnrichmentResult(domain="acme.com", status=LeadStatus.DEFERRED, retry_after=30.0)
     assert bare.settled() is bare  # nothing to keep: the runtime's dead-letter rule applies

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from leadenrich.names import (
+from leadenrich.engine.names import (
     MAX_VARIANTS,
     NameVariant,
     PersonName,
@@ -306,7 +306,7 @@ def test_person_from_parts_spellings_match_free_text() -> None:
 
 
 def test_spelling_combinations_are_bounded_for_any_number_of_ambiguous_parts() -> None:
-    from leadenrich import names
+    from leadenrich.engine import names
 
     ambiguous = (("ae", 0), ("a", 1))
     for n in (1, 2, 3, 4, 10, 40, 150):
@@ -320,7 +320,7 @@ def _guard_product(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
     """Make every itertools.product call in names fail once it yields more than `limit` combinations."""
     from itertools import product as real_product
 
-    from leadenrich import names
+    from leadenrich.engine import names
 
     produced = [0]
 
@@ -338,7 +338,7 @@ def _guard_product(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
 
 @pytest.mark.parametrize("n", [1, 3, 4, 14, 20, 60, 148])
 def test_many_ambiguous_hyphen_parts_do_not_blow_up(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    from leadenrich import names
+    from leadenrich.engine import names
 
     _guard_product(monkeypatch, 100)
     text = "Jan " + "-".join(["Ä"] * n)

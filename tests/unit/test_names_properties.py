@@ -7,7 +7,13 @@ import re
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from leadenrich.names import MAX_VARIANTS, PersonName, parse_person_name, person_from_parts, transliterations
+from leadenrich.engine.names import (
+    MAX_VARIANTS,
+    PersonName,
+    parse_person_name,
+    person_from_parts,
+    transliterations,
+)
 
 TOKEN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 

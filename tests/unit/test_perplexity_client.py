@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
-from leadenrich.providers.outcomes import Outcome, ProviderProblem
-from leadenrich.providers.perplexity import PerplexityClient, extract_json_text
+from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity import PerplexityClient, extract_json_text
 
 Handler = Callable[[httpx.Request], httpx.Response]
 SONAR_ONLY_FIELDS = {

@@ -16,7 +16,7 @@ from enrich_tools.local.preflight import quota_problem
 from enrich_tools.local.progress import LOG_EVERY_SECONDS, MIN_DONE_FOR_ETA, Progress, Tally
 from enrich_tools.local.reporting import FAILED, INTERRUPTED, OK, PARTIAL, USAGE, exit_code
 from enrich_tools.local.timeouts import BASE_SECONDS, default_timeout
-from leadenrich.ratelimit import LIMITS, Limit, parse_limits
+from leadenrich.engine.ratelimit import LIMITS, Limit, parse_limits
 
 # --- the progress line -------------------------------------------------------------------------------------
 

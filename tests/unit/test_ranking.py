@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_decision_maker, is_generic_address
+from leadenrich.engine.ranking import (
+    NOT_A_DECISION_MAKER,
+    decision_tier,
+    is_decision_maker,
+    is_generic_address,
+)
 
 
 @pytest.mark.parametrize(

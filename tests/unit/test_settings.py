@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from leadenrich.cache import InMemoryCache
 from leadenrich.deadline import Deadline
-from leadenrich.providers.outcomes import DeadlineReached
-from leadenrich.ratelimit import LIMITS, Limit
-from leadenrich.settings import EngineSettings, build_enricher
+from leadenrich.engine.cache import InMemoryCache
+from leadenrich.engine.providers.outcomes import DeadlineReached
+from leadenrich.engine.ratelimit import LIMITS, Limit
+from leadenrich.engine.settings import EngineSettings, build_enricher
 from leadenrich.settings_errors import SettingsError
 
 

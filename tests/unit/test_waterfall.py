@@ -15,7 +15,15 @@ import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
-from leadenrich.models import EmailSource, EmailStatus, EmailType, HunterStatus, Lead, LeadStatus, Method
+from leadenrich.engine.models import (
+    EmailSource,
+    EmailStatus,
+    EmailType,
+    HunterStatus,
+    Lead,
+    LeadStatus,
+    Method,
+)
 from tests.unit.scripted_providers import RECENT, TODAY, Script, make_enricher, row
 
 

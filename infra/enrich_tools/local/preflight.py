@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from leadenrich.deadline import Deadline
-from leadenrich.providers.http import close_shared_http_client
-from leadenrich.providers.hunter import HunterClient
-from leadenrich.providers.outcomes import Outcome, ProviderProblem
-from leadenrich.settings import EngineSettings
+from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.engine.providers.hunter import HunterClient
+from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.engine.settings import EngineSettings
 
 CHECK_SECONDS = 15.0
 UNREACHABLE_TRIES = 3  # a check that gets no answer at all is tried again before the run is refused

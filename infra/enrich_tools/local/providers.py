@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadenrich.settings import EngineSettings
+from leadenrich.engine.settings import EngineSettings
 
 SIMULATED_BANNER = "SIMULATED DATA: provider simulator (no HUNTER_API_KEY set); addresses are fictional"
 # Put on every response of a local gateway backed by the simulator, so API clients can label what they show.

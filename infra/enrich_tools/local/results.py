@@ -25,8 +25,8 @@ from typing import Any, TextIO
 from enrich_tools.local.output import write_results
 from enrich_tools.local.providers import SIMULATED_BANNER
 from enrich_tools.local.rows import CsvRow
-from leadenrich.domains import DomainError, normalize_domain
-from leadenrich.names import parse_person_name
+from leadenrich.engine.domains import DomainError, normalize_domain
+from leadenrich.engine.names import parse_person_name
 
 Record = dict[str, Any]
 
@@ -110,7 +110,7 @@ def email_record(email: Mapping[str, Any]) -> Record:
 
 
 def split_person(person: object) -> tuple[str | None, str | None]:
-    """(first name, last name) of a person's name as the providers give it, read by `leadenrich.names`:
+    """(first name, last name) of a person's name as the providers give it, read by `leadenrich.engine.names`:
     the given name with any middle names, and the family name with its particles ("Ludwig van
     Beethoven" -> "Ludwig", "van Beethoven"; "毛泽东" -> "泽东", "毛"). Text that is not one person's
     name ("Board of Directors") gives (None, None): `person` still shows it as found."""

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from enrich_tools.local.sheets import CsvError, Table, read_table
-from leadenrich.domains import DomainError, normalize_domain
+from leadenrich.engine.domains import DomainError, normalize_domain
 from leadenrich.jobs.requests import JobLead
 
 __all__ = [

@@ -24,8 +24,8 @@ from enrich_tools.local.reporting import (
 )
 from enrich_tools.local.runs import Submitted, run_key, sendable, submit
 from enrich_tools.local.timeouts import default_timeout
-from leadenrich.ratelimit import Limit
-from leadenrich.settings import EngineSettings
+from leadenrich.engine.ratelimit import Limit
+from leadenrich.engine.settings import EngineSettings
 
 
 def cmd_run(args: argparse.Namespace) -> int:

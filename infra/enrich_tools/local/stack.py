@@ -62,7 +62,7 @@ from enrich_tools.local.state import (
     recorded_simulated,
     save_local_key,
 )
-from leadenrich.settings import EngineSettings
+from leadenrich.engine.settings import EngineSettings
 from leadenrich.sqlite.db import FILE_NAME as DB_FILE
 
 TABLE_NAME = "leadenrich-local"

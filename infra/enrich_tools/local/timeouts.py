@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from leadenrich.ratelimit import Limit
+from leadenrich.engine.ratelimit import Limit
 
 BASE_SECONDS = 300.0
 HEADROOM = 3.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from leadenrich.providers.outcomes import DeadlineReached
+from leadenrich.engine.providers.outcomes import DeadlineReached
 
 
 @dataclass(frozen=True)

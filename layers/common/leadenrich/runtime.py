@@ -26,10 +26,10 @@ from leadenrich.settings_errors import SettingsError
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
     from leadenrich.auth.keys import KeyStore
     from leadenrich.auth.quota import LeadQuota
-    from leadenrich.cache import CachePort
+    from leadenrich.engine.cache import CachePort
+    from leadenrich.engine.ratelimit import Limit, RateLimiter
     from leadenrich.jobs.ports import JobStore, WorkQueue
     from leadenrich.jobs.processor import Processor
-    from leadenrich.ratelimit import Limit, RateLimiter
     from leadenrich.sqlite.db import Database
     from leadenrich.supabase.wiring import SupabaseAdapters
     from leadenrich.webhooks.wiring import Webhooks
@@ -245,8 +245,8 @@ def key_store() -> KeyStore:
 
 @functools.cache
 def processor() -> Processor:
+    from leadenrich.engine.settings import EngineSettings, build_enricher
     from leadenrich.jobs.processor import Processor, ProcessorSettings
-    from leadenrich.settings import EngineSettings, build_enricher
 
     config = settings()
     service = job_service()

@@ -1,7 +1,7 @@
 """`RateLimiter` on the shared DynamoDB table: one provider API key is used by every Lambda process at once,
 so its pace must be kept in one place.
 
-The model is `leadenrich.ratelimit.reserve` (GCRA: a spacing and a minute bucket). One row per key, PK
+The model is `leadenrich.engine.ratelimit.reserve` (GCRA: a spacing and a minute bucket). One row per key, PK
 `RATE#{key}`, SK `RATE`, holds its `Pace` in integer microseconds (`next_us`, `minute_us`). To take a slot,
 read the row, compute the slot and the pace after it, and write that pace only if `next_us` is still what
 was read (every reservation moves it forward; a lost race reads again), then wait for the slot
@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
 from leadenrich.aws.threaded import ThreadedClient
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
+from leadenrich.engine.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
 
 _SK = "RATE"
 _ROW_GRACE = 3600  # seconds a key's row outlives its last reservation before TTL may delete it

@@ -53,6 +53,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.encoding import (
     ANOTHER_LISTING,
     MAX_LIMIT,
@@ -73,7 +74,6 @@ from leadenrich.jobs.models import (
     Page,
 )
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
-from leadenrich.models import Lead
 
 GSI1 = "GSI1"
 TTL_ATTRIBUTE = "expires_at"

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
-from leadenrich.models import Lead, LeadStatus
+from leadenrich.engine.models import Lead, LeadStatus
 
 DEFAULT_WORKSPACE = "default"
 T = TypeVar("T")

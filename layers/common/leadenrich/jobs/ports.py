@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from leadenrich.engine.models import FoundEmail, Lead
 from leadenrich.jobs.models import (
     Item,
     ItemStatus,
@@ -24,7 +25,6 @@ from leadenrich.jobs.models import (
     SourcedLead,
     WorkMessage,
 )
-from leadenrich.models import FoundEmail, Lead
 
 
 class IdempotencyConflict(Exception):

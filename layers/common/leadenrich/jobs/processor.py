@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
 from leadenrich.jobs.models import (
     JOB_PROGRESS,
     Item,
@@ -61,7 +62,6 @@ from leadenrich.jobs.models import (
 from leadenrich.jobs.ports import CounterDelta, EmailSink, EmailWrite, JobStore, WorkQueue
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.window import successors
-from leadenrich.models import EnrichmentResult, Lead, LeadStatus, Usage
 
 log = logging.getLogger(__name__)
 

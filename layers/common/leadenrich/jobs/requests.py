@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from leadenrich.domains import DomainError, normalize_domain
+from leadenrich.engine.domains import DomainError, normalize_domain
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import WEBHOOK_EVENTS, WebhookEvent
-from leadenrich.models import Lead
 from leadenrich.webhooks.ssrf import UnsafeUrl, check_url, local_webhooks_allowed
 
 MAX_LEADS_PER_JOB = 10_000

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from leadenrich.auth.quota import LeadQuota, QuotaExceeded, seconds_to_midnight, utc_day
-from leadenrich.domains import normalize_domain
+from leadenrich.engine.domains import normalize_domain
 from leadenrich.jobs.models import (
     JOB_COMPLETED,
     Item,

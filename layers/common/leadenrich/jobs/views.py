@@ -7,8 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadenrich.jobs.models import ItemStatus
-from leadenrich.models import (
+from leadenrich.engine.models import (
     Contact,
     Deliverability,
     EmailSource,
@@ -18,6 +17,7 @@ from leadenrich.models import (
     Lead,
     Method,
 )
+from leadenrich.jobs.models import ItemStatus
 
 
 class EmailView(BaseModel):

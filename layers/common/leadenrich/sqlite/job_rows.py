@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.encoding import (
     MAX_LIMIT,
     check_limit,
@@ -42,7 +43,6 @@ from leadenrich.jobs.encoding import (
     ts,
 )
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobOptions, JobStatus
-from leadenrich.models import Lead
 from leadenrich.sqlite.db import Database
 
 SCHEMA = """

@@ -2,8 +2,8 @@
 processor all spend one provider key, so its pace is kept in the file, as the DynamoDB limiter keeps it in
 the table for every Lambda.
 
-The model is `leadenrich.ratelimit.reserve`, as in `leadenrich.aws.dynamo_limiter` (whose docstring says why
-not fixed windows): one row per key holding its `Pace` in integer microseconds. A reservation is one
+The model is `leadenrich.engine.ratelimit.reserve`, as in `leadenrich.aws.dynamo_limiter` (whose docstring
+says why not fixed windows): one row per key holding its `Pace` in integer microseconds. A reservation is one
 `BEGIN IMMEDIATE` transaction: read the pace, take the slot, write the pace after it. The write lock is
 taken before the read, so no other connection (thread or process) can reserve in between, and none of the
 DynamoDB limiter's conditional write and retry loop is needed. The wait until the slot (`Departures`)
@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from leadenrich.deadline import Deadline
-from leadenrich.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
+from leadenrich.engine.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
 from leadenrich.sqlite.db import Database
 
 _SCHEMA = """

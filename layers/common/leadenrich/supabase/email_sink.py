@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadenrich.engine.models import FoundEmail
 from leadenrich.jobs.ports import EmailsSaved, EmailWrite
-from leadenrich.models import FoundEmail
 from leadenrich.supabase.rpc import PAGE_ROWS, Connect, call, object_of
 
 

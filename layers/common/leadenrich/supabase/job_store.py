@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.encoding import (
     MAX_LIMIT,
     check_limit,
@@ -56,7 +57,6 @@ from leadenrich.jobs.models import (
     Page,
 )
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
-from leadenrich.models import Lead
 from leadenrich.supabase.client import SupabaseSettings, supabase_client
 
 if TYPE_CHECKING:

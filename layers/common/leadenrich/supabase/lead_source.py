@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from leadenrich.domains import DomainError, normalize_domain
+from leadenrich.engine.domains import DomainError, normalize_domain
+from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import SourcedLead
 from leadenrich.jobs.ports import EnrichableCount
-from leadenrich.models import Lead
 from leadenrich.supabase.rpc import PAGE_ROWS, Connect, call, chunks, object_of, rows_of
 
 # The Lead model's bounds: a stored value longer than that is cut, not refused (it is only a hint).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadenrich.engine.models import EmailSource, EmailStatus
 from leadenrich.jobs.ports import LeadStats
-from leadenrich.models import EmailSource, EmailStatus
 from leadenrich.supabase.rpc import Connect, call, object_of
 
 

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from leadenrich.cache import ResultCache
-from leadenrich.candidates import infer_pattern, ranked_candidates
 from leadenrich.deadline import Deadline
-from leadenrich.deliverability import catch_all_grade
-from leadenrich.domains import DomainError, is_disposable, is_webmail, normalize_domain
-from leadenrich.models import (
+from leadenrich.engine.cache import ResultCache
+from leadenrich.engine.candidates import infer_pattern, ranked_candidates
+from leadenrich.engine.deliverability import catch_all_grade
+from leadenrich.engine.domains import DomainError, is_disposable, is_webmail, normalize_domain
+from leadenrich.engine.models import (
     Contact,
     Deliverability,
     EmailSource,
@@ -48,10 +48,10 @@ from leadenrich.models import (
     Provider,
     Usage,
 )
-from leadenrich.names import PersonName, parse_person_name, person_from_parts
-from leadenrich.paid_calls import NotAMailDomain, PaidCalls, SearchQuery, Tab
-from leadenrich.providers.http import redact_email, redact_text
-from leadenrich.providers.hunter import (
+from leadenrich.engine.names import PersonName, parse_person_name, person_from_parts
+from leadenrich.engine.paid_calls import NotAMailDomain, PaidCalls, SearchQuery, Tab
+from leadenrich.engine.providers.http import redact_email, redact_text
+from leadenrich.engine.providers.hunter import (
     OPTED_OUT,
     DomainEmail,
     DomainSearch,
@@ -60,10 +60,10 @@ from leadenrich.providers.hunter import (
     Verification,
     VerifierResult,
 )
-from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
-from leadenrich.providers.perplexity import PerplexityClient
-from leadenrich.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
-from leadenrich.ratelimit import RateLimiter
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.ranking import NOT_A_DECISION_MAKER, decision_tier, is_generic_address
+from leadenrich.engine.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

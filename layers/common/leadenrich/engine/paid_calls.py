@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from leadenrich.cache import ResultCache
 from leadenrich.deadline import Deadline
-from leadenrich.models import Provider, Usage
-from leadenrich.providers.http import MIN_CALL_SECONDS
-from leadenrich.providers.hunter import OPTED_OUT, DomainSearch, FinderResult, HunterClient, VerifierResult
-from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
-from leadenrich.providers.perplexity import MIN_CALL_SECONDS as PERPLEXITY_CALL_SECONDS
-from leadenrich.providers.perplexity import DecisionMakers, PerplexityClient
-from leadenrich.ratelimit import RateLimiter
+from leadenrich.engine.cache import ResultCache
+from leadenrich.engine.models import Provider, Usage
+from leadenrich.engine.providers.http import MIN_CALL_SECONDS
+from leadenrich.engine.providers.hunter import (
+    OPTED_OUT,
+    DomainSearch,
+    FinderResult,
+    HunterClient,
+    VerifierResult,
+)
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity import MIN_CALL_SECONDS as PERPLEXITY_CALL_SECONDS
+from leadenrich.engine.providers.perplexity import DecisionMakers, PerplexityClient
+from leadenrich.engine.ratelimit import RateLimiter
 
 _T = TypeVar("_T")
 

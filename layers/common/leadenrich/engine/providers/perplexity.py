@@ -17,9 +17,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leadenrich.deadline import Deadline
-from leadenrich.models import Provider
-from leadenrich.providers.http import ProviderHttp, json_body, retry_after_seconds
-from leadenrich.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.engine.models import Provider
+from leadenrich.engine.providers.http import ProviderHttp, json_body, retry_after_seconds
+from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
 
 DEFAULT_BASE_URL = "https://api.perplexity.ai"
 MODEL = "perplexity/sonar"

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from leadenrich.cache import CachePort, InMemoryCache, ResultCache
-from leadenrich.providers import hunter, perplexity
-from leadenrich.ratelimit import Limit, LocalRateLimiter, RateLimiter, parse_limits
+from leadenrich.engine.cache import CachePort, InMemoryCache, ResultCache
+from leadenrich.engine.providers import hunter, perplexity
+from leadenrich.engine.ratelimit import Limit, LocalRateLimiter, RateLimiter, parse_limits
+from leadenrich.engine.waterfall import Enricher, WaterfallSettings
 from leadenrich.settings_errors import SettingsError
-from leadenrich.waterfall import Enricher, WaterfallSettings
 
 
 class EngineSettings(BaseModel):

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from leadenrich.deadline import Deadline
-from leadenrich.models import Provider
-from leadenrich.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.models import Provider
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()

@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from leadenrich.domains import DomainError, normalize_domain
-from leadenrich.names import NameVariant, PersonName
+from leadenrich.engine.domains import DomainError, normalize_domain
+from leadenrich.engine.names import NameVariant, PersonName
 
 __all__ = [
     "PATTERN_PLACEHOLDERS",

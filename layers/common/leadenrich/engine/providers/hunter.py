@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from leadenrich.deadline import Deadline
-from leadenrich.models import Provider
-from leadenrich.providers.http import ProviderHttp, json_body, retry_after_seconds
-from leadenrich.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.engine.models import Provider
+from leadenrich.engine.providers.http import ProviderHttp, json_body, retry_after_seconds
+from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
 
 DEFAULT_BASE_URL = "https://api.hunter.io/v2"
 

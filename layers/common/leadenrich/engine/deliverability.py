@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from leadenrich.candidates import render_pattern
-from leadenrich.models import Deliverability
-from leadenrich.names import PersonName
-from leadenrich.providers.hunter import Source
+from leadenrich.engine.candidates import render_pattern
+from leadenrich.engine.models import Deliverability
+from leadenrich.engine.names import PersonName
+from leadenrich.engine.providers.hunter import Source
 
 # A page re-crawled within a year and still showing the address; older sightings are history.
 LIVE_SIGHTING_DAYS = 365

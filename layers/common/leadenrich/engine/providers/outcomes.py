@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from leadenrich.models import Provider
+from leadenrich.engine.models import Provider
 
 
 class Outcome(StrEnum):
