@@ -45,7 +45,12 @@ SCRUBBED = (
     "SUPABASE_SERVICE_ROLE_KEY",
     "SUPABASE_ANON_KEY",
     "TABLE_NAME",
+    # and what changes what the tests count on (each test sets its own)
+    "DAILY_LEAD_QUOTA",
+    "PROCESSOR_CONCURRENCY",
+    "QUEUE_WINDOW",
 )
+UMASK = 0o022  # the usual one: files and folders made without an explicit mode would be world-readable
 TERMINAL = frozenset({"found", "risky", "not_found", "invalid", "failed", "skipped"})
 EXAMPLE_CSV_HEADER = [
     # the example's own columns, as written
@@ -80,19 +85,24 @@ def environment(**values: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in SCRUBBED} | values
 
 
+def command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "enrich_tools.cli", *map(str, args)]
+
+
 def enrich(
     *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`enrich ARGS...` in its own process, in `cwd` (a temporary directory, so nothing lands in the
     repository), with the scrubbed environment plus `env`."""
     return subprocess.run(
-        [sys.executable, "-m", "enrich_tools.cli", *map(str, args)],
+        command(*args),
         cwd=cwd,
         env=environment(**(env or {})),
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
+        umask=UMASK,
     )
 
 
@@ -109,13 +119,15 @@ def enrich_run(
 
 
 def start_enrich(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`enrich ARGS...` started in the background, as `enrich` runs it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "enrich_tools.cli", *map(str, args)],
+        command(*args),
         cwd=cwd,
         env=environment(**(env or {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        umask=UMASK,
     )
 
 

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import stat
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,16 +25,15 @@ from enrich_tools.simulator import SHOWCASE_DOMAINS, SimConfig, SimulatorServer
 from tests.integration.test_enrich_run import (
     TERMINAL,
     configured,
-    environment,
+    enrich,
+    enrich_run,
     jobs_in,
     leads_file,
     read_jsonl,
+    start_enrich,
     stop,
 )
 
-# Variables a developer's shell may hold that change what these tests count on; each test sets its own.
-ALSO_SCRUBBED = ("DAILY_LEAD_QUOTA", "PROCESSOR_CONCURRENCY", "QUEUE_WINDOW")
-UMASK = 0o022  # the usual one: files and folders made without an explicit mode would be world-readable
 DB_FILE = "leadenrich.sqlite3"
 # Domains the simulator (seed 7, the one `enrich run` starts itself too) answers after one Domain Search
 # each: runs over them stay short even when that search is slowed down. Another answer would only make a
@@ -60,54 +58,6 @@ RETRYING = re.compile(r"Retrying (\d+) leads of job (\S+) that failed last time"
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def env_of(values: dict[str, str] | None = None) -> dict[str, str]:
-    scrubbed = {k: v for k, v in environment().items() if k not in ALSO_SCRUBBED}
-    return scrubbed | (values or {})
-
-
-def command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "enrich_tools.cli", *map(str, args)]
-
-
-def enrich(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`enrich ARGS...` in its own process in `cwd`, with the scrubbed environment plus `env`."""
-    return subprocess.run(
-        command(*args),
-        cwd=cwd,
-        env=env_of(env),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        umask=UMASK,
-    )
-
-
-def enrich_run(
-    leads: str | Path,
-    output: str | Path,
-    state: str | Path,
-    *more: str | Path,
-    cwd: Path,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    return enrich("run", "--input", leads, "--output", output, "--state", state, *more, cwd=cwd, env=env)
-
-
-def start(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        command(*args),
-        cwd=cwd,
-        env=env_of(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        umask=UMASK,
-    )
 
 
 def wait_for(
@@ -296,7 +246,7 @@ def test_a_run_says_the_state_holds_another_unfinished_job_and_how_many_leads_it
         latency_account=fast,
     )
     with SimulatorServer(paced) as sim:
-        a_run = start(
+        a_run = start_enrich(
             "run",
             "--input",
             a_leads,
@@ -372,7 +322,7 @@ def test_jobs_results_reads_a_state_that_local_up_holds(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     ((job_id, _),) = jobs_in(state)
 
-    holder = start("local", "up", "--state", state, "--tick", "60", cwd=tmp_path)
+    holder = start_enrich("local", "up", "--state", state, "--tick", "60", cwd=tmp_path)
     try:
         assert holder.stdout is not None
         printed = []
@@ -410,7 +360,7 @@ def test_a_reader_that_goes_away_changes_nothing(tmp_path: Path, closed: str) ->
     output = tmp_path / "out.jsonl"
     with SimulatorServer(SimConfig(time_scale=0.0)) as sim:
         leads = leads_file(tmp_path / "leads.csv", ONE_SEARCH_DOMAINS[:10])
-        run = start(
+        run = start_enrich(
             "run",
             "--input",
             leads,
@@ -458,7 +408,7 @@ def test_ctrl_c_writes_every_lead_the_state_finished_and_starts_no_new_one(tmp_p
     state, output = tmp_path / "state", tmp_path / "out.jsonl"
     with SimulatorServer(SimConfig(time_scale=0.3)) as sim:
         leads = leads_file(tmp_path / "leads.csv", [c.domain for c in sim.world.companies[:40]])
-        run = start(
+        run = start_enrich(
             "run",
             "--input",
             leads,
