@@ -4,8 +4,9 @@ Timestamps are fixed-width UTC ISO 8601 with microseconds, so text order is time
 round-trips exactly (a naive datetime is taken as UTC). Cursors are opaque to callers: base64 of a small
 JSON object that names the listing it continues (`scope`) and where it stopped (`position`); a cursor of
 another listing, or one this service never made, is a `BadCursor` (a `ValueError`) naming the cursor.
-Whatever a caller puts in one, reading it is bounded: at most MAX_CURSOR_CHARS, and JSON nested deeper
-than Python's recursion allows is refused like any other foreign cursor, never a crash.
+Whatever a caller puts in one, reading it is bounded: at most MAX_CURSOR_CHARS, parsed by
+`leadenrich.jsonguard` (nesting limited before the parser sees it), so a hostile cursor is refused like
+any other foreign one, never a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
+
+from leadenrich import jsonguard
 
 MAX_LIMIT = 1000  # rows per listed page, in every store
 MAX_CURSOR_CHARS = 2048  # ours are a few hundred; the API refuses longer ones before they get here
@@ -54,8 +57,8 @@ def read_cursor(cursor: str) -> dict[str, object]:
     if len(cursor) > MAX_CURSOR_CHARS:
         raise BadCursor(NOT_OURS)
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, RecursionError) as exc:  # Unicode/JSON decode errors are ValueErrors
+        decoded = jsonguard.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:  # too deep, Unicode and JSON decode errors are ValueErrors
         raise BadCursor(NOT_OURS) from exc
     if not isinstance(decoded, dict):
         raise BadCursor(NOT_OURS)
