@@ -26,7 +26,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
 
 from leadenrich.deadline import Deadline
 from leadenrich.engine.cache import ResultCache
@@ -66,7 +65,6 @@ from leadenrich.engine.ranking import NOT_A_DECISION_MAKER, decision_tier, is_ge
 from leadenrich.engine.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 
 # Decision-makers are "executive" in Hunter's seniority; "senior" rows are managers and senior staff, and a
@@ -308,8 +306,7 @@ class Enricher:
     async def _generic(self, run: _Run) -> list[FoundEmail]:
         search = await self._domain_search(run, GENERIC_QUERY)
         rows = sorted(
-            (r for r in search.emails if (r.confidence or 0) > self.settings.min_row_confidence),
-            key=lambda r: (_generic_rank(r.value), -(r.confidence or 0)),
+            self._usable(search.emails), key=lambda r: (_generic_rank(r.value), -(r.confidence or 0))
         )
         for row in rows[:2]:
             found = await self._accept_row(
