@@ -8,6 +8,7 @@ Lambda runtime does with its task root.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import time
 import uuid
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadenrich.lambda_logging import PACKAGE
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -82,10 +85,13 @@ def load_authorizer() -> Handler:
 
 
 def set_handler_log_level(level: int) -> int:
-    """Set the Powertools logger both handlers share (one service name); returns the level to restore."""
+    """Set the Powertools logger both handlers share (one service name), and the `leadenrich` package's
+    logger its lines are routed through (`leadenrich.lambda_logging`): `enrich run` would otherwise print
+    a JSON line per lead. Returns the level to restore."""
     logger = importlib.import_module("handle_api").logger
     previous = int(logger.log_level)
     logger.setLevel(level)
+    logging.getLogger(PACKAGE).setLevel(level)
     return previous
 
 
