@@ -251,6 +251,12 @@ def test_the_example_file_is_done_with_exit_0_on_the_runs_own_simulator(example_
     assert f"Results written to {example_run.output}" in done.stdout
 
 
+def test_the_terminal_gets_the_table_not_the_handlers_log_lines(example_run: ExampleRun) -> None:
+    """The local stack runs the Lambda handlers in-process: their JSON logs (one per lead) stay quiet."""
+    for stream in (example_run.done.stdout, example_run.done.stderr):
+        assert not [line for line in stream.splitlines() if line.startswith('{"level"')], stream[:500]
+
+
 def test_the_csv_output_has_the_inputs_columns_then_the_outcome(example_run: ExampleRun) -> None:
     raw = example_run.output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM, for Excel
