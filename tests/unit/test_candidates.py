@@ -291,7 +291,7 @@ def test_likely_address_is_tried_first(name: str, first: str) -> None:
 def test_limit_one_is_fast_for_many_ambiguous_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     from itertools import product as real_product
 
-    from leadenrich.engine import names
+    from leadenrich.engine.names import spellings as names
 
     def bounded(*iterables: object) -> object:
         for count, item in enumerate(real_product(*iterables)):  # type: ignore[call-overload]

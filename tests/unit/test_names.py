@@ -306,21 +306,21 @@ def test_person_from_parts_spellings_match_free_text() -> None:
 
 
 def test_spelling_combinations_are_bounded_for_any_number_of_ambiguous_parts() -> None:
-    from leadenrich.engine import names
+    from leadenrich.engine.names import spellings
 
     ambiguous = (("ae", 0), ("a", 1))
     for n in (1, 2, 3, 4, 10, 40, 150):
-        combos = names._spelling_combinations([ambiguous] * n)
-        assert 1 <= len(combos) <= names._MAX_SPELLING_COMBINATIONS
+        combos = spellings._spelling_combinations([ambiguous] * n)
+        assert 1 <= len(combos) <= spellings._MAX_SPELLING_COMBINATIONS
         assert ("ae",) * n in [tuple(t for t, _ in c) for c in combos]  # the preferred convention
         assert ("a",) * n in [tuple(t for t, _ in c) for c in combos]  # and the other one
 
 
 def _guard_product(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
-    """Make every itertools.product call in names fail once it yields more than `limit` combinations."""
+    """Make every itertools.product call in spellings fail once it yields more than `limit` combinations."""
     from itertools import product as real_product
 
-    from leadenrich.engine import names
+    from leadenrich.engine.names import spellings
 
     produced = [0]
 
@@ -331,18 +331,18 @@ def _guard_product(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
                 raise AssertionError(f"more than {limit} spelling combinations")
             yield item
 
-    monkeypatch.setattr(names, "product", counting)
-    names._compute_variants.cache_clear()
+    monkeypatch.setattr(spellings, "product", counting)
+    spellings._compute_variants.cache_clear()
     return produced
 
 
 @pytest.mark.parametrize("n", [1, 3, 4, 14, 20, 60, 148])
 def test_many_ambiguous_hyphen_parts_do_not_blow_up(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    from leadenrich.engine import names
+    from leadenrich.engine.names import parsing
 
     _guard_product(monkeypatch, 100)
     text = "Jan " + "-".join(["Ä"] * n)
-    assert len(text) <= names._MAX_INPUT_CHARS
+    assert len(text) <= parsing._MAX_INPUT_CHARS
     person = parse_person_name(text)
     assert person is not None
     spellings = pairs(person)
