@@ -1,27 +1,85 @@
-"""Scripted Hunter and Perplexity on httpx.MockTransport: what the waterfall's unit tests run against.
+"""Scripted Hunter and Perplexity behind the engine's ports: what the waterfall's unit tests run against.
 
-`Script` holds what each provider answers and records every request, so a test can pin down the exact
-calls a decision costs.
+`Script` holds what each provider answers and records every call made of it, so a test can pin down the
+exact calls a decision costs. The fakes answer with the response models and keep the ports' contract
+(engine/ports.py): a provider problem is a `ProviderProblem` classified by outcome; with too little time
+left nothing is called (`DeadlineReached(sent=False)`, nothing recorded); an answer still coming at the
+deadline is cut there (`DeadlineReached(sent=True)`). Which HTTP answers become which problem is the
+clients' business: test_hunter_client.py and test_perplexity_client.py check over httpx.MockTransport that
+the clients raise the problems scripted here, and tests/integration runs them against the simulator.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Coroutine
+import asyncio
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
-
+from leadenrich.deadline import Deadline
 from leadenrich.engine.cache import InMemoryCache, ResultCache
-from leadenrich.engine.providers.hunter import HunterClient
-from leadenrich.engine.providers.perplexity import PerplexityClient
+from leadenrich.engine.models import Provider
+from leadenrich.engine.ports import MIN_CALL_SECONDS, PERPLEXITY_MIN_CALL_SECONDS
+from leadenrich.engine.providers.hunter_models import DomainSearch, FinderResult, VerifierResult
+from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity_models import DecisionMakers, NamedPerson
 from leadenrich.engine.ratelimit import RateLimiter
 from leadenrich.engine.waterfall import Enricher
 
 TODAY = date(2026, 11, 22)
 RECENT = (TODAY - timedelta(days=5)).isoformat()
+PERPLEXITY_COST = 0.005  # dollars, per answered run
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A provider answer that is not a result, as the client classifies it; raised afresh on every call."""
+
+    outcome: Outcome
+    http_status: int
+    reason: str
+    error_id: str | None = None
+    retry_after: float | None = None
+    cost_usd: float = 0.0
+
+    def raised(self, provider: Provider) -> ProviderProblem:
+        return ProviderProblem(
+            provider,
+            self.outcome,
+            self.reason,
+            http_status=self.http_status,
+            error_id=self.error_id,
+            retry_after=self.retry_after,
+            cost_usd=self.cost_usd,
+        )
+
+
+# Hunter: the same outcome, status, error id, retry delay and reason as the client gives the HTTP answer
+# named in each comment (test_hunter_client.py, "the scripted problems are the client's").
+QUOTA_EXHAUSTED = Problem(  # 402 payment_required
+    Outcome.QUOTA_EXHAUSTED, 402, "the plan's quota is exhausted (402)", "payment_required"
+)
+KEY_REFUSED = Problem(Outcome.PERMANENT, 401, "the API key was refused (401)", "unauthorized")  # 401
+TOO_MANY_REQUESTS = Problem(  # 429 without quota words or Retry-After
+    Outcome.THROTTLED, 429, "too many requests (429)", "too_many_requests", 2.0
+)
+RATE_LIMITED = Problem(  # 403 too_many_requests
+    Outcome.THROTTLED, 403, "rate limit reached (403)", "too_many_requests", 2.0
+)
+SERVER_ERROR = Problem(Outcome.TRANSIENT, 503, "server error 503", retry_after=30.0)  # 503, no body
+FORBIDDEN = Problem(  # 403 forbidden
+    Outcome.PERMANENT, 403, "this key may not use this endpoint (403 forbidden)", "forbidden"
+)
+OPTED_OUT = Problem(  # 451 claimed_email
+    Outcome.OPTED_OUT, 451, "the person asked Hunter to stop processing their data (451)", "claimed_email"
+)
+STILL_VERIFYING = Problem(Outcome.PENDING, 202, "verification still running (202)", retry_after=15.0)  # 202
+# Perplexity (test_perplexity_client.py, "the scripted problems are the client's").
+PERPLEXITY_KEY_REFUSED = Problem(Outcome.PERMANENT, 401, "the API key was refused (401)")  # 401, HTML
+NOT_THE_REQUESTED_JSON = Problem(  # 200, a completed run whose output holds no text
+    Outcome.TRANSIENT, 200, "the answer was not the requested JSON", retry_after=30.0
+)
 
 
 def row(
@@ -55,121 +113,141 @@ def sighting(still_on_page: bool = True, days_ago: int = 10) -> dict[str, Any]:
     return {"uri": "http://acme.com/team", "last_seen_on": seen, "still_on_page": still_on_page}
 
 
+@dataclass(frozen=True)
+class Call:
+    """One call made of a port: the method and its arguments (keyword names as Hunter's parameters)."""
+
+    method: str
+    args: dict[str, str | None]
+
+
 @dataclass
 class Script:
-    """What the scripted providers answer, and every request they received."""
+    """What the scripted providers answer, and every call they received."""
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by domain
     generic_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     pattern: dict[str, str] = field(default_factory=dict)
     accept_all: set[str] = field(default_factory=set)
     mailboxes: set[str] = field(default_factory=set)
-    verifier_status: dict[str, tuple[int, str]] = field(default_factory=dict)  # email -> (http, status)
+    verdicts: dict[str, str | Problem] = field(default_factory=dict)  # email -> verifier status or problem
     finder: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     people: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # perplexity answers by domain
     search_urls: list[str] = field(default_factory=lambda: ["https://acme.com/about"])
-    hunter_status: int | None = None  # force every Hunter answer to this error status
-    errors: dict[str, tuple[int, str]] = field(default_factory=dict)  # endpoint -> (status, error id)
-    perplexity_status: int | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
+    hunter_problem: Problem | None = None  # every Hunter call answers this
+    problems: dict[str, Problem] = field(default_factory=dict)  # port method -> what it answers instead
+    latency: float = 0.0  # seconds each answer takes
+    log: list[Call] = field(default_factory=list)
 
-    def calls(self, path: str) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path.endswith(path)]
+    def calls(self, method: str) -> list[Call]:
+        return [c for c in self.log if c.method == method]
 
-    def hunter(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.hunter_status:
-            return httpx.Response(self.hunter_status, json={"errors": [{"id": "x", "details": "forced"}]})
-        for endpoint, (error_status, error_id) in self.errors.items():
-            if request.url.path.endswith(endpoint):
-                return httpx.Response(error_status, json={"errors": [{"id": error_id, "code": error_status}]})
-        params = request.url.params
-        if request.url.path.endswith("/domain-search"):
-            domain = params["domain"]
-            rows = (
-                self.generic_rows.get(domain, [])
-                if params.get("type") == "generic"
-                else self.rows.get(domain, [])
-            )
-            data = {
+    async def call(self, provider: Provider, method: str, deadline: Deadline, **args: str | None) -> None:
+        """Record one call the way the ports' contract has it made, or raise what the script says instead."""
+        minimum = PERPLEXITY_MIN_CALL_SECONDS if provider is Provider.PERPLEXITY else MIN_CALL_SECONDS
+        seconds = deadline.timeout(math.inf, minimum=minimum)  # too little time left: not made, not recorded
+        self.log.append(Call(method, args))
+        if self.latency:
+            try:
+                async with asyncio.timeout(None if math.isinf(seconds) else seconds):
+                    await asyncio.sleep(self.latency)
+            except TimeoutError as exc:
+                raise DeadlineReached(f"{method} cut at the deadline", sent=True) from exc
+        problem = (self.hunter_problem if provider is Provider.HUNTER else None) or self.problems.get(method)
+        if problem is not None:
+            raise problem.raised(provider)
+
+
+class ScriptedHunter:
+    """The HunterPort, answering from a Script."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+
+    async def domain_search(
+        self, domain: str, *, deadline: Deadline, type: str, seniority: str | None
+    ) -> DomainSearch:
+        script = self.script
+        await script.call(
+            Provider.HUNTER, "domain_search", deadline, domain=domain, type=type, seniority=seniority
+        )
+        rows = script.generic_rows.get(domain, []) if type == "generic" else script.rows.get(domain, [])
+        return DomainSearch.model_validate(
+            {
                 "domain": domain,
                 "webmail": False,
                 "disposable": False,
-                "accept_all": domain in self.accept_all,
-                "pattern": self.pattern.get(domain),
+                "accept_all": domain in script.accept_all,
+                "pattern": script.pattern.get(domain),
                 "emails": rows,
             }
-            return httpx.Response(200, json={"data": data, "meta": {"results": len(rows)}})
-        if request.url.path.endswith("/email-verifier"):
-            email = params["email"]
-            code, status = self.verifier_status.get(email, (200, ""))
-            if code != 200:
-                return httpx.Response(
-                    code, json={"errors": [{"id": "claimed_email"}]} if code == 451 else None
-                )
-            domain = email.split("@")[1]
-            if not status:
-                status = (
-                    "accept_all"
-                    if domain in self.accept_all
-                    else "valid"
-                    if email in self.mailboxes
-                    else "invalid"
-                )
-            score = {"valid": 95, "accept_all": 60, "invalid": 5}.get(status, 0)
-            return httpx.Response(200, json={"data": {"email": email, "status": status, "score": score}})
-        if request.url.path.endswith("/email-finder"):
-            key = (params["first_name"].lower(), params["last_name"].lower())
-            return httpx.Response(200, json={"data": self.finder.get(key, {"email": None, "score": None})})
-        return httpx.Response(404)
-
-    def perplexity(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.perplexity_status:
-            return httpx.Response(self.perplexity_status, text="<html>401 Authorization Required</html>")
-        text = json.loads(request.content)["input"]
-        domain = next((d for d in self.people if d in text), None)
-        answer = {"decision_makers": self.people.get(domain or "", [])}
-        return httpx.Response(
-            200,
-            json={
-                "status": "completed",
-                "output": [
-                    {"type": "search_results", "results": [{"url": u} for u in self.search_urls]},
-                    {"type": "message", "content": [{"type": "output_text", "text": json.dumps(answer)}]},
-                ],
-                "usage": {"cost": {"total_cost": 0.005}},
-            },
         )
 
+    async def email_finder(
+        self, domain: str, first_name: str, last_name: str, *, deadline: Deadline
+    ) -> FinderResult:
+        script = self.script
+        await script.call(
+            Provider.HUNTER,
+            "email_finder",
+            deadline,
+            domain=domain,
+            first_name=first_name,
+            last_name=last_name,
+        )
+        answer = script.finder.get((first_name.lower(), last_name.lower()), {"email": None, "score": None})
+        return FinderResult.model_validate(answer)
 
-Handler = (
-    Callable[[httpx.Request], httpx.Response]
-    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
-)
+    async def email_verifier(self, email: str, *, deadline: Deadline) -> VerifierResult:
+        script = self.script
+        await script.call(Provider.HUNTER, "email_verifier", deadline, email=email)
+        verdict = script.verdicts.get(email, "")
+        if isinstance(verdict, Problem):
+            raise verdict.raised(Provider.HUNTER)
+        status = verdict or (
+            "accept_all"
+            if email.split("@")[1] in script.accept_all
+            else "valid"
+            if email in script.mailboxes
+            else "invalid"
+        )
+        score = {"valid": 95, "accept_all": 60, "invalid": 5}.get(status, 0)
+        return VerifierResult(email=email, status=status, score=score)
+
+
+class ScriptedPerplexity:
+    """The PerplexityPort, answering from a Script; a name is sourced when the search returned one of its
+    URLs (the client's URL normalisation is tested with the client)."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+
+    async def find_decision_makers(
+        self, domain: str, company_name: str | None, *, deadline: Deadline
+    ) -> DecisionMakers:
+        script = self.script
+        await script.call(
+            Provider.PERPLEXITY, "find_decision_makers", deadline, domain=domain, company_name=company_name
+        )
+        people = [
+            NamedPerson(
+                name=p["name"],
+                title=p["title"],
+                source_urls=p["source_urls"],
+                sourced=any(u in script.search_urls for u in p["source_urls"]),
+            )
+            for p in script.people.get(domain, [])
+        ]
+        return DecisionMakers(people=people, search_urls=list(script.search_urls), cost_usd=PERPLEXITY_COST)
 
 
 def make_enricher(
-    script: Script,
-    with_perplexity: bool = True,
-    hunter_handler: Handler | None = None,
-    perplexity_handler: Handler | None = None,
-    limiter: RateLimiter | None = None,
+    script: Script, with_perplexity: bool = True, limiter: RateLimiter | None = None
 ) -> Enricher:
-    """An Enricher on the scripted providers; a handler given here replaces the script's for that provider."""
-    hunter = HunterClient(
-        "k",
-        base_url="https://hunter.test/v2",
-        http=httpx.AsyncClient(transport=httpx.MockTransport(hunter_handler or script.hunter)),
-    )
-    perplexity = PerplexityClient(
-        "p",
-        base_url="https://pplx.test",
-        http=httpx.AsyncClient(transport=httpx.MockTransport(perplexity_handler or script.perplexity)),
-    )
+    """An Enricher on the scripted providers."""
     return Enricher(
-        hunter,
-        perplexity if with_perplexity else None,
+        ScriptedHunter(script),
+        ScriptedPerplexity(script) if with_perplexity else None,
         ResultCache(InMemoryCache()),
         clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC),
         limiter=limiter,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadenrich.engine.cache import DAY, CacheTTLs, InMemoryCache, ResultCache
-from leadenrich.engine.providers.hunter import DomainSearch, VerifierResult
+from leadenrich.engine.providers.hunter_models import DomainSearch, VerifierResult
 
 
 class Clock:

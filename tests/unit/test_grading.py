@@ -1,6 +1,6 @@
 """Lead statuses that mean what they say, graded deliverability, whom an address reaches, and the finder's
-own verification reused: each rule once, against scripted providers (the share of real mailboxes per tier is
-measured on the simulator by bench.tiers)."""
+own verification reused: each rule once, against scripted providers behind the ports (the share of real
+mailboxes per tier is measured on the simulator by bench.tiers)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def test_a_catch_all_row_hunter_still_sees_in_the_domains_pattern_is_high_
     [email] = result.emails
     assert email.deliverability is Deliverability.HIGH_PROBABILITY
     assert (email.status, email.hunter_status) == (EmailStatus.INACTIVE, HunterStatus.RISKY)
-    assert script.calls("/email-verifier") == []  # a catch-all server would accept anything: nothing to buy
+    assert script.calls("email_verifier") == []  # a catch-all server would accept anything: nothing to buy
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ async def test_a_pattern_guess_on_a_catch_all_domain_is_catch_all_and_costs_no_v
     [email] = result.emails
     assert (email.email, email.method) == ("jane.doe@acme.com", Method.KNOWN_PATTERN)
     assert email.deliverability is Deliverability.CATCH_ALL
-    assert script.calls("/email-verifier") == [] and script.calls("/email-finder") == []
+    assert script.calls("email_verifier") == [] and script.calls("email_finder") == []
 
 
 async def test_a_finder_hit_on_a_catch_all_domain_is_graded_by_its_sources(script: Script) -> None:
@@ -89,7 +89,7 @@ async def test_a_finder_hit_on_a_catch_all_domain_is_graded_by_its_sources(scrip
     assert (
         result.emails[0].deliverability is Deliverability.HIGH_PROBABILITY
     )  # no pattern known to contradict
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
 
 
 async def test_an_unknown_verdict_defers_with_the_address_and_the_last_try_keeps_it_as_risky(
@@ -99,7 +99,7 @@ async def test_an_unknown_verdict_defers_with_the_address_and_the_last_try_keeps
     script.people["acme.com"] = [
         {"name": "Jane Doe", "title": "CEO", "source_urls": ["https://acme.com/about"]}
     ]
-    script.verifier_status["jane.doe@acme.com"] = (200, "unknown")
+    script.verdicts["jane.doe@acme.com"] = "unknown"
     result = await make_enricher(script).enrich(Lead(domain="acme.com", company_name="Acme"))
     assert result.status is LeadStatus.DEFERRED and result.retry_after  # worth another try first
     [email] = result.emails
@@ -128,7 +128,7 @@ async def test_a_verified_address_beats_an_unknown_one_and_makes_the_lead_found(
         {"name": "Jane Doe", "title": "CEO", "source_urls": ["https://acme.com/about"]},
         {"name": "Sam Lee", "title": "CTO", "source_urls": ["https://acme.com/about"]},
     ]
-    script.verifier_status["jane.doe@acme.com"] = (200, "unknown")
+    script.verdicts["jane.doe@acme.com"] = "unknown"
     script.mailboxes = {"sam.lee@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com", company_name="Acme"))
     assert result.status is LeadStatus.FOUND
@@ -151,7 +151,7 @@ async def test_a_finder_hit_hunter_verified_recently_costs_no_second_verificatio
     [email] = result.emails
     assert (email.method, email.deliverability) == (Method.EMAIL_FINDER, Deliverability.VERIFIED)
     assert email.verified_at is not None and email.verified_at.date().isoformat() == RECENT
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
     assert result.usage.hunter.credits == 1.0  # the finder's hit, verification included
 
 
@@ -178,7 +178,7 @@ async def test_a_finder_hit_without_a_fresh_confident_valid_is_verified_once(
     }
     script.mailboxes = {"jane.doe@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com", company_name="Acme"))
-    assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["jane.doe@acme.com"]
+    assert [c.args["email"] for c in script.calls("email_verifier")] == ["jane.doe@acme.com"]
     assert result.status is LeadStatus.FOUND
     assert result.emails[0].verified_at is not None and result.emails[0].verified_at.date() == TODAY
 

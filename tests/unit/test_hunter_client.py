@@ -1,4 +1,5 @@
-"""Hunter client: every status of providers.md §1.7 classified, over httpx.MockTransport."""
+"""Hunter client: every status of providers.md §1.7 classified, over httpx.MockTransport; and the client is
+the engine's HunterPort, raising exactly the problems the waterfall's scripted fakes raise."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.ports import HunterPort
 from leadenrich.engine.providers.hunter import HunterClient
 from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from tests.unit.scripted_providers import (
+    FORBIDDEN,
+    KEY_REFUSED,
+    OPTED_OUT,
+    QUOTA_EXHAUSTED,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    STILL_VERIFYING,
+    TOO_MANY_REQUESTS,
+    Problem,
+)
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -236,3 +249,55 @@ async def test_a_trickling_body_cannot_outlive_the_deadline() -> None:
             "a@acme.com", deadline=Deadline.after(1.0)
         )
     assert caught.value.sent and "cut at the deadline" in str(caught.value)
+
+
+async def test_the_client_is_the_port_the_waterfall_calls() -> None:
+    """mypy checks the assignment (the client satisfies HunterPort structurally); the call goes through
+    the port's signature to the endpoint with the waterfall's filters."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=DOMAIN_SEARCH)
+
+    port: HunterPort = client(handler)
+    result = await port.domain_search(
+        "acme.com", deadline=Deadline.after(10), type="personal", seniority="executive"
+    )
+    assert result.pattern == "{first}.{last}"
+    assert (seen[0].url.params["type"], seen[0].url.params["seniority"]) == ("personal", "executive")
+
+
+@pytest.mark.parametrize(
+    ("handler", "scripted"),
+    [
+        (error(402, "payment_required", "exhausted"), QUOTA_EXHAUSTED),
+        (error(401, "unauthorized", "Invalid API key."), KEY_REFUSED),
+        (error(429, "too_many_requests", "Slow down"), TOO_MANY_REQUESTS),
+        (error(403, "too_many_requests", "rate limit"), RATE_LIMITED),
+        (lambda _r: httpx.Response(503), SERVER_ERROR),
+        (error(403, "forbidden", "not allowed"), FORBIDDEN),
+        (error(451, "claimed_email", "opted out"), OPTED_OUT),
+        (lambda _r: httpx.Response(202), STILL_VERIFYING),
+    ],
+)
+async def test_the_scripted_problems_are_the_clients(handler: Handler, scripted: Problem) -> None:
+    """The waterfall's unit tests script these problems behind the port: each is what the client raises
+    for the HTTP answer, so the two sets of tests meet."""
+    with pytest.raises(ProviderProblem) as caught:
+        await client(handler).email_verifier("jane@acme.com", deadline=Deadline.after(10))
+    problem = caught.value
+    assert (
+        problem.outcome,
+        problem.http_status,
+        problem.error_id,
+        problem.retry_after,
+        problem.cost_usd,
+    ) == (
+        scripted.outcome,
+        scripted.http_status,
+        scripted.error_id,
+        scripted.retry_after,
+        scripted.cost_usd,
+    )
+    assert problem.reason == f"/email-verifier: {scripted.reason}"

@@ -1,6 +1,7 @@
 """Who may import what, read from the code's syntax tree (imports inside functions included): the engine
-knows no AWS, SQL or runtime; the job runtime knows no HTTP, AWS or Supabase client; only the AWS adapters
-import boto3; the Lambda handlers reach adapters through `leadenrich.runtime` only."""
+knows no AWS, SQL or runtime; the waterfall reaches providers through its ports and loads no HTTP client;
+the job runtime knows no HTTP, AWS or Supabase client; only the AWS adapters import boto3; the Lambda
+handlers reach adapters through `leadenrich.runtime` only."""
 
 from __future__ import annotations
 
@@ -59,6 +60,60 @@ def test_only_the_engines_provider_clients_speak_http() -> None:
     engine = PACKAGE / "engine"
     outside = [p for p in offences(engine, ("httpx",)) if "/engine/providers/" not in p]
     assert outside == []
+
+
+# The httpx clients: the waterfall is typed against `engine/ports.py` and must run without them.
+HTTP_CLIENTS = (
+    "httpx",
+    "leadenrich.engine.providers.http",
+    "leadenrich.engine.providers.hunter",
+    "leadenrich.engine.providers.perplexity",
+)
+WATERFALL = sorted(
+    f"leadenrich.engine.{path.stem}"
+    for pattern in ("waterfall*.py", "ports.py", "paid_calls.py", "redaction.py")
+    for path in (PACKAGE / "engine").glob(pattern)
+)
+
+
+def module_file(name: str) -> Path | None:
+    """The file of one of our modules (a package's `__init__.py`); None for anything else."""
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    found = [p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()]
+    return found[0] if within(name, ("leadenrich",)) and found else None
+
+
+def loaded_with(module: str) -> set[str]:
+    """Every name that importing `module` can load: what it imports (`from package import module`
+    included), the packages around each, and so on through our own modules."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        path = module_file(name)
+        if path is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return seen
+
+
+@pytest.mark.parametrize("module", WATERFALL)
+def test_the_waterfall_reaches_providers_through_ports_and_loads_no_http_client(module: str) -> None:
+    assert sorted(name for name in loaded_with(module) if within(name, HTTP_CLIENTS)) == []
+
+
+def test_the_loading_reader_does_find_http_where_it_is_loaded() -> None:
+    assert "leadenrich.engine.waterfall" in WATERFALL and "leadenrich.engine.ports" in WATERFALL
+    assert "httpx" in loaded_with("leadenrich.engine.settings")  # it wires the httpx clients
 
 
 def test_the_job_runtime_imports_no_http_aws_or_database_client() -> None:

@@ -1,4 +1,5 @@
-"""Perplexity Agent API client: request shape and every answer of providers.md §2.2, over MockTransport."""
+"""Perplexity Agent API client: request shape and every answer of providers.md §2.2, over MockTransport;
+and the client is the engine's PerplexityPort, raising exactly the problems the scripted fakes raise."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.ports import PerplexityPort
 from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
 from leadenrich.engine.providers.perplexity import PerplexityClient, extract_json_text
+from tests.unit.scripted_providers import NOT_THE_REQUESTED_JSON, PERPLEXITY_KEY_REFUSED, Problem
 
 Handler = Callable[[httpx.Request], httpx.Response]
 SONAR_ONLY_FIELDS = {
@@ -59,6 +62,13 @@ ANSWER = json.dumps(
         ]
     }
 )
+
+
+# No search results and no message content: once a crash, now a run read as not the requested JSON.
+ODD_BODY: dict[str, Any] = {
+    "status": "completed",
+    "output": [{"type": "search_results", "results": None}, {"type": "message", "content": None}],
+}
 
 
 async def find(handler: Handler) -> Any:
@@ -206,6 +216,7 @@ def test_extract_json_text_rejects_text_without_an_object() -> None:
     [
         {"status": "completed", "output": [{"type": "search_results", "results": None}]},
         {"status": "completed", "output": [{"type": "message", "content": None}]},
+        ODD_BODY,
         {
             "status": "completed",
             "output": [{"type": "message", "content": [{"type": "output_text", "text": None}]}],
@@ -234,3 +245,50 @@ async def test_odd_people_are_dropped_not_the_answer() -> None:
     )
     result = await find(lambda _r: httpx.Response(200, json=completed(text, ["https://acme.com/about"])))
     assert [(p.name, p.title, p.sourced) for p in result.people] == [("Olivia Martin", "", True)]
+
+
+async def test_the_client_is_the_port_the_waterfall_calls() -> None:
+    """mypy checks the assignment (the client satisfies PerplexityPort structurally); the call goes through
+    the port's signature to the Agent API."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=completed(ANSWER, ["https://acme.com/about"]))
+
+    port: PerplexityPort = client(handler)
+    result = await port.find_decision_makers("acme.com", "Acme", deadline=Deadline.after(30))
+    assert result.people[0].name == "Olivia Martin"
+    assert seen[0].url.path == "/v1/responses"
+
+
+@pytest.mark.parametrize(
+    ("response", "scripted"),
+    [
+        (
+            httpx.Response(401, text="<html><center><h1>401 Authorization Required</h1></center></html>"),
+            PERPLEXITY_KEY_REFUSED,
+        ),
+        (httpx.Response(200, json=ODD_BODY), NOT_THE_REQUESTED_JSON),
+    ],
+)
+async def test_the_scripted_problems_are_the_clients(response: httpx.Response, scripted: Problem) -> None:
+    """The waterfall's unit tests script these problems behind the port: each is what the client raises
+    for the HTTP answer, so the two sets of tests meet."""
+    with pytest.raises(ProviderProblem) as caught:
+        await find(lambda _r: response)
+    problem = caught.value
+    assert (
+        problem.outcome,
+        problem.http_status,
+        problem.error_id,
+        problem.retry_after,
+        problem.cost_usd,
+    ) == (
+        scripted.outcome,
+        scripted.http_status,
+        scripted.error_id,
+        scripted.retry_after,
+        scripted.cost_usd,
+    )
+    assert problem.reason == scripted.reason

@@ -1,7 +1,8 @@
-"""The waterfall's decisions, one path each, against scripted providers on httpx.MockTransport.
+"""The waterfall's decisions, one path each, against scripted providers behind the engine's ports.
 
-The whole waterfall over real HTTP against the simulator is in tests/integration; these pin down the
-exact calls each decision costs.
+The whole waterfall over real HTTP against the simulator is in tests/integration, and how the clients
+classify HTTP answers is in test_hunter_client.py and test_perplexity_client.py; these pin down the exact
+calls each decision costs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import logging
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from leadenrich.deadline import Deadline
@@ -24,7 +24,24 @@ from leadenrich.engine.models import (
     LeadStatus,
     Method,
 )
-from tests.unit.scripted_providers import RECENT, TODAY, Script, make_enricher, row
+from tests.unit.scripted_providers import (
+    FORBIDDEN,
+    KEY_REFUSED,
+    NOT_THE_REQUESTED_JSON,
+    OPTED_OUT,
+    PERPLEXITY_KEY_REFUSED,
+    QUOTA_EXHAUSTED,
+    RATE_LIMITED,
+    RECENT,
+    SERVER_ERROR,
+    STILL_VERIFYING,
+    TODAY,
+    TOO_MANY_REQUESTS,
+    Problem,
+    Script,
+    make_enricher,
+    row,
+)
 
 
 async def test_webmail_disposable_and_malformed_domains_cost_nothing(script: Script) -> None:
@@ -33,7 +50,7 @@ async def test_webmail_disposable_and_malformed_domains_cost_nothing(script: Scr
         result = await enricher.enrich(Lead(domain=domain))
         assert result.status is LeadStatus.INVALID, domain
         assert result.reason
-    assert script.requests == []
+    assert script.log == []
 
 
 async def test_a_recently_verified_confident_row_needs_no_second_verification(script: Script) -> None:
@@ -48,7 +65,7 @@ async def test_a_recently_verified_confident_row_needs_no_second_verification(sc
         HunterStatus.DELIVERABLE,
     )
     assert email.confidence_score == 96 and email.email_type is EmailType.PRIMARY
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
     assert result.usage.hunter.calls == 1 and result.usage.hunter.credits == 1.0
 
 
@@ -60,7 +77,7 @@ async def test_old_or_less_confident_verifications_are_verified_again(script: Sc
     ]
     script.mailboxes = {"olivia.martin@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
-    assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["olivia.martin@acme.com"]
+    assert [c.args["email"] for c in script.calls("email_verifier")] == ["olivia.martin@acme.com"]
     assert result.primary is not None and result.primary.email == "olivia.martin@acme.com"
 
 
@@ -73,7 +90,7 @@ async def test_rows_are_ranked_by_title_and_verified_until_the_first_deliverable
     ]
     script.mailboxes = {"real.founder@acme.com", "vp.sales@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
-    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    verified = [c.args["email"] for c in script.calls("email_verifier")]
     assert verified == ["ex.ceo@acme.com", "real.founder@acme.com"]  # tier 1 first; stop at first deliverable
     assert result.primary is not None and result.primary.email == "real.founder@acme.com"
     assert result.usage.hunter.credits == 1 + 2  # one search page, two billed verifications
@@ -86,7 +103,7 @@ async def test_accept_all_domains_are_never_active_and_never_reverified(script: 
     assert result.status is LeadStatus.RISKY  # `found` is for verified addresses only
     assert result.emails[0].status is EmailStatus.INACTIVE
     assert result.emails[0].hunter_status is HunterStatus.RISKY
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
 
 
 async def test_a_sourced_perplexity_name_goes_through_the_known_pattern_first(script: Script) -> None:
@@ -100,8 +117,8 @@ async def test_a_sourced_perplexity_name_goes_through_the_known_pattern_first(sc
     primary = result.primary
     assert primary is not None and primary.method is Method.KNOWN_PATTERN
     assert primary.source is EmailSource.PERPLEXITY_GENERATED and primary.status is EmailStatus.ACTIVE
-    assert len(script.calls("/email-verifier")) == 1
-    assert script.calls("/email-finder") == []
+    assert len(script.calls("email_verifier")) == 1
+    assert script.calls("email_finder") == []
     assert result.usage.perplexity.calls == 1 and result.usage.perplexity.cost_usd == pytest.approx(0.005)
 
 
@@ -111,10 +128,10 @@ async def test_permutations_stop_at_the_first_deliverable_one(script: Script) ->
     ]
     script.mailboxes = {"jane@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
-    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    verified = [c.args["email"] for c in script.calls("email_verifier")]
     assert result.primary is not None and result.primary.email == "jane@acme.com"
     assert verified == ["jane.doe@acme.com", "jane@acme.com"]  # the two most common formats, in order
-    assert len(script.calls("/email-finder")) == 1  # the finder is asked before any permutation
+    assert len(script.calls("email_finder")) == 1  # the finder is asked before any permutation
     assert result.primary.method is Method.PERMUTATION
 
 
@@ -125,7 +142,7 @@ async def test_rarer_formats_are_not_paid_for(script: Script) -> None:
     script.mailboxes = {"jdoe@acme.com"}  # the third format: more credits than it is worth (engine.md)
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert result.status is LeadStatus.NOT_FOUND
-    assert len(script.calls("/email-verifier")) == 2
+    assert len(script.calls("email_verifier")) == 2
 
 
 async def test_only_the_first_name_gets_permutations(script: Script) -> None:
@@ -135,9 +152,9 @@ async def test_only_the_first_name_gets_permutations(script: Script) -> None:
     ]
     script.mailboxes = {"sam.lee@acme.com"}  # only a permutation of the second name would find it
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
-    verified = [r.url.params["email"] for r in script.calls("/email-verifier")]
+    verified = [c.args["email"] for c in script.calls("email_verifier")]
     assert verified == ["jane.doe@acme.com", "jane@acme.com"]
-    assert [r.url.params["first_name"] for r in script.calls("/email-finder")] == ["Jane", "Sam"]
+    assert [c.args["first_name"] for c in script.calls("email_finder")] == ["Jane", "Sam"]
     assert result.status is LeadStatus.NOT_FOUND
 
 
@@ -147,7 +164,7 @@ async def test_an_unsourced_name_gets_no_permutation_storm(script: Script) -> No
     ]
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert result.status is LeadStatus.NOT_FOUND
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
 
 
 async def test_accept_all_without_pattern_asks_the_finder_and_never_permutes(script: Script) -> None:
@@ -159,12 +176,12 @@ async def test_accept_all_without_pattern_asks_the_finder_and_never_permutes(scr
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert result.primary is not None and result.primary.email == "jane@acme.com"
     assert result.primary.status is EmailStatus.INACTIVE and result.primary.method is Method.EMAIL_FINDER
-    assert script.calls("/email-verifier") == []
+    assert script.calls("email_verifier") == []
 
 
 async def test_an_opted_out_address_is_never_stored_and_the_next_is_tried(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95), row("sam.lee@acme.com", "CTO", 90)]
-    script.verifier_status["olivia.martin@acme.com"] = (451, "")
+    script.verdicts["olivia.martin@acme.com"] = OPTED_OUT
     script.mailboxes = {"sam.lee@acme.com"}
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert [e.email for e in result.emails] == ["sam.lee@acme.com"]
@@ -173,43 +190,48 @@ async def test_an_opted_out_address_is_never_stored_and_the_next_is_tried(script
 
 async def test_a_pending_verification_defers_and_the_retry_pays_no_second_search(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
-    script.verifier_status["olivia.martin@acme.com"] = (202, "")
+    script.verdicts["olivia.martin@acme.com"] = STILL_VERIFYING
     enricher = make_enricher(script)
     first = await enricher.enrich(Lead(domain="acme.com"))
     assert first.status is LeadStatus.DEFERRED and first.retry_after and first.retry_after > 0
     assert first.attempt_consumed
-    del script.verifier_status["olivia.martin@acme.com"]
+    del script.verdicts["olivia.martin@acme.com"]
     script.mailboxes = {"olivia.martin@acme.com"}
     second = await enricher.enrich(Lead(domain="acme.com"))
     assert second.status is LeadStatus.FOUND
-    assert len(script.calls("/domain-search")) == 1
+    assert len(script.calls("domain_search")) == 1
     assert second.usage.hunter.cache_hits == 1
 
 
 async def test_quota_exhaustion_fails_the_lead_and_stops_calling_hunter(script: Script) -> None:
-    script.hunter_status = 402
+    script.hunter_problem = QUOTA_EXHAUSTED
     enricher = make_enricher(script)
     first = await enricher.enrich(Lead(domain="acme.com"))
     second = await enricher.enrich(Lead(domain="globex.com"))
     assert first.status is LeadStatus.FAILED and second.status is LeadStatus.FAILED
     assert "quota" in (second.reason or "")
-    assert len(script.requests) == 1
+    assert len(script.log) == 1
 
 
 @pytest.mark.parametrize(
-    ("status", "lead_status"),
-    [(429, LeadStatus.DEFERRED), (503, LeadStatus.DEFERRED), (401, LeadStatus.FAILED)],
+    ("problem", "lead_status"),
+    [
+        (TOO_MANY_REQUESTS, LeadStatus.DEFERRED),
+        (SERVER_ERROR, LeadStatus.DEFERRED),
+        (KEY_REFUSED, LeadStatus.FAILED),
+    ],
+    ids=["429", "503", "401"],
 )
 async def test_hunter_errors_map_to_the_lead_status(
-    script: Script, status: int, lead_status: LeadStatus
+    script: Script, problem: Problem, lead_status: LeadStatus
 ) -> None:
-    script.hunter_status = status
+    script.hunter_problem = problem
     result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert result.status is lead_status
 
 
 async def test_refused_perplexity_key_falls_back_to_a_generic_secondary(script: Script) -> None:
-    script.perplexity_status = 401
+    script.problems["find_decision_makers"] = PERPLEXITY_KEY_REFUSED
     script.generic_rows["acme.com"] = [
         row("support@acme.com", None, 92, kind="generic"),
         row("info@acme.com", None, 90, kind="generic"),
@@ -220,7 +242,7 @@ async def test_refused_perplexity_key_falls_back_to_a_generic_secondary(script: 
     assert [e.email for e in result.emails] == ["info@acme.com"]  # info@ before support@
     assert result.emails[0].email_type is EmailType.SECONDARY and result.emails[0].method is Method.GENERIC
     await enricher.enrich(Lead(domain="other.com"))
-    assert len(script.calls("/v1/responses")) == 1  # switched off after the refusal
+    assert len(script.calls("find_decision_makers")) == 1  # switched off after the refusal
 
 
 async def test_the_same_domain_twice_costs_nothing_the_second_time(script: Script) -> None:
@@ -228,19 +250,19 @@ async def test_the_same_domain_twice_costs_nothing_the_second_time(script: Scrip
     script.mailboxes = {"olivia.martin@acme.com"}
     enricher = make_enricher(script)
     await enricher.enrich(Lead(domain="acme.com"))
-    before = len(script.requests)
+    before = len(script.log)
     again = await enricher.enrich(Lead(domain="https://www.ACME.com/"))
-    assert again.status is LeadStatus.FOUND and len(script.requests) == before
+    assert again.status is LeadStatus.FOUND and len(script.log) == before
     assert again.usage.hunter.calls == 0 and again.usage.hunter.credits == 0
 
 
 async def test_nothing_found_is_remembered(script: Script) -> None:
     enricher = make_enricher(script)
     first = await enricher.enrich(Lead(domain="acme.com"))
-    before = len(script.requests)
+    before = len(script.log)
     second = await enricher.enrich(Lead(domain="acme.com"))
     assert first.status is second.status is LeadStatus.NOT_FOUND
-    assert len(script.requests) == before
+    assert len(script.log) == before
 
 
 async def test_a_named_lead_uses_the_matching_row_or_the_finder(script: Script) -> None:
@@ -256,13 +278,13 @@ async def test_a_named_lead_uses_the_matching_row_or_the_finder(script: Script) 
     sam = await enricher.enrich(Lead(domain="acme.com", first_name="Sam", last_name="Lee"))
     assert sam.primary is not None and sam.primary.email == "sam.lee@acme.com"
     assert sam.primary.method is Method.EMAIL_FINDER and sam.primary.status is EmailStatus.ACTIVE
-    assert script.calls("/email-verifier") == [] and script.calls("/v1/responses") == []
+    assert script.calls("email_verifier") == [] and script.calls("find_decision_makers") == []
 
 
 async def test_no_time_left_hands_the_lead_back_without_calls_or_attempt(script: Script) -> None:
     result = await make_enricher(script).enrich(Lead(domain="acme.com"), Deadline.after(0.1))
     assert result.status is LeadStatus.DEFERRED and not result.attempt_consumed
-    assert script.requests == [] and result.usage.hunter.calls == 0
+    assert script.log == [] and result.usage.hunter.calls == 0
 
 
 async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers(script: Script) -> None:
@@ -273,35 +295,29 @@ async def test_a_named_person_who_is_not_there_falls_back_to_the_decision_makers
     assert [e.email for e in result.emails] == ["olivia.martin@acme.com"]
     assert result.reason and "Tom Weber not found" in result.reason
     # the finder and the named person's pattern address were tried first, and nothing else was verified
-    assert len(script.calls("/email-finder")) == 1
-    assert [r.url.params["email"] for r in script.calls("/email-verifier")] == ["tom.weber@acme.com"]
+    assert len(script.calls("email_finder")) == 1
+    assert [c.args["email"] for c in script.calls("email_verifier")] == ["tom.weber@acme.com"]
 
 
 # -- regressions found in review ------------------------------------------------------------------------
 
 
 async def test_an_odd_perplexity_body_defers_the_lead_and_never_raises(script: Script) -> None:
-    def odd(request: httpx.Request) -> httpx.Response:
-        script.requests.append(request)
-        body = {
-            "status": "completed",
-            "output": [{"type": "search_results", "results": None}, {"type": "message", "content": None}],
-        }
-        return httpx.Response(200, json=body)
-
-    result = await make_enricher(script, perplexity_handler=odd).enrich(Lead(domain="acme.com"))
+    # The odd body itself (no search results, no message content) is read by the client's own test.
+    script.problems["find_decision_makers"] = NOT_THE_REQUESTED_JSON
+    result = await make_enricher(script).enrich(Lead(domain="acme.com"))
     assert result.status is LeadStatus.DEFERRED
 
 
 async def test_an_opted_out_person_gets_no_guessed_address_and_is_asked_for_once(script: Script) -> None:
     script.accept_all.add("acme.com")
     script.pattern["acme.com"] = "{first}.{last}"
-    script.errors["/email-finder"] = (451, "claimed_email")
+    script.problems["email_finder"] = OPTED_OUT
     enricher = make_enricher(script)
     for _ in range(2):
         result = await enricher.enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
         assert "john.smith@acme.com" not in [e.email for e in result.emails]
-    assert len(script.calls("/email-finder")) == 1  # the 451 is remembered
+    assert len(script.calls("email_finder")) == 1  # the 451 is remembered
 
 
 async def test_a_hunter_verified_row_on_an_accept_all_domain_is_not_active(script: Script) -> None:
@@ -317,15 +333,11 @@ async def test_a_hunter_verified_row_on_an_accept_all_domain_is_not_active(scrip
 async def test_concurrent_leads_of_one_company_pay_once(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
     script.mailboxes = {"olivia.martin@acme.com"}
-
-    async def slow_hunter(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.01)  # answers take time, so the five leads really overlap
-        return script.hunter(request)
-
-    enricher = make_enricher(script, hunter_handler=slow_hunter)
+    script.latency = 0.01  # answers take time, so the five leads really overlap
+    enricher = make_enricher(script)
     results = await asyncio.gather(*(enricher.enrich(Lead(domain="acme.com")) for _ in range(5)))
     assert all(r.status is LeadStatus.FOUND for r in results)
-    assert len(script.calls("/domain-search")) == 1 and len(script.calls("/email-verifier")) == 1
+    assert len(script.calls("domain_search")) == 1 and len(script.calls("email_verifier")) == 1
     assert sum(r.usage.hunter.credits for r in results) == 2.0
     assert sum(r.usage.hunter.cache_hits for r in results) >= 4
 
@@ -339,7 +351,7 @@ async def test_nothing_found_is_not_remembered_when_perplexity_was_off(script: S
 async def test_a_forbidden_endpoint_does_not_switch_hunter_off(script: Script) -> None:
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
     script.rows["globex.com"] = [row("ann.lee@globex.com", "CEO", 95, "valid", RECENT)]
-    script.errors["/email-verifier"] = (403, "forbidden")
+    script.problems["email_verifier"] = FORBIDDEN
     enricher = make_enricher(script)
     assert (await enricher.enrich(Lead(domain="acme.com"))).status is LeadStatus.FAILED
     assert (await enricher.enrich(Lead(domain="globex.com"))).status is LeadStatus.FOUND
@@ -349,7 +361,7 @@ async def test_a_perplexity_call_refused_by_the_deadline_is_not_counted(script: 
     script.rows["acme.com"] = []
     result = await make_enricher(script).enrich(Lead(domain="acme.com"), Deadline.after(1.5))
     assert result.status is LeadStatus.DEFERRED and result.usage.perplexity.calls == 0
-    assert script.calls("/v1/responses") == []
+    assert script.calls("find_decision_makers") == []
 
 
 async def test_a_pasted_address_never_reaches_the_reason_or_the_log(
@@ -364,7 +376,7 @@ async def test_a_pasted_address_never_reaches_the_reason_or_the_log(
 
 async def test_a_named_person_who_opted_out_is_not_taken_from_the_search_page(script: Script) -> None:
     script.rows["acme.com"] = [row("john.smith@acme.com", "CEO", 95, "valid", RECENT)]
-    script.errors["/email-finder"] = (451, "claimed_email")
+    script.problems["email_finder"] = OPTED_OUT
     result = await make_enricher(script).enrich(Lead(domain="acme.com", first_name="John", last_name="Smith"))
     assert "john.smith@acme.com" not in [e.email for e in result.emails]
 
@@ -375,7 +387,7 @@ async def test_a_throttled_call_defers_without_charging_an_attempt(script: Scrip
     not found: the next try searches again."""
     script.rows["acme.com"] = [row("olivia.martin@acme.com", "CEO", 95)]
     script.mailboxes = {"olivia.martin@acme.com"}
-    script.errors["/domain-search"] = (403, "too_many_requests")
+    script.problems["domain_search"] = RATE_LIMITED
     enricher = make_enricher(script)
 
     throttled = await enricher.enrich(Lead(domain="acme.com"))
@@ -383,9 +395,9 @@ async def test_a_throttled_call_defers_without_charging_an_attempt(script: Scrip
     assert throttled.status is LeadStatus.DEFERRED and not throttled.attempt_consumed
     assert throttled.retry_after is not None and throttled.retry_after > 0
     assert "rate limit" in (throttled.reason or "")
-    del script.errors["/domain-search"]
+    del script.problems["domain_search"]
     again = await enricher.enrich(Lead(domain="acme.com"))
-    assert again.status is LeadStatus.FOUND and len(script.calls("/domain-search")) == 2
+    assert again.status is LeadStatus.FOUND and len(script.calls("domain_search")) == 2
 
 
 class SlotsUntil:
@@ -412,5 +424,5 @@ async def test_a_slot_too_late_to_use_is_not_taken_and_the_lead_goes_back_withou
     result = await make_enricher(script, limiter=limiter).enrich(Lead(domain="acme.com"), Deadline.after(3.0))
     assert limiter.asked["perplexity.responses"] < 1.5  # 3 s less the 2 s a run needs
     assert limiter.asked["hunter.domain_search"] > 2.0  # Hunter's calls need 0.5 s
-    assert [r for r in script.requests if r.url.host == "pplx.test"] == []
+    assert script.calls("find_decision_makers") == []
     assert result.status is LeadStatus.DEFERRED and not result.attempt_consumed

@@ -23,8 +23,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from leadenrich.engine.providers.hunter import DomainSearch, FinderResult, VerifierResult
-from leadenrich.engine.providers.perplexity import DecisionMakers
+from leadenrich.engine.providers.hunter_models import DomainSearch, FinderResult, VerifierResult
+from leadenrich.engine.providers.perplexity_models import DecisionMakers
 
 DAY = 86_400.0
 

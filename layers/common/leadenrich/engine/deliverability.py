@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from leadenrich.engine.candidates import render_pattern
 from leadenrich.engine.models import Deliverability
 from leadenrich.engine.names import PersonName
-from leadenrich.engine.providers.hunter import Source
+from leadenrich.engine.providers.hunter_models import Source
 
 # A page re-crawled within a year and still showing the address; older sightings are history.
 LIVE_SIGHTING_DAYS = 365

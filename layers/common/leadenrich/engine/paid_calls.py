@@ -17,17 +17,10 @@ from typing import Any, TypeVar
 from leadenrich.deadline import Deadline
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.models import Provider, Usage
-from leadenrich.engine.providers.http import MIN_CALL_SECONDS
-from leadenrich.engine.providers.hunter import (
-    OPTED_OUT,
-    DomainSearch,
-    FinderResult,
-    HunterClient,
-    VerifierResult,
-)
+from leadenrich.engine.ports import MIN_CALL_SECONDS, PERPLEXITY_MIN_CALL_SECONDS, HunterPort, PerplexityPort
+from leadenrich.engine.providers.hunter_models import OPTED_OUT, DomainSearch, FinderResult, VerifierResult
 from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
-from leadenrich.engine.providers.perplexity import MIN_CALL_SECONDS as PERPLEXITY_CALL_SECONDS
-from leadenrich.engine.providers.perplexity import DecisionMakers, PerplexityClient
+from leadenrich.engine.providers.perplexity_models import DecisionMakers
 from leadenrich.engine.ratelimit import RateLimiter
 
 _T = TypeVar("_T")
@@ -63,8 +56,8 @@ class Tab:
 class PaidCalls:
     def __init__(
         self,
-        hunter: HunterClient,
-        perplexity: PerplexityClient | None,
+        hunter: HunterPort,
+        perplexity: PerplexityPort | None,
         cache: ResultCache,
         verification_credit: float = 1.0,
         limiter: RateLimiter | None = None,
@@ -195,9 +188,9 @@ class PaidCalls:
         return result
 
     async def _fetch_decision_makers(
-        self, tab: Tab, perplexity: PerplexityClient, domain: str, company: str | None
+        self, tab: Tab, perplexity: PerplexityPort, domain: str, company: str | None
     ) -> DecisionMakers:
-        await self._slot("perplexity.responses", tab, call_seconds=PERPLEXITY_CALL_SECONDS)
+        await self._slot("perplexity.responses", tab, call_seconds=PERPLEXITY_MIN_CALL_SECONDS)
         tab.usage.perplexity.calls += 1
         try:
             answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
@@ -213,7 +206,7 @@ class PaidCalls:
         return answer
 
     async def _slot(self, endpoint: str, tab: Tab, *, call_seconds: float = MIN_CALL_SECONDS) -> None:
-        """Wait for the provider's rate limit; with no slot early enough to still make the call (the client
+        """Wait for the provider's rate limit; with no slot early enough to still make the call (the port
         refuses to send with less than `call_seconds` left), hand the work back. A slot taken too late to
         use would be one the provider allows and nobody sends: 6% of Perplexity's in the drain benchmark."""
         if self.limiter is None:

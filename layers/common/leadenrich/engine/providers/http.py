@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import weakref
 from typing import Any
 
@@ -17,17 +16,15 @@ import httpx
 
 from leadenrich.deadline import Deadline
 from leadenrich.engine.models import Provider
+from leadenrich.engine.ports import MIN_CALL_SECONDS
 from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
+from leadenrich.engine.redaction import redact_query
 
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
 
 USER_AGENT = "leadenrich/0.1 (+https://github.com/leadenrich)"
-MIN_CALL_SECONDS = 0.5  # a request with less time left is not sent (Deadline.timeout's minimum)
-
-
-_SENSITIVE_QUERY = re.compile(r"((?:email|api_key|first_name|last_name|full_name)=)[^&\s\"']+", re.IGNORECASE)
 
 
 class RedactQueryFilter(logging.Filter):
@@ -35,7 +32,7 @@ class RedactQueryFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _SENSITIVE_QUERY.sub(r"\1<redacted>", message)
+        redacted = redact_query(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
@@ -86,20 +83,6 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: rare for these APIs, and a default delay serves as well
-
-
-_ADDRESS = re.compile(r"([\w.+'-])[\w.+'-]*(@|%40)([\w-]+(?:\.[\w-]+)+)")
-
-
-def redact_text(text: str) -> str:
-    """Any address inside free text (a pasted domain, a reason) shortened to `j***@acme.com`."""
-    return _ADDRESS.sub(r"\1***@\3", text)
-
-
-def redact_email(email: str) -> str:
-    """`j***@acme.com`: enough to tell addresses apart in a log, never the whole address."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 TRANSPORT_RETRY_AFTER = 30.0

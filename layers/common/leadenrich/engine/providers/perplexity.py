@@ -14,18 +14,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from leadenrich.deadline import Deadline
 from leadenrich.engine.models import Provider
+from leadenrich.engine.ports import PERPLEXITY_MIN_CALL_SECONDS
 from leadenrich.engine.providers.http import ProviderHttp, json_body, retry_after_seconds
 from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
+from leadenrich.engine.providers.perplexity_models import DecisionMakers, ModelAnswer, NamedPerson
 
 DEFAULT_BASE_URL = "https://api.perplexity.ai"
 MODEL = "perplexity/sonar"
 # The first call with a new schema can take 10-30 s (providers.md §2.3); later ones are fast.
 TIMEOUT = 60.0
-MIN_CALL_SECONDS = 2.0  # an Agent run needs at least this long; with less left it is not started
 THROTTLE_RETRY_AFTER = 5.0
 SERVER_ERROR_RETRY_AFTER = 30.0
 
@@ -60,51 +61,6 @@ INSTRUCTIONS = (
 )
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    class Person(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        name: str
-        title: str = ""
-        source_urls: list[str] = Field(default_factory=list)
-
-        @field_validator("title", mode="before")
-        @classmethod
-        def _no_title(cls, value: Any) -> Any:
-            return "" if value is None else value
-
-        @field_validator("source_urls", mode="before")
-        @classmethod
-        def _urls(cls, value: Any) -> Any:
-            return [u for u in value if isinstance(u, str)] if isinstance(value, list) else []
-
-    decision_makers: list[Person]
-
-    @field_validator("decision_makers", mode="before")
-    @classmethod
-    def _people(cls, value: Any) -> Any:
-        """Entries that are not a person object with a name are dropped, not the whole answer."""
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            return value
-        return [p for p in value if isinstance(p, dict) and isinstance(p.get("name"), str)]
-
-
-class NamedPerson(BaseModel):
-    name: str
-    title: str
-    source_urls: list[str]
-    sourced: bool  # at least one of its URLs is among the pages the search actually returned
-
-
-class DecisionMakers(BaseModel):
-    people: list[NamedPerson]
-    search_urls: list[str]
-    cost_usd: float = 0.0
-
-
 class PerplexityClient(ProviderHttp):
     provider = Provider.PERPLEXITY
     key_variable = "PERPLEXITY_API_KEY"
@@ -136,7 +92,7 @@ class PerplexityClient(ProviderHttp):
             "/v1/responses",
             deadline=deadline,
             cap=TIMEOUT,
-            minimum=MIN_CALL_SECONDS,
+            minimum=PERPLEXITY_MIN_CALL_SECONDS,
             json=self.request_body(domain, company_name),
             headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
         )
@@ -191,7 +147,7 @@ def parse_agent_response(response: httpx.Response) -> DecisionMakers:
     cost = _cost(body)
     try:
         texts, search_urls = _read_output(body.get("output"))
-        answer = _Answer.model_validate(json.loads(extract_json_text("".join(texts))))
+        answer = ModelAnswer.model_validate(json.loads(extract_json_text("".join(texts))))
     except (ValueError, TypeError, ValidationError) as exc:
         raise ProviderProblem(
             Provider.PERPLEXITY,
@@ -214,10 +170,6 @@ def parse_agent_response(response: httpx.Response) -> DecisionMakers:
         if p.name.strip()
     ]
     return DecisionMakers(people=people, search_urls=search_urls, cost_usd=cost)
-
-
-def _is_str(value: object) -> bool:
-    return isinstance(value, str)
 
 
 def _read_output(output: Any) -> tuple[list[str], list[str]]:

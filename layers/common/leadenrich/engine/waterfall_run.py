@@ -1,0 +1,23 @@
+"""One lead's pass through the waterfall: what it has learnt and spent so far, shared by every step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leadenrich.engine.models import FoundEmail, Lead
+from leadenrich.engine.paid_calls import Tab
+
+
+@dataclass(kw_only=True)
+class LeadRun(Tab):
+    """The lead, its normalised domain, the domain's facts once known, and what was tried on the way."""
+
+    lead: Lead
+    domain: str
+    pattern: str | None = None
+    accept_all: bool = False
+    tried: set[str] = field(default_factory=set)
+    inconclusive: bool = False  # some candidate verified "unknown": worth another try later
+    fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
+    opted_out: set[str] = field(default_factory=set)  # people (full names, lowercase) who answered 451
+    unverified: list[FoundEmail] = field(default_factory=list)  # verified `unknown`: kept if nothing better
