@@ -266,7 +266,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                 "AWS_ACCESS_KEY_ID": "bench",
                 "AWS_SECRET_ACCESS_KEY": "bench",
                 "TABLE_NAME": "leadenrich",
-                "SERIALIZE_DYNAMODB_CALLS": "true",
+                "SERIALIZE_AWS_CALLS": "true",
                 "MAX_ITEMS_PER_RUN": str(opts.max_items),
                 "PROCESSOR_CONCURRENCY": str(opts.concurrency),
                 "PROCESSOR_BUDGET_SECONDS": str(opts.budget),
@@ -282,7 +282,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         import handle_api
         import handle_process
         from leadenrich import runtime
-        from leadenrich.aws.dynamo_store import create_table
+        from leadenrich.aws.dynamo_schema import create_table
         from leadenrich.aws.sqs_queue import create_queues
         from leadenrich.engine.ratelimit import PUBLISHED_LIMITS, parse_limits
         from tests.jobs.test_handlers import SCHEDULED_EVENT, Context, http_event

@@ -39,12 +39,12 @@ def enqueue(leads: int) -> dict[str, Any]:
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
             "TABLE_NAME": "leadenrich",
-            "SERIALIZE_DYNAMODB_CALLS": "true",
+            "SERIALIZE_AWS_CALLS": "true",
         }
     )
     import handle_api
     from leadenrich import runtime
-    from leadenrich.aws.dynamo_store import create_table
+    from leadenrich.aws.dynamo_schema import create_table
     from leadenrich.aws.sqs_queue import create_queues
     from tests.jobs.test_handlers import Context, http_event
 

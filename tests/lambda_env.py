@@ -9,7 +9,7 @@ import pytest
 
 from enrich_tools.simulator import SimulatorServer
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.sqs_queue import create_queues
 from tests.simulator.conftest import base_config
 
@@ -26,7 +26,7 @@ def lambda_env_on_moto(
         "TABLE_NAME": "leadenrich",
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
-        "SERIALIZE_DYNAMODB_CALLS": "true",
+        "SERIALIZE_AWS_CALLS": "true",
         "PROCESSOR_BUDGET_SECONDS": "20",
         "QUEUE_VISIBILITY_TIMEOUT": "30",
         "HUNTER_API_KEY": "sim-hunter-key",

@@ -7,7 +7,9 @@ an active key and `{"isAuthorized": false}` (API Gateway answers 403) otherwise.
 workspace from `requestContext.authorizer.lambda.workspace_id`, and from nowhere else.
 
 Only the key's id or display prefix is ever logged, never the key. It sends no body: API Gateway answers
-the refusals itself (401 without the header, 403 when refused).
+the refusals itself, with bodies an HTTP API cannot customise: 401 `{"message":"Unauthorized"}` without the
+header, 403 `{"message":"Forbidden"}` when refused (`GatewayError` in docs/openapi.json; the local gateway
+sends the same bytes).
 """
 
 from __future__ import annotations

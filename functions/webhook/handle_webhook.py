@@ -12,6 +12,9 @@
    not taken for a replay.
 Logs name the provider, the event type and ids, never the body (it may carry addresses) or a secret.
 Errors carry the API's one error body, `{"message", "field", "errors"}` (`leadenrich.http_errors`).
+
+The answers are built from `Accepted` and `Duplicate`, and `document` declares the route with them for
+`docs/openapi.json` (`enrich_tools.openapi` merges it into the API's document), so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -21,17 +24,22 @@ import base64
 import binascii
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadenrich import runtime
-from leadenrich.http_errors import error_body
+from leadenrich.http_errors import ErrorBody, GatewayError, error_body
 from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
 from leadenrich.webhooks.inbound import EventRouter, InboundEvent, MalformedEvent, adapter_for
 from leadenrich.webhooks.signing import SignatureError, StaleTimestamp
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 logger = Logger()
 route_package_logs(logger)  # the package's log lines, with their `extra=` context, as this logger's JSON
@@ -39,11 +47,35 @@ route_package_logs(logger)  # the package's log lines, with their `extra=` conte
 MAX_BODY_BYTES = 256 * 1024
 
 
-def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+class Accepted(BaseModel):
+    """The event is recorded and was routed (or found nothing to route to)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["accepted"]
+    event_id: str
+    routed: str = Field(
+        description="resumed (a deferred or queued item runs now), unrouted (names no item), unknown item, "
+        "or `item <status>: nothing to resume`"
+    )
+
+
+class Duplicate(BaseModel):
+    """The event id was seen before: nothing more is done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["duplicate"]
+    event_id: str
+
+
+def _answer(
+    status: int, body: BaseModel | dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json", **(headers or {})},
-        "body": json.dumps(body),
+        "body": json.dumps(body.model_dump(mode="json") if isinstance(body, BaseModel) else body),
         "isBase64Encoded": False,
     }
 
@@ -76,7 +108,7 @@ async def _record_and_route(provider: str, parsed: InboundEvent) -> dict[str, An
         hooks = runtime.webhooks()
         if not await hooks.log.record_event(provider, parsed.event_id, parsed.summary()):
             logger.info("webhook replayed", extra={"provider": provider, "event_id": parsed.event_id})
-            return _answer(200, {"status": "duplicate", "event_id": parsed.event_id})
+            return _answer(200, Duplicate(status="duplicate", event_id=parsed.event_id))
         service = runtime.job_service()
         try:
             routed = await EventRouter(service.store, service.queue).route(parsed)
@@ -89,7 +121,7 @@ async def _record_and_route(provider: str, parsed: InboundEvent) -> dict[str, An
         "webhook accepted",
         extra={"provider": provider, "event_id": parsed.event_id, "type": parsed.type, "routed": routed},
     )
-    return _answer(200, {"status": "accepted", "event_id": parsed.event_id, "routed": routed})
+    return _answer(200, Accepted(status="accepted", event_id=parsed.event_id, routed=routed))
 
 
 @logger.inject_lambda_context
@@ -130,3 +162,70 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
     except MalformedEvent as exc:
         return _refuse(400, str(exc), exc.field)
     return asyncio.run(_record_and_route(provider, parsed))
+
+
+def document(resolver: APIGatewayHttpResolver) -> None:
+    """Declare this function's route on `resolver`, for the OpenAPI document only (it never serves it)."""
+    from aws_lambda_powertools.event_handler.openapi.models import Example
+    from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+
+    def error(description: str) -> OpenAPIResponse:
+        return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+    route = resolver.post(
+        "/webhooks/<provider>",
+        operation_id="receiveWebhook",
+        tags=["webhooks"],
+        description="An event from a provider (or a proxy polling one), signed the Standard Webhooks way; no "
+        "API key: the signature over the raw body is the credential (docs/webhooks.md).",
+        responses={
+            200: {
+                "description": "Recorded once by (provider, event id); a replay is `duplicate`, no effect",
+                "content": {"application/json": {"model": Accepted | Duplicate}},
+            },
+            400: error("The body is not valid base64, or not an event this provider's adapter reads"),
+            401: error("Missing or wrong signature, or a timestamp more than 5 minutes away"),
+            404: error("Unknown provider, or one without a secret"),
+            413: error(f"The body is larger than {MAX_BODY_BYTES // 1024} KB"),
+            429: {
+                "description": 'Throttled by API Gateway: `{"message": "Too Many Requests"}`',
+                "content": {"application/json": {"model": GatewayError}},
+            },
+            500: {
+                "description": "Routing failed: the event is not recorded, so the provider's retry is "
+                'handled; or API Gateway\'s `{"message": "Internal Server Error"}` when the function failed',
+                "content": {"application/json": {"model": GatewayError | ErrorBody}},
+            },
+        },
+    )
+
+    def receive_webhook(
+        provider: str,
+        event: dict[str, Any],
+        webhook_id: str | None = None,
+        webhook_timestamp: str | None = None,
+        webhook_signature: str | None = None,
+    ) -> None:
+        raise NotImplementedError("documentation only: handler() serves this route")
+
+    # The parameters' OpenAPI declarations, as objects: this module's annotations are strings, and Powertools'
+    # parameter classes are imported here only, so that the function's cold start does not pay for them.
+    receive_webhook.__annotations__ = {
+        "provider": Annotated[
+            str,
+            Path(
+                description="the adapter that verifies and reads the event (`standard`)",
+                openapi_examples={"standard": Example(summary="Standard Webhooks", value="standard")},
+            ),
+        ],
+        "event": Annotated[dict[str, Any], Body(description="the provider's event, as it signed it")],
+        "webhook_id": Annotated[str | None, Header(alias="webhook-id", description="the event id")],
+        "webhook_timestamp": Annotated[
+            str | None, Header(alias="webhook-timestamp", description="seconds since the epoch")
+        ],
+        "webhook_signature": Annotated[
+            str | None, Header(alias="webhook-signature", description="v1,<base64 HMAC-SHA256>")
+        ],
+        "return": None,
+    }
+    route(receive_webhook)

@@ -11,8 +11,9 @@ import pytest
 
 import handle_api
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.sqs_queue import create_queues
+from tests.functions.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 from tests.jobs.test_handlers import Context, http_event
 
 TABLE = "leadenrich-auth"
@@ -33,7 +34,7 @@ def stack(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "TABLE_NAME": TABLE,
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
-        "SERIALIZE_DYNAMODB_CALLS": "true",
+        "SERIALIZE_AWS_CALLS": "true",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)

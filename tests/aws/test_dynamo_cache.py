@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from leadenrich.aws.dynamo_cache import MAX_VALUE_BYTES, DynamoCache
-from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.aws.dynamo_jobs import DynamoJobStore
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.engine.cache import CachePort, ResultCache
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, Job, JobOptions, JobStatus

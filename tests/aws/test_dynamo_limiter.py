@@ -19,7 +19,7 @@ import pytest
 
 from enrich_tools.simulator.ratelimit import SlidingWindows, TokenBuckets
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
-from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.deadline import Deadline
 from leadenrich.engine.ratelimit import (
     LIMITS,

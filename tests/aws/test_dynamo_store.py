@@ -17,8 +17,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from leadenrich.aws import dynamo_store
-from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.aws import dynamo_ops
+from leadenrich.aws.dynamo_jobs import DynamoJobStore
+from leadenrich.aws.dynamo_schema import create_table
+from leadenrich.jobs.encoding import BadCursor
 from leadenrich.jobs.models import ItemStatus, JobStatus
 from leadenrich.jobs.ports import JobStore
 from tests.jobs.store_contract import (
@@ -32,6 +34,7 @@ from tests.jobs.store_contract import (
     found,
     item_of,
     job_of,
+    listed_job_ids,
     new_job,
 )
 
@@ -40,7 +43,7 @@ TABLE = "leadenrich-test"
 
 @pytest.fixture
 def client(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(dynamo_store, "_backoff", lambda attempt: 0.0)
+    monkeypatch.setattr(dynamo_ops, "backoff", lambda attempt: 0.0)
     dynamo = boto3.client("dynamodb", region_name="us-east-1")
     create_table(dynamo, TABLE)
     return dynamo
@@ -102,31 +105,21 @@ async def test_filtered_listings_keep_querying_when_query_pages_hold_few_matches
         )
         if n % 2:
             assert await store.start_job(WS, f"j{n:02d}", NOW)
-    monkeypatch.setattr(dynamo_store, "_FILTERED_PAGE", 2)
-
-    async def collect(limit: int, **filters: Any) -> list[str]:
-        ids: list[str] = []
-        cursor: str | None = None
-        while True:
-            page = await store.list_jobs(WS, limit=limit, cursor=cursor, **filters)
-            assert len(page.items) <= limit
-            ids += [j.job_id for j in page.items]
-            cursor = page.cursor
-            if cursor is None:
-                return ids
+    monkeypatch.setattr(dynamo_ops, "FILTERED_PAGE", 2)
 
     newest_first = [f"j{n:02d}" for n in reversed(range(12))]
-    assert await collect(2, tag="vip") == [j for j in newest_first if int(j[1:]) % 3]
-    assert await collect(1, status=JobStatus.PENDING) == [j for j in newest_first if int(j[1:]) % 2 == 0]
+    assert await listed_job_ids(store, 2, tag="vip") == [j for j in newest_first if int(j[1:]) % 3]
+    pending = [j for j in newest_first if int(j[1:]) % 2 == 0]
+    assert await listed_job_ids(store, 1, status=JobStatus.PENDING) == pending
 
 
 async def test_cursors_are_start_keys_of_the_listing_they_continue(store: DynamoJobStore) -> None:
     await create(store, "j0", 3)
     for bad in [b64({"PK": "x"}), b64({"PK": "WS#ws1#JOB#j0", "SK": 1, "GSI1PK": "x", "GSI1SK": "y"})]:
-        with pytest.raises(ValueError, match=r"^cursor: "):
+        with pytest.raises(BadCursor, match=r"^cursor: "):
             await store.list_jobs(WS, cursor=bad)
     for bad in [b64({"PK": "WS#ws1#JOB#j0", "SK": "JOB"}), b64({"PK": "WS#ws1#JOB#j1", "SK": "ITEM#000000"})]:
-        with pytest.raises(ValueError, match=r"^cursor: "):
+        with pytest.raises(BadCursor, match=r"^cursor: "):
             await store.list_items(WS, "j0", cursor=bad)
 
 

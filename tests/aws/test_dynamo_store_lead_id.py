@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import boto3
 
-from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
+from leadenrich.aws.dynamo_jobs import DynamoJobStore
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, Job, JobStatus
 

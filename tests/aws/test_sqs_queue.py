@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +74,25 @@ def elapse() -> Elapse:
 
 class TestSqsWorkQueue(WorkQueueContract):
     """The shared contract on SQS (moto)."""
+
+
+class TestSerializedSqsWorkQueue(WorkQueueContract):
+    """The contract again with the calls serialised, as over moto in the processor suite and the local
+    stack: a long poll is then made of short polls, and must still return a message sent while it waits."""
+
+    @pytest.fixture
+    def queue(self, env: Env) -> WorkQueue:
+        return SqsWorkQueue(env.queue_url, env.dlq_url, env.client, serialize_calls=True)
+
+    @pytest.fixture
+    def make_queue(self, env: Env) -> MakeQueue:
+        def make(max_receive_count: int) -> WorkQueue:
+            url, dlq = create_queues(
+                env.client, f"fragile-{max_receive_count}", max_receive_count=max_receive_count
+            )
+            return SqsWorkQueue(url, dlq, env.client, serialize_calls=True)
+
+        return make
 
 
 def messages(n: int, job: str = "j1") -> list[WorkMessage]:
@@ -355,3 +376,46 @@ def test_bodies_are_compact_versioned_json() -> None:
 def test_decoding_is_strict(body: str) -> None:
     with pytest.raises(MalformedMessage):
         decode_message(body)
+
+
+class OverlapCountingClient:
+    """The moto client, counting how many of its calls run at once (each takes a little while)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._running = 0
+        self.most_at_once = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(**params: Any) -> Any:
+            with self._lock:
+                self._running += 1
+                self.most_at_once = max(self.most_at_once, self._running)
+            try:
+                time.sleep(0.02)  # long enough for the other threads' calls to start meanwhile
+                return method(**params)
+            finally:
+                with self._lock:
+                    self._running -= 1
+
+        return call
+
+
+@pytest.mark.parametrize("serialize_calls", [True, False])
+async def test_serialised_calls_never_overlap(env: Env, serialize_calls: bool) -> None:
+    """moto's SQS is not thread-safe: a receive checks that a message is visible and marks it received in
+    two steps, so two receives at once can both take it (the processor suite's race test saw 61 deliveries
+    of 60 messages). Serialised, no two calls run at once; the control shows that they otherwise do."""
+    client = OverlapCountingClient(env.client)
+    queue = SqsWorkQueue(env.queue_url, env.dlq_url, client, serialize_calls=serialize_calls)
+    await queue.send(messages(40))
+
+    batches = await asyncio.gather(*(queue.receive(5, visibility_timeout=30) for _ in range(8)))
+
+    received = [r.message.item_id for batch in batches for r in batch]
+    assert (client.most_at_once == 1) is serialize_calls
+    if serialize_calls:
+        assert sorted(received) == [m.item_id for m in messages(40)]  # each delivered once

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore]
 
-from leadenrich.aws import dynamo_store, sqs_queue
+from leadenrich.aws import dynamo_schema, sqs_queue
 from leadenrich.jobs.processor import ProcessorSettings
 from leadenrich.jobs.requests import MAX_ATTEMPTS
 from leadenrich.runtime import RuntimeSettings
@@ -274,10 +274,10 @@ def test_table_is_protected(template: dict[str, Any]) -> None:
     properties = table["Properties"]
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["TimeToLiveSpecification"] == {
-        "AttributeName": dynamo_store.TTL_ATTRIBUTE,
+        "AttributeName": dynamo_schema.TTL_ATTRIBUTE,
         "Enabled": True,
     }
-    assert dynamo_store.TTL_ATTRIBUTE == "expires_at"
+    assert dynamo_schema.TTL_ATTRIBUTE == "expires_at"
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert "TableName" not in properties  # a generated name: a replacement never collides with the old table
 
@@ -286,7 +286,7 @@ def test_table_is_protected(template: dict[str, Any]) -> None:
 def moto_table(mocked_aws: None) -> tuple[dict[str, Any], str]:
     """What `create_table` builds: (DescribeTable's Table, the TTL attribute)."""
     client = boto3.client("dynamodb", region_name="us-east-1")
-    dynamo_store.create_table(client, "leadenrich-template-test")
+    dynamo_schema.create_table(client, "leadenrich-template-test")
     table = client.describe_table(TableName="leadenrich-template-test")["Table"]
     ttl = client.describe_time_to_live(TableName="leadenrich-template-test")["TimeToLiveDescription"]
     return table, ttl["AttributeName"]
@@ -315,7 +315,7 @@ def test_table_shape_equals_create_table(
         for i in built["GlobalSecondaryIndexes"]
     }
     assert declared_indexes == built_indexes
-    assert dynamo_store.GSI1 in declared_indexes
+    assert dynamo_schema.GSI1 in declared_indexes
     assert not declared.get("LocalSecondaryIndexes")
     assert not built.get("LocalSecondaryIndexes")
     assert declared["BillingMode"] == built["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"

@@ -96,6 +96,19 @@ async def all_items(store: JobStore, job_id: str, limit: int = 1000) -> list[Ite
             return items
 
 
+async def listed_job_ids(store: JobStore, limit: int, **filters: Any) -> list[str]:
+    """The ids of every job `list_jobs` pages through, `limit` per page (no page holds more)."""
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await store.list_jobs(WS, limit=limit, cursor=cursor, **filters)
+        assert len(page.items) <= limit
+        ids += [j.job_id for j in page.items]
+        cursor = page.cursor
+        if cursor is None:
+            return ids
+
+
 def b64(value: object) -> str:
     return b64json(json.dumps(value))
 
@@ -214,24 +227,14 @@ class JobStoreContract:
             if n % 2:
                 assert await store.start_job(WS, f"j{n:02d}", NOW)
 
-        async def collect(limit: int, **filters: Any) -> list[str]:
-            ids: list[str] = []
-            cursor: str | None = None
-            while True:
-                page = await store.list_jobs(WS, limit=limit, cursor=cursor, **filters)
-                assert len(page.items) <= limit
-                ids += [j.job_id for j in page.items]
-                cursor = page.cursor
-                if cursor is None:
-                    return ids
-
         newest_first = [f"j{n:02d}" for n in reversed(range(12))]
         vip = [j for j in newest_first if int(j[1:]) % 3]
         running_vip = [j for j in vip if int(j[1:]) % 2]
-        assert await collect(2, tag="vip") == vip
-        assert await collect(3, status=JobStatus.RUNNING, tag="vip") == running_vip
-        assert await collect(50, status=JobStatus.CANCELLED) == []
-        assert await collect(1, status=JobStatus.PENDING) == [j for j in newest_first if int(j[1:]) % 2 == 0]
+        assert await listed_job_ids(store, 2, tag="vip") == vip
+        assert await listed_job_ids(store, 3, status=JobStatus.RUNNING, tag="vip") == running_vip
+        assert await listed_job_ids(store, 50, status=JobStatus.CANCELLED) == []
+        pending = [j for j in newest_first if int(j[1:]) % 2 == 0]
+        assert await listed_job_ids(store, 1, status=JobStatus.PENDING) == pending
 
     async def test_malformed_or_foreign_cursors_are_bad_cursors_naming_the_cursor(
         self, store: JobStore

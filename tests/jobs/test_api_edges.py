@@ -13,10 +13,11 @@ import pytest
 
 import handle_api
 from leadenrich import runtime
-from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.sqs_queue import create_queues
 from leadenrich.http_errors import ErrorBody
 from leadenrich.jsonguard import MAX_DEPTH
+from tests.functions.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 from tests.jobs.test_handlers import Context, http_event
 
 TABLE = "leadenrich-edges"
@@ -31,7 +32,7 @@ def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "TABLE_NAME": TABLE,
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
-        "SERIALIZE_DYNAMODB_CALLS": "true",
+        "SERIALIZE_AWS_CALLS": "true",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)
@@ -222,3 +223,18 @@ def test_an_unexpected_failure_is_a_generic_500_in_the_model() -> None:
 def test_no_authorizer_context_is_a_401_in_the_model() -> None:
     status, answer, _ = call("GET", "/jobs", workspace=None)
     assert status == 401 and answer == {"message": "Unauthorized", "field": None, "errors": []}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"],
+)
+def test_a_form_body_where_json_is_read_is_a_415_not_a_500(content_type: str) -> None:
+    """Found by schemathesis: Powertools parses form bodies itself, and a multipart type without a boundary
+    raised (500). The API reads JSON only."""
+    status, answer, _ = call(
+        "POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": content_type}
+    )
+    assert (status, answer["field"]) == (415, "header.content-type")
+    assert_error_model(answer)
+    assert call("GET", "/jobs")[1]["jobs"] == []  # nothing was created

@@ -18,6 +18,7 @@ from leadenrich import runtime
 from leadenrich.engine.models import Deliverability
 from leadenrich.jobs.views import ItemsPage
 from leadenrich.settings_errors import SettingsError
+from tests.functions.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
 

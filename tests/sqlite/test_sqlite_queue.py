@@ -38,18 +38,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "state.sqlite3"
-
-
-@pytest.fixture
-def db(path: Path) -> Iterator[Database]:
-    database = Database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def queue(db: Database, clock: FakeClock) -> SqliteWorkQueue:
     return SqliteWorkQueue(db, clock=clock)
 

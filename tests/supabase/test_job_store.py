@@ -25,7 +25,7 @@ from enrich_tools.supabase_harness.postgres import apply_migrations
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, ItemStatus, JobCounters, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, JobStore
-from leadenrich.supabase import job_store as supabase_job_store
+from leadenrich.supabase import job_rows as supabase_job_rows
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients, supabase_client
 from leadenrich.supabase.job_store import SupabaseJobStore
 from tests.jobs.store_contract import (
@@ -130,7 +130,7 @@ def test_the_float_counters_keep_0001s_column_types(supabase_db: SupabaseTestSer
 
 
 def test_every_counter_has_its_column() -> None:
-    columns = supabase_job_store._COUNTER_COLUMNS
+    columns = supabase_job_rows.COUNTER_COLUMNS
     assert set(columns) == {name for name in JobCounters.__dataclass_fields__}
     assert columns["total"] == "total_leads" and columns["failed"] == "failed_leads"
 
@@ -399,7 +399,7 @@ def test_items_keep_leads_results_and_times_exactly() -> None:
         "lease_until": None,
         "next_attempt_at": "2025-03-01T12:00:00.5+00:00",
     }
-    item = supabase_job_store._item_from_row(row)
+    item = supabase_job_rows.item_from_row(row)
     assert item == Item(
         WS,
         "j",

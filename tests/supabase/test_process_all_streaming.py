@@ -1,10 +1,10 @@
 """process_all over 10,000 leads, streamed: Supabase is read in keyset pages of at most 500 rows, each page's
 items are stored before the next page is asked for, and the service never holds more than two pages.
 
-The lead source is the real one (PostgreSQL + PostgREST), the job store the real DynamoDB adapter on moto.
-The queue records what it is sent instead of being moto's SQS: moto recounts its whole queue on every send,
-so 10,000 messages take about 20 minutes there (SqsWorkQueue's batching has its own tests, and
-`bench.runtime` counts its calls).
+The lead source is the real one (PostgreSQL + PostgREST), and so is each job store it streams into: SQLite,
+DynamoDB on moto, and Supabase (the backends of tests/support/backends.py). The queue records what it is
+sent instead of being moto's SQS: moto recounts its whole queue on every send, so 10,000 messages take about
+20 minutes there (SqsWorkQueue's batching has its own tests, and `bench.runtime` counts its calls).
 
 How "bounded memory" is shown: before every request to Supabase (that is, before each next page) an httpx
 event hook counts the `Item` and `SourcedLead` objects alive in the process (gc.get_objects). Were the
@@ -16,19 +16,24 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import boto3
 import pytest
 
 from enrich_tools.supabase_harness import SupabaseTestServer
-from leadenrich.aws.dynamo_store import DynamoJobStore, create_table
 from leadenrich.jobs.models import Item, ItemStatus, JobStatus, Received, SourcedLead, WorkMessage
 from leadenrich.jobs.ports import JobStore, QueueDepth
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import JobService
+from leadenrich.sqlite.db import FILE_NAME, Database
+from leadenrich.sqlite.job_store import SqliteJobStore
+from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
+from leadenrich.supabase.job_store import SupabaseJobStore
 from leadenrich.supabase.lead_source import SupabaseLeadSource
 from tests.supabase.recording import RecordingConnect
+from tests.support.backends import DynamoJobStore, create_table
 
 WS = "default"
 LEADS = 10_000
@@ -72,10 +77,35 @@ async def connect(supabase_db: SupabaseTestServer) -> AsyncIterator[RecordingCon
     await recording.aclose()
 
 
-class WithoutAppend:
-    """The same DynamoDB store, minus `append_items`: the service must then collect every item first."""
+def dynamodb_store() -> DynamoJobStore:
+    """The DynamoDB store on a fresh table (moto must be active)."""
+    dynamodb = boto3.client("dynamodb")
+    create_table(dynamodb, "leadenrich")
+    return DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)
 
-    def __init__(self, store: DynamoJobStore) -> None:
+
+@pytest.fixture(params=["sqlite", "dynamodb", "supabase"])
+async def store(
+    request: pytest.FixtureRequest, supabase_db: SupabaseTestServer, tmp_path: Path
+) -> AsyncIterator[JobStore]:
+    if request.param == "sqlite":
+        db = Database(tmp_path / FILE_NAME)
+        yield SqliteJobStore(db)
+        db.close()
+    elif request.param == "dynamodb":
+        request.getfixturevalue("mocked_aws")
+        yield dynamodb_store()
+    else:
+        settings = SupabaseSettings.from_env(supabase_db.env())
+        assert settings is not None
+        yield SupabaseJobStore(settings)
+        await close_supabase_clients()
+
+
+class WithoutAppend:
+    """A store minus `append_items`: the service must then collect every item first."""
+
+    def __init__(self, store: JobStore) -> None:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
@@ -97,7 +127,7 @@ def live_leads() -> int:
 
 
 async def test_process_all_over_10_000_leads_streams_pages_into_the_store(
-    supabase_db: SupabaseTestServer, connect: RecordingConnect, mocked_aws: None
+    supabase_db: SupabaseTestServer, connect: RecordingConnect, store: JobStore
 ) -> None:
     seed(supabase_db, LEADS)
     supabase_db.sql(
@@ -107,9 +137,6 @@ async def test_process_all_over_10_000_leads_streams_pages_into_the_store(
         f" select '{WS}', id, 'ceo@' || domain, 'hunter_direct', 'primary', 'active' from leads"
         " where domain like 'done-%'"
     )
-    dynamodb = boto3.client("dynamodb")
-    create_table(dynamodb, "leadenrich")
-    store = DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)
     queue = RecordingQueue()
     # No queue window: every message is sent at creation, which is what shows the chunked enqueue.
     service = JobService(store, queue, leads=SupabaseLeadSource(connect, page_size=PAGE), queue_window=0)
@@ -144,9 +171,7 @@ async def test_the_measure_sees_leads_collected_by_a_store_that_cannot_append(
 ) -> None:
     """The control for the test above: the same count reaches the number of leads when they are held."""
     seed(supabase_db, 3 * PAGE)
-    dynamodb = boto3.client("dynamodb")
-    create_table(dynamodb, "leadenrich")
-    store = cast(JobStore, WithoutAppend(DynamoJobStore("leadenrich", dynamodb, serialize_calls=True)))
+    store = cast(JobStore, WithoutAppend(dynamodb_store()))
     service = JobService(store, RecordingQueue(), leads=SupabaseLeadSource(connect, page_size=PAGE))
     alive: list[int] = []
     connect.on_request = lambda: alive.append(live_leads())

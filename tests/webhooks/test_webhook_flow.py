@@ -25,6 +25,7 @@ import handle_webhook
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
 from leadenrich.webhooks import signing
+from tests.functions.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 from tests.lambda_env import lambda_env_on_moto
 from tests.simulator.conftest import base_config
 

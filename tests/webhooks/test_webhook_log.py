@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from leadenrich.aws.dynamo_store import create_table
+from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.dynamo_webhooks import DynamoWebhookLog
 from leadenrich.sqlite.webhook_log import SqliteWebhookLog
 from leadenrich.webhooks.outbound import Attempt, Delivery

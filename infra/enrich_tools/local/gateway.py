@@ -6,10 +6,15 @@ deployed one, `handle_authorizer.handler`), every route but `GET /health` and `/
 first, as API Gateway's default Lambda authorizer does (payload 2.0, simple responses, identity source
 `$request.header.X-API-Key`): no header, 401 `{"message":"Unauthorized"}` without calling it; `isAuthorized`
 false, 403 `{"message":"Forbidden"}`; true, its `context` reaches the handler as
-`requestContext.authorizer.lambda`. API Gateway caches answers per key for 300 s; this gateway does not, so
-a revoked key stops working here at once. One catch-all route; the handler runs in a worker
-thread because it calls `asyncio.run` itself. Invocations are serialised: a Lambda execution environment
-serves one request at a time, and the Powertools resolver keeps the current event in module state.
+`requestContext.authorizer.lambda`. Its own answers are API Gateway's byte for byte (an HTTP API cannot
+customise them, and `docs/openapi.json` documents them as `GatewayError`): the compact JSON body,
+`content-type: application/json`, and the `apigw-requestid` header API Gateway puts on every response.
+API Gateway caches answers per key for 300 s; this gateway does not, so a revoked key stops working here at
+once. With one catch-all route, it sends a method or path that is no route through the authorizer to the
+handler (404, or 405 with `Allow`), where API Gateway answers `{"message":"Not Found"}` (404) at once. The
+handler runs in a worker thread because it calls `asyncio.run` itself. Invocations are serialised: a Lambda
+execution environment serves one request at a time, and the Powertools resolver keeps the current event in
+module state.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import request_response
 
 from enrich_tools.background import BackgroundServer
 from enrich_tools.local.lambdas import (
@@ -43,7 +48,6 @@ from enrich_tools.local.lambdas import (
 
 log = logging.getLogger(__name__)
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 API_KEY_HEADER = "x-api-key"  # event header names are lower-case
 PUBLIC_ROUTES = frozenset({("GET", "/health")})  # and /webhooks/*: signed by the provider instead
 _START_TIMEOUT = 15.0
@@ -163,12 +167,18 @@ def authorizer_event(request_event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _gateway_error(status: int, message: str, extra_headers: dict[str, str] | None) -> Response:
+# API Gateway's own refusals (HTTP API): status -> the message of its `{"message":...}` body.
+GATEWAY_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error"}
+REQUEST_ID_HEADER = "apigw-requestid"
+
+
+def gateway_error(status: int, request_id: str, extra_headers: dict[str, str] | None = None) -> Response:
+    """A refusal as API Gateway sends it: `{"message":"Unauthorized"}` (compact), JSON, its request id."""
     return Response(
-        content=json.dumps({"message": message}, separators=(",", ":")).encode(),
+        content=json.dumps({"message": GATEWAY_MESSAGES[status]}, separators=(",", ":")).encode(),
         status_code=status,
         media_type="application/json",
-        headers=extra_headers,
+        headers={**(extra_headers or {}), REQUEST_ID_HEADER: request_id},
     )
 
 
@@ -210,20 +220,21 @@ def create_app(
             event["requestContext"]["http"]["method"], event["rawPath"]
         ):
             return None
+        request_id = event["requestContext"]["requestId"]
         if not event["headers"].get(API_KEY_HEADER):
-            return _gateway_error(401, "Unauthorized", extra_headers)  # the identity source is missing
+            return gateway_error(401, request_id, extra_headers)  # the identity source is missing
         context = LocalContext("leadenrich-authorizer-local", AUTHORIZER_TIMEOUT_SECONDS)
         try:
             async with authorizing:
                 answer = await asyncio.to_thread(authorizer, authorizer_event(event), context)
         except Exception:
             log.exception("the authorizer raised")
-            return _gateway_error(500, "Internal Server Error", extra_headers)
+            return gateway_error(500, request_id, extra_headers)
         if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
             log.error("the authorizer answered something that is not a simple response")
-            return _gateway_error(500, "Internal Server Error", extra_headers)
+            return gateway_error(500, request_id, extra_headers)
         if not answer["isAuthorized"]:
-            return _gateway_error(403, "Forbidden", extra_headers)
+            return gateway_error(403, request_id, extra_headers)
         event["requestContext"]["authorizer"] = {"lambda": dict(answer.get("context") or {})}
         return None
 
@@ -250,21 +261,21 @@ def create_app(
                 async with invocation:
                     result = await asyncio.to_thread(target, event, context)
                 response = http_response(result, extra_headers)
+                response.headers[REQUEST_ID_HEADER] = event["requestContext"]["requestId"]
         except Exception:
             # What API Gateway answers when the function errors: the details stay in the function's log.
             log.exception("the API handler raised")
-            response = Response(
-                content=b'{"message":"Internal Server Error"}',
-                status_code=500,
-                media_type="application/json",
-                headers=extra_headers,
-            )
+            response = gateway_error(500, event["requestContext"]["requestId"], extra_headers)
         if access_log is not None:
             path = printable(request.url.path)
             access_log(printable(request.method), path, response.status_code, time.monotonic() - started)
         return response
 
-    return Starlette(routes=[Route("/{path:path}", invoke, methods=METHODS)])
+    app = Starlette()
+    # Every request, whatever its method or path: a route pattern does not match a path holding a newline
+    # (`%0A`), and Starlette would answer that itself, in text/plain, where API Gateway calls the function.
+    app.router.default = request_response(invoke)
+    return app
 
 
 class Gateway:

@@ -296,7 +296,7 @@ class LocalStack:
             raise StackError(
                 "--aws emulates AWS with moto, which is missing: reinstall the project"
             ) from None
-        from leadenrich.aws.dynamo_store import create_table
+        from leadenrich.aws.dynamo_schema import create_table
         from leadenrich.aws.sqs_queue import create_queues
 
         env |= dict.fromkeys(_AWS_VARIABLES_TO_CLEAR)
@@ -308,7 +308,7 @@ class LocalStack:
             "TABLE_NAME": TABLE_NAME,
             "QUEUE_URL": None,  # known once the queue exists; listed so that it is restored
             "DEAD_LETTER_QUEUE_URL": None,
-            "SERIALIZE_DYNAMODB_CALLS": "true",  # moto's DynamoDB is not thread-safe
+            "SERIALIZE_AWS_CALLS": "true",  # moto's DynamoDB and SQS are not thread-safe
         }
         on_exit.enter_context(_environment(env))
         on_exit.enter_context(mock_aws())

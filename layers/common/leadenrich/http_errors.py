@@ -6,14 +6,19 @@
 is (`body...`, `query.cursor`, `header.idempotency-key`, `path...`) or is null when it is not the input's
 (a job that does not exist, a store that failed); `errors` lists every problem found (at most 20), empty
 when none names a field. A 429 adds `quota` and `limit`; nothing else is ever added.
+
+API Gateway answers some requests itself, before any function runs, with a body of its own that an HTTP API
+cannot customise: `{"message": "Unauthorized"}` (401, no X-API-Key), `{"message": "Forbidden"}` (403, the
+authorizer refused the key), `{"message": "Too Many Requests"}` (429, throttled) and
+`{"message": "Internal Server Error"}` (500, the function or the authorizer failed): `GatewayError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PROBLEMS = 20
 
@@ -45,6 +50,24 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem]
 
 
+class QuotaErrorBody(ErrorBody):
+    """The 429 of a job that would pass the workspace's daily lead quota."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quota: Literal["daily_lead_quota"]
+    limit: int = Field(description="leads a day")
+
+
+class GatewayError(BaseModel):
+    """A refusal API Gateway sends itself (HTTP APIs cannot change its body); the local gateway sends the
+    same bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(description="Unauthorized | Forbidden | Too Many Requests | Internal Server Error")
+
+
 def human(message: str) -> str:
     """A validator's message as a person reads it: pydantic's "Value error, " prefix removed."""
     for prefix in _LIBRARY_PREFIXES:
@@ -62,4 +85,13 @@ def error_body(
     return {"message": message, "field": field, "errors": list(errors[:MAX_PROBLEMS])}
 
 
-__all__ = ["MAX_PROBLEMS", "ErrorBody", "FieldProblem", "Problem", "error_body", "human"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "ErrorBody",
+    "FieldProblem",
+    "GatewayError",
+    "Problem",
+    "QuotaErrorBody",
+    "error_body",
+    "human",
+]

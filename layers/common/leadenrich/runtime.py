@@ -50,8 +50,9 @@ class RuntimeSettings(BaseModel):
     queue_visibility_timeout: int = Field(default=90, ge=30, le=43_200)
     # In AWS the provider keys live in Secrets Manager; locally they come from the environment.
     provider_secret_arn: str | None = None
-    # moto (tests, the local stack) cannot take concurrent DynamoDB transactions; AWS can.
-    serialize_dynamodb_calls: bool = False
+    # moto (tests, the local stack) is not thread-safe: concurrent DynamoDB transactions and SQS receives
+    # corrupt its state, so its calls are serialised (one lock per service). AWS needs no such thing.
+    serialize_aws_calls: bool = False
     # Where jobs and items live. Supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; the queue stays
     # SQS, and the cache and rate limiter stay in the DynamoDB table either way.
     job_store: Literal["dynamodb", "supabase"] = "dynamodb"  # embedded: SQLite unless "supabase"
@@ -130,10 +131,10 @@ def _job_store(config: RuntimeSettings) -> JobStore:
         from leadenrich.sqlite.job_store import SqliteJobStore
 
         return SqliteJobStore(database())
-    from leadenrich.aws.dynamo_store import DynamoJobStore
+    from leadenrich.aws.dynamo_jobs import DynamoJobStore
 
     _, dynamodb, _sqs = _aws()
-    return DynamoJobStore(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
+    return DynamoJobStore(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
 
 
 @functools.cache
@@ -146,7 +147,9 @@ def work_queue() -> WorkQueue:
 
     config, _dynamodb, sqs = _aws()
     assert config.queue_url is not None and config.dead_letter_queue_url is not None
-    return SqsWorkQueue(config.queue_url, config.dead_letter_queue_url, sqs)
+    return SqsWorkQueue(
+        config.queue_url, config.dead_letter_queue_url, sqs, serialize_calls=config.serialize_aws_calls
+    )
 
 
 def _quota() -> LeadQuota:
@@ -157,7 +160,7 @@ def _quota() -> LeadQuota:
     from leadenrich.aws.dynamo_quota import DynamoLeadQuota
 
     config, dynamodb, _sqs = _aws()
-    return DynamoLeadQuota(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
+    return DynamoLeadQuota(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
 
 
 def _cache_and_limiter(limits: Mapping[str, Limit]) -> tuple[CachePort, RateLimiter]:
@@ -171,7 +174,7 @@ def _cache_and_limiter(limits: Mapping[str, Limit]) -> tuple[CachePort, RateLimi
     from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
 
     config, dynamodb, _sqs = _aws()
-    serialize = config.serialize_dynamodb_calls
+    serialize = config.serialize_aws_calls
     return (
         DynamoCache(_table(config), dynamodb, serialize_calls=serialize),
         DynamoRateLimiter(_table(config), dynamodb, limits, serialize_calls=serialize),
@@ -211,11 +214,20 @@ def webhooks() -> Webhooks:
 
         return Webhooks.with_log(SqliteWebhookLog(database()), app_env())
     config, dynamodb, _sqs = _aws()
-    return Webhooks.build(_table(config), dynamodb, config.serialize_dynamodb_calls, app_env())
+    return Webhooks.build(_table(config), dynamodb, config.serialize_aws_calls, app_env())
+
+
+class _WebhooksCallbackLog:
+    """The webhooks' log, built on first use: only a job with a webhook_url reads it, so no route but
+    that one depends on the webhook settings."""
+
+    async def attempts(self, workspace_id: str, job_id: str) -> list[dict[str, Any]]:
+        return await webhooks().log.attempts(workspace_id, job_id)
 
 
 @functools.cache
 def job_service() -> JobService:
+    """The job service, with the callbacks' log it shows in `GET /jobs/{id}`."""
     config = settings()
     adapters = supabase()
     return JobService(
@@ -227,6 +239,7 @@ def job_service() -> JobService:
         quota=_quota(),
         daily_lead_quota=config.daily_lead_quota,
         queue_window=config.queue_window,
+        callback_log=_WebhooksCallbackLog(),
     )
 
 
@@ -240,7 +253,7 @@ def key_store() -> KeyStore:
     from leadenrich.aws.dynamo_keys import DynamoKeyStore
 
     config, dynamodb, _sqs = _aws()
-    return DynamoKeyStore(_table(config), dynamodb, serialize_calls=config.serialize_dynamodb_calls)
+    return DynamoKeyStore(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
 
 
 @functools.cache

@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
-from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.aws.dynamo_ops import DynamoTable
+from leadenrich.aws.dynamo_schema import TTL_ATTRIBUTE, row_key
 
 MAX_VALUE_BYTES = 350 * 1024  # DynamoDB items stop at 400 KB; the rest is headroom for key and attributes
 _SK = "CACHE"
 
 
-class DynamoCache(ThreadedClient):
+class DynamoCache(DynamoTable):
     """See the module docstring. `serialize_calls=True` over moto, which is not thread-safe (as the store)."""
 
     def __init__(
@@ -36,13 +36,12 @@ class DynamoCache(ThreadedClient):
         serialize_calls: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(client, serialize_calls=serialize_calls)
-        self._table = table_name
+        super().__init__(table_name, client, serialize_calls=serialize_calls)
         self._clock = clock
 
     @staticmethod
     def _key(key: str) -> dict[str, Any]:
-        return {"PK": {"S": f"CACHE#{key}"}, "SK": {"S": _SK}}
+        return row_key(f"CACHE#{key}", _SK)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         """The value, or None when absent, expired (even if not yet deleted) or unreadable."""

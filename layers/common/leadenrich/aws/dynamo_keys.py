@@ -1,6 +1,6 @@
 """`KeyStore` over the shared DynamoDB table.
 
-Rows (next to the job store's, see `dynamo_store`):
+Rows (next to the job store's, see `dynamo_schema`):
 
     key lookup   PK  APIKEY#{sha256 of the key, hex}   SK  APIKEY          (the authorizer: one GetItem)
     key listing  PK  WS#{workspace}#APIKEYS            SK  KEY#{key_id}    (list a workspace: one Query)
@@ -16,22 +16,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from leadenrich.auth.keys import ApiKey
-from leadenrich.aws.dynamo_store import GSI1, _avs, _dt, _error_code, _plain
-from leadenrich.aws.threaded import ThreadedClient
-from leadenrich.jobs.encoding import ts
+from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
+from leadenrich.aws.dynamo_ops import DynamoTable
+from leadenrich.aws.dynamo_schema import GSI1, row_key
+from leadenrich.jobs.encoding import opt_ts, parse_ts, ts
 
 KEYS_GSI_PK = "APIKEYS"
 
 
 def _lookup_key(key_hash: str) -> dict[str, Any]:
-    return _avs({"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"})
+    return row_key(f"APIKEY#{key_hash}", "APIKEY")
 
 
 def _listing_key(workspace_id: str, key_id: str) -> dict[str, Any]:
-    return _avs({"PK": f"WS#{workspace_id}#APIKEYS", "SK": f"KEY#{key_id}"})
+    return row_key(f"WS#{workspace_id}#APIKEYS", f"KEY#{key_id}")
 
 
 def _attributes(key: ApiKey) -> dict[str, Any]:
@@ -42,13 +41,13 @@ def _attributes(key: ApiKey) -> dict[str, Any]:
         "name": key.name,
         "prefix": key.prefix,
         "created_at": ts(key.created_at),
-        "revoked_at": ts(key.revoked_at) if key.revoked_at else None,
+        "revoked_at": opt_ts(key.revoked_at),
     }
 
 
 def _from_row(raw: dict[str, Any]) -> ApiKey:
-    row = _plain(raw)
-    created_at = _dt(row["created_at"])
+    row = from_attribute_values(raw)
+    created_at = parse_ts(row["created_at"])
     assert created_at is not None
     return ApiKey(
         key_id=row["key_id"],
@@ -56,22 +55,20 @@ def _from_row(raw: dict[str, Any]) -> ApiKey:
         name=row.get("name", ""),
         prefix=row.get("prefix", ""),
         created_at=created_at,
-        revoked_at=_dt(row.get("revoked_at")),
+        revoked_at=parse_ts(row.get("revoked_at")),
     )
 
 
-class DynamoKeyStore(ThreadedClient):
-    def __init__(self, table_name: str, client: Any, *, serialize_calls: bool = False) -> None:
-        super().__init__(client, serialize_calls=serialize_calls)
-        self._table = table_name
-
+class DynamoKeyStore(DynamoTable):
     async def put(self, key: ApiKey, key_hash: str) -> None:
         attributes = _attributes(key)
-        lookup = _lookup_key(key_hash) | _avs(attributes)
+        lookup = _lookup_key(key_hash) | to_attribute_values(attributes)
         listing = (
             _listing_key(key.workspace_id, key.key_id)
-            | _avs(attributes)
-            | _avs({"key_hash": key_hash, "GSI1PK": KEYS_GSI_PK, "GSI1SK": f"KEY#{key.key_id}"})
+            | to_attribute_values(attributes)
+            | to_attribute_values(
+                {"key_hash": key_hash, "GSI1PK": KEYS_GSI_PK, "GSI1SK": f"KEY#{key.key_id}"}
+            )
         )
         absent = "attribute_not_exists(PK)"
         await self._call(
@@ -83,10 +80,7 @@ class DynamoKeyStore(ThreadedClient):
         )
 
     async def resolve(self, key_hash: str) -> ApiKey | None:
-        answer = await self._call(
-            "get_item", TableName=self._table, Key=_lookup_key(key_hash), ConsistentRead=True
-        )
-        row = answer.get("Item")
+        row = await self.get_row(_lookup_key(key_hash))
         return _from_row(row) if row else None
 
     async def list_keys(self, workspace_id: str | None = None) -> list[ApiKey]:
@@ -94,12 +88,14 @@ class DynamoKeyStore(ThreadedClient):
             query: dict[str, Any] = {
                 "IndexName": GSI1,
                 "KeyConditionExpression": "GSI1PK = :pk",
-                "ExpressionAttributeValues": _avs({":pk": KEYS_GSI_PK}),
+                "ExpressionAttributeValues": to_attribute_values({":pk": KEYS_GSI_PK}),
             }
         else:
             query = {
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
-                "ExpressionAttributeValues": _avs({":pk": f"WS#{workspace_id}#APIKEYS", ":sk": "KEY#"}),
+                "ExpressionAttributeValues": to_attribute_values(
+                    {":pk": f"WS#{workspace_id}#APIKEYS", ":sk": "KEY#"}
+                ),
             }
         keys: list[ApiKey] = []
         start: dict[str, Any] | None = None
@@ -118,7 +114,7 @@ class DynamoKeyStore(ThreadedClient):
             TableName=self._table,
             IndexName=GSI1,
             KeyConditionExpression="GSI1PK = :pk AND GSI1SK = :sk",
-            ExpressionAttributeValues=_avs({":pk": KEYS_GSI_PK, ":sk": f"KEY#{key_id}"}),
+            ExpressionAttributeValues=to_attribute_values({":pk": KEYS_GSI_PK, ":sk": f"KEY#{key_id}"}),
         )
         items: list[dict[str, Any]] = page.get("Items", [])
         return items[0] if items else None
@@ -130,29 +126,19 @@ class DynamoKeyStore(ThreadedClient):
         key = _from_row(row)
         if not key.active:
             return key
-        key_hash = _plain(row)["key_hash"]
+        key_hash = from_attribute_values(row)["key_hash"]
         update = {
             "UpdateExpression": "SET revoked_at = :now",
             "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(revoked_at)",
-            "ExpressionAttributeValues": _avs({":now": ts(now)}),
+            "ExpressionAttributeValues": to_attribute_values({":now": ts(now)}),
             "TableName": self._table,
         }
-        try:
-            await self._call(
-                "transact_write_items",
-                TransactItems=[
-                    {"Update": {**update, "Key": _lookup_key(key_hash)}},
-                    {"Update": {**update, "Key": _listing_key(key.workspace_id, key.key_id)}},
-                ],
-            )
-        except ClientError as exc:
-            if _error_code(exc) != "TransactionCanceledException":
-                raise
-            # Revoked meanwhile by someone else: report the row as it is now.
-        answer = await self._call(
-            "get_item",
-            TableName=self._table,
-            Key=_listing_key(key.workspace_id, key.key_id),
-            ConsistentRead=True,
+        # False: revoked meanwhile by someone else; either way, report the row as it is now.
+        await self.transact(
+            [
+                {"Update": {**update, "Key": _lookup_key(key_hash)}},
+                {"Update": {**update, "Key": _listing_key(key.workspace_id, key.key_id)}},
+            ]
         )
-        return _from_row(answer["Item"]) if answer.get("Item") else None
+        current = await self.get_row(_listing_key(key.workspace_id, key.key_id))
+        return _from_row(current) if current else None

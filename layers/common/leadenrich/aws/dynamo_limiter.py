@@ -23,10 +23,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
-from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.aws.dynamo_ops import DynamoTable
+from leadenrich.aws.dynamo_schema import TTL_ATTRIBUTE, row_key
 from leadenrich.deadline import Deadline
 from leadenrich.engine.ratelimit import LIMITS, US, Departures, Limit, Pace, reserve
 
@@ -38,7 +36,7 @@ def rate_pk(key: str) -> str:
     return f"RATE#{key}"
 
 
-class DynamoRateLimiter(ThreadedClient):
+class DynamoRateLimiter(DynamoTable):
     """See the module docstring. `clock` is wall time (epoch seconds): processes on different hosts must agree
     on the schedule, which a monotonic clock would not. The deadline is read once as time left and then
     measured on `clock`, so an injected clock and sleep (tests) govern the whole wait.
@@ -54,18 +52,16 @@ class DynamoRateLimiter(ThreadedClient):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        super().__init__(client, serialize_calls=serialize_calls)
-        self._table = table_name
+        super().__init__(table_name, client, serialize_calls=serialize_calls)
         self._limits = limits
         self._clock = clock
         self._departures = Departures(clock, sleep)
 
     def _key(self, key: str) -> dict[str, Any]:
-        return {"PK": {"S": rate_pk(key)}, "SK": {"S": _SK}}
+        return row_key(rate_pk(key), _SK)
 
     async def _read(self, key: str) -> Pace | None:
-        row = await self._call("get_item", TableName=self._table, Key=self._key(key), ConsistentRead=True)
-        item = row.get("Item") or {}
+        item = await self.get_row(self._key(key)) or {}
         if "next_us" not in item or "minute_us" not in item:
             return None
         return Pace(int(item["next_us"]["N"]), int(item["minute_us"]["N"]))
@@ -82,21 +78,16 @@ class DynamoRateLimiter(ThreadedClient):
         else:
             condition = "next_us = :seen"
             values[":seen"] = {"N": str(seen.next_us)}
-        try:
-            await self._call(
-                "update_item",
-                TableName=self._table,
-                Key=self._key(key),
-                UpdateExpression="SET next_us = :next, minute_us = :minute, #exp = :exp",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#exp": TTL_ATTRIBUTE},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        written = await self.conditional_write(
+            "update_item",
+            TableName=self._table,
+            Key=self._key(key),
+            UpdateExpression="SET next_us = :next, minute_us = :minute, #exp = :exp",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#exp": TTL_ATTRIBUTE},
+            ExpressionAttributeValues=values,
+        )
+        return written is not None
 
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         limit = self._limits[key]

@@ -12,16 +12,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE, _avs, _error_code, _plain
-from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
+from leadenrich.aws.dynamo_ops import DynamoTable
+from leadenrich.aws.dynamo_schema import TTL_ATTRIBUTE, row_key
 
 _KEEP_DAYS = 2
 
 
 def _key(workspace_id: str, day: date) -> dict[str, Any]:
-    return _avs({"PK": f"WS#{workspace_id}#QUOTA", "SK": f"DAY#{day.isoformat()}"})
+    return row_key(f"WS#{workspace_id}#QUOTA", f"DAY#{day.isoformat()}")
 
 
 def _expires(day: date) -> int:
@@ -30,31 +29,24 @@ def _expires(day: date) -> int:
     )
 
 
-class DynamoLeadQuota(ThreadedClient):
-    def __init__(self, table_name: str, client: Any, *, serialize_calls: bool = False) -> None:
-        super().__init__(client, serialize_calls=serialize_calls)
-        self._table = table_name
-
+class DynamoLeadQuota(DynamoTable):
     async def reserve(self, workspace_id: str, day: date, count: int, limit: int) -> bool:
         if count <= 0:
             return True
         if count > limit:
             return False
-        try:
-            await self._call(
-                "update_item",
-                TableName=self._table,
-                Key=_key(workspace_id, day),
-                UpdateExpression="ADD leads :n SET #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(leads) OR leads <= :room",
-                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
-                ExpressionAttributeValues=_avs({":n": count, ":room": limit - count, ":ttl": _expires(day)}),
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        reserved = await self.conditional_write(
+            "update_item",
+            TableName=self._table,
+            Key=_key(workspace_id, day),
+            UpdateExpression="ADD leads :n SET #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(leads) OR leads <= :room",
+            ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues=to_attribute_values(
+                {":n": count, ":room": limit - count, ":ttl": _expires(day)}
+            ),
+        )
+        return reserved is not None
 
     async def release(self, workspace_id: str, day: date, count: int) -> None:
         if count <= 0:
@@ -64,12 +56,9 @@ class DynamoLeadQuota(ThreadedClient):
             TableName=self._table,
             Key=_key(workspace_id, day),
             UpdateExpression="ADD leads :n",
-            ExpressionAttributeValues=_avs({":n": -count}),
+            ExpressionAttributeValues=to_attribute_values({":n": -count}),
         )
 
     async def used(self, workspace_id: str, day: date) -> int:
-        answer = await self._call(
-            "get_item", TableName=self._table, Key=_key(workspace_id, day), ConsistentRead=True
-        )
-        row = answer.get("Item")
-        return int(_plain(row).get("leads", 0)) if row else 0
+        row = await self.get_row(_key(workspace_id, day))
+        return int(from_attribute_values(row).get("leads", 0)) if row else 0

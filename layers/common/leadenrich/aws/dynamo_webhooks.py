@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from leadenrich.aws.dynamo_store import TTL_ATTRIBUTE
-from leadenrich.aws.threaded import ThreadedClient
+from leadenrich.aws.dynamo_ops import DynamoTable
+from leadenrich.aws.dynamo_schema import TTL_ATTRIBUTE, row_key
 from leadenrich.webhooks.outbound import Attempt, Delivery
 
 EVENT_TTL_SECONDS = 7 * 24 * 3600
@@ -26,11 +26,15 @@ ATTEMPT_TTL_SECONDS = 30 * 24 * 3600
 _OUTBOX = "HOOK#OUTBOX"
 
 
+def _event_key(provider: str, event_id: str) -> dict[str, Any]:
+    return row_key(f"HOOK#{provider}#EVT#{event_id}", "EVENT")
+
+
 def _ts(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class DynamoWebhookLog(ThreadedClient):
+class DynamoWebhookLog(DynamoTable):
     def __init__(
         self,
         table_name: str,
@@ -39,42 +43,30 @@ class DynamoWebhookLog(ThreadedClient):
         serialize_calls: bool = False,
         now: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(client, serialize_calls=serialize_calls)
-        self._table = table_name
+        super().__init__(table_name, client, serialize_calls=serialize_calls)
         self._now = now
 
     # --- inbound -------------------------------------------------------------------------------------------
 
     async def record_event(self, provider: str, event_id: str, summary: dict[str, str]) -> bool:
         """Record a provider event once: False when (provider, event id) was recorded already (a replay)."""
-        from botocore.exceptions import ClientError
-
         item = {
-            "PK": {"S": f"HOOK#{provider}#EVT#{event_id}"},
-            "SK": {"S": "EVENT"},
+            **_event_key(provider, event_id),
             "received_at": {"N": str(int(self._now()))},
             "summary": {"S": json.dumps(summary)},
             TTL_ATTRIBUTE: {"N": str(math.ceil(self._now() + EVENT_TTL_SECONDS))},
         }
-        try:
-            await self._call(
-                "put_item",
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        recorded = await self.conditional_write(
+            "put_item", TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+        )
+        return recorded is not None
 
     async def forget_event(self, provider: str, event_id: str) -> None:
         """Undo `record_event` when routing failed, so the provider's retry is not taken for a replay."""
         await self._call(
             "delete_item",
             TableName=self._table,
-            Key={"PK": {"S": f"HOOK#{provider}#EVT#{event_id}"}, "SK": {"S": "EVENT"}},
+            Key=_event_key(provider, event_id),
         )
 
     # --- outbound ------------------------------------------------------------------------------------------
@@ -155,17 +147,10 @@ class DynamoWebhookLog(ThreadedClient):
         ]
 
     async def take(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        try:
-            await self._call(
-                "delete_item",
-                TableName=self._table,
-                Key={"PK": {"S": _OUTBOX}, "SK": {"S": key}},
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        taken = await self.conditional_write(
+            "delete_item",
+            TableName=self._table,
+            Key=row_key(_OUTBOX, key),
+            ConditionExpression="attribute_exists(PK)",
+        )
+        return taken is not None

@@ -1,8 +1,9 @@
 """The work queue over Amazon SQS: a standard queue of item pointers plus its dead-letter queue.
 
-boto3 is synchronous, so every call runs in a worker thread (`asyncio.to_thread`) and never blocks the
-event loop. Delivery is at least once: a message can arrive twice, or be sent twice when a batch is
-retried, which is safe because the store's conditional writes decide what runs (see `jobs.models`).
+boto3 is synchronous, so every call runs in a worker thread (`aws.threaded.ThreadedClient`) and never
+blocks the event loop; over moto, which is not thread-safe, the calls are serialised (`serialize_calls`).
+Delivery is at least once: a message can arrive twice, or be sent twice when a batch is retried, which is
+safe because the store's conditional writes decide what runs (see `jobs.models`).
 
 The body is compact JSON `{"v":1,"ws":...,"job":...,"item":...}`. Decoding is strict, and a body that
 fails it is moved to the dead-letter queue with the reason "malformed message" by `receive`, which
@@ -27,6 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from leadenrich.aws.threaded import SQS_EMULATOR_LOCK, ThreadedClient
 from leadenrich.jobs.models import Received, WorkMessage
 from leadenrich.jobs.ports import QueueDepth
 
@@ -42,6 +44,7 @@ MAX_REASON_CHARS = 256
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: keep dead letters as long as possible
 REDRIVE_VISIBILITY_SECONDS = 60  # long enough to move a batch; malformed ones are made visible again after
 REDRIVE_WAIT_SECONDS = 1  # long polling asks every SQS server, so an empty answer really means "drained"
+SERIALIZED_POLL_SECONDS = 0.05  # serialised (moto): how often a long poll, made of short polls, asks again
 
 _BODY_KEYS = frozenset({"v", "ws", "job", "item"})
 # What SQS accepts in a string attribute (the XML 1.0 character set); anything else makes it refuse the call.
@@ -138,22 +141,41 @@ def create_queues(
     return queue_url, dlq_url
 
 
-class SqsWorkQueue:
+class SqsWorkQueue(ThreadedClient):
     """`WorkQueue` over one SQS standard queue and its dead-letter queue.
 
-    `client` is a boto3 SQS client (thread-safe, so shared by the worker threads).
+    `client` is a boto3 SQS client (thread-safe, so shared by the worker threads). `serialize_calls=True`
+    over moto, whose SQS is not thread-safe (see `aws.threaded`).
     """
 
-    def __init__(self, queue_url: str, dead_letter_url: str, client: Any) -> None:
+    emulator_lock = SQS_EMULATOR_LOCK
+
+    def __init__(
+        self, queue_url: str, dead_letter_url: str, client: Any, *, serialize_calls: bool = False
+    ) -> None:
+        super().__init__(client, serialize_calls=serialize_calls)
         self._queue_url = queue_url
         self._dlq_url = dead_letter_url
-        self._client = client
         # receipt handle -> monotonic time just before the ReceiveMessage call that returned it; bounds
         # retry_later by SQS's 12 hours per receive (it rejects more rather than clamping).
         self._received_at: dict[str, float] = {}
 
-    async def _call(self, operation: str, **params: Any) -> Any:
-        return await asyncio.to_thread(getattr(self._client, operation), **params)
+    async def _receive_message(self, queue_url: str, wait_seconds: int, **params: Any) -> dict[str, Any]:
+        """ReceiveMessage with long polling. Serialised, one long poll would hold the emulator's lock for its
+        whole wait and so keep out the very send it waits for: it is made of short polls instead, with the
+        lock free in between."""
+        if not self.serialized or wait_seconds == 0:
+            response: dict[str, Any] = await self._call(
+                "receive_message", QueueUrl=queue_url, WaitTimeSeconds=wait_seconds, **params
+            )
+            return response
+        until = time.monotonic() + wait_seconds
+        while True:
+            response = await self._call("receive_message", QueueUrl=queue_url, WaitTimeSeconds=0, **params)
+            left = until - time.monotonic()
+            if response.get("Messages") or left <= 0:
+                return response
+            await asyncio.sleep(min(SERIALIZED_POLL_SECONDS, left))
 
     async def send(self, messages: Sequence[WorkMessage], *, delay_seconds: int = 0) -> int:
         """Enqueue in batches of ten; returns how many SendMessageBatch calls were made.
@@ -216,12 +238,11 @@ class SqsWorkQueue:
         wait = wait_seconds
         while len(gathered) < max_messages:
             started = time.monotonic()
-            response = await self._call(
-                "receive_message",
-                QueueUrl=self._queue_url,
+            response = await self._receive_message(
+                self._queue_url,
+                wait,
                 MaxNumberOfMessages=min(MAX_BATCH, max_messages - len(gathered)),
                 VisibilityTimeout=visibility_timeout,
-                WaitTimeSeconds=wait,
                 MessageSystemAttributeNames=["ApproximateReceiveCount"],
             )
             wait = 0
@@ -318,12 +339,11 @@ class SqsWorkQueue:
         moved: list[WorkMessage] = []
         kept: dict[str, str] = {}  # message id -> latest receipt handle, for what stays in the DLQ
         while len(moved) < max_messages:
-            response = await self._call(
-                "receive_message",
-                QueueUrl=self._dlq_url,
+            response = await self._receive_message(
+                self._dlq_url,
+                REDRIVE_WAIT_SECONDS,
                 MaxNumberOfMessages=min(MAX_BATCH, max_messages - len(moved)),
                 VisibilityTimeout=REDRIVE_VISIBILITY_SECONDS,
-                WaitTimeSeconds=REDRIVE_WAIT_SECONDS,
             )
             raw_messages: list[dict[str, Any]] = response.get("Messages", [])
             if not raw_messages or all(raw["MessageId"] in kept for raw in raw_messages):

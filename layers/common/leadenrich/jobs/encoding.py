@@ -2,8 +2,10 @@
 
 Timestamps are fixed-width UTC ISO 8601 with microseconds, so text order is time order and a value
 round-trips exactly (a naive datetime is taken as UTC). Cursors are opaque to callers: base64 of a small
-JSON object that names the listing it continues (`scope`) and where it stopped (`position`); a cursor of
-another listing, or one this service never made, is a `BadCursor` (a `ValueError`) naming the cursor.
+JSON object of strings that names the listing it continues (`scope`) and where it stopped (`position`);
+a cursor of another listing, or one this service never made, is a `BadCursor` (a `ValueError`) naming the
+cursor, in every store. The keyset stores (SQLite, Supabase) share one cursor per listing (`jobs_cursor`,
+`items_cursor`); DynamoDB's cursors are its start keys, checked by the same `decode_cursor`.
 Whatever a caller puts in one, reading it is bounded: at most MAX_CURSOR_CHARS, parsed by
 `leadenrich.jsonguard` (nesting limited before the parser sees it), so a hostile cursor is refused like
 any other foreign one, never a crash.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from leadenrich import jsonguard
@@ -65,8 +68,14 @@ def read_cursor(cursor: str) -> dict[str, object]:
     return decoded
 
 
-def decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...]) -> dict[str, str]:
-    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings."""
+def decode_cursor(
+    cursor: str,
+    scope: Mapping[str, str],
+    position: tuple[str, ...],
+    prefixes: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The cursor's fields: `scope` must match exactly (same listing), `position` fields be strings, each
+    starting with its `prefixes` entry when it has one."""
     decoded = read_cursor(cursor)
     fields: dict[str, str] = {}
     for name, value in decoded.items():
@@ -77,6 +86,8 @@ def decode_cursor(cursor: str, scope: dict[str, str], position: tuple[str, ...])
         raise BadCursor(NOT_OURS)
     if any(fields[name] != value for name, value in scope.items()):
         raise BadCursor(ANOTHER_LISTING)
+    if any(not fields[name].startswith(prefix) for name, prefix in (prefixes or {}).items()):
+        raise BadCursor(ANOTHER_LISTING)
     return fields
 
 
@@ -86,6 +97,27 @@ def cursor_ts(value: str) -> str:
         return ts(datetime.fromisoformat(value))
     except ValueError as exc:
         raise BadCursor(NOT_OURS) from exc
+
+
+def jobs_cursor(workspace_id: str, created_at: datetime, job_id: str) -> str:
+    """Where a keyset listing of the workspace's jobs (newest first) stopped: its last job."""
+    return encode_cursor({"list": "jobs", "ws": workspace_id, "at": ts(created_at), "id": job_id})
+
+
+def after_job(cursor: str, workspace_id: str) -> tuple[str, str]:
+    """(created_at as stored, job id) of the job a `jobs_cursor` of the workspace names; BadCursor else."""
+    after = decode_cursor(cursor, {"list": "jobs", "ws": workspace_id}, ("at", "id"))
+    return cursor_ts(after["at"]), after["id"]
+
+
+def items_cursor(workspace_id: str, job_id: str, item_id: str) -> str:
+    """Where a keyset listing of a job's items (input order) stopped: its last item."""
+    return encode_cursor({"list": "items", "ws": workspace_id, "job": job_id, "id": item_id})
+
+
+def after_item(cursor: str, workspace_id: str, job_id: str) -> str:
+    """The item id an `items_cursor` of this job names; BadCursor for any other cursor."""
+    return decode_cursor(cursor, {"list": "items", "ws": workspace_id, "job": job_id}, ("id",))["id"]
 
 
 def check_limit(limit: int) -> None:
@@ -99,10 +131,14 @@ __all__ = [
     "MAX_LIMIT",
     "NOT_OURS",
     "BadCursor",
+    "after_item",
+    "after_job",
     "check_limit",
     "cursor_ts",
     "decode_cursor",
     "encode_cursor",
+    "items_cursor",
+    "jobs_cursor",
     "opt_ts",
     "parse_ts",
     "read_cursor",

@@ -1,11 +1,20 @@
-"""What the API answers about a job's items, as typed models: the OpenAPI document is generated from them, and
-the tests hold real answers to them, so a client generated from the document reads what the API sends."""
+"""What the API answers about jobs and their items, as typed models: the OpenAPI document is generated from
+them, the handlers serialise them (`dump`), and the tests hold real answers to the document, so a client
+generated from it reads what the API sends. The job callbacks' body (`JobEvent`) is built from `JobView`
+too, so an answer and a callback can never disagree about a job.
+
+The bodies are byte for byte what the API sent before it was typed: fields in the order it used, times as
+`datetime.isoformat()`, and fields that are sometimes absent (`lead_id`, `selection`, `callbacks`, an old
+address's `deliverability`) left out rather than sent as null: `dump` leaves out what was not set.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from leadenrich.engine.models import (
     Contact,
@@ -17,37 +26,51 @@ from leadenrich.engine.models import (
     Lead,
     Method,
 )
-from leadenrich.jobs.models import ItemStatus
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, WebhookEvent
+
+# A time as the API has always written it (`isoformat()`: `+00:00`, microseconds when there are some).
+IsoTime = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
-class EmailView(BaseModel):
-    """One address of a finished item (`FoundEmail.as_record`)."""
+class View(BaseModel):
+    """A response body: every field declared (a client's model can forbid the rest)."""
 
     model_config = ConfigDict(extra="forbid")
 
+
+def dump(view: BaseModel) -> str:
+    """The body as the API sends it: JSON of the fields that were set, in declaration order."""
+    return json.dumps(view.model_dump(mode="json", exclude_unset=True, by_alias=True))
+
+
+class EmailView(View):
+    """One address of a finished item (`FoundEmail.as_record`, in its order)."""
+
     email: str
-    deliverability: Deliverability | None = Field(
-        default=None,
-        description="verified | high_probability | catch_all | unknown | undeliverable "
-        "(docs/engine.md, 'Deliverability tiers'); null only in results stored before grades existed",
-    )
-    contact: Contact | None = Field(
-        default=None, description="whom it reaches; null only in results stored before it existed"
-    )
     source: EmailSource
-    method: Method
     confidence_score: int = Field(ge=0, le=100)
     email_type: EmailType
     hunter_status: HunterStatus
     status: EmailStatus = Field(description="active exactly when deliverability is verified")
-    verified_at: datetime | None
+    verified_at: IsoTime | None
+    method: Method
     person: str | None
     position: str | None
+    deliverability: Deliverability | None = Field(
+        default=None,
+        description="verified | high_probability | catch_all | unknown | undeliverable "
+        "(docs/engine.md, 'Deliverability tiers'); absent only in results stored before grades existed",
+    )
+    contact: Contact | None = Field(
+        default=None, description="whom it reaches; absent only in results stored before it existed"
+    )
 
 
-class ItemView(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ItemView(View):
     item_id: str
     status: ItemStatus = Field(
         description="found: a verified address; risky: only unverifiable ones (catch-all domain, or a "
@@ -56,13 +79,278 @@ class ItemView(BaseModel):
     )
     attempts: int
     reason: str | None
-    lead: Lead
-    lead_id: str | None = None
+    lead: Lead = Field(description="the lead as given; fields it did not have are left out")
     emails: list[EmailView]
+    lead_id: str | None = Field(default=None, description="the stored lead's id (with Supabase only)")
+
+    @classmethod
+    def from_item(cls, item: Item) -> ItemView:
+        emails = [EmailView.model_validate(record) for record in (item.result or {}).get("emails", [])]
+        fields: dict[str, Any] = {"lead_id": item.lead_id} if item.lead_id is not None else {}
+        return cls(
+            item_id=item.item_id,
+            status=item.status,
+            attempts=item.attempts,
+            reason=item.reason,
+            lead=Lead.model_construct(**item.lead.model_dump(exclude_none=True)),  # only its set fields
+            emails=emails,
+            **fields,
+        )
 
 
-class ItemsPage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ItemsPage(View):
     items: list[ItemView]
     cursor: str | None = Field(description="pass back as `cursor` for the next page; null on the last")
+
+
+class JobOptionsView(View):
+    priority: int = Field(ge=1, le=5, description="1 (highest) to 5")
+    max_attempts: int
+    skip_existing: bool
+    webhook_url: str | None
+    webhook_events: list[WebhookEvent]
+    tags: list[str]
+    queue_window: int | None = Field(description="items in the queue at a time; null: all at once")
+
+
+class JobCountersView(View):
+    total: int
+    processed: int = Field(description="items in a terminal state")
+    found: int = Field(description="items with a verified address")
+    risky: int = Field(description="items with only unverifiable addresses")
+    failed: int = Field(description="failed and dead items")
+    created_emails: int
+    api_calls_hunter: int
+    api_calls_perplexity: int
+    processing_time_seconds: float
+
+
+class JobCostView(View):
+    hunter_credits: float
+    perplexity_usd: float
+
+
+class JobLinks(View):
+    self: str = Field(description="this job: GET it")
+    items: str = Field(description="its items and their addresses")
+
+    @classmethod
+    def of(cls, job_id: str) -> JobLinks:
+        return cls(self=f"/jobs/{job_id}", items=f"/jobs/{job_id}/items")
+
+
+class JobView(View):
+    job_id: str
+    status: JobStatus
+    created_at: IsoTime
+    started_at: IsoTime | None
+    completed_at: IsoTime | None
+    options: JobOptionsView
+    counters: JobCountersView
+    cost: JobCostView
+    links: JobLinks
+
+    @classmethod
+    def fields_of(cls, job: Job) -> dict[str, Any]:
+        """The job's fields, for this model and the ones that extend it."""
+        c, o = job.counters, job.options
+        return {
+            "job_id": job.job_id,
+            "status": job.status,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "completed_at": job.completed_at,
+            "options": JobOptionsView(
+                priority=o.priority,
+                max_attempts=o.max_attempts,
+                skip_existing=o.skip_existing,
+                webhook_url=o.webhook_url,
+                webhook_events=list(o.webhook_events),  # checked at creation
+                tags=list(o.tags),
+                queue_window=o.queue_window,
+            ),
+            "counters": JobCountersView(
+                total=c.total,
+                processed=c.processed,
+                found=c.found,
+                risky=c.risky,
+                failed=c.failed,
+                created_emails=c.created_emails,
+                api_calls_hunter=c.api_calls_hunter,
+                api_calls_perplexity=c.api_calls_perplexity,
+                processing_time_seconds=round(c.processing_time_seconds, 3),
+            ),
+            "cost": JobCostView(
+                hunter_credits=round(c.credits_hunter, 3), perplexity_usd=round(c.cost_perplexity_usd, 6)
+            ),
+            "links": JobLinks.of(job.job_id),
+        }
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobView:
+        return cls(**cls.fields_of(job))
+
+
+class JobsPage(View):
+    jobs: list[JobView] = Field(description="newest first")
+    cursor: str | None = Field(description="pass back as `cursor` for the next page; null on the last")
+
+
+class CallbackAttemptView(View):
+    """One delivery attempt of the job's `job.completed` callback (docs/webhooks.md)."""
+
+    attempt: int = Field(ge=1)
+    at: IsoTime
+    status_code: int | None = Field(description="the receiver's status; null when none came back")
+    error: str | None = Field(description="a category (timeout, refused: ...), never a response body")
+    delivered: bool
+    event_id: str = Field(description="the event's webhook-id, the same on every attempt")
+
+
+class JobDetailView(JobView):
+    callbacks: list[CallbackAttemptView] | None = Field(
+        default=None, description="oldest first; only for a job with a webhook_url"
+    )
+
+
+class SelectionView(View):
+    """How a Supabase-backed job's leads were chosen."""
+
+    source: str = Field(description="leads | domains | lead_ids | process_all")
+    leads: int = Field(description="the job's items")
+    skipped_existing: int | None = Field(
+        description="left out for an active email already; null when filtered in SQL (process_all)"
+    )
+    next_after_lead_id: str | None = Field(
+        description="process_all stopped at its limit with leads left: pass as after_lead_id"
+    )
+
+
+class CreatedJobView(JobView):
+    selection: SelectionView | None = Field(default=None, description="with Supabase only")
+
+
+class DryRunView(View):
+    """What a process_all job would take, counted without creating anything."""
+
+    dry_run: Literal[True]
+    leads: int = Field(description="what the job would take: matching, capped at the request's limit")
+    matching: int = Field(description="leads the selection matches (after after_lead_id)")
+    with_domain: int
+    skipped_existing: int = Field(description="leads with a domain left out for an active email")
+    skip_existing: bool
+
+
+class RetryView(View):
+    job_id: str
+    requeued: int = Field(description="failed and dead items sent back to the queue")
+
+
+class RedriveView(View):
+    redriven: int = Field(description="the workspace's dead letters moved back to the queue")
+
+
+class MetricsView(View):
+    queue_depth: int = Field(description="visible and delayed messages: the whole service's")
+    in_flight: int
+    dlq_depth: int
+    items_processed_last_hour: int = Field(description="the workspace's")
+    items_found_last_hour: int
+    items_failed_last_hour: int
+    success_rate: float | None = Field(description="share that did not fail or die; null: nothing ran")
+    found_rate: float | None = Field(description="share found; null: nothing ran")
+
+
+class EmailCountsView(View):
+    total: int
+    by_source: dict[str, dict[str, int]] = Field(description="source -> status -> addresses")
+
+
+class StatsView(View):
+    total_leads: int
+    leads_with_domain: int
+    leads_with_validated_email: int = Field(description="with at least one active address")
+    leads_missing_email: int = Field(description="with a domain and no active address")
+    emails: EmailCountsView
+    average_confidence_score: float | None = Field(description="null when there is no address")
+    average_confidence_score_active: float | None
+
+
+class HealthView(View):
+    status: Literal["ok"]
+
+
+class JobEventCounters(View):
+    """The counters a callback carries: `JobCountersView`'s first six."""
+
+    total: int
+    processed: int
+    found: int
+    risky: int
+    failed: int
+    created_emails: int
+
+
+class JobEventData(View):
+    job_id: str
+    status: JobStatus = Field(description="completed in job.completed; running in job.progress")
+    completed_at: IsoTime | None
+    counters: JobEventCounters
+    tags: list[str]
+    links: JobLinks
+
+    @classmethod
+    def of(cls, job: JobView) -> JobEventData:
+        """The callback's view of the job, taken from the API's: no lead data, fetch `links.items`."""
+        counters = job.counters.model_dump(include=set(JobEventCounters.model_fields))
+        return cls(
+            job_id=job.job_id,
+            status=job.status,
+            completed_at=job.completed_at,
+            counters=JobEventCounters(**counters),
+            tags=job.options.tags,
+            links=job.links,
+        )
+
+
+class JobEvent(View):
+    """The body POSTed to a job's webhook_url, signed (docs/webhooks.md)."""
+
+    type: WebhookEvent
+    id: str = Field(description="the webhook-id header's value, the same on every retry")
+    timestamp: IsoTime
+    data: JobEventData
+
+    def body(self) -> str:
+        """The exact JSON signed and sent (compact)."""
+        return json.dumps(self.model_dump(mode="json", exclude_unset=True), separators=(",", ":"))
+
+
+__all__ = [
+    "CallbackAttemptView",
+    "CreatedJobView",
+    "DryRunView",
+    "EmailCountsView",
+    "EmailView",
+    "HealthView",
+    "IsoTime",
+    "ItemView",
+    "ItemsPage",
+    "JobCostView",
+    "JobCountersView",
+    "JobDetailView",
+    "JobEvent",
+    "JobEventCounters",
+    "JobEventData",
+    "JobLinks",
+    "JobOptionsView",
+    "JobView",
+    "JobsPage",
+    "MetricsView",
+    "RedriveView",
+    "RetryView",
+    "SelectionView",
+    "StatsView",
+    "View",
+    "dump",
+]

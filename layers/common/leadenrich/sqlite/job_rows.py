@@ -1,5 +1,5 @@
-"""The SQLite job store's tables (`leadenrich.sqlite.job_store`), their rows and the job models, both ways;
-its cursors.
+"""The SQLite job store's tables (`leadenrich.sqlite.job_store`), and its rows: `jobs.rows`' plain rows in
+SQLite's types.
 
 Tables (made by the store's constructor, `CREATE ... IF NOT EXISTS`):
 
@@ -14,9 +14,8 @@ Tables (made by the store's constructor, `CREATE ... IF NOT EXISTS`):
                   reads the last hour); rows older than two days are pruned when a minute's row is made
 
 Encoding, and why:
-- datetimes are fixed-width UTC ISO 8601 text with microseconds (`2025-03-01T12:00:00.000000+00:00`, a
-  naive datetime taken as UTC), as the other stores write them: text order is time order, so a condition
-  such as `lease_until < :now` compares instants, and they read back as the same tz-aware UTC datetime;
+- datetimes are `jobs.encoding.ts` text, as the other stores write them: text order is time order, so a
+  condition such as `lease_until < :now` compares instants, and they read back as tz-aware UTC;
 - the float counters (credits, cost, time) are decimal text, added in `Decimal` by the store: in floats
   0.1 + 0.1 + 0.1 != 0.3, and the DynamoDB store's decimals (and Supabase's numeric) give 0.3;
 - an item's lead and result and a job's tags and webhook events are JSON text; booleans are 0 or 1.
@@ -24,25 +23,14 @@ Encoding, and why:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from leadenrich.engine.models import Lead
-from leadenrich.jobs.encoding import (
-    MAX_LIMIT,
-    check_limit,
-    cursor_ts,
-    decode_cursor,
-    encode_cursor,
-    opt_ts,
-    parse_ts,
-    ts,
-)
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobCounters, JobOptions, JobStatus
+from leadenrich.jobs import rows
+from leadenrich.jobs.models import Item, Job
+from leadenrich.jobs.rows import FLOAT_COUNTERS, exact_decimal
 from leadenrich.sqlite.db import Database
 
 SCHEMA = """
@@ -129,8 +117,7 @@ INSERT INTO job_items (
     :lease_token, :lease_until, :next_attempt_at, :sent_next
 )"""
 
-INT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, int))
-FLOAT_COUNTERS = tuple(f.name for f in dataclasses.fields(JobCounters) if isinstance(f.default, float))
+COUNTERS = rows.counter_columns()  # one column per counter, named as the field
 
 
 # Columns added after a state file may have been made: (table, column, definition), added when missing.
@@ -160,18 +147,13 @@ def add_missing_columns(db: Database) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
-def minute(moment: datetime) -> str:
-    """The UTC minute an activity row counts (`2025-03-01T12:00`)."""
-    return ts(moment)[:16]
-
-
 def decimal_text(value: Decimal | float) -> str:
-    """Exact: a float goes through its shortest repr, not its binary expansion."""
-    return str(value if isinstance(value, Decimal) else Decimal(str(value)))
+    """A float counter as stored: exact decimal text."""
+    return str(exact_decimal(value))
 
 
 def add_decimal(stored: str, delta: float) -> str:
-    return decimal_text(Decimal(stored) + Decimal(str(delta)))
+    return decimal_text(Decimal(stored) + exact_decimal(delta))
 
 
 def result_text(result: dict[str, Any] | None) -> str | None:
@@ -179,30 +161,13 @@ def result_text(result: dict[str, Any] | None) -> str | None:
     return json.dumps(result, ensure_ascii=False) if result is not None else None
 
 
-# --- jobs ---------------------------------------------------------------------------------------------------
-
-
 def job_params(job: Job) -> dict[str, Any]:
     """The `jobs` row of a job, keyed by column (the INSERT binds them by name)."""
-    options = job.options.as_row()
-    row: dict[str, Any] = {
-        "workspace_id": job.workspace_id,
-        "job_id": job.job_id,
-        "status": job.status.value,
-        "created_at": ts(job.created_at),
-        "started_at": opt_ts(job.started_at),
-        "completed_at": opt_ts(job.completed_at),
-        "idempotency_key": job.idempotency_key,
-        "request_fingerprint": job.request_fingerprint,
-        **options,
-        "skip_existing": int(options["skip_existing"]),
-        "tags": json.dumps(options["tags"], ensure_ascii=False),
-        "webhook_events": json.dumps(options["webhook_events"]),
-    }
-    for name in INT_COUNTERS:
-        row[name] = int(getattr(job.counters, name))
-    for name in FLOAT_COUNTERS:
-        row[name] = decimal_text(getattr(job.counters, name))
+    row = rows.job_to_row(job, COUNTERS)
+    row["skip_existing"] = int(row["skip_existing"])
+    row["tags"] = json.dumps(row["tags"], ensure_ascii=False)
+    row["webhook_events"] = json.dumps(row["webhook_events"])
+    row.update({name: decimal_text(row[name]) for name in FLOAT_COUNTERS})
     return row
 
 
@@ -210,88 +175,36 @@ def job_from_row(row: sqlite3.Row) -> Job:
     values = dict(row)
     values["tags"] = json.loads(values["tags"] or "[]")
     values["webhook_events"] = json.loads(values["webhook_events"]) if values["webhook_events"] else None
-    numbers: dict[str, Any] = {name: int(values[name]) for name in INT_COUNTERS}
-    numbers.update({name: float(values[name]) for name in FLOAT_COUNTERS})
-    created_at = parse_ts(values["created_at"])
-    assert created_at is not None  # NOT NULL column
-    return Job(
-        workspace_id=values["workspace_id"],
-        job_id=values["job_id"],
-        status=JobStatus(values["status"]),
-        created_at=created_at,
-        options=JobOptions.from_row(values),
-        counters=JobCounters(**numbers),
-        started_at=parse_ts(values["started_at"]),
-        completed_at=parse_ts(values["completed_at"]),
-        idempotency_key=values["idempotency_key"],
-        request_fingerprint=values["request_fingerprint"],
-    )
-
-
-# --- items --------------------------------------------------------------------------------------------------
+    return rows.job_from_row(values, COUNTERS)
 
 
 def item_params(item: Item) -> dict[str, Any]:
     """The `job_items` row of an item, keyed by column."""
-    return {
-        "workspace_id": item.workspace_id,
-        "job_id": item.job_id,
-        "item_id": item.item_id,
-        "lead": item.lead.model_dump_json(exclude_none=True),
-        "lead_id": item.lead_id,
-        "status": item.status.value,
-        "attempts": item.attempts,
-        "reason": item.reason,
-        "result": result_text(item.result),
-        "updated_at": opt_ts(item.updated_at),
-        "lease_token": item.lease_token,
-        "lease_until": opt_ts(item.lease_until),
-        "next_attempt_at": opt_ts(item.next_attempt_at),
-        "sent_next": int(item.sent_next),
-    }
+    row = rows.item_to_row(item)
+    row["lead"] = item.lead.model_dump_json(exclude_none=True)
+    row["result"] = result_text(item.result)
+    row["sent_next"] = int(item.sent_next)
+    return row
 
 
 def item_from_row(row: sqlite3.Row) -> Item:
-    result = row["result"]
-    return Item(
-        workspace_id=row["workspace_id"],
-        job_id=row["job_id"],
-        item_id=row["item_id"],
-        lead=Lead.model_validate_json(row["lead"]),
-        status=ItemStatus(row["status"]),
-        attempts=int(row["attempts"]),
-        reason=row["reason"],
-        result=json.loads(result) if result is not None else None,
-        updated_at=parse_ts(row["updated_at"]),
-        lease_token=row["lease_token"],
-        lease_until=parse_ts(row["lease_until"]),
-        next_attempt_at=parse_ts(row["next_attempt_at"]),
-        lead_id=row["lead_id"],
-        sent_next=bool(row["sent_next"]),
-    )
+    values = dict(row)
+    values["lead"] = json.loads(values["lead"])
+    values["result"] = json.loads(values["result"]) if values["result"] is not None else None
+    return rows.item_from_row(values)
 
 
 __all__ = [
-    "FLOAT_COUNTERS",
+    "COUNTERS",
     "INSERT_ITEM",
     "INSERT_JOB",
-    "INT_COUNTERS",
-    "MAX_LIMIT",
     "SCHEMA",
     "add_decimal",
     "add_missing_columns",
-    "check_limit",
-    "cursor_ts",
     "decimal_text",
-    "decode_cursor",
-    "encode_cursor",
     "item_from_row",
     "item_params",
     "job_from_row",
     "job_params",
-    "minute",
-    "opt_ts",
-    "parse_ts",
     "result_text",
-    "ts",
 ]

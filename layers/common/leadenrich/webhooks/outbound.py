@@ -14,7 +14,6 @@ recorded and not retried, since the next run's event (or the completion) carries
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -27,7 +26,8 @@ from typing import Any, Protocol
 import httpx
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import JOB_COMPLETED, JOB_PROGRESS, Job
+from leadenrich.jobs.models import JOB_COMPLETED, JOB_PROGRESS, Job, WebhookEvent
+from leadenrich.jobs.views import JobEvent, JobEventData, JobView
 from leadenrich.webhooks import signing, ssrf
 
 log = logging.getLogger(__name__)
@@ -100,30 +100,11 @@ def progress_event(job: Job, at: datetime) -> tuple[str, str]:
     return _job_event(JOB_PROGRESS, job, at, None)
 
 
-def _job_event(kind: str, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
-    c = job.counters
+def _job_event(kind: WebhookEvent, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
+    """Built from the API's view of the job (`JobView`), so a callback and `GET /jobs/{id}` agree."""
     event_id = event_id or f"msg_{uuid.uuid4().hex}"
-    body = {
-        "type": kind,
-        "id": event_id,
-        "timestamp": at.isoformat(),
-        "data": {
-            "job_id": job.job_id,
-            "status": job.status.value,
-            "completed_at": job.completed_at.isoformat() if job.completed_at else None,
-            "counters": {
-                "total": c.total,
-                "processed": c.processed,
-                "found": c.found,
-                "risky": c.risky,
-                "failed": c.failed,
-                "created_emails": c.created_emails,
-            },
-            "tags": list(job.options.tags),
-            "links": {"self": f"/jobs/{job.job_id}", "items": f"/jobs/{job.job_id}/items"},
-        },
-    }
-    return event_id, json.dumps(body, separators=(",", ":"))
+    event = JobEvent(type=kind, id=event_id, timestamp=at, data=JobEventData.of(JobView.from_job(job)))
+    return event_id, event.body()
 
 
 class CallbackSender:

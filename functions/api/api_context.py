@@ -1,0 +1,95 @@
+"""What every route of the API Lambda shares: the caller's workspace, the job service, one event loop per
+call, and the JSON answer. No route builds a response any other way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+from pydantic import BaseModel
+
+from leadenrich import runtime
+from leadenrich.http_errors import Problem, error_body
+from leadenrich.jobs.service import JobService, RequestRejected
+from leadenrich.jobs.views import dump
+from leadenrich.supabase.client import close_supabase_clients
+
+_T = TypeVar("_T")
+
+
+class HeaderRejected(RequestRejected):
+    """A header refused by the handler itself (422 naming `header.<name>`, like a validation error)."""
+
+    location = "header"
+
+
+class Unauthorized(Exception):
+    """No authorizer context on a route that needs one (the API answers 401 as API Gateway would)."""
+
+
+def new_router() -> APIGatewayHttpRouter:
+    """A router of routes on the API's resolver (`handle_api` includes them)."""
+    return APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools: untyped __init__
+
+
+def run(work: Coroutine[Any, Any, _T]) -> _T:
+    """One event loop per call; the Supabase clients made on it are closed with it."""
+
+    async def scoped() -> _T:
+        try:
+            return await work
+        finally:
+            await close_supabase_clients()
+
+    return asyncio.run(scoped())
+
+
+def authorized_workspace(event: dict[str, Any]) -> str | None:
+    """The workspace the Lambda authorizer resolved from the API key, from
+    `requestContext.authorizer.lambda.workspace_id` and nowhere else (no header the caller sets)."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    lambda_context = context.get("lambda") if isinstance(context, dict) else None
+    workspace = lambda_context.get("workspace_id") if isinstance(lambda_context, dict) else None
+    return workspace if isinstance(workspace, str) and workspace else None
+
+
+def workspace(event: BaseProxyEvent) -> str:
+    """The caller's workspace; Unauthorized (401) without one."""
+    found = authorized_workspace(event.raw_event)
+    if found is None:
+        raise Unauthorized
+    return found
+
+
+def job_service() -> JobService:
+    """The process's job service."""
+    return runtime.job_service()
+
+
+def answer(status: int, view: BaseModel, headers: dict[str, str] | None = None) -> Response[str]:
+    """A success: the view as JSON (`leadenrich.jobs.views.dump`)."""
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=dump(view), headers=headers
+    )
+
+
+def error(
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[Problem] | None = None,
+    **extra: object,
+) -> Response[str]:
+    """A 4xx/5xx in the API's one error model (`leadenrich.http_errors`)."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error_body(message, field, errors) | extra),
+        headers=headers,
+    )

@@ -1,0 +1,40 @@
+"""`GET /jobs/{job_id}/items`: a page of a job's items, each with its addresses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from api_context import answer, job_service, new_router, run, workspace
+from api_responses import API_KEY, KEYED, body, responses
+from leadenrich.jobs.models import ItemStatus
+from leadenrich.jobs.views import ItemsPage, ItemView
+
+router = new_router()
+
+
+@router.get(
+    "/jobs/<job_id>/items",
+    operation_id="listItems",
+    security=API_KEY,
+    tags=["items"],
+    responses=responses(
+        {200: body(ItemsPage, "A page of the job's items, in item order, each with its addresses")},
+        *KEYED,
+        404,
+    ),
+)
+def list_items(
+    job_id: str,
+    status: Annotated[ItemStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    page = run(
+        job_service().list_items(
+            workspace(router.current_event), job_id, status=status, limit=limit, cursor=cursor
+        )
+    )
+    return answer(200, ItemsPage(items=[ItemView.from_item(i) for i in page.items], cursor=page.cursor))

@@ -1,0 +1,245 @@
+"""The item half of `DynamoJobStore`: reading, listing and every item transition, each a conditional
+write; a transition that counts (finish, skip, a deferral that spent something, requeue) is one
+transaction with its job's counters (and, for a finish, its minute's activity: `dynamo_activity`).
+Which items each transition may take is `jobs.item_rules`'.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from leadenrich.aws.dynamo_activity import DynamoActivity
+from leadenrich.aws.dynamo_codec import to_attribute_values
+from leadenrich.aws.dynamo_job_rows import counter_adds, item_from_attributes
+from leadenrich.aws.dynamo_ops import TRANSACT_MAX, one_of
+from leadenrich.aws.dynamo_schema import ITEM_KEY_FIELDS, ITEM_SK_PREFIX, item_key, job_key, job_pk
+from leadenrich.jobs.encoding import MAX_LIMIT, decode_cursor, ts
+from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, requeued, taken_back
+from leadenrich.jobs.models import Item, ItemStatus, JobStatus, Page
+from leadenrich.jobs.rows import delta_values
+from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef
+
+
+class DynamoItems(DynamoActivity):
+    """Item operations of the job store's table (a base of `DynamoJobStore`)."""
+
+    def _job_delta_action(
+        self, workspace_id: str, job_id: str, adds: dict[str, int | float]
+    ) -> dict[str, Any]:
+        """ADD the non-zero counters `adds` to the job, as a transaction action."""
+        clause, values = counter_adds(adds)
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update=f"ADD {clause}",
+            condition="attribute_exists(#PK)",
+            values=values,
+        )
+        return {"Update": op}
+
+    async def get_item(self, workspace_id: str, job_id: str, item_id: str) -> Item | None:
+        row = await self.get_row(item_key(workspace_id, job_id, item_id))
+        return item_from_attributes(row) if row else None
+
+    async def _list_items(self, listing: ItemListing) -> Page[Item]:
+        """In input order (item ids are zero-padded); the cursor is the last item's key."""
+        statuses = frozenset({listing.status}) if listing.status is not None else None
+        rows, next_cursor = await self._query_items(
+            listing.workspace_id, listing.job_id, statuses, limit=listing.limit, cursor=listing.cursor
+        )
+        return Page(items=[item_from_attributes(r) for r in rows], cursor=next_cursor)
+
+    async def _query_items(
+        self,
+        workspace_id: str,
+        job_id: str,
+        statuses: frozenset[ItemStatus] | None,
+        *,
+        limit: int,
+        cursor: str | None,
+        consistent: bool = False,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        pk = job_pk(workspace_id, job_id)
+        start_key = None
+        if cursor is not None:
+            scope, prefix = {"PK": pk}, {"SK": ITEM_SK_PREFIX}
+            start_key = to_attribute_values(decode_cursor(cursor, scope, ("SK",), prefix))
+        values: dict[str, Any] = {":pk": pk, ":prefix": ITEM_SK_PREFIX}
+        filter_expression = None
+        if statuses:
+            filter_expression, named = one_of("status", "s", statuses)
+            values.update(named)
+        key_condition = "#PK = :pk AND begins_with(#SK, :prefix)"
+        request = self.query_request(key_condition, values, filter_expression, ConsistentRead=consistent)
+        return await self.query_page(request, limit=limit, start_key=start_key, key_fields=ITEM_KEY_FIELDS)
+
+    def _take_request(
+        self, ref: ItemRef, statuses: frozenset[ItemStatus], update: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An update of an item in `statuses`, or held with a lease that expired before `:now` (its
+        processor died): what a claim and a skip may take (`item_rules`). An absent item has no status, so
+        the condition fails and nothing is created."""
+        listed, named = one_of("status", "free", statuses)
+        return self.update_request(
+            item_key(ref.workspace_id, ref.job_id, ref.item_id),
+            update=update,
+            condition=f"({listed} OR (#status = :held AND #lease_until < :now))",
+            values={**values, **named, ":held": HELD.value},
+        )
+
+    async def _claim(self, ref: ItemRef, token: str, lease_until: datetime, now: datetime) -> Item | None:
+        """One transaction: the item update (claimable or lease expired) and a ConditionCheck that the job
+        is not cancelled. Transactions return no attributes, so the claimed item is read back afterwards;
+        if by then another claimer holds it (our lease expired already), the claim is reported lost."""
+        item_update = self._take_request(
+            ref,
+            CLAIMABLE,
+            "SET #status = :held, #lease_token = :token, #lease_until = :lease_until, #updated_at = :now,"
+            " #attempts = #attempts + :one REMOVE #next_attempt_at",
+            {":token": token, ":lease_until": ts(lease_until), ":now": ts(now), ":one": 1},
+        )
+        job_check = self.update_request(
+            job_key(ref.workspace_id, ref.job_id),
+            condition="attribute_exists(#PK) AND #status <> :cancelled",
+            values={":cancelled": JobStatus.CANCELLED.value},
+        )
+        if not await self.transact([{"Update": item_update}, {"ConditionCheck": job_check}]):
+            return None
+        claimed = await self.get_item(ref.workspace_id, ref.job_id, ref.item_id)
+        if claimed is None or claimed.lease_token != token:
+            return None
+        return claimed
+
+    def _held_update(
+        self, item: Item, token: str, sets: list[str], removes: list[str], values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An update of an item its lease token still holds (running with that token)."""
+        return self.update_request(
+            item_key(item.workspace_id, item.job_id, item.item_id),
+            update=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+            condition="#status = :held AND #lease_token = :token",
+            values={**values, ":held": HELD.value, ":token": token, ":true": True},
+        )
+
+    async def _finish(self, item: Item, token: str, finish: Finish) -> bool:
+        """The terminal item update, the job's counters and the minute's activity: one transaction."""
+        values: dict[str, Any] = {":status": finish.status.value, ":now": ts(finish.now)}
+        sets = ["#status = :status", "#updated_at = :now", "#sent_next = :true"]
+        removes = ["#lease_token", "#lease_until", "#next_attempt_at"]
+        result = json.dumps(finish.result) if finish.result is not None else None
+        for name, value in (("reason", finish.reason), ("result", result)):
+            if value is None:
+                removes.append(f"#{name}")
+            else:
+                sets.append(f"#{name} = :{name}")
+                values[f":{name}"] = value
+        actions = [{"Update": self._held_update(item, token, sets, removes, values)}]
+        adds = delta_values(finish.delta)
+        if adds:
+            actions.append(self._job_delta_action(item.workspace_id, item.job_id, adds))
+        actions.append(self.activity_action(item.workspace_id, finish.delta, finish.now))
+        return await self.transact(actions)
+
+    async def _defer(self, item: Item, token: str, deferral: Deferral) -> bool:
+        """Every deferral, hand-backs included, is an outcome (`sent_next`): the processor sent the
+        successors before. What the attempt spent is counted on the job in the same transaction, once."""
+        sets = [
+            "#status = :deferred",
+            "#reason = :reason",
+            "#next_attempt_at = :next",
+            "#updated_at = :now",
+            "#sent_next = :true",
+        ]
+        values: dict[str, Any] = {
+            ":deferred": ItemStatus.DEFERRED.value,
+            ":reason": deferral.reason,
+            ":next": ts(deferral.next_attempt_at),
+            ":now": ts(deferral.now),
+        }
+        if not deferral.charge_attempt:
+            sets.append("#attempts = #attempts - :one")
+            values[":one"] = 1
+        op = self._held_update(item, token, sets, ["#lease_token", "#lease_until"], values)
+        adds = delta_values(deferral.spent)
+        if not adds:
+            return await self.update_row(op) is not None
+        return await self.transact(
+            [{"Update": op}, self._job_delta_action(item.workspace_id, item.job_id, adds)]
+        )
+
+    async def _skip(self, ref: ItemRef, reason: str, now: datetime) -> bool:
+        """Also an item held with an expired lease: its processor died, and no claim takes an item of a
+        cancelled job. Counted processed once, in the same transaction."""
+        item_update = self._take_request(
+            ref,
+            SKIPPABLE,
+            "SET #status = :skipped, #reason = :reason, #updated_at = :now, #sent_next = :true"
+            " REMOVE #next_attempt_at, #lease_token, #lease_until",
+            {":skipped": ItemStatus.SKIPPED.value, ":reason": reason, ":true": True, ":now": ts(now)},
+        )
+        counted = self._job_delta_action(ref.workspace_id, ref.job_id, {"processed": 1})
+        return await self.transact([{"Update": item_update}, counted])
+
+    async def _requeue(
+        self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
+    ) -> list[Item]:
+        """Each item goes back to queued only if it is still in the status it was read in, in the same
+        transaction as its job's counters (`item_rules.taken_back`) and the job's return to running. Up
+        to 99 items per transaction; if one of them changed meanwhile, that batch is redone item by item
+        so the others still go."""
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = await self._query_items(
+                workspace_id, job_id, statuses, limit=MAX_LIMIT, cursor=cursor, consistent=True
+            )
+            rows += page
+            if cursor is None:
+                break
+        items = [item_from_attributes(r) for r in rows]
+        done: list[Item] = []
+        batch_size = TRANSACT_MAX - 1
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            if await self.transact(self._requeue_actions(workspace_id, job_id, batch, now)):
+                done += batch
+                continue
+            for item in batch:
+                if await self.transact(self._requeue_actions(workspace_id, job_id, [item], now)):
+                    done.append(item)
+        return [requeued(item, now) for item in done]
+
+    def _requeue_actions(
+        self, workspace_id: str, job_id: str, items: list[Item], now: datetime
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
+        for item in items:
+            op = self.update_request(
+                item_key(workspace_id, job_id, item.item_id),
+                update=(
+                    "SET #status = :queued, #attempts = :zero, #updated_at = :now"
+                    " REMOVE #reason, #result, #lease_token, #lease_until, #next_attempt_at"
+                ),
+                condition="#status = :seen",
+                values={
+                    ":queued": ItemStatus.QUEUED.value,
+                    ":zero": 0,
+                    ":now": ts(now),
+                    ":seen": item.status.value,
+                },
+            )
+            actions.append({"Update": op})
+        clause, values = counter_adds(delta_values(taken_back(Counter(item.status for item in items))))
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update=f"SET #status = :running REMOVE #completed_at ADD {clause}",
+            condition="attribute_exists(#PK)",
+            values={":running": JobStatus.RUNNING.value, **values},
+        )
+        actions.append({"Update": op})
+        return actions
+
+
+__all__ = ["DynamoItems"]

@@ -1,0 +1,166 @@
+"""`JobStore` over the shared DynamoDB table (rows and keys: `dynamo_schema`, `dynamo_job_rows`): every
+state change is a conditional write, and what it must refuse before writing is `jobs.store_base`'s.
+
+This half holds the jobs (create with the idempotency row, append, list through GSI1, start, complete,
+cancel); `dynamo_items` the items. Conditions that span two rows use TransactWriteItems: creating a job
+with an idempotency key (both rows `attribute_not_exists`), claiming an item (a ConditionCheck that the
+job is not cancelled: UpdateItem cannot look at another row), and every terminal transition together with
+its job's counters. A lost race is reported as such (False / None); conflicts between transactions are
+retried (`dynamo_ops`). Over moto pass `serialize_calls=True` (see `dynamo_ops`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
+from leadenrich.aws.dynamo_items import DynamoItems
+from leadenrich.aws.dynamo_job_rows import item_attributes, job_attributes, job_from_attributes
+from leadenrich.aws.dynamo_ops import one_of
+from leadenrich.aws.dynamo_schema import (
+    GSI1,
+    JOB_KEY_FIELDS,
+    JOB_SK,
+    idempotency_key,
+    job_key,
+    jobs_gsi_pk,
+    jobs_pk_prefix,
+)
+from leadenrich.jobs.encoding import decode_cursor, ts
+from leadenrich.jobs.item_rules import job_exists, not_pending
+from leadenrich.jobs.models import Item, Job, JobStatus, Page
+from leadenrich.jobs.ports import IdempotencyConflict
+from leadenrich.jobs.store_base import JobListing, JobStoreBase
+
+_ABSENT = "attribute_not_exists(PK)"
+
+
+class DynamoJobStore(DynamoItems, JobStoreBase):
+    """The DynamoDB adapter of `JobStore`, `ItemAppender` and `IdempotentLookup`."""
+
+    async def _create(self, job: Job, items: Sequence[Item]) -> Job:
+        """Write the job row (with its idempotency row, atomically), then the items in batches of 25."""
+        job_put = {"TableName": self._table, "Item": job_attributes(job), "ConditionExpression": _ABSENT}
+        if job.idempotency_key is None:
+            if await self.conditional_write("put_item", **job_put) is None:
+                raise job_exists(job.job_id)
+        else:
+            await self._create_idempotent(job, job_put)
+        try:
+            await self.batch_put([item_attributes(item) for item in items], what="items")
+        except Exception:
+            # Never leave a running-looking job whose items are missing: it could never complete.
+            failed = {":failed": JobStatus.FAILED.value}
+            await self.update_row(
+                self.update_request(self._job(job), update="SET #status = :failed", values=failed)
+            )
+            raise
+        return job
+
+    async def _append(self, job: Job, items: Sequence[Item]) -> None:
+        """Write the items (batches of 25), then ADD their count to the job's total while it is pending.
+
+        A job being filled has nothing enqueued, so no processor reads the total meanwhile; the condition
+        keeps a cancelled job from growing (its items are then written but never enqueued)."""
+        await self.batch_put([item_attributes(item) for item in items], what="items")
+        op = self.update_request(
+            self._job(job),
+            update="ADD #c_total :n",
+            condition="#status = :pending",
+            values={":n": len(items), ":pending": JobStatus.PENDING.value},
+        )
+        if await self.update_row(op) is None:
+            raise not_pending(job.job_id)
+
+    async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None:
+        """The job an idempotency key of the workspace made, if any (`IdempotentLookup`)."""
+        row = await self.get_row(idempotency_key(workspace_id, key))
+        return await self.get_job(workspace_id, from_attribute_values(row)["job_id"]) if row else None
+
+    async def _create_idempotent(self, job: Job, job_put: dict[str, Any]) -> None:
+        assert job.idempotency_key is not None
+        key = idempotency_key(job.workspace_id, job.idempotency_key)
+        entry = to_attribute_values({"entity": "idempotency", "job_id": job.job_id})
+        idemp_put = {"TableName": self._table, "Item": key | entry, "ConditionExpression": _ABSENT}
+        if await self.transact([{"Put": job_put}, {"Put": idemp_put}]):
+            return
+        row = await self.get_row(key)
+        if row is None:  # the job id was taken, not the key
+            raise job_exists(job.job_id)
+        existing = await self.get_job(job.workspace_id, from_attribute_values(row)["job_id"])
+        if existing is None:  # pragma: no cover - both rows are written in one transaction
+            raise RuntimeError(f"idempotency key {job.idempotency_key!r} points at a missing job")
+        raise IdempotencyConflict(existing)
+
+    async def get_job(self, workspace_id: str, job_id: str) -> Job | None:
+        row = await self.get_row(job_key(workspace_id, job_id))
+        return job_from_attributes(row) if row else None
+
+    async def _list_jobs(self, listing: JobListing) -> Page[Job]:
+        """Newest first, through GSI1; the cursor is the last job's key."""
+        gsi_pk = jobs_gsi_pk(listing.workspace_id)
+        start_key = None
+        if listing.cursor is not None:
+            scope = {"SK": JOB_SK, "GSI1PK": gsi_pk}
+            prefix = {"PK": jobs_pk_prefix(listing.workspace_id)}
+            start_key = to_attribute_values(decode_cursor(listing.cursor, scope, ("PK", "GSI1SK"), prefix))
+        filters, values = [], {":pk": gsi_pk}
+        if listing.status is not None:
+            filters.append("#status = :status")
+            values[":status"] = listing.status.value
+        if listing.tag is not None:
+            filters.append("contains(#tags, :tag)")
+            values[":tag"] = listing.tag
+        filter_expression = " AND ".join(filters) or None
+        request = self.query_request(
+            "#GSI1PK = :pk", values, filter_expression, IndexName=GSI1, ScanIndexForward=False
+        )
+        rows, next_cursor = await self.query_page(
+            request, limit=listing.limit, start_key=start_key, key_fields=JOB_KEY_FIELDS
+        )
+        return Page(items=[job_from_attributes(r) for r in rows], cursor=next_cursor)
+
+    async def start_job(self, workspace_id: str, job_id: str, now: datetime) -> bool:
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update="SET #status = :running, #started_at = :now",
+            condition="#status = :pending",
+            values={
+                ":running": JobStatus.RUNNING.value,
+                ":pending": JobStatus.PENDING.value,
+                ":now": ts(now),
+            },
+        )
+        return await self.update_row(op) is not None
+
+    async def complete_job_if_done(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """Counters are top-level attributes, so the condition compares them in the service."""
+        unfinished, values = one_of("status", "unfinished", (JobStatus.PENDING, JobStatus.RUNNING))
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update="SET #status = :completed, #completed_at = :now",
+            condition=f"{unfinished} AND #c_processed >= #c_total",
+            values={**values, ":completed": JobStatus.COMPLETED.value, ":now": ts(now)},
+        )
+        row = await self.update_row(op, return_new=True)
+        return job_from_attributes(row) if row else None
+
+    async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """The cancelled job; a job already finished or cancelled comes back unchanged."""
+        unfinished, values = one_of("status", "unfinished", (JobStatus.PENDING, JobStatus.RUNNING))
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update="SET #status = :cancelled",
+            condition=unfinished,
+            values={**values, ":cancelled": JobStatus.CANCELLED.value},
+        )
+        row = await self.update_row(op, return_new=True)
+        return job_from_attributes(row) if row else await self.get_job(workspace_id, job_id)
+
+    def _job(self, job: Job) -> dict[str, Any]:
+        return job_key(job.workspace_id, job.job_id)
+
+
+__all__ = ["DynamoJobStore"]

@@ -1,0 +1,135 @@
+"""The service's one DynamoDB table (single-table design): its keys, index and TTL, and the job store's rows.
+
+Rows (all key attributes are strings):
+
+    job          PK  WS#{workspace}#JOB#{job_id}      SK  JOB
+                 GSI1PK WS#{workspace}#JOBS           GSI1SK {created_at}#{job_id}   (list newest first)
+    item         PK  WS#{workspace}#JOB#{job_id}      SK  ITEM#{item_id}             (Query: input order)
+                 (with `lead_id`, the Supabase lead it writes addresses for, when it has one)
+    idempotency  PK  WS#{workspace}#IDEMP#{key}       SK  IDEMP                      (holds the job id)
+    activity     PK  WS#{workspace}#ACTIVITY          SK  MIN#{yyyy-mm-ddTHH:MM}     (a minute's finishes)
+
+Other rows share the table: API keys (`APIKEY#{sha256}`, `WS#{workspace}#APIKEYS`: `dynamo_keys`), the
+daily lead quota (`WS#{workspace}#QUOTA`: `dynamo_quota`), the cache (`CACHE#`: `dynamo_cache`), the
+limiter (`RATE#`: `dynamo_limiter`), webhooks (`HOOK#`, `WS#{workspace}#HOOKS#`: `dynamo_webhooks`).
+
+A job's items share its partition, so one Query lists them; jobs are listed through GSI1 (projection ALL),
+with status and tag as filters. The table's TTL attribute `expires_at` belongs to the rows that expire
+(cache, limiter, quota, webhooks, activity: kept two days, `GET /metrics` reads the last hour); job rows
+never set it. `template.yaml` declares the same table; `tests/infra` holds the two to each other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from leadenrich.jobs.rows import activity_minute
+
+GSI1 = "GSI1"
+TTL_ATTRIBUTE = "expires_at"
+JOB_SK = "JOB"
+ITEM_SK_PREFIX = "ITEM#"
+IDEMPOTENCY_SK = "IDEMP"
+JOB_KEY_FIELDS = ("PK", "SK", "GSI1PK", "GSI1SK")  # a job's key in GSI1: what a jobs cursor holds
+ITEM_KEY_FIELDS = ("PK", "SK")
+
+
+def create_table(client: Any, name: str) -> None:
+    """Create the table the adapters (and the cache sharing it) expect, and wait until it can be used."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": attr, "AttributeType": "S"} for attr in JOB_KEY_FIELDS],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": GSI1,
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+
+
+def row_key(pk: str, sk: str) -> dict[str, Any]:
+    """A row's primary key as attribute values (both parts are strings)."""
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def job_pk(workspace_id: str, job_id: str) -> str:
+    """The partition of a job and its items."""
+    return f"WS#{workspace_id}#JOB#{job_id}"
+
+
+def jobs_pk_prefix(workspace_id: str) -> str:
+    """What every job partition of the workspace starts with."""
+    return f"WS#{workspace_id}#JOB#"
+
+
+def jobs_gsi_pk(workspace_id: str) -> str:
+    return f"WS#{workspace_id}#JOBS"
+
+
+def jobs_gsi_sk(created_at: str, job_id: str) -> str:
+    return f"{created_at}#{job_id}"
+
+
+def item_sk(item_id: str) -> str:
+    return f"{ITEM_SK_PREFIX}{item_id}"
+
+
+def job_key(workspace_id: str, job_id: str) -> dict[str, Any]:
+    return row_key(job_pk(workspace_id, job_id), JOB_SK)
+
+
+def item_key(workspace_id: str, job_id: str, item_id: str) -> dict[str, Any]:
+    return row_key(job_pk(workspace_id, job_id), item_sk(item_id))
+
+
+def idempotency_key(workspace_id: str, idempotency: str) -> dict[str, Any]:
+    return row_key(f"WS#{workspace_id}#IDEMP#{idempotency}", IDEMPOTENCY_SK)
+
+
+def activity_pk(workspace_id: str) -> str:
+    return f"WS#{workspace_id}#ACTIVITY"
+
+
+def activity_sk(moment: datetime) -> str:
+    """The row of `moment`'s UTC minute."""
+    return f"MIN#{activity_minute(moment)}"
+
+
+def activity_key(workspace_id: str, moment: datetime) -> dict[str, Any]:
+    return row_key(activity_pk(workspace_id), activity_sk(moment))
+
+
+__all__ = [
+    "GSI1",
+    "IDEMPOTENCY_SK",
+    "ITEM_KEY_FIELDS",
+    "ITEM_SK_PREFIX",
+    "JOB_KEY_FIELDS",
+    "JOB_SK",
+    "TTL_ATTRIBUTE",
+    "activity_key",
+    "activity_pk",
+    "activity_sk",
+    "create_table",
+    "idempotency_key",
+    "item_key",
+    "item_sk",
+    "job_key",
+    "job_pk",
+    "jobs_gsi_pk",
+    "jobs_gsi_sk",
+    "jobs_pk_prefix",
+    "row_key",
+]

@@ -1,0 +1,238 @@
+"""The `JobStore` port's entry points, written once for every adapter: the checks made before any write.
+
+An adapter (DynamoDB, Supabase, SQLite) subclasses `JobStoreBase` and implements only the storage steps
+(`_create`, `_claim`, `_finish`, ...), each handed what the port's call asked for after the rules of
+`leadenrich.jobs.item_rules` passed: items that belong to their job, a terminal status to finish with, a
+lease token to hold the item by, statuses that may be requeued, a page size within `MAX_LIMIT`. So the
+three stores cannot drift apart on what they refuse, and with what message.
+
+The listings carry their own keyset paging (`after`, `page`) for the stores that list by keyset (SQLite,
+Supabase); DynamoDB resumes from its own start keys and uses only their fields.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from leadenrich.jobs import item_rules
+from leadenrich.jobs.encoding import after_item, after_job, check_limit, items_cursor, jobs_cursor
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Page
+from leadenrich.jobs.ports import CounterDelta
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    workspace_id: str
+    job_id: str
+    item_id: str
+
+    @classmethod
+    def of(cls, item: Item) -> ItemRef:
+        return cls(item.workspace_id, item.job_id, item.item_id)
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """A `list_jobs` call: the workspace's jobs newest first, filtered, from `cursor` on."""
+
+    workspace_id: str
+    status: JobStatus | None
+    tag: str | None
+    limit: int
+    cursor: str | None
+
+    def after(self) -> tuple[str, str] | None:
+        """(created_at as stored, job id) of the previous page's last job; BadCursor for a foreign one."""
+        return after_job(self.cursor, self.workspace_id) if self.cursor is not None else None
+
+    def page(self, found: Sequence[Job]) -> Page[Job]:
+        """`found` holds up to `limit + 1` jobs: the one past the limit only says another page follows."""
+        jobs = list(found[: self.limit])
+        more = len(found) > self.limit
+        last = jobs[-1] if more else None
+        cursor = jobs_cursor(self.workspace_id, last.created_at, last.job_id) if last else None
+        return Page(items=jobs, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class ItemListing:
+    """A `list_items` call: a job's items in input order (ids are zero-padded), from `cursor` on."""
+
+    workspace_id: str
+    job_id: str
+    status: ItemStatus | None
+    limit: int
+    cursor: str | None
+
+    def after(self) -> str | None:
+        """The previous page's last item id; BadCursor for a cursor of another listing."""
+        return after_item(self.cursor, self.workspace_id, self.job_id) if self.cursor is not None else None
+
+    def page(self, found: Sequence[Item]) -> Page[Item]:
+        """`found` holds up to `limit + 1` items: the one past the limit only says another page follows."""
+        items = list(found[: self.limit])
+        more = len(found) > self.limit
+        cursor = items_cursor(self.workspace_id, self.job_id, items[-1].item_id) if more else None
+        return Page(items=items, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """A terminal outcome (`JobStore.finish_item`), its status checked terminal."""
+
+    status: ItemStatus
+    reason: str | None
+    result: dict[str, object] | None
+    delta: CounterDelta
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """A hand-back (`JobStore.defer_item`)."""
+
+    reason: str
+    next_attempt_at: datetime
+    charge_attempt: bool
+    now: datetime
+    spent: CounterDelta | None
+
+
+class JobStoreBase(ABC):
+    """The port's guarded calls; the port's docstrings (`leadenrich.jobs.ports`) say what each does."""
+
+    async def create_job(self, job: Job, items: Sequence[Item]) -> Job:
+        """The stored total is the number of items given. Raises IdempotencyConflict with the job that owns
+        the key, and ValueError when the job id exists or an item belongs elsewhere or repeats."""
+        item_rules.check_items(job, items)
+        return await self._create(item_rules.with_total(job, len(items)), items)
+
+    async def append_items(self, job: Job, items: Sequence[Item]) -> None:
+        """More items of a pending job (`ItemAppender`); ValueError when an item belongs elsewhere or is
+        stored already, or the job is no longer pending."""
+        item_rules.check_items(job, items, unique=False)
+        if items:
+            await self._append(job, items)
+
+    async def list_jobs(
+        self,
+        workspace_id: str,
+        *,
+        status: JobStatus | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Job]:
+        check_limit(limit)
+        return await self._list_jobs(JobListing(workspace_id, status, tag, limit, cursor))
+
+    async def list_items(
+        self,
+        workspace_id: str,
+        job_id: str,
+        *,
+        status: ItemStatus | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Item]:
+        check_limit(limit)
+        return await self._list_items(ItemListing(workspace_id, job_id, status, limit, cursor))
+
+    async def claim_item(
+        self,
+        workspace_id: str,
+        job_id: str,
+        item_id: str,
+        *,
+        token: str,
+        lease_until: datetime,
+        now: datetime,
+    ) -> Item | None:
+        return await self._claim(ItemRef(workspace_id, job_id, item_id), token, lease_until, now)
+
+    async def finish_item(
+        self,
+        item: Item,
+        status: ItemStatus,
+        *,
+        reason: str | None,
+        result: dict[str, object] | None,
+        delta: CounterDelta,
+        now: datetime,
+    ) -> bool:
+        item_rules.check_terminal(status)
+        if item.lease_token is None:
+            return False
+        return await self._finish(item, item.lease_token, Finish(status, reason, result, delta, now))
+
+    async def defer_item(
+        self,
+        item: Item,
+        *,
+        reason: str,
+        next_attempt_at: datetime,
+        charge_attempt: bool,
+        now: datetime,
+        spent: CounterDelta | None = None,
+    ) -> bool:
+        if item.lease_token is None:
+            return False
+        deferral = Deferral(reason, next_attempt_at, charge_attempt, now, spent)
+        return await self._defer(item, item.lease_token, deferral)
+
+    async def skip_item(
+        self, workspace_id: str, job_id: str, item_id: str, *, reason: str, now: datetime
+    ) -> bool:
+        return await self._skip(ItemRef(workspace_id, job_id, item_id), reason, now)
+
+    async def requeue_items(
+        self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
+    ) -> list[Item]:
+        item_rules.check_requeueable(statuses)
+        if not statuses:
+            return []
+        return await self._requeue(workspace_id, job_id, statuses, now)
+
+    # --- the storage steps ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def _create(self, job: Job, items: Sequence[Item]) -> Job:
+        """Store the job (its total set) and its items; nothing when the idempotency key is taken."""
+
+    @abstractmethod
+    async def _append(self, job: Job, items: Sequence[Item]) -> None:
+        """Store a non-empty page of the job's items and add their count to its total, while pending."""
+
+    @abstractmethod
+    async def _list_jobs(self, listing: JobListing) -> Page[Job]: ...
+
+    @abstractmethod
+    async def _list_items(self, listing: ItemListing) -> Page[Item]: ...
+
+    @abstractmethod
+    async def _claim(self, ref: ItemRef, token: str, lease_until: datetime, now: datetime) -> Item | None:
+        """The conditional claim (item_rules: claim)."""
+
+    @abstractmethod
+    async def _finish(self, item: Item, token: str, finish: Finish) -> bool:
+        """The conditional finish with its counters and activity, in one transaction."""
+
+    @abstractmethod
+    async def _defer(self, item: Item, token: str, deferral: Deferral) -> bool:
+        """The conditional hand-back, with what the attempt spent in the same transaction."""
+
+    @abstractmethod
+    async def _skip(self, ref: ItemRef, reason: str, now: datetime) -> bool:
+        """The conditional skip (item_rules: skip), counted processed once."""
+
+    @abstractmethod
+    async def _requeue(
+        self, workspace_id: str, job_id: str, statuses: frozenset[ItemStatus], now: datetime
+    ) -> list[Item]:
+        """Items still in `statuses` (terminal, not empty) back to queued, their counts taken back."""
+
+
+__all__ = ["Deferral", "Finish", "ItemListing", "ItemRef", "JobListing", "JobStoreBase"]

@@ -1,0 +1,288 @@
+"""Every response docs/openapi.json declares, produced for real and held to the document.
+
+Given the handlers on moto (and the local gateway in front of them for what API Gateway answers itself),
+when each declared (route, status) is provoked, then each answer is the declared body and headers
+(`openapi_conformance.check`), and no declared pair is left unexercised but API Gateway's throttle, which
+neither the function nor the local gateway sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+import handle_api
+import handle_authorizer
+import handle_webhook
+from enrich_tools.local.gateway import create_app
+from leadenrich import runtime
+from leadenrich.aws.dynamo_schema import create_table
+from leadenrich.aws.sqs_queue import create_queues
+from leadenrich.engine.models import Lead
+from leadenrich.jobs.models import SourcedLead
+from leadenrich.jobs.ports import EnrichableCount, LeadStats
+from leadenrich.webhooks import signing
+from tests.functions.openapi_conformance import check, document
+from tests.jobs.test_handlers import Context, http_event
+
+TABLE = "leadenrich-responses"
+PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
+UNKNOWN_KEY = "le_" + "A" * 43
+# Declared, and not produced here: API Gateway's throttle (25 requests a second, bursts of 50).
+THROTTLE = 429
+Pair = tuple[str, str, int]
+
+
+@pytest.fixture(autouse=True)
+def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The API and webhook Lambdas' environment from template.yaml, on moto."""
+    create_table(boto3.client("dynamodb"), TABLE)
+    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-responses", visibility_timeout=30)
+    for name, value in {
+        "TABLE_NAME": TABLE,
+        "QUEUE_URL": queue_url,
+        "DEAD_LETTER_QUEUE_URL": dlq_url,
+        "SERIALIZE_AWS_CALLS": "true",
+        "ALLOW_LOCAL_WEBHOOKS": "true",
+        "WEBHOOK_PROVIDER_SECRETS": json.dumps({"standard": PROVIDER_SECRET}),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)
+    runtime.reset()
+    yield
+    runtime.reset()
+
+
+class Seen:
+    """The (METHOD, path template, status) of every answer checked."""
+
+    def __init__(self) -> None:
+        self.pairs: set[Pair] = set()
+
+    def api(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        answer = handle_api.handler(http_event(method, path, **kwargs), Context())  # type: ignore[arg-type]
+        return self.record(method, path, answer)
+
+    def raw(self, method: str, path: str, body: str, **kwargs: Any) -> dict[str, Any]:
+        event = http_event(method, path, **kwargs)
+        event["body"] = body
+        answer = handle_api.handler(event, Context())  # type: ignore[arg-type]
+        return self.record(method, path, answer)
+
+    def webhook(self, provider: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        path = f"/webhooks/{provider}"
+        event = http_event("POST", path, headers=headers, workspace=None)
+        event["body"] = body.decode()
+        event["pathParameters"] = {"provider": provider}
+        return self.record("POST", path, handle_webhook.handler(event, Context()))  # type: ignore[arg-type]
+
+    def http(self, method: str, path: str, response: httpx.Response) -> None:
+        answer = {
+            "statusCode": response.status_code,
+            "headers": dict(response.headers),
+            "body": response.text,
+        }
+        self.record(method, path, answer)
+
+    def record(self, method: str, path: str, answer: dict[str, Any]) -> dict[str, Any]:
+        template, status = check(method, path, answer)
+        self.pairs.add((method, template, status))
+        return answer
+
+
+def declared() -> set[Pair]:
+    return {
+        (method.upper(), path, int(status))
+        for path, item in document()["paths"].items()
+        for method, operation in item.items()
+        for status in operation["responses"]
+    }
+
+
+def concrete(template: str, job_id: str) -> str:
+    return template.replace("{job_id}", job_id).replace("{provider}", "standard")
+
+
+class FakeLeads:
+    """A Supabase lead source standing in for the real one (`tests/supabase` runs that): every lead is
+    stored already, with an id."""
+
+    def register(self, workspace_id: str, leads: Sequence[Lead]) -> AsyncGenerator[list[SourcedLead], None]:
+        async def pages() -> AsyncGenerator[list[SourcedLead], None]:
+            yield [SourcedLead(f"lead-{n}", lead) for n, lead in enumerate(leads)]
+
+        return pages()
+
+    async def count_enrichable(self, workspace_id: str, *, after_id: str | None = None) -> EnrichableCount:
+        return EnrichableCount(with_domain=5, missing_email=3)
+
+
+class FakeStats:
+    async def stats(self, workspace_id: str) -> LeadStats:
+        return LeadStats(4, 3, 1, 2, 5, {"hunter_direct": {"active": 2, "invalid": 1}}, 81.5, 90.0)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def signed(body: bytes, event_id: str) -> dict[str, str]:
+    return signing.sign_headers(PROVIDER_SECRET, event_id, int(time.time()), body)
+
+
+def gateway(
+    seen: Seen, authorizer: Callable[..., Any], handler: Callable[..., Any], key: str | None
+) -> list[int]:
+    """Every operation through the local gateway with `key`: what API Gateway answers itself. Returns the
+    statuses."""
+    app = create_app(handler, authorizer=authorizer, webhook=handler)
+    headers = {"X-API-Key": key} if key else {}
+    operations = sorted({(m, t) for m, t, _ in declared()})
+
+    async def send() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            return [
+                await client.request(
+                    m, concrete(t, "job_x"), headers=headers, json={} if m == "POST" else None
+                )
+                for m, t in operations
+            ]
+
+    responses = asyncio.run(send())
+    for (method, template), response in zip(operations, responses, strict=True):
+        seen.http(method, concrete(template, "job_x"), response)
+    return [response.status_code for response in responses]
+
+
+def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise RuntimeError("the function failed")
+
+
+def test_every_declared_response_is_produced_and_is_the_documented_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = Seen()
+    routes = sorted({(m, t) for m, t, _ in declared() if not t.startswith("/webhooks/")})
+
+    # Successes, with every optional part present: a webhook_url (callbacks), Supabase's selection.
+    seen.api("GET", "/health")
+    service = runtime.job_service()
+    service.leads, service.lead_stats = FakeLeads(), FakeStats()  # type: ignore[assignment]
+    hook = {"webhook_url": "https://hooks.example.com/x", "tags": ["t"]}
+    job = json.loads(seen.api("POST", "/jobs", body={"leads": [{"domain": "acme.com"}], **hook})["body"])
+    assert job["selection"]["leads"] == 1
+    seen.api("POST", "/jobs", body={"process_all": True, "dry_run": True})
+    job_id = job["job_id"]
+    for method, template in routes:
+        if method != "POST" or template == "/dlq/redrive":
+            seen.api(method, concrete(template, job_id))
+    seen.api("POST", f"/jobs/{job_id}/retry")
+    seen.api("POST", "/dlq/redrive")
+    assert json.loads(seen.api("GET", f"/jobs/{job_id}")["body"])["callbacks"] == []
+
+    # What every route refuses before routing, and the function's own 401.
+    for method, template in routes:
+        path = concrete(template, "job_nope")
+        seen.raw(method, path, "x" * (handle_api.MAX_BODY_BYTES + 1))
+        seen.raw(method, path, "[" * 1000 + "]" * 1000)
+        if template != "/health":
+            seen.api(method, path, workspace=None)
+            if "{job_id}" in template:
+                seen.api(method, path)  # 404
+    seen.api("POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": "text/csv"})  # 415
+
+    # Supabase not configured (501), the daily quota (429), Supabase failing (503), the store failing (500).
+    runtime.reset()
+    seen.api("GET", "/stats")
+    monkeypatch.setenv("DAILY_LEAD_QUOTA", "1")
+    runtime.reset()
+    seen.api("POST", "/jobs", body={"domains": ["acme.com", "globex.io"]})
+    monkeypatch.delenv("DAILY_LEAD_QUOTA")
+    for name, value in {
+        "JOB_STORE": "supabase",
+        "SUPABASE_URL": f"http://127.0.0.1:{closed_port()}",
+        "SUPABASE_SERVICE_ROLE_KEY": "service-role-key",
+    }.items():
+        monkeypatch.setenv(name, value)
+    runtime.reset()
+    assert seen.api("POST", "/jobs", body={"domains": ["acme.com"]})["statusCode"] == 503  # Supabase's leads
+    assert seen.api("GET", "/stats")["statusCode"] == 503
+    for name in ("JOB_STORE", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"):
+        monkeypatch.delenv(name)
+    runtime.reset()
+
+    # The webhook function: accepted, a replay, malformed, unsigned, unknown provider, too large.
+    event = json.dumps({"type": "verification.completed", "data": {"job_id": job_id}}).encode()
+    seen.webhook("standard", event, signed(event, "evt_1"))
+    seen.webhook("standard", event, signed(event, "evt_1"))
+    seen.webhook("standard", b'{"type": 3}', signed(b'{"type": 3}', "evt_2"))
+    seen.webhook("standard", event, {})
+    seen.webhook("acme", event, signed(event, "evt_3"))
+    large = b'{"a": "' + b"x" * (handle_webhook.MAX_BODY_BYTES + 1) + b'"}'
+    seen.webhook("standard", large, signed(large, "evt_4"))
+
+    # API Gateway's own answers, as the local gateway sends them: 401 (no key), 403 (refused key), 500.
+    assert 401 in gateway(seen, handle_authorizer.handler, handle_api.handler, None)
+    assert 403 in gateway(seen, handle_authorizer.handler, handle_api.handler, UNKNOWN_KEY)
+    gateway(seen, broken, handle_api.handler, UNKNOWN_KEY)
+    gateway(seen, handle_authorizer.handler, broken, None)
+
+    # The function's own 500 for an unexpected failure (the table is gone), on every route that reads it.
+    boto3.client("dynamodb").delete_table(TableName=TABLE)
+    for method, template in routes:
+        if template != "/health":
+            seen.api(method, concrete(template, job_id), body={"domains": ["acme.com"]})
+    seen.webhook("standard", event, signed(event, "evt_5"))
+
+    missing = {pair for pair in declared() - seen.pairs if pair[2] != THROTTLE}
+    assert missing == set(), f"declared, never produced: {sorted(missing)}"
+    throttle_only = {pair for pair in declared() - seen.pairs}
+    assert all(status == THROTTLE for _, _, status in throttle_only)
+
+
+def test_the_conformance_check_refuses_what_the_document_does_not_say() -> None:
+    """Given answers that differ from the document, when checked, then each is refused (the check is not
+    vacuous)."""
+    json_headers = {"Content-Type": "application/json"}
+    wrong = [
+        ("GET", "/health", {"statusCode": 200, "headers": json_headers, "body": '{"status": "fine"}'}),
+        ("GET", "/health", {"statusCode": 418, "headers": json_headers, "body": '{"status": "ok"}'}),
+        ("GET", "/health", {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "ok"}),
+        ("GET", "/jobs/j", {"statusCode": 404, "headers": json_headers, "body": '{"message": "gone"}'}),
+        (
+            "POST",
+            "/jobs",
+            {
+                "statusCode": 503,
+                "headers": json_headers,
+                "body": '{"message": "m", "field": null, "errors": []}',
+            },
+        ),
+        (
+            "PUT",
+            "/jobs",
+            {
+                "statusCode": 405,
+                "headers": json_headers,
+                "body": '{"message": "m", "field": null, "errors": []}',
+            },
+        ),
+        ("PUT", "/jobs", {"statusCode": 200, "headers": json_headers, "body": "{}"}),
+    ]
+    for method, path, answer in wrong:
+        with pytest.raises(AssertionError):
+            check(method, path, answer)
+    ok = {"statusCode": 200, "headers": json_headers, "body": '{"status": "ok"}'}
+    assert check("GET", "/health", ok) == ("/health", 200)
