@@ -285,7 +285,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         from leadenrich.aws.dynamo_schema import create_table
         from leadenrich.aws.sqs_queue import create_queues
         from leadenrich.engine.ratelimit import PUBLISHED_LIMITS, parse_limits
-        from tests.jobs.test_handlers import SCHEDULED_EVENT, Context, http_event
+        from tests.support.lambda_events import SCHEDULED_EVENT, Context, http_event
 
         create_table(boto3.client("dynamodb"), "leadenrich")
         queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work")

@@ -46,7 +46,7 @@ def enqueue(leads: int) -> dict[str, Any]:
     from leadenrich import runtime
     from leadenrich.aws.dynamo_schema import create_table
     from leadenrich.aws.sqs_queue import create_queues
-    from tests.jobs.test_handlers import Context, http_event
+    from tests.support.lambda_events import Context, http_event
 
     with mock_aws():
         create_table(boto3.client("dynamodb"), "leadenrich")

@@ -68,7 +68,7 @@ async def run(url: str, key: str, sql: Callable[[str], object], leads: int, addr
     from leadenrich.supabase.email_sink import SupabaseEmailSink
     from leadenrich.supabase.lead_source import SupabaseLeadSource
     from leadenrich.supabase.stats import SupabaseStats
-    from tests.supabase.recording import RecordingConnect
+    from tests.support.supabase_recording import RecordingConnect
 
     connect = RecordingConnect(url, key)
     source = SupabaseLeadSource(connect)

@@ -9,6 +9,15 @@ import pytest
 from moto import mock_aws
 
 from leadenrich.sqlite.db import Database
+from tests.support.supabase import (  # noqa: F401  # fixtures: one PostgreSQL + PostgREST per session, for every package
+    anon_client,
+    clients,
+    http,
+    service_client,
+    supabase_db,
+    supabase_server,
+    user_client,
+)
 
 FAKE_AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",

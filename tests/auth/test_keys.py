@@ -1,6 +1,6 @@
 """API keys: their shape and hash, and the key stores: DynamoDB (on moto) and SQLite (on a file) held to the
 same tests, then the DynamoDB rows. The SQLite file's own tests (a restart, threads) are in
-`tests/sqlite/test_sqlite_keys.py`."""
+`tests/adapters/sqlite/test_sqlite_keys.py`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from leadenrich.auth.keys import (
 )
 from leadenrich.aws.dynamo_keys import DynamoKeyStore
 from leadenrich.sqlite.keys import SqliteKeyStore
-from tests.auth.conftest import TABLE
+from tests.support.api_stack import TABLE
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """The per-workspace daily lead quota: through the handler (429 + Retry-After), the service (given back
 when a job is not created, untouched by dry runs) and the adapters (atomic under concurrency), DynamoDB and
 SQLite held to the same tests. The SQLite file's own tests (a restart, threads) are in
-`tests/sqlite/test_sqlite_quota.py`."""
+`tests/adapters/sqlite/test_sqlite_quota.py`."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from leadenrich.jobs.ports import EnrichableCount
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.service import JobService
 from leadenrich.sqlite.quota import SqliteLeadQuota
-from tests.auth.conftest import TABLE, call
+from tests.support.api_stack import TABLE, call
 
 DAY = date(2026, 11, 22)
 

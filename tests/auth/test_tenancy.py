@@ -7,9 +7,9 @@ import pytest
 
 import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
-from tests.auth.conftest import call
-from tests.jobs.test_handlers import SCHEDULED_EVENT, Context
-from tests.simulator.conftest import base_config
+from tests.support.api_stack import call
+from tests.support.lambda_events import SCHEDULED_EVENT, Context
+from tests.support.simulator import base_config
 
 pytestmark = pytest.mark.usefixtures("stack")
 

@@ -31,8 +31,8 @@ from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import SourcedLead
 from leadenrich.jobs.ports import EnrichableCount, LeadStats
 from leadenrich.webhooks import signing
-from tests.functions.openapi_conformance import check, document
-from tests.jobs.test_handlers import Context, http_event
+from tests.support.lambda_events import Context, http_event
+from tests.support.openapi_conformance import check, document
 
 TABLE = "leadenrich-responses"
 PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
@@ -113,8 +113,8 @@ def concrete(template: str, job_id: str) -> str:
 
 
 class FakeLeads:
-    """A Supabase lead source standing in for the real one (`tests/supabase` runs that): every lead is
-    stored already, with an id."""
+    """A Supabase lead source standing in for the real one (`tests/adapters/supabase` runs that): every lead
+    is stored already, with an id."""
 
     def register(self, workspace_id: str, leads: Sequence[Lead]) -> AsyncGenerator[list[SourcedLead], None]:
         async def pages() -> AsyncGenerator[list[SourcedLead], None]:

@@ -54,7 +54,7 @@ from leadenrich.sqlite.limiter import SqliteRateLimiter
 from leadenrich.sqlite.queue import SqliteWorkQueue
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
 from leadenrich.supabase.job_store import SupabaseJobStore
-from tests.simulator.conftest import TODAY
+from tests.support.simulator import TODAY
 
 WS = "default"
 TABLE = "leadenrich"

@@ -25,9 +25,9 @@ import handle_webhook
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
 from leadenrich.webhooks import signing
-from tests.functions.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
-from tests.lambda_env import lambda_env_on_moto
-from tests.simulator.conftest import base_config
+from tests.support.lambda_env import lambda_env_on_moto
+from tests.support.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
+from tests.support.simulator import base_config
 
 WORKSPACE = "ws-hooks"
 SIGNING_SECRET = "whsec_" + base64.b64encode(b"workspace-signing-key-0123456789").decode()

@@ -1,6 +1,7 @@
 """The webhook logs: DynamoDB (on moto) and SQLite (on a file) held to the same tests: inbound events recorded
 once, attempts listed oldest first, the outbox handing out what is due and giving each entry to one taker.
-The SQLite file's own tests (a restart, expiry, threads) are in `tests/sqlite/test_sqlite_webhook_log.py`."""
+The SQLite file's own tests (a restart, expiry, threads) are in
+`tests/adapters/sqlite/test_sqlite_webhook_log.py`."""
 
 from __future__ import annotations
 

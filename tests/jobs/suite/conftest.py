@@ -1,24 +1,23 @@
 """The suite's fixtures: `backend`, one per backend of `tests.support.backends` for every test, and the
 simulator its providers run on.
 
-The Supabase backend needs PostgreSQL and PostgREST (`infra/scripts/install-test-servers.sh`): without
-them its cases skip, except in CI (CI set), where they fail, as in tests/supabase.
+The Supabase backend runs on the session's PostgreSQL + PostgREST (`supabase_server`, tests/conftest.py):
+without them its cases skip, except in CI (CI set), where they fail.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from enrich_tools.simulator import SimulatorServer
-from enrich_tools.supabase_harness import MissingBinaryError, SupabaseTestServer
+from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich.engine.providers.http import close_shared_http_client
 from leadenrich.sqlite.db import FILE_NAME, Database
-from tests.simulator.conftest import base_config
 from tests.support.backends import Backend, DynamoBackend, SqliteBackend, SupabaseBackend
+from tests.support.simulator import base_config
 
 BACKENDS = ("sqlite", "dynamodb", "supabase")
 
@@ -27,22 +26,6 @@ BACKENDS = ("sqlite", "dynamodb", "supabase")
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer(base_config()) as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def suite_supabase_server() -> Iterator[SupabaseTestServer]:
-    """One PostgreSQL + PostgREST for the suite's session (tests/supabase starts its own)."""
-    server = SupabaseTestServer()
-    try:
-        server.start()
-    except MissingBinaryError as exc:
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"CI must run the Supabase backend: {exc}", pytrace=False)
-        pytest.skip(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -60,7 +43,7 @@ async def backend(
         if request.param == "dynamodb":
             made = DynamoBackend(simulator)
         else:
-            server: SupabaseTestServer = request.getfixturevalue("suite_supabase_server")
+            server: SupabaseTestServer = request.getfixturevalue("supabase_server")
             server.reset()
             made = SupabaseBackend(server, simulator)
     try:

@@ -3,5 +3,5 @@
 Holds the waterfall and what only it needs (models, names, candidates, ranking, domains, grading, the paid
 calls, the cache and rate-limiter ports, its settings, the provider clients). No AWS, SQL or event shapes:
 the job runtime (`leadenrich.jobs`) and the adapters (`aws`, `sqlite`, `supabase`) depend on it, never the
-other way round (tests/unit/test_import_rules.py).
+other way round (tests/test_import_rules.py).
 """

@@ -2,7 +2,7 @@
 
 The waterfall and `PaidCalls` are typed against these Protocols, not the httpx clients in `providers/`,
 so the decisions can be unit-tested on scripted fakes and the engine's logic loads no HTTP library. The
-clients satisfy them structurally (checked by mypy in tests/unit/test_hunter_client.py and
+clients satisfy them structurally (checked by mypy in tests/engine/test_hunter_client.py and
 test_perplexity_client.py); the simulator tests run the real clients over HTTP.
 
 The contract every implementation keeps, because `PaidCalls` and the waterfall count on it:

@@ -65,7 +65,7 @@ def _nothing_found(run: LeadRun) -> str:
 
 
 def problem_result(run: LeadRun, problem: ProviderProblem) -> EnrichmentResult:
-    if problem.outcome is Outcome.THROTTLED:
+    if problem.outcome in (Outcome.THROTTLED, Outcome.PENDING, Outcome.TRANSIENT):
         # A rate-limit answer is the provider saying "not now", not a failed try, and it is not billed:
         # the item goes back without an attempt charged, after what the provider asked for.
         return result(
@@ -75,16 +75,7 @@ def problem_result(run: LeadRun, problem: ProviderProblem) -> EnrichmentResult:
             usage=run.usage,
             reason=str(problem),
             retry_after=problem.retry_after if problem.retry_after is not None else PROBLEM_RETRY_AFTER,
-            attempt_consumed=False,
-        )
-    if problem.outcome in (Outcome.PENDING, Outcome.TRANSIENT):
-        return result(
-            run.lead,
-            run.domain,
-            LeadStatus.DEFERRED,
-            usage=run.usage,
-            reason=str(problem),
-            retry_after=problem.retry_after if problem.retry_after is not None else PROBLEM_RETRY_AFTER,
+            attempt_consumed=problem.outcome is not Outcome.THROTTLED,
         )
     return result(run.lead, run.domain, LeadStatus.FAILED, usage=run.usage, reason=str(problem))
 

@@ -1,0 +1,3 @@
+"""The API's AWS wiring on moto (tests/support/api_stack.py)."""
+
+from tests.support.api_stack import dynamodb, stack  # noqa: F401  # fixtures
