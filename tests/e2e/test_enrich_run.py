@@ -47,6 +47,8 @@ SCRUBBED = (
     "TABLE_NAME",
     # and what changes what the tests count on (each test sets its own)
     "DAILY_LEAD_QUOTA",
+    "WORKSPACE_REQUESTS_PER_SECOND",
+    "WORKSPACE_REQUEST_BURST",
     "PROCESSOR_CONCURRENCY",
     "QUEUE_WINDOW",
 )
@@ -118,8 +120,15 @@ def enrich_run(
     return enrich("run", "--input", leads, "--output", output, "--state", state, *more, cwd=cwd, env=env)
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A command started from a shell script in the background (`make test &`, nohup) inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler: the Ctrl-C tests would pass or fail
+    with how the suite was launched. The child gets the disposition a terminal gives it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_enrich(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`enrich ARGS...` started in the background, as `enrich` runs it."""
+    """`enrich ARGS...` started in the background, as a user's terminal runs it."""
     return subprocess.Popen(
         command(*args),
         cwd=cwd,
@@ -128,6 +137,7 @@ def start_enrich(*args: str | Path, cwd: Path, env: dict[str, str] | None = None
         stderr=subprocess.PIPE,
         text=True,
         umask=UMASK,
+        preexec_fn=_ctrl_c_as_in_a_terminal,  # runs in the child between fork and exec
     )
 
 
