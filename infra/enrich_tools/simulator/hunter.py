@@ -1,15 +1,11 @@
-"""Hunter v2 routes (`/v2/...`): auth, throttling, parameter validation, billing and injected failures.
+"""Hunter v2 routes (`/v2/...`): parameter validation, the answers and their charges.
 
 Order of checks per request, as a provider's front end does it: authentication (401), per-key rate limit
 (403, or 429 with `Retry-After`), parameters (400), `test-api-key` dummy answer, quota (402 or 429), an
-injected 5xx, simulated latency, then the answer and its charge. The quota is checked twice: early with
-the real cost of the answer (Domain Search: one credit per 1-10 rows), and again together with the charge
-(one atomic ledger step after the latency), so concurrent requests never spend more than the plan holds.
-Injected failures are drawn per input and attempt (see faults.py). No `X-RateLimit-*` headers (Hunter sends
-none). Choices where providers.md is silent: the free-plan `limit > 10` error uses id `wrong_params`;
-both throttling modes use id `too_many_requests` (never `forbidden`, which means a permission denial);
-Email Finder on a webmail or disposable domain answers "not found" rather than an error; URLs and `www.`
-in `domain` are accepted and normalised.
+injected 5xx, simulated latency, then the answer and its charge (the front-end steps: hunter_gate.py).
+Injected failures are drawn per input and attempt (see faults.py). Choices where providers.md is silent:
+the free-plan `limit > 10` error uses id `wrong_params`; Email Finder on a webmail or disposable domain
+answers "not found" rather than an error; URLs and `www.` in `domain` are accepted and normalised.
 """
 
 from __future__ import annotations
@@ -23,7 +19,6 @@ from starlette.routing import Route
 
 from enrich_tools.simulator.domains import DISPOSABLE_DOMAINS, WEBMAIL_DOMAINS, email_domain, normalise_domain
 from enrich_tools.simulator.entities import Company
-from enrich_tools.simulator.faults import Dice
 from enrich_tools.simulator.hunter_answers import (
     TEST_DOMAIN_SEARCH,
     TEST_EMAIL_FINDER,
@@ -36,11 +31,12 @@ from enrich_tools.simulator.hunter_answers import (
     find_email,
     verify,
 )
-from enrich_tools.simulator.ledger import Bucket, as_number
+from enrich_tools.simulator.hunter_gate import error, guard, injected_5xx, quota_refusal, settle
+from enrich_tools.simulator.ledger import as_number
 from enrich_tools.simulator.names import match_key
 from enrich_tools.simulator.roles import DEPARTMENTS, SENIORITIES
 from enrich_tools.simulator.state import SimState
-from enrich_tools.simulator.wire import counted, generation, html_response, json_response, sim
+from enrich_tools.simulator.wire import counted, generation, json_response, sim
 
 _SMTP_FAILURE = "The verification failed because of an unexpected response from the remote SMTP server."
 _FINDER_FIELDS = (
@@ -59,112 +55,6 @@ _FINDER_FIELDS = (
     "verification",
 )
 _CHARGED_STATUSES = frozenset({"valid", "invalid", "accept_all"})
-_5XX = {
-    500: ("internal_server_error", "Internal Server Error"),
-    502: ("bad_gateway", "Bad Gateway"),
-    503: ("service_unavailable", "Service Temporarily Unavailable"),
-}
-
-
-def _error(status: int, error_id: str, details: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response({"errors": [{"id": error_id, "code": status, "details": details}]}, status, headers)
-
-
-def _api_key(request: Request) -> str:
-    key = request.query_params.get("api_key") or request.headers.get("x-api-key") or ""
-    authorization = request.headers.get("authorization", "")
-    if not key and authorization.lower().startswith("bearer "):
-        key = authorization[7:]
-    return key.strip()
-
-
-def _guard(
-    state: SimState, request: Request, endpoint: str, *, test_key_ok: bool
-) -> tuple[str, Response | None]:
-    """Authenticate and throttle; returns the key and, when refused, the answer to send."""
-    config = state.config
-    key = _api_key(request)
-    known = key in config.hunter_api_keys or (config.accept_any_key and bool(key))
-    if not key or (key == TEST_KEY and not test_key_ok) or not (known or key == TEST_KEY):
-        return key, _error(401, "unauthorized", "Invalid API key.")
-    if endpoint == "account":
-        return key, None
-    rps: int = getattr(config, f"{endpoint}_rps")
-    rpm: int = getattr(config, f"{endpoint}_rpm")
-    wait = state.hunter_windows.admit((key, endpoint), [(rps, 1.0), (rpm, 60.0)])
-    if wait is None:
-        return key, None
-    details = f"You have reached the rate limit of {rps} requests per second and {rpm} requests per minute."
-    if config.rate_limit_mode == "403":
-        return key, _error(403, "too_many_requests", details)
-    headers = {"Retry-After": str(max(1, math.ceil(wait)))} if config.retry_after else None
-    return key, _error(429, "too_many_requests", details, headers)
-
-
-def _available(state: SimState, bucket: Bucket) -> float:
-    return state.config.search_credits if bucket == "searches" else state.config.verification_credits
-
-
-def _refusal(state: SimState, bucket: Bucket) -> Response:
-    if state.config.quota_mode == "402":
-        details = (
-            "You have exhausted your plan's monthly request quota. Upgrade your plan or wait for the reset."
-        )
-        return _error(402, "payment_required", details)
-    return _error(
-        429,
-        "too_many_requests",
-        f"You've reached the limit for the number of {bucket} per billing period included in your plan.",
-    )
-
-
-def _quota_refusal(
-    state: SimState, bucket: Bucket, needed: float, input_key: tuple[Any, ...]
-) -> Response | None:
-    """Early refusal, before the simulated latency: `needed` credits are not left (duplicates are free).
-
-    Only a fast path: concurrent requests can all pass it, so `_settle` checks again when charging.
-    """
-    if state.config.duplicate_requests_free and state.ledger.already_charged(input_key):
-        return None
-    if state.ledger.used(bucket) + needed <= _available(state, bucket) + 1e-9:
-        return None
-    return _refusal(state, bucket)
-
-
-def _settle(
-    state: SimState,
-    request: Request,
-    bucket: Bucket,
-    amount: float,
-    needed: float,
-    input_key: tuple[Any, ...],
-) -> Response | None:
-    """Check the quota again and charge `amount` in one step (no `await` in between, under the ledger's
-    lock); the refusal to send when used + max(amount, needed) exceeds what the plan makes available.
-    `needed` is the smallest charge of the endpoint: an exhausted plan refuses even an answer that would
-    have been free."""
-    served = state.ledger.charge_within(
-        f"hunter.{input_key[0]}",
-        bucket,
-        amount,
-        input_key,
-        available=_available(state, bucket),
-        needed=needed,
-        duplicates_free=state.config.duplicate_requests_free,
-        generation=generation(request),
-    )
-    return None if served else _refusal(state, bucket)
-
-
-def _injected_5xx(state: SimState, dice: Dice) -> Response | None:
-    if not dice.chance("5xx", state.config.share_5xx):
-        return None
-    status = dice.pick("5xx_status", sorted(_5XX))
-    error_id, title = _5XX[status]
-    if dice.chance("5xx_html", state.config.share_html_5xx):
-        return html_response(status, f"{status} {title}")
-    return _error(status, error_id, "Something went wrong on our side. Please retry later.")
 
 
 def _int_param(raw: str | None, default: int) -> int | None:
@@ -196,22 +86,22 @@ def _company(state: SimState, domain: str | None, company_name: str) -> Company 
 async def domain_search(request: Request) -> Response:
     state = sim(request)
     config, query = state.config, request.query_params
-    key, refused = _guard(state, request, "domain_search", test_key_ok=True)
+    key, refused = guard(state, request, "domain_search", test_key_ok=True)
     if refused:
         return refused
     raw_domain, raw_company = query.get("domain", "").strip(), query.get("company", "").strip()
     if not raw_domain and not raw_company:
-        return _error(400, "wrong_params", "You are missing the domain or company parameter.")
+        return error(400, "wrong_params", "You are missing the domain or company parameter.")
     limit, offset = _int_param(query.get("limit"), 10), _int_param(query.get("offset"), 0)
     if limit is None or offset is None or not 1 <= limit <= 100 or offset < 0:
-        return _error(400, "wrong_params", "limit must be between 1 and 100 and offset must not be negative.")
+        return error(400, "wrong_params", "limit must be between 1 and 100 and offset must not be negative.")
     if config.free_plan and limit > 10:
-        return _error(
+        return error(
             400, "wrong_params", "Your plan is limited to 10 emails per request. Upgrade to see more."
         )
     kind = query.get("type") or None
     if kind not in (None, "personal", "generic"):
-        return _error(400, "invalid_type", "type must be personal or generic.")
+        return error(400, "invalid_type", "type must be personal or generic.")
     seniorities = _list_param(query.get("seniority"), SENIORITIES)
     departments = _list_param(query.get("department"), DEPARTMENTS)
     required = query.get("required_field") or None
@@ -220,12 +110,12 @@ async def domain_search(request: Request) -> Response:
         or departments is None
         or required not in (None, "full_name", "position", "phone_number")
     ):
-        return _error(
+        return error(
             400, "wrong_params", "seniority, department or required_field has a value Hunter does not know."
         )
     domain = normalise_domain(raw_domain) if raw_domain else None
     if raw_domain and domain is None:
-        return _error(400, "invalid_domain", "The domain name is invalid.")
+        return error(400, "invalid_domain", "The domain name is invalid.")
     if key == TEST_KEY:
         return json_response(TEST_DOMAIN_SEARCH)
     company = _company(state, domain, raw_company)
@@ -244,13 +134,13 @@ async def domain_search(request: Request) -> Response:
     rows = filter_rows(domain_rows(state.world, company), kind, seniorities, departments, required)
     page = rows[offset : offset + limit]
     cost = math.ceil(len(page) / 10)
-    refused = _quota_refusal(state, "searches", max(cost, 1), input_key) or _injected_5xx(
+    refused = quota_refusal(state, "searches", max(cost, 1), input_key) or injected_5xx(
         state, state.dice("hunter.domain_search", *input_key[2:])
     )
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(config.latency_domain_search))
-    refused = _settle(state, request, "searches", cost, 1, input_key)
+    refused = settle(state, request, "searches", cost, 1, input_key)
     if refused:
         return refused
     params = {
@@ -270,44 +160,42 @@ async def domain_search(request: Request) -> Response:
 async def email_finder(request: Request) -> Response:
     state = sim(request)
     config, params_in = state.config, request.query_params
-    key, refused = _guard(state, request, "email_finder", test_key_ok=True)
+    key, refused = guard(state, request, "email_finder", test_key_ok=True)
     if refused:
         return refused
     raw_domain, raw_company = params_in.get("domain", "").strip(), params_in.get("company", "").strip()
     if not raw_domain and not raw_company:
-        return _error(400, "wrong_params", "You are missing the domain or company parameter.")
+        return error(400, "wrong_params", "You are missing the domain or company parameter.")
     first, last = params_in.get("first_name", "").strip(), params_in.get("last_name", "").strip()
     full = params_in.get("full_name", "").strip()
     if full:
         parts = full.split()
         if len(parts) < 2 or not _name_ok(full):
-            return _error(
-                400, "invalid_full_name", "The full name must contain a first name and a last name."
-            )
+            return error(400, "invalid_full_name", "The full name must contain a first name and a last name.")
         first, last = parts[0], " ".join(parts[1:])
     elif not first and not last:
-        return _error(
+        return error(
             400, "wrong_params", "You are missing the first_name and last_name, or full_name parameters."
         )
     elif not _name_ok(first):
-        return _error(400, "invalid_first_name", "The first name is invalid.")
+        return error(400, "invalid_first_name", "The first name is invalid.")
     elif not _name_ok(last):
-        return _error(400, "invalid_last_name", "The last name is invalid.")
+        return error(400, "invalid_last_name", "The last name is invalid.")
     max_duration = _int_param(params_in.get("max_duration"), 10)
     if max_duration is None or not 3 <= max_duration <= 20:
-        return _error(400, "invalid_max_duration", "max_duration must be an integer between 3 and 20.")
+        return error(400, "invalid_max_duration", "max_duration must be an integer between 3 and 20.")
     domain = normalise_domain(raw_domain) if raw_domain else None
     if raw_domain and domain is None:
-        return _error(400, "invalid_domain", "The domain name is invalid.")
+        return error(400, "invalid_domain", "The domain name is invalid.")
     if key == TEST_KEY:
         return json_response(TEST_EMAIL_FINDER)
     company = _company(state, domain, raw_company)
     domain = domain or (company.domain if company else None)
     webmail = domain in WEBMAIL_DOMAINS or domain in DISPOSABLE_DOMAINS
     if domain and not webmail and (company is None or not company.has_mx):
-        return _error(400, "invalid_domain", "The domain name is invalid or has no MX record.")
+        return error(400, "invalid_domain", "The domain name is invalid or has no MX record.")
     input_key = ("email_finder", state.billing_period(), domain, match_key(first), match_key(last))
-    refused = _quota_refusal(state, "searches", 1, input_key) or _injected_5xx(
+    refused = quota_refusal(state, "searches", 1, input_key) or injected_5xx(
         state, state.dice("hunter.email_finder", *input_key[2:])
     )
     if refused:
@@ -325,9 +213,9 @@ async def email_finder(request: Request) -> Response:
     }
     result = find_email(state.world, company, first, last) if company and not webmail else None
     if result is not None and result.email is not None and state.world.is_claimed(result.email):
-        return _error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
+        return error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
     found = result is not None and result.email is not None
-    refused = _settle(state, request, "searches", 1 if found else 0, 1, input_key)
+    refused = settle(state, request, "searches", 1 if found else 0, 1, input_key)
     if refused:
         return refused
     if result is None or result.email is None:
@@ -361,25 +249,25 @@ async def email_finder(request: Request) -> Response:
 async def email_verifier(request: Request) -> Response:
     state = sim(request)
     config = state.config
-    key, refused = _guard(state, request, "email_verifier", test_key_ok=True)
+    key, refused = guard(state, request, "email_verifier", test_key_ok=True)
     if refused:
         return refused
     email = request.query_params.get("email", "").strip().lower()
     if not email:
-        return _error(400, "wrong_params", "You are missing the email parameter.")
+        return error(400, "wrong_params", "You are missing the email parameter.")
     if email_domain(email) is None:
-        return _error(400, "invalid_email", "The email address is invalid.")
+        return error(400, "invalid_email", "The email address is invalid.")
     if key == TEST_KEY:
         return json_response(TEST_EMAIL_VERIFIER)
     if state.world.is_claimed(email):
-        return _error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
+        return error(451, "claimed_email", "The owner of this email address asked us to stop processing it.")
     unit = 1.0 if config.billing_plan == "data_platform" else 0.5
     input_key = ("email_verifier", state.billing_period(), email)
-    refused = _quota_refusal(state, "verifications", unit, input_key)
+    refused = quota_refusal(state, "verifications", unit, input_key)
     if refused:
         return refused
     dice = state.dice("hunter.email_verifier", email)
-    refused = _injected_5xx(state, dice)
+    refused = injected_5xx(state, dice)
     if refused:
         return refused
     noted = generation(request)
@@ -398,11 +286,11 @@ async def email_verifier(request: Request) -> Response:
     if state.current(noted):
         state.pending_202.pop(email, None)
     if dice.chance("222", config.share_222):
-        return _error(222, "verification_failed", _SMTP_FAILURE)
+        return error(222, "verification_failed", _SMTP_FAILURE)
     await state.clock.sleep(state.clock.draw(config.latency_email_verifier))
     data = verify(state.world, email, unknown=dice.chance("unknown", config.share_unknown))
     charged = data["status"] in _CHARGED_STATUSES
-    refused = _settle(state, request, "verifications", unit if charged else 0.0, unit, input_key)
+    refused = settle(state, request, "verifications", unit if charged else 0.0, unit, input_key)
     if refused:
         return refused
     if state.current(noted):
@@ -413,20 +301,20 @@ async def email_verifier(request: Request) -> Response:
 @counted("hunter.email_count")
 async def email_count(request: Request) -> Response:
     state = sim(request)
-    _, refused = _guard(state, request, "email_count", test_key_ok=False)
+    _, refused = guard(state, request, "email_count", test_key_ok=False)
     if refused:
         return refused
     query = request.query_params
     raw_domain, raw_company = query.get("domain", "").strip(), query.get("company", "").strip()
     if not raw_domain and not raw_company:
-        return _error(400, "wrong_params", "You are missing the domain or company parameter.")
+        return error(400, "wrong_params", "You are missing the domain or company parameter.")
     kind = query.get("type") or None
     if kind not in (None, "personal", "generic"):
-        return _error(400, "invalid_type", "type must be personal or generic.")
+        return error(400, "invalid_type", "type must be personal or generic.")
     domain = normalise_domain(raw_domain) if raw_domain else None
     if raw_domain and domain is None:
-        return _error(400, "invalid_domain", "The domain name is invalid.")
-    refused = _injected_5xx(state, state.dice("hunter.email_count", domain or raw_company.casefold(), kind))
+        return error(400, "invalid_domain", "The domain name is invalid.")
+    refused = injected_5xx(state, state.dice("hunter.email_count", domain or raw_company.casefold(), kind))
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(state.config.latency_email_count))
@@ -443,7 +331,7 @@ async def email_count(request: Request) -> Response:
 async def account(request: Request) -> Response:
     state = sim(request)
     config = state.config
-    _, refused = _guard(state, request, "account", test_key_ok=False)
+    _, refused = guard(state, request, "account", test_key_ok=False)
     if refused:
         return refused
     await state.clock.sleep(state.clock.draw(config.latency_account))
