@@ -63,8 +63,11 @@ def test_backoff_grows_with_full_jitter_and_honours_the_providers_floor() -> Non
 
 def test_a_deferral_is_never_immediate() -> None:
     """A zero draw made the message visible at once and the same run charged a second attempt."""
-    zero = random.Random(0)
-    zero.uniform = lambda _a, _b: 0.0  # type: ignore[method-assign]  # the draw that broke it
-    policy = RetryPolicy(base_seconds=30, cap_seconds=900, rng=zero)
+
+    class LowestDraw(random.Random):
+        def uniform(self, a: float, b: float) -> float:
+            return a  # the draw that broke it: 0
+
+    policy = RetryPolicy(base_seconds=30, cap_seconds=900, rng=LowestDraw())
     assert policy.delay(1) == 3
     assert RetryPolicy(rng=random.Random(1)).delay(1) >= 3
