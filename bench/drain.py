@@ -23,28 +23,31 @@ limiter granted for which no request was sent (too little time left before the d
 With `--small-job N`, another workspace creates an N-lead job right after the large one, and the benchmark
 prints when it completed (invocation and seconds): what the queue window (`--queue-window`, QUEUE_WINDOW;
 0 enqueues every item at creation) is for.
+
+Priorities: `--priority P` and `--small-priority P` set the two jobs' priorities (3 by default),
+`--small-workspace default` puts the small job in the large job's workspace (so only priorities order the
+two), `--single-queue` deploys QUEUE_URL alone (every priority in one queue: the control) instead of a
+queue per band, and `--until-small` stops once the small job is done. Issue 13's figure:
+
+    python -m bench.drain --priority 5 --small-job 10 --small-priority 1 --small-workspace default \
+        --until-small
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import multiprocessing
 import os
-import socket
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from bench.servers import PATHS, ServerProcess, serve_moto, serve_simulator
 
 if TYPE_CHECKING:
     from leadenrich.engine.ratelimit import Limit
 
-ROOT = Path(__file__).resolve().parents[1]
-PATHS = [ROOT / "layers/common", ROOT / "functions/api", ROOT / "functions/processor", ROOT / "infra", ROOT]
 GOAL_UTILISATION = 0.9
 GOAL_THROTTLED = 0.01  # share of a provider's requests answered 403/429
 BINDING_KEY, BINDING_PATH = "perplexity.responses", "/v1/responses"  # whose requests mark the edges
@@ -126,110 +129,6 @@ def _utilisation(calls: Mapping[str, int], limits: Mapping[str, Limit], seconds:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _row_backups_for_transactions() -> None:
-    """Make moto's TransactWriteItems back up only the rows it touches.
-
-    moto deep-copies the whole table once per action of every transaction so that it can roll back, which
-    makes each claim and finish cost O(table): with 2,000 items the drain measured moto (13-21 leads per
-    invocation). DynamoDB has no such cost. Here the table copies become no-ops, and the rows the
-    transaction names are copied first and put back (or deleted) when it is cancelled: the same rollback.
-    Benchmark only; the tests keep moto as it is.
-    """
-    import copy
-    import types
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    deepcopy = copy.deepcopy
-    models.copy = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
-        deepcopy=lambda value, *a: value if isinstance(value, Table) else deepcopy(value, *a)
-    )
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[str, dict[str, Any], Any]] = []
-        for action in transact_items:
-            _, op = next(iter(action.items()))
-            table = self.tables.get(op.get("TableName"))
-            if table is None:
-                continue
-            key = op.get("Key") or {
-                name: op["Item"][name] for name in (table.hash_key_attr, table.range_key_attr) if name
-            }
-            saved.append((table.name, key, deepcopy(self.get_item(table.name, key))))
-        try:
-            original(self, transact_items)
-        except Exception:
-            for table_name, key, before in reversed(saved):
-                if before is None:
-                    if self.get_item(table_name, key) is not None:
-                        self.delete_item(table_name, key)
-                else:
-                    self.put_item(table_name, before.to_json()["Attributes"])
-            raise
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
-
-def _serve_moto(port: int) -> None:
-    from moto.server import ThreadedMotoServer
-
-    _row_backups_for_transactions()
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
-    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
-    threading.Event().wait()
-
-
-class ServerProcess:
-    """A server in a process of its own, as AWS and the providers are. In this process the simulator and
-    moto would share the GIL with the processor: moto's DynamoDB copies its tables on every transaction,
-    and those stalls delayed requests by most of a second after the limiter had released them, which
-    the simulator's Perplexity bucket (1 request per second) counted as calls less than a second apart."""
-
-    def __init__(self, target: Callable[..., None], *args: object, health_path: str) -> None:
-        self.port = _free_port()
-        self._target, self._args, self._health_path = target, args, health_path
-        self._process: multiprocessing.process.BaseProcess | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ServerProcess:
-        import httpx
-
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(target=self._target, args=(*self._args, self.port), daemon=True)
-        self._process.start()
-        for _ in range(300):
-            try:
-                httpx.get(f"{self.base_url}{self._health_path}", timeout=1)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self._target.__name__} did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join(10)
-
-
-def _serve_simulator(config: Any, port: int) -> None:
-    from enrich_tools.simulator.server import serve_forever
-
-    serve_forever("127.0.0.1", port, config)
-
-
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     sys.path[:0] = [str(p) for p in PATHS if str(p) not in sys.path]
     import boto3
@@ -241,8 +140,8 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     from leadenrich.jobs.requests import JobLead
 
     config = SimConfig(seed=opts.world_seed, companies=opts.companies)
-    sim_process = ServerProcess(_serve_simulator, config, health_path="/_sim/health")
-    with sim_process as sim, ServerProcess(_serve_moto, health_path="/moto-api/") as aws:
+    sim_process = ServerProcess(serve_simulator, config, health_path="/_sim/health")
+    with sim_process as sim, ServerProcess(serve_moto, health_path="/moto-api/") as aws:
         rows: list[dict[str, str]] = []
         for lead in build_world(config).sample_leads(opts.leads * 2, opts.seed):  # malformed: dropped
             fields = {
@@ -283,21 +182,28 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         import handle_process
         from leadenrich import runtime
         from leadenrich.aws.dynamo_schema import create_table
-        from leadenrich.aws.sqs_queue import create_queues
+        from leadenrich.aws.sqs_queue import create_band_queues, create_queues
         from leadenrich.engine.ratelimit import PUBLISHED_LIMITS, parse_limits
         from tests.support.lambda_events import SCHEDULED_EVENT, Context, http_event
 
         create_table(boto3.client("dynamodb"), "leadenrich")
-        queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work")
-        os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+        if opts.single_queue:  # a stack deployed before priorities: QUEUE_URL alone
+            queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-work")
+            os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+        else:
+            os.environ.update(
+                runtime.queue_environment(create_band_queues(boto3.client("sqs"), "leadenrich-work"))
+            )
         runtime.reset()
-        job_id = _create(handle_api, http_event, Context, rows[: opts.leads], "default")
+        job_id = _create(handle_api, http_event, Context, rows[: opts.leads], "default", opts.priority)
         small_id = (
-            _create(handle_api, http_event, Context, rows[opts.leads :], SMALL_WORKSPACE)
+            _create(
+                handle_api, http_event, Context, rows[opts.leads :], opts.small_workspace, opts.small_priority
+            )
             if opts.small_job
             else None
         )
-        small_done: dict[str, float] | None = None
+        small_done: dict[str, Any] | None = None
         invocations: list[dict[str, Any]] = []
         slots: list[float] = []
         sends: list[float] = []
@@ -319,9 +225,14 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                     f" in flight {metrics['in_flight']}, DLQ {metrics['dlq_depth']}",
                     flush=True,
                 )
-            if small_id in summary["completed_jobs"]:
+            if small_id is not None and small_id in summary["completed_jobs"]:
                 small_done = {"invocation": len(invocations), "seconds": time.perf_counter() - drain_started}
-                print(f"  the {opts.small_job}-lead job of another workspace completed", flush=True)
+                small_done |= _small_and_large(
+                    handle_api, http_event, Context, opts.small_workspace, small_id, job_id
+                )
+                print(f"  the {opts.small_job}-lead job completed", flush=True)
+                if opts.until_small:
+                    break
             if job_id in summary["completed_jobs"]:
                 break
             if not summary["received"]:  # what is left is hidden for a few seconds (handed back, deferred)
@@ -360,11 +271,31 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _create(api: Any, event: Any, context: Any, rows: list[dict[str, str]], workspace: str) -> str:
-    created = api.handler(event("POST", "/jobs", body={"leads": rows}, workspace=workspace), context())
+def _create(
+    api: Any, event: Any, context: Any, rows: list[dict[str, str]], workspace: str, priority: int
+) -> str:
+    body = {"leads": rows, "priority": priority}
+    created = api.handler(event("POST", "/jobs", body=body, workspace=workspace), context())
     assert created["statusCode"] == 202, created["body"][:500]
     job_id: str = json.loads(created["body"])["job_id"]
     return job_id
+
+
+def _small_and_large(
+    api: Any, event: Any, context: Any, small_workspace: str, small_id: str, large_id: str
+) -> dict[str, Any]:
+    """The small job's own time from creation to completion, and how far the large one was then."""
+    from datetime import datetime
+
+    def job(workspace: str, job_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(
+            api.handler(event("GET", f"/jobs/{job_id}", workspace=workspace), context())["body"]
+        )
+        return found
+
+    small, large = job(small_workspace, small_id), job("default", large_id)
+    took = datetime.fromisoformat(small["completed_at"]) - datetime.fromisoformat(small["created_at"])
+    return {"job_seconds": took.total_seconds(), "large_processed": large["counters"]["processed"]}
 
 
 def report(opts: argparse.Namespace, result: dict[str, Any]) -> None:
@@ -380,12 +311,23 @@ def report(opts: argparse.Namespace, result: dict[str, Any]) -> None:
         f" PROCESSOR_BUDGET_SECONDS={opts.budget}, RATE_LIMITS={opts.rate_limits!r},"
         f" QUEUE_WINDOW={opts.queue_window}"
     )
+    print(
+        f"  queues: {'QUEUE_URL alone (one band)' if opts.single_queue else 'one per priority band'};"
+        f" large job priority {opts.priority}"
+    )
     if opts.small_job:
         done = result["small_done"]
         when = f"in invocation {done['invocation']}, {done['seconds']:.0f} s after" if done else "NOT before"
+        where = "the same workspace" if opts.small_workspace == "default" else "another workspace"
         print(
-            f"  small job ({opts.small_job} leads, another workspace, created just after): completed {when}"
+            f"  small job ({opts.small_job} leads, priority {opts.small_priority}, {where},"
+            f" created just after): completed {when}"
         )
+        if done:
+            print(
+                f"    created to completed: {done['job_seconds']:.1f} s; the large job had"
+                f" {done['large_processed']} leads processed then"
+            )
     print(f"  job: {job['status']}, counters {job['counters']}")
     print(f"  (invocations that found nothing visible, not counted: {result['idle_invocations']})")
     print(
@@ -435,7 +377,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-invocations", type=int, default=200)
     parser.add_argument("--rate-limits", default="", help="RATE_LIMITS, e.g. perplexity.responses=1/50")
     parser.add_argument("--queue-window", type=int, default=50, help="QUEUE_WINDOW (0: none)")
-    parser.add_argument("--small-job", type=int, default=0, help="leads of a second workspace's job")
+    parser.add_argument("--small-job", type=int, default=0, help="leads of a second job, created just after")
+    parser.add_argument("--priority", type=int, default=3, help="the large job's priority (1 highest to 5)")
+    parser.add_argument("--small-priority", type=int, default=3, help="the small job's priority")
+    parser.add_argument(
+        "--small-workspace",
+        default=SMALL_WORKSPACE,
+        help="the small job's workspace ('default': the large one's)",
+    )
+    parser.add_argument("--single-queue", action="store_true", help="QUEUE_URL alone: no priority bands")
+    parser.add_argument("--until-small", action="store_true", help="stop once the small job completed")
     opts = parser.parse_args(argv)
     report(opts, run(opts))
     return 0

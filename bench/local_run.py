@@ -2,7 +2,7 @@
 
     python -m bench.local_run [--leads 1000] [--latency 0.1] [--raised | --tier0] [--concurrency 32]
 
-The provider simulator runs in a process of its own (bench.drain's `ServerProcess`) over a world of
+The provider simulator runs in a process of its own (bench.servers' `ServerProcess`) over a world of
 `--companies` companies; `enrich run` runs as a subprocess on a fresh state directory, pointed at it with
 HUNTER_API_BASE_URL / PERPLEXITY_API_BASE_URL, exactly as with real keys. Printed:
 
@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.drain import PATHS, ROOT, ServerProcess, _serve_simulator
+from bench.servers import PATHS, ROOT, ServerProcess, serve_simulator
 
 PACE = 0.9
 UNLIMITED = (1000, 60_000)  # --overhead: limits far above what a laptop stack can ask
@@ -148,7 +148,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     config = _sim_config(opts)
     with (
         tempfile.TemporaryDirectory() as folder,
-        ServerProcess(_serve_simulator, config, health_path="/_sim/health") as sim,
+        ServerProcess(serve_simulator, config, health_path="/_sim/health") as sim,
     ):
         work = Path(folder)
         leads = _write_leads(config, opts.leads, opts.seed, work / "leads.csv")

@@ -51,6 +51,15 @@ def no_supabase_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def no_request_rate_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed per-workspace request rate (10 a second, bursts of 20) is off in tests: handler tests
+    send dozens of requests a second in one workspace on the wall clock. The tests of the limit set it
+    (`tests/auth/test_request_rate.py`, `tests/functions/test_api_responses.py`)."""
+    monkeypatch.setenv("WORKSPACE_REQUESTS_PER_SECOND", "0")
+    monkeypatch.delenv("WORKSPACE_REQUEST_BURST", raising=False)
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
     """A fresh embedded SQLite file: what the adapters' tests run their SQLite side on."""

@@ -1,9 +1,10 @@
 """The API Lambda's resolver: Powertools with validation, the OpenAPI settings, and one error handler per
 exception, each answering the one error model `{"message", "field", "errors": [{"field", "message"}]}`
 (`leadenrich.http_errors`): validation (422), bad cursors (422), an unknown job (404, `JobNotFound`) or route
-(404), a known route with another method (405, with `Allow`), no authorizer context (401), the daily quota
-(429, with `Retry-After`), Supabase not configured (501) or failing (503), and anything unexpected (500, a
-generic message; the details go to the log only). The routes are in `api_routes`."""
+(404), a known route with another method (405, with `Allow`), no authorizer context (401), the workspace's
+request rate and the daily quota (429, with `Retry-After`), Supabase not configured (501) or failing (503),
+and anything unexpected (500, a generic message; the details go to the log only). The request rate is taken
+by the one middleware, before every route. The routes are in `api_routes`."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from functools import cache
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from api_context import Unauthorized, error
+from api_context import Unauthorized, admit, error
 from leadenrich.auth.quota import QuotaExceeded
+from leadenrich.auth.request_rate import RequestRateExceeded
 from leadenrich.http_errors import Problem, human
 from leadenrich.jobs.encoding import BadCursor
 from leadenrich.jobs.ports import LeadStoreError
@@ -36,10 +39,16 @@ Errors: the function answers every 4xx and 5xx with one body, `{"message", "fiel
 `header.idempotency-key`) or is null. API Gateway answers some requests itself, before the function runs, \
 with bodies an HTTP API cannot customise: `{"message": "Unauthorized"}` (401, no key), \
 `{"message": "Forbidden"}` (403, key refused), `{"message": "Too Many Requests"}` (429, throttled), \
-`{"message": "Internal Server Error"}` (500, the function or the authorizer failed), and \
+`{"message": "Internal Server Error"}` (500, the function or the authorizer failed, or was at its reserved \
+concurrency), and \
 `{"message": "Not Found"}` (404) for a method or path that is no route. The function itself (and the local \
 gateway, which sends every request to it) answers a path that is no route 404 and a method a path does not \
 serve 405 with `Allow`, both in the error model.
+
+Fair use: each workspace has its own request rate on the keyed routes (by default 10 requests a second, \
+in bursts of up to 20: the deployment's `WorkspaceRequestsPerSecond` and `WorkspaceRequestBurst`); past it \
+the function answers 429 in the error model, `"quota": "workspace_request_rate"`, with `Retry-After`. \
+`GET /health` is not counted.
 """
 
 logger = Logger()
@@ -102,6 +111,21 @@ def allowed_methods(path: str) -> frozenset[str]:
 def takes_body(method: str, path: str) -> bool:
     """Whether the operation reads a request body (JSON, its only documented content type)."""
     return any(method in with_body for pattern, _, with_body in _route_patterns() if pattern.fullmatch(path))
+
+
+def _within_request_rate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """Every operation's first step after Powertools' request validation: one request from the workspace's
+    bucket (`api_context.admit`). Powertools runs middlewares for a path that is no route too (its 404 is a
+    route of its own), so only a request naming one of the API's operations is counted: a path that is no
+    route (404), a method a path does not serve (405) and a request refused as malformed (413, 415, 422)
+    take nothing. They cost no store call; the limit is on the work a workspace asks for."""
+    event = resolver.current_event
+    if event.http_method.upper() in allowed_methods(event.path):
+        admit(event)
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[_within_request_rate])
 
 
 @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]  # Powertools: untyped
@@ -168,6 +192,13 @@ def _over_quota(exc: QuotaExceeded) -> Response[str]:
     """The workspace's daily lead quota: retry after the next UTC midnight."""
     headers = {"Retry-After": str(exc.retry_after_seconds)}
     return error(429, str(exc), None, headers, quota="daily_lead_quota", limit=exc.limit)
+
+
+@app.exception_handler(RequestRateExceeded)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _over_rate(exc: RequestRateExceeded) -> Response[str]:
+    """The workspace's request rate: retry once its bucket holds a request again."""
+    headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return error(429, str(exc), None, headers, quota="workspace_request_rate", limit=exc.per_second)
 
 
 @app.exception_handler(NotConfigured)  # type: ignore[untyped-decorator]  # Powertools: untyped

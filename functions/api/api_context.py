@@ -1,5 +1,5 @@
-"""What every route of the API Lambda shares: the caller's workspace, the job service, one event loop per
-call, and the JSON answer. No route builds a response any other way."""
+"""What every route of the API Lambda shares: the caller's workspace and its request rate, the job service,
+one event loop per call, and the JSON answer. No route builds a response any other way."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from leadenrich.jobs.views import dump
 from leadenrich.supabase.client import close_supabase_clients
 
 _T = TypeVar("_T")
+
+# Routes without an API key: no workspace, and never counted against a workspace's request rate.
+PUBLIC_ROUTES = frozenset({("GET", "/health")})
 
 
 class HeaderRejected(RequestRejected):
@@ -64,6 +67,18 @@ def workspace(event: BaseProxyEvent) -> str:
     if found is None:
         raise Unauthorized
     return found
+
+
+def admit(event: BaseProxyEvent) -> None:
+    """Take one request from the caller's workspace bucket (`leadenrich.auth.request_rate`; a 429 when it
+    is empty). Public routes take nothing; so does a request without a workspace, which its route refuses
+    (401) anyway."""
+    if (event.http_method.upper(), event.path) in PUBLIC_ROUTES:
+        return
+    caller = authorized_workspace(event.raw_event)
+    rate = runtime.request_rate()
+    if caller is not None and rate is not None:
+        run(rate.admit(caller))
 
 
 def job_service() -> JobService:

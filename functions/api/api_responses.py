@@ -2,9 +2,10 @@
 answers, and what API Gateway answers itself in front of it (`leadenrich.http_errors.GatewayError`).
 
 Every route declares 413 and 422 (an unreadable body is refused before routing, whatever the route), 429
-(API Gateway's throttle) and 500; the keyed routes 401 and 403 (the authorizer), and the routes that read
-Supabase's leads 503 (Supabase failing). A method a path does not serve, and a path that is no route, are
-described in the document's description: they belong to no operation.
+(API Gateway's throttle) and 500; the keyed routes 401 and 403 (the authorizer) and their 429 also the
+workspace's request rate (`RATE_OR_THROTTLE`), and the routes that read Supabase's leads 503 (Supabase
+failing). A method a path does not serve, and a path that is no route, are described in the document's
+description: they belong to no operation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
-from leadenrich.http_errors import ErrorBody, GatewayError, QuotaErrorBody
+from leadenrich.http_errors import ErrorBody, GatewayError, QuotaErrorBody, RequestRateErrorBody
 
 JSON = "application/json"
 API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}]  # the security of every route but GET /health
@@ -71,7 +72,8 @@ ERRORS: dict[int, OpenAPIResponse] = {
     500: body(
         GATEWAY_OR_FUNCTION,
         "Unexpected: a generic message in the error model (the details go to the log only); API Gateway's "
-        '`{"message": "Internal Server Error"}` when the function or the authorizer itself failed',
+        '`{"message": "Internal Server Error"}` when the function or the authorizer itself failed, or was at '
+        "its reserved concurrency",
     ),
     501: body(ErrorBody, "The route needs Supabase, which this deployment is not configured for"),
     503: body(
@@ -87,16 +89,33 @@ KEYED = (401, 403)  # every route but GET /health
 STORE = (503,)
 
 
+RATE = (
+    "the workspace sent more requests than its rate (by default 10 a second, in bursts of 20: "
+    "`WorkspaceRequestsPerSecond`, `WorkspaceRequestBurst`): `quota` is `workspace_request_rate`, retry "
+    "after `Retry-After` seconds"
+)
+THROTTLE = (
+    'API Gateway\'s throttle of the whole stage, `{"message": "Too Many Requests"}`, without `Retry-After`'
+)
+# A keyed route's 429: the workspace's request rate (the function, before the route runs) or the throttle.
+RATE_OR_THROTTLE = body(
+    RequestRateErrorBody | GatewayError, f"Either {RATE}; or {THROTTLE}", {"Retry-After": RETRY_AFTER}
+)
+
+
 def responses(answers: dict[int, OpenAPIResponse], *statuses: int) -> dict[int, OpenAPIResponse]:
     """The route's own answers (successes, and any error it describes its own way) over the listed error
-    statuses from `ERRORS` and the ones every route has (`EDGE`)."""
-    return {**{status: ERRORS[status] for status in sorted({*statuses, *EDGE})}, **answers}
+    statuses from `ERRORS` and the ones every route has (`EDGE`). A keyed route (`KEYED` listed) is
+    counted against its workspace's request rate, so its 429 is `RATE_OR_THROTTLE`."""
+    declared = {status: ERRORS[status] for status in sorted({*statuses, *EDGE})}
+    if set(KEYED) <= set(statuses):
+        declared[429] = RATE_OR_THROTTLE
+    return {**declared, **answers}
 
 
 QUOTA_OR_THROTTLE = body(
-    QuotaErrorBody | GatewayError,
-    "The job would pass the workspace's daily lead quota (the message says what is left; retry after the "
-    'next UTC midnight, `Retry-After`); or API Gateway\'s throttle, `{"message": "Too Many Requests"}`, '
-    "without `Retry-After`",
+    QuotaErrorBody | RequestRateErrorBody | GatewayError,
+    "Either the job would pass the workspace's daily lead quota (the message says what is left; retry after "
+    f"the next UTC midnight, `Retry-After`); or {RATE}; or {THROTTLE}",
     {"Retry-After": RETRY_AFTER},
 )

@@ -13,15 +13,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_app import allowed_methods, app, logger, takes_body
-from api_context import authorized_workspace
+from api_context import PUBLIC_ROUTES, authorized_workspace
 from api_routes import ROUTERS
 from leadenrich import jsonguard
 from leadenrich.http_errors import error_body
 
 for _router in ROUTERS:
     app.include_router(_router)
-
-PUBLIC_ROUTES = frozenset({("GET", "/health")})
 
 # The largest request body read: what a synchronous Lambda invocation accepts at most (6 MB), so a body
 # that could never reach the deployed function is refused locally too, before anything parses it. The

@@ -2,8 +2,9 @@
 
 Given the handlers on moto (and the local gateway in front of them for what API Gateway answers itself),
 when each declared (route, status) is provoked, then each answer is the declared body and headers
-(`openapi_conformance.check`), and no declared pair is left unexercised but API Gateway's throttle, which
-neither the function nor the local gateway sends.
+(`openapi_conformance.check`), and no declared pair is left unexercised but the 429 of the two routes no
+workspace's request rate covers (`GET /health`, the webhooks): only API Gateway's throttle sends those, and
+neither the function nor the local gateway does.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from tests.support.openapi_conformance import check, document
 TABLE = "leadenrich-responses"
 PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
 UNKNOWN_KEY = "le_" + "A" * 43
-# Declared, and not produced here: API Gateway's throttle (25 requests a second, bursts of 50).
-THROTTLE = 429
+# Declared, and not produced here: API Gateway's throttle (25 requests a second, bursts of 50) on the routes
+# without a workspace. Every keyed route's 429 is produced, by the workspace's request rate.
+THROTTLE_ONLY = {("GET", "/health", 429), ("POST", "/webhooks/{provider}", 429)}
 Pair = tuple[str, str, int]
 
 
@@ -210,6 +212,19 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     runtime.reset()
     seen.api("POST", "/jobs", body={"domains": ["acme.com", "globex.io"]})
     monkeypatch.delenv("DAILY_LEAD_QUOTA")
+
+    # The workspace's request rate (429) on every keyed route: its one request back every 1,000 s, spent.
+    monkeypatch.setenv("WORKSPACE_REQUESTS_PER_SECOND", "0.001")
+    monkeypatch.setenv("WORKSPACE_REQUEST_BURST", "1")
+    runtime.reset()
+    assert seen.api("GET", "/metrics", workspace="busy")["statusCode"] == 200
+    for method, template in routes:
+        if template != "/health":
+            body = {"domains": ["acme.com"]} if template == "/jobs" and method == "POST" else None
+            limited = seen.api(method, concrete(template, job_id), body=body, workspace="busy")
+            assert limited["statusCode"] == 429 and int(limited["headers"]["Retry-After"]) > 0
+            assert json.loads(limited["body"])["quota"] == "workspace_request_rate"
+    monkeypatch.setenv("WORKSPACE_REQUESTS_PER_SECOND", "0")
     for name, value in {
         "JOB_STORE": "supabase",
         "SUPABASE_URL": f"http://127.0.0.1:{closed_port()}",
@@ -246,10 +261,9 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
             seen.api(method, concrete(template, job_id), body={"domains": ["acme.com"]})
     seen.webhook("standard", event, signed(event, "evt_5"))
 
-    missing = {pair for pair in declared() - seen.pairs if pair[2] != THROTTLE}
+    missing = declared() - seen.pairs - THROTTLE_ONLY
     assert missing == set(), f"declared, never produced: {sorted(missing)}"
-    throttle_only = {pair for pair in declared() - seen.pairs}
-    assert all(status == THROTTLE for _, _, status in throttle_only)
+    assert declared() - seen.pairs == THROTTLE_ONLY
 
 
 def test_the_conformance_check_refuses_what_the_document_does_not_say() -> None:

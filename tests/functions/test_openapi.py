@@ -78,7 +78,7 @@ def test_every_answer_is_typed_and_every_error_is_the_error_model_or_api_gateway
             refs = {s.get("$ref", "").rsplit("/", 1)[-1] for s in schema.get("anyOf", [schema])}
             assert all(refs), (method, path, status, schema)  # every body is a named model
             if int(status) >= 400:
-                allowed = {"ErrorBody", "GatewayError", "QuotaErrorBody"}
+                allowed = {"ErrorBody", "GatewayError", "QuotaErrorBody", "RequestRateErrorBody"}
                 assert refs <= allowed, (method, path, status, refs)
 
 
@@ -90,6 +90,13 @@ def test_the_status_codes_are_the_ones_the_api_sends() -> None:
     assert created["headers"]["Location"]["required"] is True
     assert set(created["headers"]) == {"Location", "Idempotent-Replayed"}
     assert "Retry-After" in ops["POST", "/jobs"]["responses"]["429"]["headers"]
+    # A keyed route's 429 is also the workspace's request rate, with Retry-After; the others' the throttle.
+    for route, operation in ops.items():
+        throttled = operation["responses"]["429"]
+        schema = throttled["content"]["application/json"]["schema"]
+        models = {s["$ref"].rsplit("/", 1)[-1] for s in schema.get("anyOf", [schema])}
+        assert ("RequestRateErrorBody" in models) is bool(operation.get("security")), route
+        assert ("Retry-After" in throttled.get("headers", {})) is bool(operation.get("security")), route
     assert ops["GET", "/stats"]["responses"]["503"]["headers"]["Retry-After"]["required"] is True
     for route in (("GET", "/jobs/{job_id}"), ("DELETE", "/jobs/{job_id}"), ("GET", "/jobs/{job_id}/items")):
         assert "404" in ops[route]["responses"], route

@@ -23,6 +23,7 @@ import pytest
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore]
 
 from leadenrich.aws import dynamo_schema, sqs_queue
+from leadenrich.jobs.models import Band
 from leadenrich.jobs.processor import ProcessorSettings
 from leadenrich.jobs.requests import MAX_ATTEMPTS
 from leadenrich.runtime import RuntimeSettings
@@ -47,10 +48,20 @@ API_ROUTES = {
     ("GET", "/health"),
 }
 PUBLIC_API_ROUTES = {("GET", "/health")}  # no API key: the authorizer is switched off on these
+# Each priority band's queue and its DLQ (leadenrich.jobs.priorities); WorkQueue is the normal band's.
+BAND_QUEUES = {
+    Band.HIGH: ("HighPriorityQueue", "HighPriorityDeadLetterQueue"),
+    Band.NORMAL: ("WorkQueue", "DeadLetterQueue"),
+    Band.LOW: ("LowPriorityQueue", "LowPriorityDeadLetterQueue"),
+}
 FUNCTION_ENVIRONMENT = {
     "TABLE_NAME": {"Ref": "Table"},
     "QUEUE_URL": {"Ref": "WorkQueue"},
     "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
+    "HIGH_PRIORITY_QUEUE_URL": {"Ref": "HighPriorityQueue"},
+    "HIGH_PRIORITY_DEAD_LETTER_QUEUE_URL": {"Ref": "HighPriorityDeadLetterQueue"},
+    "LOW_PRIORITY_QUEUE_URL": {"Ref": "LowPriorityQueue"},
+    "LOW_PRIORITY_DEAD_LETTER_QUEUE_URL": {"Ref": "LowPriorityDeadLetterQueue"},
     "PROVIDER_SECRET_ARN": {"Ref": "ProviderSecret"},
     "APP_SECRET_ARN": {"Ref": "AppSecret"},
     "SUPABASE_URL": {"Ref": "SupabaseUrl"},
@@ -182,9 +193,12 @@ def test_supabase_is_off_by_default_and_job_store_takes_what_the_runtime_accepts
     assert params["JobStore"]["Default"] == "dynamodb"
 
 
-def test_queue_hides_a_message_longer_than_the_processor_can_hold_it(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize("queue_name", [queue for queue, _ in BAND_QUEUES.values()])
+def test_queue_hides_a_message_longer_than_the_processor_can_hold_it(
+    template: dict[str, Any], queue_name: str
+) -> None:
     timeout = processor_timeout(template)
-    visibility = props(template, "WorkQueue")["VisibilityTimeout"]
+    visibility = props(template, queue_name)["VisibilityTimeout"]
     assert visibility > timeout + VISIBILITY_MARGIN_SECONDS
     # The processor passes its own lease on ReceiveMessage, which overrides the queue's default: the same.
     lease = function_environment(template, "ProcessorFunction")["QUEUE_VISIBILITY_TIMEOUT"]
@@ -216,12 +230,15 @@ def test_reserved_concurrency_is_set_only_when_asked(template: dict[str, Any]) -
 # --- queues ------------------------------------------------------------------------------------------
 
 
-def test_work_queue_redrives_to_a_dead_letter_queue_like_create_queues(template: dict[str, Any]) -> None:
-    queue = props(template, "WorkQueue")
-    dlq = props(template, "DeadLetterQueue")
+@pytest.mark.parametrize(("queue_name", "dlq_name"), list(BAND_QUEUES.values()))
+def test_work_queue_redrives_to_a_dead_letter_queue_like_create_queues(
+    template: dict[str, Any], queue_name: str, dlq_name: str
+) -> None:
+    queue = props(template, queue_name)
+    dlq = props(template, dlq_name)
     max_receive = inspect.signature(sqs_queue.create_queues).parameters["max_receive_count"].default
     assert queue["RedrivePolicy"] == {
-        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_name, "Arn"]},
         "maxReceiveCount": max_receive,
     }
     # The processor's own dead-lettering (after the item's attempts) must come first: SQS's count includes
@@ -234,10 +251,11 @@ def test_work_queue_redrives_to_a_dead_letter_queue_like_create_queues(template:
     assert dlq["SqsManagedSseEnabled"] is True
 
 
-def test_dead_letter_and_queue_age_alarms(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("queue_name", "dlq_name"), list(BAND_QUEUES.values()))
+def test_dead_letter_and_queue_age_alarms(template: dict[str, Any], queue_name: str, dlq_name: str) -> None:
     dlq_alarms = alarms_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
     dlq_alarms = [
-        a for a in dlq_alarms if dimension(a, "QueueName") == {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}
+        a for a in dlq_alarms if dimension(a, "QueueName") == {"Fn::GetAtt": [dlq_name, "QueueName"]}
     ]
     assert len(dlq_alarms) == 1
     assert dlq_alarms[0]["Threshold"] == 0
@@ -246,7 +264,7 @@ def test_dead_letter_and_queue_age_alarms(template: dict[str, Any]) -> None:
     age_alarms = [
         a
         for a in alarms_on(template, "AWS/SQS", "ApproximateAgeOfOldestMessage")
-        if dimension(a, "QueueName") == {"Fn::GetAtt": ["WorkQueue", "QueueName"]}
+        if dimension(a, "QueueName") == {"Fn::GetAtt": [queue_name, "QueueName"]}
     ]
     assert len(age_alarms) == 1
     assert age_alarms[0]["ComparisonOperator"] == "GreaterThanThreshold"
@@ -405,22 +423,36 @@ def _templates(template: dict[str, Any], function: str) -> dict[str, list[Any]]:
     return found
 
 
-def test_least_privilege_per_function(template: dict[str, Any]) -> None:
-    queue_name = {"Fn::GetAtt": ["WorkQueue", "QueueName"]}
-    dlq_name = {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}
+def _names(*resources: str) -> list[dict[str, Any]]:
+    return [{"Fn::GetAtt": [resource, "QueueName"]} for resource in resources]
 
+
+QUEUE_NAMES = _names("WorkQueue", "HighPriorityQueue", "LowPriorityQueue")
+DLQ_NAMES = _names("DeadLetterQueue", "HighPriorityDeadLetterQueue", "LowPriorityDeadLetterQueue")
+
+
+def test_least_privilege_per_function(template: dict[str, Any]) -> None:
     api = _templates(template, "ApiFunction")
     assert api["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
-    assert api["SQSSendMessagePolicy"] == [queue_name]
-    assert api["SQSPollerPolicy"] == [dlq_name]  # redrive reads the DLQ, never the work queue
+    assert api["SQSSendMessagePolicy"] == QUEUE_NAMES
+    assert api["SQSPollerPolicy"] == DLQ_NAMES  # redrive reads the DLQs, never a work queue
+    depth = [
+        s
+        for s in policy_statements(props(template, "ApiFunction")["Policies"])
+        if s.get("Sid") == "WorkQueueDepth"
+    ]
+    assert [as_list(s["Action"]) for s in depth] == [["sqs:GetQueueAttributes"]]
+    assert as_list(depth[0]["Resource"]) == [
+        {"Fn::GetAtt": [q, "Arn"]} for q, _ in (BAND_QUEUES[b] for b in (Band.NORMAL, Band.HIGH, Band.LOW))
+    ]
     # The Supabase key only: never the provider keys.
     assert api["AWSSecretsManagerGetSecretValuePolicy"] == [{"Ref": "AppSecret"}]
 
     processor = _templates(template, "ProcessorFunction")
     assert processor["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
-    assert processor["SQSPollerPolicy"] == [queue_name]
-    # Dead letters to the DLQ; the items beyond a job's queue window to the work queue.
-    assert processor["SQSSendMessagePolicy"] == [dlq_name, queue_name]
+    assert processor["SQSPollerPolicy"] == QUEUE_NAMES
+    # Dead letters to each band's DLQ; the items beyond a job's queue window to its band's work queue.
+    assert processor["SQSSendMessagePolicy"] == DLQ_NAMES + QUEUE_NAMES
     assert processor["AWSSecretsManagerGetSecretValuePolicy"] == [
         {"Ref": "ProviderSecret"},
         {"Ref": "AppSecret"},
@@ -437,7 +469,7 @@ def test_webhook_function_route_without_api_key_and_least_privilege(template: di
     assert events[0]["Auth"] == {"Authorizer": "NONE"}  # the provider's signature is the credential
     policies = _templates(template, "WebhookFunction")
     assert policies == {
-        "SQSSendMessagePolicy": [{"Fn::GetAtt": ["WorkQueue", "QueueName"]}],
+        "SQSSendMessagePolicy": QUEUE_NAMES,  # a resumed item goes to its job's band
         "AWSSecretsManagerGetSecretValuePolicy": [{"Ref": "AppSecret"}],
     }
     statements = list(policy_statements(webhook["Policies"]))
@@ -558,6 +590,10 @@ def test_outputs(template: dict[str, Any]) -> None:
         "TableName",
         "QueueUrl",
         "DeadLetterQueueUrl",
+        "HighPriorityQueueUrl",
+        "HighPriorityDeadLetterQueueUrl",
+        "LowPriorityQueueUrl",
+        "LowPriorityDeadLetterQueueUrl",
         "ProviderSecretArn",
         "CommonLayerArn",
     }

@@ -3,7 +3,7 @@ is wired with, behind the same ports.
 
 - `sqlite`: the laptop's `enrich run` (`BACKEND=embedded`): job store, work queue and rate limiter in one
   SQLite file;
-- `dynamodb`: the Lambdas' default: DynamoDB (store, limiter) and SQS on moto;
+- `dynamodb`: the Lambdas' default: DynamoDB (store, limiter) and SQS on moto (a queue per priority band);
 - `supabase`: the Lambdas with `JOB_STORE=supabase`: the store on PostgreSQL + PostgREST, and, as
   `leadenrich.runtime` pairs them, SQS and the DynamoDB limiter on moto.
 
@@ -35,7 +35,7 @@ from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich.aws.dynamo_jobs import DynamoJobStore
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
 from leadenrich.aws.dynamo_schema import create_table
-from leadenrich.aws.sqs_queue import SqsWorkQueue, create_queues
+from leadenrich.aws.sqs_queue import SqsWorkQueue, create_band_queues
 from leadenrich.engine.cache import InMemoryCache, ResultCache
 from leadenrich.engine.providers.hunter import HunterClient
 from leadenrich.engine.providers.perplexity import PerplexityClient
@@ -43,6 +43,7 @@ from leadenrich.engine.ratelimit import LIMITS, Limit, RateLimiter
 from leadenrich.engine.waterfall import Enricher
 from leadenrich.jobs.models import Item, Job
 from leadenrich.jobs.ports import JobStore, WorkQueue
+from leadenrich.jobs.priorities import BandedWorkQueue
 from leadenrich.jobs.processor import Processor, ProcessorSettings
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.retry import RetryPolicy
@@ -231,8 +232,11 @@ class _OnMoto(Backend):
         self.dynamodb = boto3.client("dynamodb")
         create_table(self.dynamodb, TABLE)
         sqs = boto3.client("sqs")
-        queue_url, dlq_url = create_queues(sqs, QUEUE, visibility_timeout=VISIBILITY_TIMEOUT)
-        queue = SqsWorkQueue(queue_url, dlq_url, sqs, serialize_calls=True)
+        # One queue and DLQ per priority band, as deployed (template.yaml).
+        urls = create_band_queues(sqs, QUEUE, visibility_timeout=VISIBILITY_TIMEOUT)
+        queue = BandedWorkQueue(
+            {band: SqsWorkQueue(url, dlq, sqs, serialize_calls=True) for band, (url, dlq) in urls.items()}
+        )
         store = store or DynamoJobStore(TABLE, self.dynamodb, serialize_calls=True)
         super().__init__(store, queue, sim)
 

@@ -71,6 +71,16 @@ QUEUE_NAME = "leadenrich-local-work"
 MOTO_TICK_SECONDS = 1.0
 VISIBILITY_TIMEOUT = 90  # as template.yaml: above the processor's 45 s timeout plus a margin
 
+# The queues' variables (`leadenrich.runtime`): the normal band's, then the other bands'.
+_QUEUE_VARIABLES = (
+    "QUEUE_URL",
+    "DEAD_LETTER_QUEUE_URL",
+    "HIGH_PRIORITY_QUEUE_URL",
+    "HIGH_PRIORITY_DEAD_LETTER_QUEUE_URL",
+    "LOW_PRIORITY_QUEUE_URL",
+    "LOW_PRIORITY_DEAD_LETTER_QUEUE_URL",
+)
+
 # Variables that would send boto3 somewhere moto does not intercept, or fail before it gets there.
 _AWS_VARIABLES_TO_CLEAR = (
     "AWS_PROFILE",
@@ -224,6 +234,8 @@ class LocalStack:
             "PROCESSOR_BUDGET_SECONDS": str(o.budget_seconds),
             # The deployed daily quota protects a shared service; a laptop's lists are its owner's.
             "DAILY_LEAD_QUOTA": os.environ.get("DAILY_LEAD_QUOTA") or "0",
+            # Likewise the per-workspace request rate: a laptop's API has one caller (and schemathesis).
+            "WORKSPACE_REQUESTS_PER_SECOND": os.environ.get("WORKSPACE_REQUESTS_PER_SECOND") or "0",
             "QUEUE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             # Callbacks to http:// and loopback receivers (never private or metadata addresses): local only.
             "ALLOW_LOCAL_WEBHOOKS": "true",
@@ -282,8 +294,7 @@ class LocalStack:
             "BACKEND": "embedded",
             "STATE_DB": str(self.state_db),
             "TABLE_NAME": None,
-            "QUEUE_URL": None,
-            "DEAD_LETTER_QUEUE_URL": None,
+            **dict.fromkeys(_QUEUE_VARIABLES),
         }
         on_exit.enter_context(_environment(env))
 
@@ -296,8 +307,9 @@ class LocalStack:
             raise StackError(
                 "--aws emulates AWS with moto, which is missing: reinstall the project"
             ) from None
+        from leadenrich import runtime
         from leadenrich.aws.dynamo_schema import create_table
-        from leadenrich.aws.sqs_queue import create_queues
+        from leadenrich.aws.sqs_queue import create_band_queues
 
         env |= dict.fromkeys(_AWS_VARIABLES_TO_CLEAR)
         env |= {
@@ -306,17 +318,16 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "TABLE_NAME": TABLE_NAME,
-            "QUEUE_URL": None,  # known once the queue exists; listed so that it is restored
-            "DEAD_LETTER_QUEUE_URL": None,
+            **dict.fromkeys(_QUEUE_VARIABLES),  # known once the queues exist; listed so they are restored
             "SERIALIZE_AWS_CALLS": "true",  # moto's DynamoDB and SQS are not thread-safe
         }
         on_exit.enter_context(_environment(env))
         on_exit.enter_context(mock_aws())
         create_table(boto3.client("dynamodb", region_name=REGION), TABLE_NAME)
-        queue_url, dlq_url = create_queues(
+        queues = create_band_queues(  # a queue and DLQ per priority band, as deployed
             boto3.client("sqs", region_name=REGION), QUEUE_NAME, visibility_timeout=VISIBILITY_TIMEOUT
         )
-        os.environ["QUEUE_URL"], os.environ["DEAD_LETTER_QUEUE_URL"] = queue_url, dlq_url
+        os.environ.update(runtime.queue_environment(queues))
 
     def _same_providers_as_before(self) -> None:
         """Simulated and real data never mix in one state: its jobs and its cache hold one or the other.

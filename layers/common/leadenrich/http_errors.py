@@ -5,7 +5,8 @@
 `message` is for a person (the first problem's, without library prefixes); `field` names where the problem
 is (`body...`, `query.cursor`, `header.idempotency-key`, `path...`) or is null when it is not the input's
 (a job that does not exist, a store that failed); `errors` lists every problem found (at most 20), empty
-when none names a field. A 429 adds `quota` and `limit`; nothing else is ever added.
+when none names a field. A 429 adds `quota` (`daily_lead_quota`, or `workspace_request_rate`) and `limit`;
+nothing else is ever added.
 
 API Gateway answers some requests itself, before any function runs, with a body of its own that an HTTP API
 cannot customise: `{"message": "Unauthorized"}` (401, no X-API-Key), `{"message": "Forbidden"}` (403, the
@@ -59,6 +60,15 @@ class QuotaErrorBody(ErrorBody):
     limit: int = Field(description="leads a day")
 
 
+class RequestRateErrorBody(ErrorBody):
+    """The 429 of a request past its workspace's request rate (`Retry-After` says when to send again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quota: Literal["workspace_request_rate"]
+    limit: float = Field(description="requests a second (a workspace's bucket refills at this rate)")
+
+
 class GatewayError(BaseModel):
     """A refusal API Gateway sends itself (HTTP APIs cannot change its body); the local gateway sends the
     same bytes."""
@@ -92,6 +102,7 @@ __all__ = [
     "GatewayError",
     "Problem",
     "QuotaErrorBody",
+    "RequestRateErrorBody",
     "error_body",
     "human",
 ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from leadenrich.jobs.models import Band
 from leadenrich.jobs.service import JobService
 from leadenrich.jobs.window import DEFAULT_WINDOW
 from leadenrich.settings_errors import SettingsError
@@ -26,6 +27,7 @@ from leadenrich.settings_errors import SettingsError
 if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
     from leadenrich.auth.keys import KeyStore
     from leadenrich.auth.quota import LeadQuota
+    from leadenrich.auth.request_rate import WorkspaceRequestRate
     from leadenrich.engine.cache import CachePort
     from leadenrich.engine.ratelimit import Limit, RateLimiter
     from leadenrich.jobs.ports import JobStore, WorkQueue
@@ -41,8 +43,15 @@ class RuntimeSettings(BaseModel):
     backend: Literal["aws", "embedded"] = "aws"
     # aws: the DynamoDB table and the SQS queues (required); embedded: the SQLite file (required).
     table_name: str | None = Field(default=None, min_length=1)
+    # The normal band's queue and DLQ (priority 3), and the only queue of a stack without bands.
     queue_url: str | None = Field(default=None, min_length=1)
     dead_letter_queue_url: str | None = Field(default=None, min_length=1)
+    # The other bands' queues (leadenrich.jobs.priorities), each with its DLQ or not at all. A band left
+    # out shares the normal queue: with none of them, priorities do not change the order.
+    high_priority_queue_url: str | None = Field(default=None, min_length=1)
+    high_priority_dead_letter_queue_url: str | None = Field(default=None, min_length=1)
+    low_priority_queue_url: str | None = Field(default=None, min_length=1)
+    low_priority_dead_letter_queue_url: str | None = Field(default=None, min_length=1)
     state_db: str | None = Field(default=None, min_length=1)
     max_items_per_run: int = Field(default=50, ge=1, le=1000)
     processor_budget_seconds: float = Field(default=30.0, gt=5, le=840)
@@ -77,10 +86,35 @@ class RuntimeSettings(BaseModel):
         for name in required:
             if getattr(settings, name) is None:
                 raise SettingsError(f"{name.upper()}: required with BACKEND={settings.backend}")
+        for pair in _BAND_QUEUES.values():
+            given = [getattr(settings, name) is not None for name in pair]
+            if any(given) and not all(given):
+                missing = pair[given.index(False)]
+                raise SettingsError(f"{missing.upper()}: required with {pair[given.index(True)].upper()}")
         return settings
+
+    def band_queues(self) -> dict[Band, tuple[str, str]]:
+        """(queue URL, DLQ URL) of every band given its own queue (the normal band's always, with aws)."""
+        pairs = {band: (getattr(self, q), getattr(self, d)) for band, (q, d) in _BAND_QUEUES.items()}
+        return {band: pair for band, pair in pairs.items() if pair[0] is not None and pair[1] is not None}
 
 
 _AWS_FIELDS = ("table_name", "queue_url", "dead_letter_queue_url")
+_BAND_QUEUES: dict[Band, tuple[str, str]] = {
+    Band.HIGH: ("high_priority_queue_url", "high_priority_dead_letter_queue_url"),
+    Band.NORMAL: ("queue_url", "dead_letter_queue_url"),
+    Band.LOW: ("low_priority_queue_url", "low_priority_dead_letter_queue_url"),
+}
+
+
+def queue_environment(band_queues: Mapping[Band, tuple[str, str]]) -> dict[str, str]:
+    """The variables that name these bands' queues (what `create_band_queues` returns), for the local stack,
+    tests and benchmarks."""
+    return {
+        variable.upper(): url
+        for band, (queue_url, dlq_url) in band_queues.items()
+        for variable, url in zip(_BAND_QUEUES[band], (queue_url, dlq_url), strict=True)
+    }
 
 
 @functools.cache
@@ -139,17 +173,24 @@ def _job_store(config: RuntimeSettings) -> JobStore:
 
 @functools.cache
 def work_queue() -> WorkQueue:
+    """SQLite's queue (its bands in one table), or one SQS queue per configured band, asked highest first;
+    with QUEUE_URL alone, that one queue: everything in one band, as before priorities."""
     if _embedded():
         from leadenrich.sqlite.queue import SqliteWorkQueue
 
         return SqliteWorkQueue(database())
     from leadenrich.aws.sqs_queue import SqsWorkQueue
+    from leadenrich.jobs.priorities import BandedWorkQueue
 
     config, _dynamodb, sqs = _aws()
-    assert config.queue_url is not None and config.dead_letter_queue_url is not None
-    return SqsWorkQueue(
-        config.queue_url, config.dead_letter_queue_url, sqs, serialize_calls=config.serialize_aws_calls
-    )
+    queues: dict[Band, WorkQueue] = {
+        band: SqsWorkQueue(url, dlq_url, sqs, serialize_calls=config.serialize_aws_calls)
+        for band, (url, dlq_url) in config.band_queues().items()
+    }
+    normal = queues[Band.NORMAL]  # from_env requires QUEUE_URL and DEAD_LETTER_QUEUE_URL with BACKEND=aws
+    if len(queues) == 1:
+        return normal
+    return BandedWorkQueue({band: queues.get(band, normal) for band in Band})
 
 
 def _quota() -> LeadQuota:
@@ -254,6 +295,26 @@ def key_store() -> KeyStore:
 
     config, dynamodb, _sqs = _aws()
     return DynamoKeyStore(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
+
+
+def request_rate() -> WorkspaceRequestRate | None:
+    """The API's per-workspace request rate, in the limiter's rows of the DynamoDB table (or the SQLite
+    file); None when WORKSPACE_REQUESTS_PER_SECOND is 0. Not cached: it is a small object over the cached
+    clients or database, so `reset()` and a changed environment need nothing of their own."""
+    from leadenrich.auth.request_rate import RequestRateSettings, WorkspaceRequestRate
+
+    rate = RequestRateSettings.from_env()
+    if rate.off:
+        return None
+    if _embedded():
+        from leadenrich.sqlite.limiter import SqliteRateLimiter
+
+        return WorkspaceRequestRate(SqliteRateLimiter(database()), rate)
+    from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
+
+    config, dynamodb, _sqs = _aws()
+    limiter = DynamoRateLimiter(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
+    return WorkspaceRequestRate(limiter, rate)
 
 
 @functools.cache

@@ -1,7 +1,9 @@
-"""The SQLite work queue on a real file: the shared `WorkQueue` contract (tests/jobs/queue_contract.py) with
-a fake clock, plus what is the SQLite queue's own: its order (oldest visible first, round-robin across
-workspaces), stale receipt handles, the 12-hour bound of `retry_later`, the reason of a dead letter, the
-state outliving its `Database`, threads receiving at once, and `next_visible_at` for the local scheduler.
+"""The SQLite work queue on a real file: the shared `WorkQueue` and priority contracts
+(tests/support/queue_contract.py, priority_queue_contract.py) with a fake clock, plus what is the SQLite
+queue's own: its order (bands, then oldest visible first, round-robin across workspaces within a band), a
+state file from before priorities, stale receipt handles, the 12-hour bound of `retry_later`, the reason
+of a dead letter, the state outliving its `Database`, threads receiving at once, and `next_visible_at` for
+the local scheduler.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from leadenrich.jobs.models import Received, WorkMessage
+from leadenrich.jobs.models import Band, Received, WorkMessage
 from leadenrich.jobs.ports import QueueDepth, WorkQueue
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.queue import SqliteWorkQueue
+from tests.support.priority_queue_contract import PriorityQueueContract, at
 from tests.support.queue_contract import EMPTY, Elapse, MakeQueue, WorkQueueContract, messages
 
 T0 = 1_750_000_000.0
@@ -72,6 +75,10 @@ class TestSqliteWorkQueue(WorkQueueContract):
     """The shared contract on SQLite."""
 
 
+class TestSqlitePriorities(PriorityQueueContract):
+    """The priority bands' contract on SQLite (a band column of the one table)."""
+
+
 def items(received: list[Received]) -> list[tuple[str, str]]:
     return [(r.message.workspace_id, r.message.item_id) for r in received]
 
@@ -115,6 +122,67 @@ async def test_receive_takes_workspaces_in_turn(queue: SqliteWorkQueue, clock: F
         ("ws-big", "0002"),
         ("ws-big", "0003"),
     ]
+
+
+async def test_workspaces_take_turns_within_a_band_and_a_higher_band_comes_first(
+    queue: SqliteWorkQueue, clock: FakeClock
+) -> None:
+    await queue.send(at(5, 3, workspace="ws-big") + at(1, 4, workspace="ws-big"))
+    clock.now += 1
+    await queue.send(at(2, 2, workspace="ws-small") + at(5, 1, workspace="ws-small"))
+
+    received = await queue.receive(9, visibility_timeout=30)
+
+    assert [(r.message.workspace_id, r.message.job_id, r.message.item_id) for r in received] == [
+        ("ws-big", "p1", "0000"),
+        ("ws-small", "p2", "0000"),
+        ("ws-big", "p1", "0001"),
+        ("ws-small", "p2", "0001"),
+        ("ws-big", "p1", "0002"),
+        ("ws-big", "p1", "0003"),
+        ("ws-big", "p5", "0000"),  # the low band: its own rotation
+        ("ws-small", "p5", "0000"),
+        ("ws-big", "p5", "0001"),
+    ]
+
+
+# The queue's tables as a state file made before priorities has them.
+BEFORE_PRIORITIES = """
+CREATE TABLE queue_messages (
+    id TEXT PRIMARY KEY, workspace TEXT NOT NULL, job TEXT NOT NULL, item TEXT NOT NULL,
+    sent_at REAL NOT NULL, visible_at REAL NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt_handle TEXT UNIQUE, received_at REAL, retimed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX queue_messages_by_visible_at ON queue_messages (visible_at);
+CREATE TABLE queue_dead_letters (
+    id TEXT PRIMARY KEY, workspace TEXT NOT NULL, job TEXT NOT NULL, item TEXT NOT NULL,
+    sent_at REAL NOT NULL, receive_count INTEGER NOT NULL, reason TEXT NOT NULL, dead_at REAL NOT NULL
+);
+INSERT INTO queue_messages (id, workspace, job, item, sent_at, visible_at)
+VALUES ('m1', 'ws', 'old', '0000', 1, 1);
+INSERT INTO queue_dead_letters VALUES ('m2', 'ws', 'old', '0001', 1, 3, 'provider down', 2);
+"""
+
+
+async def test_a_state_from_before_priorities_keeps_its_messages_in_the_normal_band(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    old = Database(tmp_path / "old.sqlite3")
+    old.connection().executescript(BEFORE_PRIORITIES)
+    try:
+        queue = SqliteWorkQueue(old, clock=clock)
+        await queue.send(at(1, 1, job="new"))
+
+        received = await queue.receive(5, visibility_timeout=30)
+        moved = await queue.redrive()
+    finally:
+        old.close()
+
+    assert [(r.message.job_id, r.message.priority, r.band) for r in received] == [
+        ("new", 1, Band.HIGH),
+        ("old", 3, Band.NORMAL),
+    ]
+    assert moved == [WorkMessage("ws", "old", "0001", 3)]
 
 
 # --- receipt handles ----------------------------------------------------------------------------------------

@@ -5,20 +5,21 @@ every other job is left as it is. Real SQLite file, the real job store and queue
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from leadenrich.jobs.models import ItemStatus, WorkMessage
+from leadenrich.jobs.models import Band, ItemStatus, JobOptions, WorkMessage
 from leadenrich.jobs.ports import CounterDelta
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.job_store import SqliteJobStore
 from leadenrich.sqlite.queue import SqliteWorkQueue
 from leadenrich.sqlite.recovery import requeue_orphans
 from tests.adapters.sqlite.test_sqlite_queue import T0, FakeClock
-from tests.support.store_contract import NOW, WS, claim, create
+from tests.support.store_contract import NOW, WS, claim, create, new_job
 
 VISIBILITY = 60
 
@@ -137,3 +138,20 @@ async def test_requeued_messages_are_sent_at_the_time_given(
     assert await received(queue) == []
     clock.now = T0
     assert await received(queue) == [(WS, "orphan", "000000")]
+
+
+async def test_requeued_messages_go_to_their_jobs_band(
+    db: Database, store: SqliteJobStore, queue: SqliteWorkQueue
+) -> None:
+    for job_id, priority in (("bulk", 5), ("urgent", 1)):
+        job, items = new_job(job_id, 2)
+        await store.create_job(dataclasses.replace(job, options=JobOptions(priority=priority)), items)
+
+    assert requeue_orphans(db, now=T0) == 4
+    got = await queue.receive(4, visibility_timeout=VISIBILITY)
+    assert [(r.message.job_id, r.message.priority, r.band) for r in got] == [
+        ("urgent", 1, Band.HIGH),
+        ("urgent", 1, Band.HIGH),
+        ("bulk", 5, Band.LOW),
+        ("bulk", 5, Band.LOW),
+    ]

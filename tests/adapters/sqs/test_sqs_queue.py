@@ -28,7 +28,7 @@ from leadenrich.aws.sqs_queue import (
     decode_message,
     encode_message,
 )
-from leadenrich.jobs.models import Received, WorkMessage
+from leadenrich.jobs.models import Band, Received, WorkMessage
 from leadenrich.jobs.ports import QueueDepth, WorkQueue
 from tests.support.queue_contract import Elapse, MakeQueue, WorkQueueContract
 
@@ -352,10 +352,23 @@ async def test_redrive_moves_dead_letters_back_and_leaves_malformed_ones(env: En
 def test_bodies_are_compact_versioned_json() -> None:
     message = WorkMessage("ws", "job-1", "0007")
     body = encode_message(message)
-    assert body == '{"v":1,"ws":"ws","job":"job-1","item":"0007"}'
+    assert body == '{"v":2,"ws":"ws","job":"job-1","item":"0007","p":3}'
     assert decode_message(body) == message
+    urgent = WorkMessage("ws", "job-1", "0007", priority=1)
+    assert encode_message(urgent) == '{"v":2,"ws":"ws","job":"job-1","item":"0007","p":1}'
+    assert decode_message(encode_message(urgent)) == urgent
     with pytest.raises(ValueError, match="non-empty"):
         encode_message(WorkMessage("ws", "", "0007"))
+    for priority in (0, 6, True):
+        with pytest.raises(ValueError, match="priority must be an integer from 1 to 5"):
+            encode_message(WorkMessage("ws", "job-1", "0007", priority=priority))
+
+
+def test_a_version_1_body_from_before_priorities_decodes_as_the_normal_band() -> None:
+    """Messages a deployed stack sent before priorities are still in its queue (the normal band's)."""
+    message = decode_message('{"v":1,"ws":"ws","job":"job-1","item":"0007"}')
+    assert message == WorkMessage("ws", "job-1", "0007", priority=3)
+    assert message.band is Band.NORMAL
 
 
 @pytest.mark.parametrize(
@@ -371,6 +384,13 @@ def test_bodies_are_compact_versioned_json() -> None:
         '{"v":1,"ws":"","job":"j","item":"i"}',
         '{"v":1,"ws":"ws","job":7,"item":"i"}',
         '{"v":1,"ws":"ws","job":"j","item":"i","item":"k"}',
+        '{"v":1,"ws":"ws","job":"j","item":"i","p":1}',
+        '{"v":2,"ws":"ws","job":"j","item":"i"}',
+        '{"v":2,"ws":"ws","job":"j","item":"i","p":0}',
+        '{"v":2,"ws":"ws","job":"j","item":"i","p":6}',
+        '{"v":2,"ws":"ws","job":"j","item":"i","p":true}',
+        '{"v":2,"ws":"ws","job":"j","item":"i","p":"1"}',
+        '{"v":3,"ws":"ws","job":"j","item":"i","p":1}',
     ],
 )
 def test_decoding_is_strict(body: str) -> None:

@@ -3,9 +3,11 @@ so its pace must be kept in one place.
 
 The model is `leadenrich.engine.ratelimit.reserve` (GCRA: a spacing and a minute bucket). One row per key, PK
 `RATE#{key}`, SK `RATE`, holds its `Pace` in integer microseconds (`next_us`, `minute_us`). To take a slot,
-read the row, compute the slot and the pace after it, and write that pace only if `next_us` is still what
-was read (every reservation moves it forward; a lost race reads again), then wait for the slot
-(`Departures`: a caller whose write was slow leaves late, and the next one waits for the spacing after it).
+read the row, compute the slot and the pace after it, and write that pace only if the row still holds the
+pace that was read (every reservation moves `minute_us` forward by a refill at least; a lost race reads
+again), then wait for the slot (`Departures`: a caller whose write was slow leaves late, and the next one
+waits for the spacing after it). `take` is the same reservation for callers that answer instead of
+waiting: the API's per-workspace request buckets (`leadenrich.auth.request_rate`, keys `API#{workspace}`).
 
 Why not fixed-window counters (one conditional ADD per window, no read): they allow a burst at every
 window boundary, two calls a millisecond apart in two adjacent windows. A provider that meters with a
@@ -67,7 +69,8 @@ class DynamoRateLimiter(DynamoTable):
         return Pace(int(item["next_us"]["N"]), int(item["minute_us"]["N"]))
 
     async def _write(self, key: str, seen: Pace | None, pace: Pace) -> bool:
-        """Store `pace`, only if nobody reserved since we read `seen`."""
+        """Store `pace`, only if nobody reserved since we read `seen`. Both numbers are compared: a limit
+        without spacing (a request bucket) can leave `next_us` where it was, `minute_us` always moves."""
         values = {
             ":next": {"N": str(pace.next_us)},
             ":minute": {"N": str(pace.minute_us)},
@@ -76,8 +79,9 @@ class DynamoRateLimiter(DynamoTable):
         if seen is None:
             condition = "attribute_not_exists(next_us)"
         else:
-            condition = "next_us = :seen"
+            condition = "next_us = :seen AND minute_us = :seen_minute"
             values[":seen"] = {"N": str(seen.next_us)}
+            values[":seen_minute"] = {"N": str(seen.minute_us)}
         written = await self.conditional_write(
             "update_item",
             TableName=self._table,
@@ -99,6 +103,18 @@ class DynamoRateLimiter(DynamoTable):
                 return False
             if await self._write(key, seen, pace):
                 return await self._departures.leave(key, limit, slot_us / US, give_up_at)
+
+    async def take(self, key: str, limit: Limit) -> float:
+        """A slot for `key` now or not at all: 0.0 when taken; otherwise nothing is written and the answer
+        is the seconds until one frees up. `limit` is the caller's (any key): no wait, no `Departures`."""
+        while True:
+            seen = await self._read(key)
+            now_us = round(self._clock() * US)
+            slot_us, pace = reserve(limit, seen, now_us)
+            if slot_us > now_us:
+                return (slot_us - now_us) / US
+            if await self._write(key, seen, pace):
+                return 0.0
 
 
 __all__ = ["DynamoRateLimiter", "rate_pk"]

@@ -5,9 +5,13 @@ blocks the event loop; over moto, which is not thread-safe, the calls are serial
 Delivery is at least once: a message can arrive twice, or be sent twice when a batch is retried, which is
 safe because the store's conditional writes decide what runs (see `jobs.models`).
 
-The body is compact JSON `{"v":1,"ws":...,"job":...,"item":...}`. Decoding is strict, and a body that
-fails it is moved to the dead-letter queue with the reason "malformed message" by `receive`, which
-returns only well-formed messages: one bad producer must not crash or stall every consumer.
+The bodies (`aws.sqs_messages`) are strict JSON; a body that fails decoding is moved to the dead-letter
+queue with the reason "malformed message" by `receive`, which returns only well-formed messages: one bad
+producer must not crash or stall every consumer.
+
+One `SqsWorkQueue` is one queue and its DLQ: a priority band. A deployed stack has one per band (high,
+normal, low; `create_band_queues`), put together by `jobs.priorities.BandedWorkQueue`; a stack with only
+QUEUE_URL runs everything in that one queue.
 
 Every message carries `MessageGroupId` = its workspace. On a standard queue that makes it an SQS fair
 queue: when one workspace takes a disproportionate share of the consumers (its 10,000-lead job), SQS
@@ -21,38 +25,35 @@ import asyncio
 import json
 import logging
 import math
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from leadenrich.aws.sqs_messages import (
+    MALFORMED_REASON,
+    MAX_BATCH,
+    MAX_DELAY_SECONDS,
+    MAX_VISIBILITY_SECONDS,
+    MAX_WAIT_SECONDS,
+    MalformedMessage,
+    check_range,
+    chunks,
+    decode_message,
+    encode_message,
+    reason_attribute,
+)
 from leadenrich.aws.threaded import SQS_EMULATOR_LOCK, ThreadedClient
-from leadenrich.jobs.models import Received, WorkMessage
+from leadenrich.jobs.models import Band, Received, WorkMessage
 from leadenrich.jobs.ports import QueueDepth
 
 log = logging.getLogger(__name__)
 
-BODY_VERSION = 1
-MALFORMED_REASON = "malformed message"
-MAX_BATCH = 10  # SQS's limit for SendMessageBatch, ReceiveMessage and the other batch calls
-MAX_DELAY_SECONDS = 900
-MAX_VISIBILITY_SECONDS = 43_200  # 12 h: the most a received message can stay hidden, in total
-MAX_WAIT_SECONDS = 20
-MAX_REASON_CHARS = 256
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: keep dead letters as long as possible
 REDRIVE_VISIBILITY_SECONDS = 60  # long enough to move a batch; malformed ones are made visible again after
 REDRIVE_WAIT_SECONDS = 1  # long polling asks every SQS server, so an empty answer really means "drained"
 SERIALIZED_POLL_SECONDS = 0.05  # serialised (moto): how often a long poll, made of short polls, asks again
-
-_BODY_KEYS = frozenset({"v", "ws", "job", "item"})
-# What SQS accepts in a string attribute (the XML 1.0 character set); anything else makes it refuse the call.
-_NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-class MalformedMessage(ValueError):
-    """A queue body that is not a version-1 work message."""
 
 
 class SendFailed(Exception):
@@ -62,55 +63,6 @@ class SendFailed(Exception):
         detail = f" ({', '.join(sorted(set(codes)))})" if codes else ""
         super().__init__(f"{len(failed)} of {total} messages failed to send after one retry{detail}")
         self.failed = failed
-
-
-def encode_message(message: WorkMessage) -> str:
-    """The canonical body. Refuses what `decode_message` would reject: the producer fails, not the queue."""
-    fields = {"ws": message.workspace_id, "job": message.job_id, "item": message.item_id}
-    for name, value in fields.items():
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"WorkMessage field for {name!r} must be a non-empty string")
-    return json.dumps({"v": BODY_VERSION, **fields}, separators=(",", ":"))
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
-        raise MalformedMessage("duplicate key")
-    return dict(pairs)
-
-
-def decode_message(body: str) -> WorkMessage:
-    """Strict: exactly the four keys, version 1, non-empty string ids. Raises MalformedMessage."""
-    try:
-        data = json.loads(body, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, TypeError) as exc:  # JSONDecodeError and MalformedMessage are ValueErrors
-        raise MalformedMessage("not JSON") from exc
-    if not isinstance(data, dict) or set(data) != _BODY_KEYS:
-        raise MalformedMessage("not a work message object")
-    version = data["v"]
-    if type(version) is not int or version != BODY_VERSION:
-        raise MalformedMessage("unknown version")
-    ids = (data["ws"], data["job"], data["item"])
-    if not all(isinstance(value, str) and value for value in ids):
-        raise MalformedMessage("ids must be non-empty strings")
-    return WorkMessage(workspace_id=data["ws"], job_id=data["job"], item_id=data["item"])
-
-
-def _check_range(name: str, value: int, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-
-
-def _reason_attribute(reason: str) -> dict[str, Any]:
-    """Only the caller's text: characters SQS would refuse are dropped, then it is cut to 256 characters.
-    Nothing is added, so an empty reason means no attribute (SQS refuses empty attribute values)."""
-    text = _NOT_SQS_TEXT.sub("", reason)[:MAX_REASON_CHARS]
-    return {"reason": {"DataType": "String", "StringValue": text}} if text else {}
-
-
-def _chunks(items: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def create_queues(
@@ -125,8 +77,8 @@ def create_queues(
     with `max_attempts` above 4 lost items to the DLQ with their state still "deferred". CreateQueue is
     idempotent for identical attributes, so calling this again returns the same URLs.
     """
-    _check_range("max_receive_count", max_receive_count, 1, 1000)
-    _check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)
+    check_range("max_receive_count", max_receive_count, 1, 1000)
+    check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)
     dlq_url: str = client.create_queue(
         QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
     )["QueueUrl"]
@@ -139,6 +91,23 @@ def create_queues(
         Attributes={"VisibilityTimeout": str(visibility_timeout), "RedrivePolicy": json.dumps(redrive)},
     )["QueueUrl"]
     return queue_url, dlq_url
+
+
+def create_band_queues(
+    client: Any, name: str, *, max_receive_count: int = 25, visibility_timeout: int = 60
+) -> dict[Band, tuple[str, str]]:
+    """Every priority band's queue and DLQ, as the SAM template makes them; returns (queue_url, dlq_url)
+    per band. The normal band is `name` and `name-dlq` (the queue a stack without bands has), the others
+    `name-high`, `name-low` and their `-dlq`s."""
+    return {
+        band: create_queues(
+            client,
+            name if band is Band.NORMAL else f"{name}-{band.value}",
+            max_receive_count=max_receive_count,
+            visibility_timeout=visibility_timeout,
+        )
+        for band in Band
+    }
 
 
 class SqsWorkQueue(ThreadedClient):
@@ -184,7 +153,7 @@ class SqsWorkQueue(ThreadedClient):
         once more, together, in new batches (those calls are counted too); whatever fails again raises
         SendFailed after the rest was sent. Not atomic: an exception from a call leaves earlier batches sent.
         """
-        _check_range("delay_seconds", delay_seconds, 0, MAX_DELAY_SECONDS)
+        check_range("delay_seconds", delay_seconds, 0, MAX_DELAY_SECONDS)
         bodies = [encode_message(message) for message in messages]
         calls = 0
         pending = list(range(len(bodies)))
@@ -192,7 +161,7 @@ class SqsWorkQueue(ThreadedClient):
         for attempt in range(2):
             refused: list[int] = []
             codes = []
-            for chunk in _chunks(pending):
+            for chunk in chunks(pending):
                 entries = [
                     {
                         "Id": str(index),
@@ -228,8 +197,8 @@ class SqsWorkQueue(ThreadedClient):
         bodies are dead-lettered here and not returned. A message delivered twice within one call (possible
         with a short visibility timeout) is returned once, with its latest receipt handle and count.
         """
-        _check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)
-        _check_range("wait_seconds", wait_seconds, 0, MAX_WAIT_SECONDS)
+        check_range("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_SECONDS)
+        check_range("wait_seconds", wait_seconds, 0, MAX_WAIT_SECONDS)
         if max_messages <= 0:
             return []
         self._forget_expired_handles()
@@ -324,7 +293,7 @@ class SqsWorkQueue(ThreadedClient):
             "send_message",
             QueueUrl=self._dlq_url,
             MessageBody=body,
-            MessageAttributes=_reason_attribute(reason),
+            MessageAttributes=reason_attribute(reason),
         )
         await self._delete(receipt_handle)
 
@@ -394,7 +363,7 @@ class SqsWorkQueue(ThreadedClient):
     async def _release(self, kept: dict[str, str]) -> None:
         """Make dead letters this redrive left in place visible again, so the DLQ shows them at once."""
         handles = list(kept.values())
-        for chunk in _chunks(handles):
+        for chunk in chunks(handles):
             entries = [
                 {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
                 for index, handle in enumerate(chunk)
@@ -437,6 +406,7 @@ __all__ = [
     "MalformedMessage",
     "SendFailed",
     "SqsWorkQueue",
+    "create_band_queues",
     "create_queues",
     "decode_message",
     "encode_message",

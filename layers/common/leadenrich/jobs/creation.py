@@ -240,7 +240,7 @@ class JobCreation:
             await release()
             raise
         first = items[: first_count(len(items), job.options.queue_window)]  # the processor sends the rest
-        calls = await self.queue.send([WorkMessage(job.workspace_id, job.job_id, i.item_id) for i in first])
+        calls = await self.queue.send([WorkMessage.for_item(job, i.item_id) for i in first])
         if not items:
             stored = (
                 await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock()) or stored
@@ -393,6 +393,6 @@ def _messages(job: Job, count: int) -> Iterator[list[WorkMessage]]:
     """The messages of items 0..count-1, made a chunk at a time (the items are not held)."""
     for start in range(0, count, _ENQUEUE_CHUNK):
         yield [
-            WorkMessage(job.workspace_id, job.job_id, f"{i:0{ITEM_ID_WIDTH}d}")
+            WorkMessage.for_item(job, f"{i:0{ITEM_ID_WIDTH}d}")
             for i in range(start, min(count, start + _ENQUEUE_CHUNK))
         ]

@@ -22,6 +22,7 @@ from typing import Any, Generic, Literal, TypeVar
 from leadenrich.engine.models import Lead, LeadStatus
 
 DEFAULT_WORKSPACE = "default"
+HIGHEST_PRIORITY, DEFAULT_PRIORITY, LOWEST_PRIORITY = 1, 3, 5
 T = TypeVar("T")
 
 
@@ -85,7 +86,7 @@ WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (JOB_COMPLETED, JOB_PROGRESS)
 
 @dataclass(frozen=True)
 class JobOptions:
-    priority: int = 3  # 1 (highest) to 5
+    priority: int = DEFAULT_PRIORITY  # 1 (highest) to 5; its band is its queue (`Band`)
     max_attempts: int = 5
     skip_existing: bool = False
     webhook_url: str | None = None
@@ -187,13 +188,48 @@ class SourcedLead:
     has_active_email: bool = False
 
 
+class Band(StrEnum):
+    """A priority band: the queue a job's items wait in (`leadenrich.jobs.priorities`). Highest first."""
+
+    HIGH = "high"  # priorities 1 and 2
+    NORMAL = "normal"  # 3, the default: the queue a stack without bands has
+    LOW = "low"  # 4 and 5
+
+    @classmethod
+    def of(cls, priority: int) -> Band:
+        if priority <= 2:
+            return cls.HIGH
+        return cls.NORMAL if priority == DEFAULT_PRIORITY else cls.LOW
+
+
 @dataclass(frozen=True)
 class WorkMessage:
-    """What the queue carries: a pointer to an item. The item's state lives in the store."""
+    """What the queue carries: a pointer to an item, and its job's priority, which picks the band's queue
+    (the item's state lives in the store). Built with `for_item` wherever a job is at hand, so no path
+    sends a job's items to another band."""
 
     workspace_id: str
     job_id: str
     item_id: str
+    priority: int = DEFAULT_PRIORITY
+
+    @classmethod
+    def for_item(cls, job: Job, item_id: str) -> WorkMessage:
+        return cls(job.workspace_id, job.job_id, item_id, job.options.priority)
+
+    @property
+    def band(self) -> Band:
+        return Band.of(self.priority)
+
+    def check(self) -> None:
+        """What every queue refuses before sending anything: an empty id, a priority outside 1-5."""
+        fields = {"ws": self.workspace_id, "job": self.job_id, "item": self.item_id}
+        for name, value in fields.items():
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"WorkMessage field for {name!r} must be a non-empty string")
+        priority = self.priority
+        if type(priority) is not int or not HIGHEST_PRIORITY <= priority <= LOWEST_PRIORITY:
+            raise ValueError(f"WorkMessage priority must be an integer from 1 to 5, got {priority!r}")
 
 
 @dataclass(frozen=True)
@@ -204,6 +240,9 @@ class Received:
     receipt_handle: str
     receive_count: int
     message_id: str
+    # The band whose queue delivered it (set by banded queues): acknowledgements go back to that queue,
+    # whatever the body says. None from a queue without bands.
+    band: Band | None = None
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,19 @@ class JobStore(Protocol):
         ...
 
 
+# The work queue's limits are SQS's, and every adapter keeps them (tests/support/queue_contract.py).
+MAX_BATCH = 10  # SendMessageBatch, ReceiveMessage and the other batch calls
+MAX_DELAY_SECONDS = 900
+MAX_VISIBILITY_SECONDS = 43_200  # 12 h: the most a received message can stay hidden, in total
+MAX_WAIT_SECONDS = 20
+
+
+def check_range(name: str, value: int, low: int, high: int) -> None:
+    """An integer argument within [low, high] (a bool is not one), else ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+
+
 class WorkQueue(Protocol):
     async def send(self, messages: Sequence[WorkMessage], *, delay_seconds: int = 0) -> int:
         """Enqueue in batches of ten (one SendMessageBatch each); returns how many calls were made."""
@@ -329,6 +342,10 @@ class StatsReader(Protocol):
 
 
 __all__ = [
+    "MAX_BATCH",
+    "MAX_DELAY_SECONDS",
+    "MAX_VISIBILITY_SECONDS",
+    "MAX_WAIT_SECONDS",
     "Activity",
     "CounterDelta",
     "EmailSink",
@@ -345,4 +362,5 @@ __all__ = [
     "QueueDepth",
     "StatsReader",
     "WorkQueue",
+    "check_range",
 ]

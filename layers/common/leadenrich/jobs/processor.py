@@ -287,13 +287,14 @@ class Processor:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
 
     async def _send_next(self, item: Item, job: Job) -> None:
-        """Send the items this one leads into the queue (`leadenrich.jobs.window`), before the write of its
-        first outcome, which marks it `sent_next`: a crash in between sends them again, never not at all."""
+        """Send the items this one leads into the queue (`leadenrich.jobs.window`), in the job's band, before
+        the write of its first outcome, which marks it `sent_next`: a crash in between sends them again,
+        never not at all."""
         if item.sent_next:
             return
         ids = successors(item.item_id, job.options.queue_window, job.counters.total)
         if ids:
-            await self.queue.send([WorkMessage(item.workspace_id, item.job_id, i) for i in ids])
+            await self.queue.send([WorkMessage.for_item(job, i) for i in ids])
 
     async def _send_next_of_skipped(self, job: Job, item_id: str) -> None:
         """A cancelled job's items are skipped one message at a time, so the chain must go on through them

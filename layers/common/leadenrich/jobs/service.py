@@ -142,16 +142,16 @@ class JobService(JobCreation):
         return job
 
     async def retry_job(self, workspace_id: str, job_id: str) -> list[Item]:
-        """Failed and dead-lettered items go back to the queue with fresh attempts."""
-        await self.get_job(workspace_id, job_id)
+        """Failed and dead-lettered items go back to the queue (their job's band) with fresh attempts."""
+        job = await self.get_job(workspace_id, job_id)
         items = await self.store.requeue_items(workspace_id, job_id, RETRYABLE, self.clock())
-        await self.queue.send([WorkMessage(workspace_id, job_id, item.item_id) for item in items])
+        await self.queue.send([WorkMessage.for_item(job, item.item_id) for item in items])
         return items
 
     async def redrive(self, workspace_id: str, max_messages: int = 1000) -> int:
-        """The workspace's dead-lettered messages back to the queue, and their items back to queued;
-        returns the count. Other workspaces' dead letters stay: a redrive retries, and retries cost
-        credits."""
+        """The workspace's dead-lettered messages back to the queue (each band's DLQ to its own queue), and
+        their items back to queued; returns the count. Other workspaces' dead letters stay: a redrive
+        retries, and retries cost credits."""
         moved = await self.queue.redrive(max_messages, workspace_id=workspace_id)
         by_job: dict[tuple[str, str], set[str]] = defaultdict(set)
         for message in moved:
@@ -161,11 +161,10 @@ class JobService(JobCreation):
                 workspace_id, job_id, frozenset({ItemStatus.DEAD}), self.clock()
             )
             # Dead items of these jobs whose messages were not in the DLQ batch still need a message.
-            missing = [
-                WorkMessage(workspace_id, job_id, i.item_id) for i in requeued if i.item_id not in moved_ids
-            ]
-            if missing:
-                await self.queue.send(missing)
+            missing = [i.item_id for i in requeued if i.item_id not in moved_ids]
+            job = await self.store.get_job(workspace_id, job_id) if missing else None
+            if job is not None:
+                await self.queue.send([WorkMessage.for_item(job, item_id) for item_id in missing])
         return len(moved)
 
     async def metrics(self, workspace_id: str) -> Metrics:

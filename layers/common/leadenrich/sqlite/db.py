@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -105,6 +105,27 @@ class Database:
         self._local = threading.local()
 
 
+def add_missing_columns(db: Database, added: Sequence[tuple[str, str, str]]) -> None:
+    """`CREATE TABLE IF NOT EXISTS` leaves a table made by an older version as it was: a state file from
+    before a column existed gets it here, once; `added` holds (table, column, definition). Read first: a
+    current file takes no write lock at start-up; the write re-checks, as another process may have added
+    the column meanwhile."""
+
+    def missing(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+        present = {
+            (table, row[1])
+            for table in {t for t, _, _ in added}
+            for row in conn.execute(f"PRAGMA table_info({table})")
+        }
+        return [column for column in added if (column[0], column[1]) not in present]
+
+    if not missing(db.read()):
+        return
+    with db.write() as conn:
+        for table, column, definition in missing(conn):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 def _use_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL once. The switch needs the file to itself and fails at once ("database is
     locked") instead of waiting when another connection opens a new file at the same moment (two
@@ -121,4 +142,4 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "FILE_NAME", "Database"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "FILE_NAME", "Database", "add_missing_columns"]

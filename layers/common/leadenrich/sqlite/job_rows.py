@@ -32,6 +32,7 @@ from leadenrich.jobs import rows
 from leadenrich.jobs.models import Item, Job
 from leadenrich.jobs.rows import FLOAT_COUNTERS, exact_decimal
 from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.db import add_missing_columns as add_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -128,23 +129,8 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def add_missing_columns(db: Database) -> None:
-    """`CREATE TABLE IF NOT EXISTS` leaves a table made by an older version as it was: a state file from
-    before a column existed gets it here, once. Read first: a current file takes no write lock at start-up;
-    the write re-checks, as another process may have added the column meanwhile."""
-
-    def missing(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-        present = {
-            (table, row[1])
-            for table in {t for t, _, _ in ADDED_COLUMNS}
-            for row in conn.execute(f"PRAGMA table_info({table})")
-        }
-        return [added for added in ADDED_COLUMNS if (added[0], added[1]) not in present]
-
-    if not missing(db.read()):
-        return
-    with db.write() as conn:
-        for table, column, definition in missing(conn):
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    """The job tables' columns added since a state file may have been made (`db.add_missing_columns`)."""
+    add_columns(db, ADDED_COLUMNS)
 
 
 def decimal_text(value: Decimal | float) -> str:

@@ -9,9 +9,13 @@ taken before the read, so no other connection (thread or process) can reserve in
 DynamoDB limiter's conditional write and retry loop is needed. The wait until the slot (`Departures`)
 comes after the commit, so a waiting caller never holds the lock.
 
+`take` is the same reservation for callers that answer instead of waiting: the API's per-workspace request
+buckets (`leadenrich.auth.request_rate`, keys `API#{workspace}`); a refused take writes nothing.
+
 Times are wall-clock, so the pace survives a restart (a processor started a moment after another one
-stopped still waits for its slot). There is one row per limited key, overwritten, so the table never grows
-and needs no expiry. `rate_limits`, the table of the single schedule before the minute bucket, is dropped.
+stopped still waits for its slot). There is one row per limited key (a provider endpoint, a workspace),
+overwritten, so the table grows only with the workspaces and needs no expiry. `rate_limits`, the table of
+the single schedule before the minute bucket, is dropped.
 """
 
 from __future__ import annotations
@@ -55,27 +59,36 @@ class SqliteRateLimiter:
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         limit = self._limits[key]
         give_up_at = self._clock() + deadline.remaining()
-        slot_us = self._reserve(key, limit, give_up_at)
-        if slot_us is None:
+        slot_us, _now_us = self._reserve(key, limit, give_up_at)
+        if slot_us / US > give_up_at:
             return False
         return await self._departures.leave(key, limit, slot_us / US, give_up_at)
 
-    def _reserve(self, key: str, limit: Limit, give_up_at: float) -> int | None:
-        """The slot taken for `key` (and its pace moved past it), or None when it would come after
-        `give_up_at`. Synchronous on purpose: one transaction, never an await inside it."""
+    async def take(self, key: str, limit: Limit) -> float:
+        """A slot for `key` now or not at all: 0.0 when taken; otherwise nothing is written and the answer
+        is the seconds until one frees up. `limit` is the caller's (any key): no wait, no `Departures`."""
+        slot_us, now_us = self._reserve(key, limit, None)
+        return 0.0 if slot_us <= now_us else (slot_us - now_us) / US
+
+    def _reserve(self, key: str, limit: Limit, give_up_at: float | None) -> tuple[int, int]:
+        """The slot for `key` and the moment it was computed, in microseconds; the slot is taken (the pace
+        moved past it) unless it comes after `give_up_at` (None: after now). Synchronous on purpose: one
+        transaction, never an await inside it."""
         with self._db.write() as conn:
             now_us = round(self._clock() * US)  # read under the lock: the slot is taken at this moment
             row = conn.execute("SELECT next_us, minute_us FROM rate_paces WHERE key = ?", (key,)).fetchone()
             seen = None if row is None else Pace(int(row["next_us"]), int(row["minute_us"]))
             slot_us, pace = reserve(limit, seen, now_us)
-            if slot_us / US > give_up_at:
-                return None
+            # The same test as `acquire`'s, so both agree on whether the slot was taken.
+            too_late = (slot_us > now_us) if give_up_at is None else (slot_us / US > give_up_at)
+            if too_late:
+                return slot_us, now_us
             conn.execute(
                 "INSERT INTO rate_paces (key, next_us, minute_us) VALUES (?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET next_us = excluded.next_us, minute_us = excluded.minute_us",
                 (key, pace.next_us, pace.minute_us),
             )
-            return slot_us
+            return slot_us, now_us
 
 
 __all__ = ["SqliteRateLimiter"]

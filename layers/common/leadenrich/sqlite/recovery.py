@@ -10,7 +10,8 @@ or running, some of its items are queued or deferred, and the queue holds no mes
 window always keeps at least one message of an unfinished job in the queue, hidden or not). Every one of
 its unfinished items is sent again, but those in the dead-letter table (the queue's backstop moved them
 there after 25 receives: `enrich dlq redrive` is their way back); a message for an item that also gets
-one later from its window is a duplicate, which the store's conditional claim absorbs.
+one later from its window is a duplicate, which the store's conditional claim absorbs. Each goes to its
+job's band, as the job's own sends would have.
 
 Only safe while no other process uses the state: the local stack calls it holding the state's lock.
 """
@@ -18,12 +19,13 @@ Only safe while no other process uses the state: the local stack calls it holdin
 from __future__ import annotations
 
 import time
-import uuid
 
+from leadenrich.jobs.models import WorkMessage
 from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.queue import INSERT_MESSAGE, message_row
 
 _ORPHANED = """
-SELECT i.workspace_id, i.job_id, i.item_id
+SELECT i.workspace_id, i.job_id, i.item_id, j.priority
 FROM job_items AS i
 JOIN jobs AS j ON j.workspace_id = i.workspace_id AND j.job_id = i.job_id
 WHERE j.status IN ('pending', 'running')
@@ -45,11 +47,8 @@ def requeue_orphans(db: Database, now: float | None = None) -> int:
     at = time.time() if now is None else now
     with db.write() as conn:
         rows = conn.execute(_ORPHANED).fetchall()
-        conn.executemany(
-            "INSERT INTO queue_messages (id, workspace, job, item, sent_at, visible_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(uuid.uuid4().hex, r[0], r[1], r[2], at, at) for r in rows],
-        )
+        messages = [WorkMessage(r[0], r[1], r[2], int(r[3])) for r in rows]
+        conn.executemany(INSERT_MESSAGE, [message_row(m, at, at) for m in messages])
     return len(rows)
 
 

@@ -147,5 +147,8 @@ class EventRouter:
             return "unknown item"
         if item.status not in (ItemStatus.DEFERRED, ItemStatus.QUEUED):
             return f"item {item.status.value}: nothing to resume"
-        await self.queue.send([WorkMessage(item.workspace_id, item.job_id, item.item_id)])
+        job = await self.store.get_job(item.workspace_id, item.job_id)  # its priority: the band to send to
+        if job is None:
+            return "unknown item"
+        await self.queue.send([WorkMessage.for_item(job, item.item_id)])
         return "resumed"
