@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,32 +12,17 @@ import pytest
 
 import handle_api
 from leadenrich import runtime
-from leadenrich.aws.dynamo_schema import create_table
-from leadenrich.aws.sqs_queue import create_queues
 from leadenrich.http_errors import ErrorBody
 from leadenrich.jsonguard import MAX_DEPTH
+from tests.support.api_stack import TABLE
 from tests.support.lambda_events import Context, http_event
 from tests.support.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 
-TABLE = "leadenrich-edges"
-
 
 @pytest.fixture(autouse=True)
-def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The API Lambda's environment from template.yaml, on moto (no provider is called here)."""
-    create_table(boto3.client("dynamodb"), TABLE)
-    queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-edges-work", visibility_timeout=30)
-    for name, value in {
-        "TABLE_NAME": TABLE,
-        "QUEUE_URL": queue_url,
-        "DEAD_LETTER_QUEUE_URL": dlq_url,
-        "SERIALIZE_AWS_CALLS": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)
-    runtime.reset()
-    yield
-    runtime.reset()
+def on_moto(stack: None) -> None:
+    """The API Lambda's environment from template.yaml on moto (`tests/support/api_stack.py`); no provider
+    is called here."""
 
 
 def send(event: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
@@ -27,6 +26,7 @@ from leadenrich.supabase.client import close_supabase_clients
 from leadenrich.supabase.job_store import SupabaseJobStore
 from tests.support.backends import WS, DynamoJobStore
 from tests.support.lambda_env import lambda_env_on_moto
+from tests.support.lambda_events import SCHEDULED_EVENT, Context
 from tests.support.simulator import base_config
 
 T = TypeVar("T")
@@ -36,32 +36,6 @@ T = TypeVar("T")
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer(base_config()) as running:
         yield running
-
-
-@dataclass
-class Context:
-    """The attributes of a Lambda context the handler and Powertools read."""
-
-    function_name: str = "leadenrich-processor"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:leadenrich-processor"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-SCHEDULED_EVENT: dict[str, Any] = {
-    "version": "0",
-    "id": "e6a1b1d6-0000-0000-0000-000000000000",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-22T09:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/leadenrich-processor"],
-    "detail": {},
-}
 
 
 @pytest.fixture
