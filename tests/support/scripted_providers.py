@@ -43,6 +43,12 @@ class Problem:
     retry_after: float | None = None
     cost_usd: float = 0.0
 
+    def classified_as(self, problem: ProviderProblem) -> tuple[object, ...]:
+        """What a client's problem and this scripted one must share (the reason aside: the client prefixes
+        it with the endpoint), as a pair of tuples to compare."""
+        keys = ("outcome", "http_status", "error_id", "retry_after", "cost_usd")
+        return tuple(getattr(problem, k) for k in keys), tuple(getattr(self, k) for k in keys)
+
     def raised(self, provider: Provider) -> ProviderProblem:
         return ProviderProblem(
             provider,
