@@ -30,6 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.domains import DomainError, is_disposable, is_webmail, normalize_domain
 from leadenrich.engine.models import Contact, EnrichmentResult, Lead, LeadStatus, Provider
@@ -79,9 +80,11 @@ class Enricher:
         """Providers switched off for this process (quota exhausted, key refused), with the reason."""
         return self.calls.disabled
 
-    async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult:
+    async def enrich(
+        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+    ) -> EnrichmentResult:
         try:
-            enriched = await self._enrich(lead, deadline or Deadline.unbounded())
+            enriched = await self._enrich(lead, deadline or Deadline.unbounded(), budget)
         except Exception as exc:  # a bug or a provider body nobody foresaw must not lose the lead
             where = exc.__traceback__
             while where is not None and where.tb_next is not None:
@@ -110,7 +113,8 @@ class Enricher:
         )
         return enriched
 
-    async def _enrich(self, lead: Lead, deadline: Deadline) -> EnrichmentResult:
+    async def _enrich(self, lead: Lead, deadline: Deadline, budget: SpendGate | None) -> EnrichmentResult:
+        # `budget`: each paid call asks it first (`leadenrich.engine.budget`); wired through `Tab`.
         try:
             domain = normalize_domain(lead.domain)
         except DomainError as exc:

@@ -32,7 +32,17 @@ class JobStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    PAUSED = "paused"  # reserved
+    PAUSED = "paused"  # by a caller (PATCH, bulk) or by its spend cap (`Job.paused_reason`)
+
+
+class JobKind(StrEnum):
+    ENRICHMENT = "enrichment"  # leads: find their decision-makers' addresses
+    VERIFICATION = "verification"  # addresses: verify each one (`Item.lead.email`)
+
+
+# Why a job is paused (`Job.paused_reason`).
+PAUSED_BY_CALLER = "paused_by_caller"
+BUDGET_REACHED = "budget_reached"  # its own cap (max_credits, max_cost_usd) or its workspace's monthly budget
 
 
 class ItemStatus(StrEnum):
@@ -78,10 +88,12 @@ CLAIMABLE = frozenset({ItemStatus.QUEUED, ItemStatus.DEFERRED})
 
 
 # What a job's webhook_url may receive (`leadenrich.webhooks.outbound`).
-WebhookEvent = Literal["job.completed", "job.progress"]
+WebhookEvent = Literal["job.completed", "job.progress", "job.cancelled", "job.paused"]
 JOB_COMPLETED: WebhookEvent = "job.completed"
 JOB_PROGRESS: WebhookEvent = "job.progress"
-WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (JOB_COMPLETED, JOB_PROGRESS)
+JOB_CANCELLED: WebhookEvent = "job.cancelled"
+JOB_PAUSED: WebhookEvent = "job.paused"
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (JOB_COMPLETED, JOB_PROGRESS, JOB_CANCELLED, JOB_PAUSED)
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,13 @@ class JobOptions:
     # Items in the queue at a time (`leadenrich.jobs.window`); None: all enqueued at creation (jobs made
     # before windows existed, or QUEUE_WINDOW=0).
     queue_window: int | None = None
+    kind: JobKind = JobKind.ENRICHMENT
+    # When its items may start (None: at once). A scheduled job waits, pending, in the due index
+    # (`Job.due_at`) until the processor releases it.
+    run_at: datetime | None = None
+    # Spend caps, checked before each paid call (`leadenrich.jobs.budget`); None: no cap.
+    max_credits: float | None = None  # Hunter credits
+    max_cost_usd: float | None = None  # Perplexity dollars
 
     def wants(self, event: WebhookEvent) -> bool:
         """Whether `event` is POSTed to the job's webhook_url."""
@@ -110,11 +129,16 @@ class JobOptions:
             "tags": list(self.tags),
             "webhook_events": list(self.webhook_events),
             "queue_window": self.queue_window,
+            "kind": self.kind.value,
+            "run_at": self.run_at.isoformat() if self.run_at is not None else None,
+            "max_credits": self.max_credits,
+            "max_cost_usd": self.max_cost_usd,
         }
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JobOptions:
         window = row.get("queue_window")
+        run_at, credits, usd = row.get("run_at"), row.get("max_credits"), row.get("max_cost_usd")
         return cls(
             priority=int(row["priority"]),
             max_attempts=int(row["max_attempts"]),
@@ -123,7 +147,18 @@ class JobOptions:
             tags=tuple(row.get("tags") or ()),
             webhook_events=tuple(row.get("webhook_events") or (JOB_COMPLETED,)),  # older rows have none
             queue_window=int(window) if window is not None else None,
+            kind=JobKind(row.get("kind") or JobKind.ENRICHMENT),  # older rows have none
+            run_at=_moment(run_at),
+            max_credits=float(credits) if credits is not None else None,
+            max_cost_usd=float(usd) if usd is not None else None,
         )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A stored instant: a datetime (PostgREST, SQLite adapters) or ISO-8601 text (DynamoDB)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 @dataclass
@@ -157,6 +192,11 @@ class Job:
     # SHA-256 of the request that made the job under `idempotency_key`: the same key with another body is
     # refused, not replayed (IETF idempotency-key draft). None for jobs made before it was kept.
     request_fingerprint: str | None = None
+    # Why it is paused (PAUSED_BY_CALLER, BUDGET_REACHED); None unless status is paused.
+    paused_reason: str | None = None
+    # Set while a scheduled job waits for `options.run_at`: the due index the processor reads
+    # (`JobStore.due_jobs`); cleared when the processor releases the job's first items to the queue.
+    due_at: datetime | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from leadenrich.jobs.models import (
     ItemStatus,
     Job,
     JobCounters,
+    JobOptions,
     JobStatus,
     Page,
     Received,
@@ -177,7 +178,43 @@ class JobStore(Protocol):
         ...
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
-        """pending|running -> cancelled; returns the job (None if unknown). Finished items keep results."""
+        """pending|running|paused -> cancelled; returns the job (None if unknown). Finished items keep
+        results."""
+        ...
+
+    async def pause_job(self, workspace_id: str, job_id: str, *, reason: str, now: datetime) -> Job | None:
+        """pending|running -> paused with `reason` (`Job.paused_reason`); returns the paused job only to the
+        caller whose conditional write paused it (so a `job.paused` event is sent once), None when the job
+        is unknown or was not pending or running."""
+        ...
+
+    async def resume_job(self, workspace_id: str, job_id: str, *, now: datetime) -> Job | None:
+        """paused -> running (pending when it never started: `started_at` unset), its reason cleared; returns
+        the resumed job only to the caller whose write resumed it, None otherwise."""
+        ...
+
+    async def update_job(
+        self,
+        workspace_id: str,
+        job_id: str,
+        *,
+        options: JobOptions,
+        due_at: datetime | None,
+        expected_due_at: datetime | None,
+        now: datetime,
+    ) -> Job | None:
+        """Replace the job's options and its due time, only while it is pending, running or paused and its
+        due time is still `expected_due_at` (a reschedule and the processor's release cannot both win);
+        returns the job as stored after, None when the condition failed or the job is unknown."""
+        ...
+
+    async def due_jobs(self, now: datetime, limit: int = 10) -> list[Job]:
+        """Scheduled jobs of every workspace whose `due_at` is at or before `now`, earliest first (the
+        processor releases them)."""
+        ...
+
+    async def release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        """Clear the job's due time, only if it is still `due_at`; True for the one caller that cleared it."""
         ...
 
     async def requeue_items(

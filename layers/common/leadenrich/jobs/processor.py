@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
 from leadenrich.jobs.models import (
     JOB_PROGRESS,
@@ -67,7 +68,11 @@ log = logging.getLogger(__name__)
 
 
 class LeadEnricher(Protocol):
-    async def enrich(self, lead: Lead, deadline: Deadline | None = None) -> EnrichmentResult: ...
+    """Runs one item: the waterfall for a lead (`Enricher`), or the verifier for an address."""
+
+    async def enrich(
+        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+    ) -> EnrichmentResult: ...
 
 
 class CompletionCallbacks(Protocol):
