@@ -3,7 +3,8 @@ exception, each answering the one error model `{"message", "field", "errors": [{
 (`leadenrich.http_errors`): validation (422), bad cursors (422), an unknown job (404, `JobNotFound`) or route
 (404), a known route with another method (405, with `Allow`), no authorizer context (401), the workspace's
 request rate and the daily quota (429, with `Retry-After`), Supabase not configured (501) or failing (503),
-and anything unexpected (500, a generic message; the details go to the log only). The request rate is taken
+a store or queue out (throttled, unreachable, missing, failing: 503 with `Retry-After`), and anything
+unexpected (500, a generic message; the details go to the log only). The request rate is taken
 by the one middleware, before every route. The routes are in `api_routes`."""
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from api_context import Unauthorized, admit, error
+from api_routes.console import router as console_router
 from leadenrich.auth.quota import QuotaExceeded
 from leadenrich.auth.request_rate import RequestRateExceeded
-from leadenrich.http_errors import Problem, human
+from leadenrich.http_errors import OUTAGE_RETRY_AFTER_SECONDS, Problem, error_code, human, outage
 from leadenrich.jobs.encoding import BadCursor
+from leadenrich.jobs.errors import JobStateConflict
 from leadenrich.jobs.ports import LeadStoreError
 from leadenrich.jobs.service import JobNotFound, NotConfigured, RequestRejected
 from leadenrich.lambda_logging import route_package_logs
@@ -97,20 +100,26 @@ def _route_patterns() -> tuple[tuple[re.Pattern[str], frozenset[str], frozenset[
         pattern = "/".join("[^/]+" if p.startswith("{") else re.escape(p) for p in template.split("/"))
         operations = {m.upper(): getattr(item, m) for m in methods if getattr(item, m, None) is not None}
         with_body = frozenset(m for m, operation in operations.items() if operation.requestBody is not None)
-        patterns.append((re.compile(pattern), frozenset(operations), with_body))
-    return tuple(patterns)
+        patterns.append((template.count("{"), re.compile(pattern), frozenset(operations), with_body))
+    return tuple(route for _, *route in sorted(patterns, key=lambda p: p[0]))  # type: ignore[misc]
+
+
+def _route_of(path: str) -> tuple[re.Pattern[str], frozenset[str], frozenset[str]] | None:
+    """The documented path `path` is, as the router picks it: a literal path (`/jobs/bulk`) before a
+    template that would also match it (`/jobs/{job_id}`)."""
+    return next((route for route in _route_patterns() if route[0].fullmatch(path)), None)
 
 
 def allowed_methods(path: str) -> frozenset[str]:
     """The methods the API serves on `path` (empty: no such route)."""
-    return frozenset().union(
-        *(allowed for pattern, allowed, _ in _route_patterns() if pattern.fullmatch(path))
-    )
+    route = _route_of(path)
+    return route[1] if route is not None else frozenset()
 
 
 def takes_body(method: str, path: str) -> bool:
     """Whether the operation reads a request body (JSON, its only documented content type)."""
-    return any(method in with_body for pattern, _, with_body in _route_patterns() if pattern.fullmatch(path))
+    route = _route_of(path)
+    return route is not None and method in route[2]
 
 
 def _within_request_rate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
@@ -146,6 +155,12 @@ def _no_job(exc: JobNotFound) -> Response[str]:
     return error(404, str(exc))
 
 
+@app.exception_handler(JobStateConflict)  # type: ignore[untyped-decorator]  # Powertools: untyped
+def _conflict(exc: JobStateConflict) -> Response[str]:
+    """The job's status does not allow the change: 409 naming the field that could not change."""
+    return error(409, exc.message, f"body.{exc.field}")
+
+
 @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _service_error(exc: ServiceError) -> Response[str]:
     """Powertools' HTTP errors in the API's error model instead of its `{statusCode, message}`."""
@@ -153,9 +168,25 @@ def _service_error(exc: ServiceError) -> Response[str]:
     return error(int(exc.status_code), message)
 
 
+_OUTAGES = {
+    "throttled": "is throttling requests",
+    "unreachable": "cannot be reached",
+    "missing": "is missing from this deployment",
+    "failing": "is failing",
+}
+
+
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _unexpected(exc: Exception) -> Response[str]:
-    """Anything no other handler maps: a 500 that says nothing of the code; the details go to the log."""
+    """Anything no other handler maps. A store or queue that cannot serve now (`http_errors.outage`: the
+    adapters let botocore's errors through, which this module may not import) is a 503 with Retry-After
+    naming the kind of outage, never the resource; anything else a 500 that says nothing of the code. The
+    details go to the log only (type and error code: a botocore message can name the table)."""
+    kind = outage(exc)
+    if kind is not None:
+        logger.warning("store unavailable", extra={"error": type(exc).__name__, "code": error_code(exc)})
+        headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
+        return error(503, f"A store or queue of the service {_OUTAGES[kind]}: retry later", None, headers)
     logger.exception("unhandled error", extra={"error": type(exc).__name__})
     return error(500, "Internal server error: the request was not completed, retry later")
 
@@ -204,3 +235,8 @@ def _over_rate(exc: RequestRateExceeded) -> Response[str]:
 @app.exception_handler(NotConfigured)  # type: ignore[untyped-decorator]  # Powertools: untyped
 def _not_configured(exc: NotConfigured) -> Response[str]:
     return error(501, str(exc))
+
+
+# The operator console (`GET /console`, `api_routes.console`): a static page, not one of the JSON API's
+# operations, so it is registered here rather than with the API's routers and is left out of the document.
+app.include_router(console_router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -21,8 +22,16 @@ from leadenrich.supabase.client import close_supabase_clients
 
 _T = TypeVar("_T")
 
+# The operator console's page and files (`api_routes.console`): static, holding no data; the page sends the
+# operator's key to the keyed routes. Served by exact name, so only these paths are public.
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
+CONSOLE_FILES = frozenset(
+    path.name for path in CONSOLE_DIR.glob("*") if path.suffix in {".html", ".js", ".css", ".svg"}
+)
 # Routes without an API key: no workspace, and never counted against a workspace's request rate.
-PUBLIC_ROUTES = frozenset({("GET", "/health")})
+PUBLIC_ROUTES = frozenset(
+    {("GET", "/health"), ("GET", "/console"), *(("GET", f"/console/{name}") for name in CONSOLE_FILES)}
+)
 
 
 class HeaderRejected(RequestRejected):

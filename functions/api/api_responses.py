@@ -2,10 +2,11 @@
 answers, and what API Gateway answers itself in front of it (`leadenrich.http_errors.GatewayError`).
 
 Every route declares 413 and 422 (an unreadable body is refused before routing, whatever the route), 429
-(API Gateway's throttle) and 500; the keyed routes 401 and 403 (the authorizer) and their 429 also the
-workspace's request rate (`RATE_OR_THROTTLE`), and the routes that read Supabase's leads 503 (Supabase
-failing). A method a path does not serve, and a path that is no route, are described in the document's
-description: they belong to no operation.
+(API Gateway's throttle), 500 and 503 (a store or queue it depends on is out: `leadenrich.http_errors.outage`,
+or Supabase failing); the keyed routes 401 and 403 (the authorizer) and their 429 also the workspace's
+request rate (`RATE_OR_THROTTLE`). `GET /health` declares its own 503 (its report). A method a path does not
+serve, and a path that is no route, are described in the document's description: they belong to no
+operation.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ ERRORS: dict[int, OpenAPIResponse] = {
         '`{"message": "Forbidden"}` itself (an HTTP API cannot customise this body).',
     ),
     404: body(ErrorBody, "No such job in the workspace (another workspace's job is not found either)"),
+    409: body(
+        ErrorBody,
+        "The job's status does not allow the change (pausing a finished job, rescheduling a started one): "
+        "`field` names what could not change, the message the job's status",
+    ),
     413: body(ErrorBody, "The request body is larger than 6 MB (what a Lambda invocation accepts)"),
     415: body(ErrorBody, "The request body is not JSON (Content-Type: application/json)"),
     422: body(
@@ -78,14 +84,17 @@ ERRORS: dict[int, OpenAPIResponse] = {
     501: body(ErrorBody, "The route needs Supabase, which this deployment is not configured for"),
     503: body(
         ErrorBody,
-        "Supabase (the lead source, or its stats) is unreachable or refusing: not the caller's fault, retry",
+        "A store or queue the service depends on cannot serve now (the job table or a queue throttled, "
+        "unreachable, missing or failing; Supabase unreachable or refusing): not the caller's fault, retry "
+        "after `Retry-After` seconds. The message says which kind of outage, never the resource's name.",
         {"Retry-After": header("seconds to wait before trying again", RETRY_AFTER_SCHEMA, required=True)},
     ),
 }
 
-EDGE = (413, 422, 429, 500)  # every route
+EDGE = (413, 422, 429, 500, 503)  # every route (503: any route reads the table, a queue or Supabase)
 KEYED = (401, 403)  # every route but GET /health
-# The routes that read Supabase's leads (`LeadStoreError`). A failing job store is a 500 on any route.
+# The routes that read Supabase's leads (`LeadStoreError`): in `EDGE` now that every route may meet an outage
+# of the job store; kept for the routes that list it.
 STORE = (503,)
 
 

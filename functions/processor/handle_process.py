@@ -1,16 +1,35 @@
-"""Processor Lambda, fired by EventBridge every minute: drain the queue within the time budget."""
+"""Processor Lambda, fired by EventBridge every minute: drain the queue within the time budget, then publish
+the run's figures as CloudWatch metrics.
+
+Metrics go out in CloudWatch's embedded metric format (EMF) through Powertools: JSON lines on stdout that
+CloudWatch Logs turns into metrics, with no PutMetricData call and no IAM for it. Namespace
+`POWERTOOLS_METRICS_NAMESPACE` (template.yaml: `LeadEnrich`), dimension `service` (`POWERTOOLS_SERVICE_NAME`,
+`leadenrich`). Without a namespace nothing is published: the local stack runs this handler in a laptop's
+process, where no CloudWatch reads stdout and the lines would only be noise. Each run publishes:
+- one set with the `service` dimension alone: every figure in `RUN_METRICS`, zeros included (a quiet minute
+  is a 0 on the dashboard, not a gap an alarm reads as missing data);
+- one set per workspace that had items run in this run, with a `workspace` dimension too: the figures in
+  `WORKSPACE_METRICS`. Every workspace dimension value is a metric CloudWatch bills for each hour it
+  receives data, so a run publishes at most `WORKSPACE_SETS` of them: the workspaces with the most items
+  in the run, and the rest summed under `workspace=OTHER_WORKSPACES`. A run therefore adds at most
+  `(WORKSPACE_SETS + 1) * len(WORKSPACE_METRICS)` workspace streams, and an idle workspace none.
+The dashboard in template.yaml shows every one of these (tests/infra/test_dashboard.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.engine.providers.http import close_shared_http_client
-from leadenrich.jobs.processor import DrainReport
+from leadenrich.jobs.processor import AttemptFigures, DrainReport
 from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
 
@@ -19,6 +38,95 @@ route_package_logs(logger)  # the package's log lines (job, attempt, status code
 
 # Kept back from the function's own timeout: the budget must end before Lambda kills the invocation.
 TIMEOUT_MARGIN_SECONDS = 5.0
+
+NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
+DEFAULT_SERVICE = "leadenrich"  # POWERTOOLS_SERVICE_NAME's value in template.yaml
+WORKSPACE_SETS = 10
+# Never a workspace id: those start with a letter or a digit (`leadenrich.auth.keys.WORKSPACE_PATTERN`).
+OTHER_WORKSPACES = "_other"
+
+Figure = tuple[str, MetricUnit, float]
+
+
+def _attempt_figures(figures: AttemptFigures) -> list[Figure]:
+    usage = figures.usage
+    return [
+        ("ItemsProcessed", MetricUnit.Count, figures.items),
+        ("ItemsFound", MetricUnit.Count, figures.found),
+        ("ItemsFailed", MetricUnit.Count, figures.failed),
+        ("ProviderThrottles", MetricUnit.Count, figures.throttled),
+        ("HunterCalls", MetricUnit.Count, usage.hunter.calls),
+        ("PerplexityCalls", MetricUnit.Count, usage.perplexity.calls),
+        ("HunterCredits", MetricUnit.Count, usage.hunter.credits),
+        # CloudWatch has no currency unit: dollars, as a plain number.
+        ("PerplexityCostUSD", MetricUnit.NoUnit, usage.perplexity.cost_usd),
+    ]
+
+
+def run_figures(report: DrainReport) -> list[Figure]:
+    """The run's figures, in `RUN_METRICS`' order: its outcomes as written (exact), then its attempts'."""
+    cache_hits = report.attempts.usage.hunter.cache_hits + report.attempts.usage.perplexity.cache_hits
+    return [
+        ("ItemsReceived", MetricUnit.Count, report.received),
+        ("ItemsFinished", MetricUnit.Count, report.finished),
+        ("ItemsDeferred", MetricUnit.Count, report.deferred),
+        ("ItemsHandedBack", MetricUnit.Count, report.released),
+        ("ItemsDeadLettered", MetricUnit.Count, report.dead),
+        ("ItemsSkipped", MetricUnit.Count, report.skipped),
+        ("DuplicateDeliveries", MetricUnit.Count, report.duplicates),
+        ("ItemErrors", MetricUnit.Count, report.errors),
+        ("JobsCompleted", MetricUnit.Count, len(report.completed_jobs)),
+        ("DrainSeconds", MetricUnit.Seconds, round(report.seconds, 3)),
+        ("ProviderCacheHits", MetricUnit.Count, cache_hits),
+        *_attempt_figures(report.attempts),
+    ]
+
+
+RUN_METRICS = tuple(name for name, _, _ in run_figures(DrainReport()))
+WORKSPACE_METRICS = tuple(name for name, _, _ in _attempt_figures(AttemptFigures()))
+
+
+def busiest(
+    workspaces: Mapping[str, AttemptFigures], limit: int = WORKSPACE_SETS
+) -> dict[str, AttemptFigures]:
+    """The `limit` workspaces with the most items in the run (ties by id, so a run's choice is stable), and
+    the others summed under `OTHER_WORKSPACES`."""
+    ranked = sorted(workspaces.items(), key=lambda pair: (-pair[1].items, pair[0]))
+    chosen = dict(ranked[:limit])
+    if len(ranked) > limit:
+        other = AttemptFigures()
+        for _, figures in ranked[limit:]:
+            other.items += figures.items
+            other.found += figures.found
+            other.failed += figures.failed
+            other.throttled += figures.throttled
+            other.usage.add(figures.usage)
+        chosen[OTHER_WORKSPACES] = other
+    return chosen
+
+
+def _publish(namespace: str, figures: Iterable[Figure], dimensions: Mapping[str, str]) -> None:
+    # EphemeralMetrics, not Metrics: Metrics keeps its metrics in class attributes shared by every instance,
+    # and each workspace's set must be a blob of its own (EMF has one value per metric and blob).
+    metrics = EphemeralMetrics(
+        namespace=namespace, service=os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
+    )
+    for dimension, dimension_value in dimensions.items():
+        metrics.add_dimension(name=dimension, value=dimension_value)
+    for name, unit, value in figures:
+        metrics.add_metric(name=name, unit=unit, value=value)
+    metrics.flush_metrics()  # one EMF line on stdout
+
+
+def publish_metrics(report: DrainReport) -> None:
+    """The run's metric set, then one per workspace it ran items of (module docstring); nothing without a
+    namespace."""
+    namespace = os.environ.get(NAMESPACE_VARIABLE)
+    if not namespace:
+        return
+    _publish(namespace, run_figures(report), {})
+    for workspace, figures in busiest(report.workspaces).items():
+        _publish(namespace, _attempt_figures(figures), {"workspace": workspace})
 
 
 async def _drain(budget: float) -> DrainReport:
@@ -34,6 +142,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured = runtime.processor().settings.budget_seconds
     remaining = context.get_remaining_time_in_millis() / 1000 - TIMEOUT_MARGIN_SECONDS
     report = asyncio.run(_drain(max(0.0, min(configured, remaining))))
+    try:
+        publish_metrics(report)
+    except Exception as exc:  # the items are done and written: a metric problem must not fail the run
+        logger.error("metrics not published", extra={"error": type(exc).__name__})
     summary = {
         "received": report.received,
         "finished": report.finished,

@@ -2,7 +2,8 @@
 
 `domain` and `demo` run the engine in this process; `run`, `local up`, `jobs` and `dlq` go through the
 jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands); `keys` manages a
-deployed stack's API keys in its table (enrich_tools.keys).
+deployed stack's API keys in its table (enrich_tools.keys), `budget` a workspace's monthly credit budget
+(enrich_tools.budget).
 
 Real providers are used when `HUNTER_API_KEY` is set (Perplexity too when `PERPLEXITY_API_KEY` is);
 otherwise an embedded provider simulator is started on loopback and every result is labelled as simulated
@@ -22,7 +23,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from enrich_tools import keys
+from enrich_tools import budget, keys
 from enrich_tools.batch import enrich_many
 from enrich_tools.local import commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
@@ -179,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parsers(sub)
     keys.add_parsers(sub)
+    budget.add_parsers(sub)
     return root
 
 

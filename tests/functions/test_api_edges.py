@@ -14,7 +14,6 @@ import handle_api
 from leadenrich import runtime
 from leadenrich.http_errors import ErrorBody
 from leadenrich.jsonguard import MAX_DEPTH
-from tests.support.api_stack import TABLE
 from tests.support.lambda_events import Context, http_event
 from tests.support.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
 
@@ -156,8 +155,8 @@ def test_a_known_path_with_another_method_is_a_405_with_allow() -> None:
     status, answer, headers = call("PUT", "/jobs")
     assert status == 405 and headers["Allow"] == "GET, POST"
     assert answer == {"message": "PUT is not allowed here; use GET, POST", "field": None, "errors": []}
-    status, _, headers = call("PATCH", "/jobs/job_1")
-    assert status == 405 and headers["Allow"] == "DELETE, GET"
+    status, _, headers = call("PUT", "/jobs/job_1")
+    assert status == 405 and headers["Allow"] == "DELETE, GET, PATCH"
     assert call("DELETE", "/health")[2]["Allow"] == "GET"
 
 
@@ -192,16 +191,25 @@ def test_not_configured_and_over_quota_are_the_error_model(monkeypatch: pytest.M
     assert assert_error_model(answer, "quota", "limit").field is None and answer["limit"] == 1
 
 
-def test_an_unexpected_failure_is_a_generic_500_in_the_model() -> None:
-    boto3.client("dynamodb").delete_table(TableName=TABLE)  # the store now fails on every call
-    status, answer, _ = call("GET", "/jobs")
+def test_an_unexpected_failure_is_a_generic_500_in_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that refuses the request itself (a table of another key schema: a ValidationException) is a
+    fault of the deployment, not an outage: a 500 (a missing table is a 503, test_store_unavailable)."""
+    boto3.client("dynamodb").create_table(
+        TableName="not-ours",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("TABLE_NAME", "not-ours")
+    runtime.reset()
+    status, answer, _ = call("GET", "/jobs/job_1")  # a GetItem by a key the table does not have
     assert status == 500
     assert answer == {
         "message": "Internal server error: the request was not completed, retry later",
         "field": None,
         "errors": [],
     }
-    assert "ResourceNotFound" not in json.dumps(answer)  # nothing of the code or the store leaks
+    assert "ValidationException" not in json.dumps(answer)  # nothing of the code or the store leaks
 
 
 def test_no_authorizer_context_is_a_401_in_the_model() -> None:

@@ -42,6 +42,12 @@ UNKNOWN_KEY = "le_" + "A" * 43
 # without a workspace. Every keyed route's 429 is produced, by the workspace's request rate.
 THROTTLE_ONLY = {("GET", "/health", 429), ("POST", "/webhooks/{provider}", 429)}
 Pair = tuple[str, str, int]
+# A valid body for the routes that need one (the others take none).
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/jobs"): {"domains": ["acme.com"]},
+    ("PATCH", "/jobs/{job_id}"): {"paused": True},
+    ("POST", "/jobs/bulk"): {"job_ids": ["job_nope"], "action": "cancel"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +60,7 @@ def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
         "SERIALIZE_AWS_CALLS": "true",
+        "HUNTER_API_KEY": "test-hunter-key",  # GET /health reports the provider keys present
         "ALLOW_LOCAL_WEBHOOKS": "true",
         "WEBHOOK_PROVIDER_SECRETS": json.dumps({"standard": PROVIDER_SECRET}),
     }.items():
@@ -61,6 +68,23 @@ def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)
     runtime.reset()
     yield
+    runtime.reset()
+
+
+def not_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the API at a table with the same index names on other keys: every read is refused."""
+    key = [{"AttributeName": "id", "KeyType": "HASH"}]
+    boto3.client("dynamodb").create_table(
+        TableName="not-ours",
+        KeySchema=key,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": name, "KeySchema": key, "Projection": {"ProjectionType": "ALL"}}
+            for name in ("GSI1", "GSI2")
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("TABLE_NAME", "not-ours")
     runtime.reset()
 
 
@@ -187,12 +211,18 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     assert job["selection"]["leads"] == 1
     seen.api("POST", "/jobs", body={"process_all": True, "dry_run": True})
     job_id = job["job_id"]
+    seen.api("PATCH", f"/jobs/{job_id}", body={"tags": ["u"], "max_credits": 50})  # before it is cancelled
     for method, template in routes:
-        if method != "POST" or template == "/dlq/redrive":
+        if method not in ("POST", "PATCH") or template == "/dlq/redrive":
             seen.api(method, concrete(template, job_id))
     seen.api("POST", f"/jobs/{job_id}/retry")
     seen.api("POST", "/dlq/redrive")
+    seen.api("POST", "/jobs/bulk", body={"job_ids": [job_id, "job_nope"], "action": "pause"})
     assert json.loads(seen.api("GET", f"/jobs/{job_id}")["body"])["callbacks"] == []
+
+    # A change the job's status does not allow (409): the job is cancelled.
+    seen.api("DELETE", f"/jobs/{job_id}")
+    assert seen.api("PATCH", f"/jobs/{job_id}", body={"paused": True})["statusCode"] == 409
 
     # What every route refuses before routing, and the function's own 401.
     for method, template in routes:
@@ -202,7 +232,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
         if template != "/health":
             seen.api(method, path, workspace=None)
             if "{job_id}" in template:
-                seen.api(method, path)  # 404
+                seen.api(method, path, body=BODIES.get((method, template)))  # 404
     seen.api("POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": "text/csv"})  # 415
 
     # Supabase not configured (501), the daily quota (429), Supabase failing (503), the store failing (500).
@@ -220,7 +250,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     assert seen.api("GET", "/metrics", workspace="busy")["statusCode"] == 200
     for method, template in routes:
         if template != "/health":
-            body = {"domains": ["acme.com"]} if template == "/jobs" and method == "POST" else None
+            body = BODIES.get((method, template))
             limited = seen.api(method, concrete(template, job_id), body=body, workspace="busy")
             assert limited["statusCode"] == 429 and int(limited["headers"]["Retry-After"]) > 0
             assert json.loads(limited["body"])["quota"] == "workspace_request_rate"
@@ -254,11 +284,23 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     gateway(seen, broken, handle_api.handler, UNKNOWN_KEY)
     gateway(seen, handle_authorizer.handler, broken, None)
 
-    # The function's own 500 for an unexpected failure (the table is gone), on every route that reads it.
-    boto3.client("dynamodb").delete_table(TableName=TABLE)
+    # The function's own 500 for an unexpected failure: a table whose keys are not ours refuses every
+    # request (a ValidationException is the deployment's fault, not an outage).
+    not_ours(monkeypatch)
     for method, template in routes:
         if template != "/health":
-            seen.api(method, concrete(template, job_id), body={"domains": ["acme.com"]})
+            seen.api(method, concrete(template, job_id), body=BODIES.get((method, template)))
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    runtime.reset()
+
+    # An outage (503 with Retry-After): the table and the dead-letter queues are gone, on every route.
+    boto3.client("dynamodb").delete_table(TableName=TABLE)
+    sqs = boto3.client("sqs")
+    for url in sqs.list_queues().get("QueueUrls", []):
+        if "dlq" in url.lower() or "dead" in url.lower():
+            sqs.delete_queue(QueueUrl=url)
+    for method, template in routes:
+        seen.api(method, concrete(template, job_id), body=BODIES.get((method, template)))
     seen.webhook("standard", event, signed(event, "evt_5"))
 
     missing = declared() - seen.pairs - THROTTLE_ONLY
@@ -298,5 +340,6 @@ def test_the_conformance_check_refuses_what_the_document_does_not_say() -> None:
     for method, path, answer in wrong:
         with pytest.raises(AssertionError):
             check(method, path, answer)
-    ok = {"statusCode": 200, "headers": json_headers, "body": '{"status": "ok"}'}
+    healthy = '{"status": "ok", "checked_at": "2026-12-07T08:00:00+00:00", "dependencies": {}}'
+    ok = {"statusCode": 200, "headers": json_headers, "body": healthy}
     assert check("GET", "/health", ok) == ("/health", 200)

@@ -34,7 +34,8 @@ def aws(simulator: SimulatorServer, mocked_aws: None, monkeypatch: pytest.Monkey
 
 
 def test_health() -> None:
-    assert call("GET", "/health")[:2] == (200, {"status": "ok"})
+    status, health, _ = call("GET", "/health")
+    assert (status, health["status"]) == (200, "ok") and health["dependencies"]["table"]["status"] == "ok"
 
 
 def test_create_then_process_then_read_a_job_through_the_handlers() -> None:

@@ -42,12 +42,18 @@ API_ROUTES = {
     ("GET", "/jobs/{job_id}/items"),
     ("DELETE", "/jobs/{job_id}"),
     ("POST", "/jobs/{job_id}/retry"),
+    ("PATCH", "/jobs/{job_id}"),
+    ("POST", "/jobs/bulk"),
+    ("GET", "/budget"),
     ("POST", "/dlq/redrive"),
     ("GET", "/metrics"),
     ("GET", "/stats"),
     ("GET", "/health"),
+    ("GET", "/console"),
+    ("GET", "/console/{asset}"),
 }
-PUBLIC_API_ROUTES = {("GET", "/health")}  # no API key: the authorizer is switched off on these
+# No API key: the authorizer is switched off on these (the console's page and files hold no data).
+PUBLIC_API_ROUTES = {("GET", "/health"), ("GET", "/console"), ("GET", "/console/{asset}")}
 # Each priority band's queue and its DLQ (leadenrich.jobs.priorities); WorkQueue is the normal band's.
 BAND_QUEUES = {
     Band.HIGH: ("HighPriorityQueue", "HighPriorityDeadLetterQueue"),

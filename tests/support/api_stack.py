@@ -35,6 +35,7 @@ def stack(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
         "SERIALIZE_AWS_CALLS": "true",
+        "HUNTER_API_KEY": "test-hunter-key",  # GET /health reports the provider keys present
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAILY_LEAD_QUOTA", raising=False)

@@ -35,12 +35,14 @@ from enrich_tools.supabase_harness import SupabaseTestServer
 from leadenrich.aws.dynamo_jobs import DynamoJobStore
 from leadenrich.aws.dynamo_limiter import DynamoRateLimiter
 from leadenrich.aws.dynamo_schema import create_table
+from leadenrich.aws.dynamo_spend import DynamoSpendLedger
 from leadenrich.aws.sqs_queue import SqsWorkQueue, create_band_queues
 from leadenrich.engine.cache import InMemoryCache, ResultCache
 from leadenrich.engine.providers.hunter import HunterClient
 from leadenrich.engine.providers.perplexity import PerplexityClient
 from leadenrich.engine.ratelimit import LIMITS, Limit, RateLimiter
 from leadenrich.engine.waterfall import Enricher
+from leadenrich.jobs.budget import SpendLedger
 from leadenrich.jobs.models import Item, Job
 from leadenrich.jobs.ports import JobStore, WorkQueue
 from leadenrich.jobs.priorities import BandedWorkQueue
@@ -53,6 +55,7 @@ from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.job_store import SqliteJobStore
 from leadenrich.sqlite.limiter import SqliteRateLimiter
 from leadenrich.sqlite.queue import SqliteWorkQueue
+from leadenrich.sqlite.spend import SqliteSpendLedger
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
 from leadenrich.supabase.job_store import SupabaseJobStore
 from tests.support.simulator import TODAY
@@ -163,6 +166,10 @@ class Backend(ABC):
         """The rate limiter this backend's processors share."""
 
     @abstractmethod
+    def spend_ledger(self) -> SpendLedger:
+        """The spend ledger this backend's processors share (beside the limiter, as deployed)."""
+
+    @abstractmethod
     def crash_outcome_of(self, job_id: str, item_id: str) -> AbstractContextManager[Crash]:
         """Within the block, the first write of the item's outcome (a finish, deferral or skip of it while
         running) fails as if its processor died there; its claim and everything else goes through."""
@@ -196,6 +203,9 @@ class SqliteBackend(Backend):
 
     def limiter(self, limits: Mapping[str, Limit] = LIMITS) -> RateLimiter:
         return SqliteRateLimiter(self._db, limits)
+
+    def spend_ledger(self) -> SpendLedger:
+        return SqliteSpendLedger(self._db)
 
     async def close(self) -> None:
         self._db.close()
@@ -242,6 +252,9 @@ class _OnMoto(Backend):
 
     def limiter(self, limits: Mapping[str, Limit] = LIMITS) -> RateLimiter:
         return DynamoRateLimiter(TABLE, self.dynamodb, limits, serialize_calls=True)
+
+    def spend_ledger(self) -> SpendLedger:
+        return DynamoSpendLedger(TABLE, self.dynamodb, serialize_calls=True)
 
     async def close(self) -> None:
         """Nothing: moto's state goes with the test's `mock_aws`."""

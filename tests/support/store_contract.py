@@ -1,8 +1,9 @@
 """What every `JobStore` adapter must do, written once and run against each of them.
 
-`JobStoreContract` holds the tests; a test module subclasses it as `Test...` and provides a `store` fixture
-(a fresh, empty store per test), so the DynamoDB store (moto) and the Supabase store (real PostgreSQL and
-PostgREST) are held to the same bodies. Races are run with asyncio.gather, so the calls really overlap;
+`JobStoreContract` holds the tests (with `JobControlContract`'s: pause, resume, reschedule, the due index); a
+test module subclasses it as `Test...` and provides a `store` fixture (a fresh, empty store per test), so
+the DynamoDB store (moto), the SQLite store and the Supabase store (real PostgreSQL and PostgREST) are held
+to the same bodies. Races are run with asyncio.gather, so the calls really overlap;
 what they prove is that the second writer's condition sees the first writer's change and fails.
 
 Tests of one adapter's own machinery (DynamoDB's batch retries and transaction conflicts, Supabase's
@@ -12,118 +13,44 @@ functions and privileges) stay in that adapter's module.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.encoding import BadCursor
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus
+from leadenrich.jobs.models import (
+    Item,
+    ItemStatus,
+    Job,
+    JobOptions,
+    JobStatus,
+)
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, ItemAppender, JobStore
 from leadenrich.jobs.service import IdempotentLookup
-
-WS = "ws1"
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-LEASE = NOW + timedelta(minutes=5)
-
-
-def new_job(
-    job_id: str,
-    n_items: int = 1,
-    *,
-    workspace: str = WS,
-    created_at: datetime = NOW,
-    tags: tuple[str, ...] = (),
-    key: str | None = None,
-    item_status: ItemStatus = ItemStatus.QUEUED,
-) -> tuple[Job, list[Item]]:
-    fingerprint = f"sha-of-{key}" if key is not None else None
-    job = Job(
-        workspace,
-        job_id,
-        JobStatus.PENDING,
-        created_at,
-        JobOptions(tags=tags),
-        idempotency_key=key,
-        request_fingerprint=fingerprint,
-    )
-    items = [
-        Item(workspace, job_id, f"{i:06d}", Lead(domain=f"d{i}.example.com"), status=item_status)
-        for i in range(n_items)
-    ]
-    return job, items
+from tests.support.job_control_contract import JobControlContract
+from tests.support.store_contract_base import (
+    LEASE,
+    NOW,
+    WS,
+    all_items,
+    as_created,
+    b64,
+    b64json,
+    claim,
+    create,
+    due_ids,
+    found,
+    item_of,
+    job_of,
+    listed_job_ids,
+    new_job,
+    scheduled,
+)
 
 
-async def create(store: JobStore, job_id: str, n_items: int = 1, **kwargs: Any) -> Job:
-    job, items = new_job(job_id, n_items, **kwargs)
-    return await store.create_job(job, items)
-
-
-async def claim(store: JobStore, job_id: str, item_id: str = "000000", token: str = "t1") -> Item:
-    item = await store.claim_item(WS, job_id, item_id, token=token, lease_until=LEASE, now=NOW)
-    assert item is not None
-    return item
-
-
-async def job_of(store: JobStore, job_id: str) -> Job:
-    job = await store.get_job(WS, job_id)
-    assert job is not None
-    return job
-
-
-async def item_of(store: JobStore, job_id: str, item_id: str = "000000") -> Item:
-    item = await store.get_item(WS, job_id, item_id)
-    assert item is not None
-    return item
-
-
-def found(cost: float = 0.0) -> CounterDelta:
-    return CounterDelta(found=1, created_emails=1, api_calls_perplexity=1, cost_perplexity_usd=cost)
-
-
-async def all_items(store: JobStore, job_id: str, limit: int = 1000) -> list[Item]:
-    items: list[Item] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_items(WS, job_id, limit=limit, cursor=cursor)
-        items += page.items
-        cursor = page.cursor
-        if cursor is None:
-            return items
-
-
-async def listed_job_ids(store: JobStore, limit: int, **filters: Any) -> list[str]:
-    """The ids of every job `list_jobs` pages through, `limit` per page (no page holds more)."""
-    ids: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_jobs(WS, limit=limit, cursor=cursor, **filters)
-        assert len(page.items) <= limit
-        ids += [j.job_id for j in page.items]
-        cursor = page.cursor
-        if cursor is None:
-            return ids
-
-
-def b64(value: object) -> str:
-    return b64json(json.dumps(value))
-
-
-def b64json(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def as_created(item: Item) -> Item:
-    """The item without `updated_at`: the DynamoDB store leaves it unset until the first change, Supabase's
-    database sets it from creation on (by trigger, on its own clock)."""
-    return replace(item, updated_at=None)
-
-
-class JobStoreContract:
+class JobStoreContract(JobControlContract):
     """The port's guarantees; subclasses provide a `store` fixture."""
 
     # --- create, get, list ------------------------------------------------------------------------------
@@ -733,3 +660,26 @@ class JobStoreContract:
         assert [i.item_id for i in requeued] == ["000000"]
         counters = (await job_of(store, "j")).counters
         assert (counters.processed, counters.found, counters.risky) == (0, 0, 0)
+
+
+# The helpers the adapters' own tests use, from here as before the contract was split.
+__all__ = [
+    "LEASE",
+    "NOW",
+    "WS",
+    "JobControlContract",
+    "JobStoreContract",
+    "all_items",
+    "as_created",
+    "b64",
+    "b64json",
+    "claim",
+    "create",
+    "due_ids",
+    "found",
+    "item_of",
+    "job_of",
+    "listed_job_ids",
+    "new_job",
+    "scheduled",
+]

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import Job, JobCounters, JobOptions, JobStatus
+from leadenrich.jobs.models import JOB_COMPLETED, JOB_PROGRESS, Job, JobCounters, JobOptions, JobStatus
 from leadenrich.webhooks import signing
 from leadenrich.webhooks.outbound import (
     BACKOFF_SECONDS,
@@ -31,6 +32,7 @@ class MemoryLog:
     def __init__(self) -> None:
         self.recorded: list[Attempt] = []
         self.outbox: dict[str, tuple[Delivery, int, datetime]] = {}
+        self.owed: set[str] = set()  # event ids put in the outbox once
 
     async def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         self.recorded.append(attempt)
@@ -39,7 +41,14 @@ class MemoryLog:
         return [a.as_record() for a in self.recorded]
 
     async def schedule(self, delivery: Delivery, attempt: int, at: datetime) -> None:
-        self.outbox[f"{at.isoformat()}#{attempt}"] = (delivery, attempt, at)
+        self.outbox[f"{at.isoformat()}#{delivery.event_id}#{attempt}"] = (delivery, attempt, at)
+
+    async def schedule_once(self, delivery: Delivery, at: datetime) -> bool:
+        if delivery.event_id in self.owed:
+            return False
+        self.owed.add(delivery.event_id)
+        await self.schedule(delivery, 1, at)
+        return True
 
     async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
         return [(k, d, n) for k, (d, n, at) in sorted(self.outbox.items()) if at <= now][:limit]
@@ -179,3 +188,93 @@ async def test_progress_is_one_unrecorded_attempt_and_only_for_the_events_a_job_
     assert seen[0]["id"] != seen[1]["id"] and seen[0]["timestamp"] == T0.isoformat()
     assert not await dispatcher.job_progressed(job(), Deadline.after(30))  # default: completion only
     assert len(seen) == 2
+
+
+async def test_due_retries_go_out_together_so_one_slow_receiver_holds_no_other_back() -> None:
+    """Three owed retries, each receiver taking 0.3 s: attempted at once, all within one attempt's time."""
+    import asyncio
+
+    active, most = [0], [0]
+
+    class SlowTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+            await asyncio.sleep(0.3)
+            active[0] -= 1
+            return httpx.Response(204)
+
+    log = MemoryLog()
+    for n in range(3):
+        await log.schedule(
+            Delivery("ws-a", f"job_{n}", "https://93.184.216.34/hook", f"msg_{n}", "{}"), 2, T0
+        )
+    slow = CallbackSender({"ws-a": SECRET}, transport=SlowTransport(), now=lambda: 1_800_000_000)
+    dispatcher = CallbackDispatcher(slow, log, clock=lambda: T0)
+
+    assert await dispatcher.retry_due(Deadline.after(30)) == 3
+    assert most[0] == 3 and not log.outbox
+    assert [a.status_code for a in log.recorded] == [204, 204, 204]
+
+
+def paused_job(events: tuple[str, ...] = ("job.paused", "job.cancelled")) -> Job:
+    return replace(
+        job(),
+        status=JobStatus.PAUSED,
+        completed_at=None,
+        paused_reason="budget_reached",
+        counters=JobCounters(total=5, processed=2, found=1),
+        options=JobOptions(webhook_url="https://93.184.216.34/hook", webhook_events=events, tags=("t",)),
+    )
+
+
+async def test_an_enqueued_event_is_owed_now_and_sent_by_the_next_retry_sweep_signed_with_the_job() -> None:
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(({k.lower(): v for k, v in request.headers.items()}, request.content))
+        return httpx.Response(204)
+
+    log = MemoryLog()
+    dispatcher = CallbackDispatcher(sender(handler), log, clock=lambda: T0)
+    paused = paused_job()
+    await dispatcher.enqueue(paused, "job.paused")
+    assert not seen and not log.recorded  # nothing sent by the caller (the API): only owed
+    [(delivery, number, at)] = log.outbox.values()
+    assert (number, at) == (1, T0)
+
+    assert await dispatcher.retry_due(Deadline.after(30)) == 1
+    [(headers, body)] = seen
+    assert signing.verify(SECRET, headers, body, now=1_800_000_000) == delivery.event_id
+    event = json.loads(body)
+    assert event["type"] == "job.paused" and event["id"] == delivery.event_id
+    assert event["timestamp"] == T0.isoformat()
+    assert event["data"]["status"] == "paused" and event["data"]["paused_reason"] == "budget_reached"
+    assert event["data"]["counters"]["processed"] == 2 and event["data"]["tags"] == ["t"]
+    assert [(a.number, a.status_code) for a in log.recorded] == [(1, 204)]  # recorded with the job
+
+
+async def test_job_cancelled_is_owed_once_per_job_and_each_pause_once_per_occurrence() -> None:
+    log = MemoryLog()
+    dispatcher = CallbackDispatcher(sender(lambda r: httpx.Response(204)), log, clock=lambda: T0)
+    cancelled = replace(paused_job(), status=JobStatus.CANCELLED, paused_reason=None)
+    await dispatcher.enqueue(cancelled, "job.cancelled")
+    await dispatcher.enqueue(cancelled, "job.cancelled")  # a second request cancelling the same job
+    assert len(log.outbox) == 1
+
+    await dispatcher.enqueue(paused_job(), "job.paused")
+    await dispatcher.enqueue(paused_job(), "job.paused")  # paused, resumed and paused again: two events
+    await dispatcher.enqueue(paused_job(), "job.paused", occurrence="2026-11-22T09:00:00Z")
+    await dispatcher.enqueue(paused_job(), "job.paused", occurrence="2026-11-22T09:00:00Z")  # a repeat
+    assert len(log.outbox) == 4 and len({d.event_id for d, _, _ in log.outbox.values()}) == 4
+
+
+async def test_enqueue_records_nothing_for_a_job_that_did_not_ask_and_refuses_other_events() -> None:
+    log = MemoryLog()
+    dispatcher = CallbackDispatcher(sender(lambda r: httpx.Response(204)), log, clock=lambda: T0)
+    await dispatcher.enqueue(paused_job(events=("job.completed",)), "job.paused")
+    await dispatcher.enqueue(replace(paused_job(), options=JobOptions(webhook_url=None)), "job.cancelled")
+    assert not log.outbox
+    for event in (JOB_PROGRESS, JOB_COMPLETED):
+        with pytest.raises(ValueError, match="outbox"):
+            await dispatcher.enqueue(paused_job(), event)

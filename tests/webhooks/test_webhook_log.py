@@ -135,3 +135,21 @@ async def test_concurrent_takers_get_an_entry_once(log: EventLog) -> None:
     [(key, _, _)] = await log.due(T0, 10)
     taken = await asyncio.gather(*(log.take(key) for _ in range(6)))
     assert taken.count(True) == 1
+
+
+async def test_an_event_owed_once_is_put_in_the_outbox_once(log: EventLog) -> None:
+    assert await log.schedule_once(delivery("msg_cancelled"), T0)
+    assert not await log.schedule_once(delivery("msg_cancelled"), T0 + timedelta(seconds=5))  # a repeat
+    assert await log.schedule_once(delivery("msg_paused"), T0)
+    due = await log.due(T0 + timedelta(seconds=5), 10)
+    assert sorted((d.event_id, n) for _, d, n in due) == [("msg_cancelled", 1), ("msg_paused", 1)]
+    for key, _, _ in due:  # taken and sent: still owed once, not again
+        assert await log.take(key)
+    assert not await log.schedule_once(delivery("msg_cancelled"), T0 + timedelta(minutes=1))
+    assert await log.due(T0 + timedelta(days=1), 10) == []
+
+
+async def test_concurrent_callers_owe_an_event_once(log: EventLog) -> None:
+    owed = await asyncio.gather(*(log.schedule_once(delivery("msg_c"), T0) for _ in range(6)))
+    assert owed.count(True) == 1
+    assert len(await log.due(T0, 10)) == 1

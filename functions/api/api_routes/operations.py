@@ -1,4 +1,5 @@
-"""Operations: the dead-letter redrive, the queue and last hour's metrics, and the Supabase lead stats."""
+"""Operations: the dead-letter redrive, the queue and last hour's metrics (in all, and per 5 minutes for the
+operator console's chart), and the Supabase lead stats."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from api_context import answer, job_service, new_router, run, workspace
 from api_responses import API_KEY, KEYED, STORE, body, responses
-from leadenrich.jobs.views import EmailCountsView, MetricsView, RedriveView, StatsView
+from leadenrich.jobs.views import ActivityBucketView, EmailCountsView, MetricsView, RedriveView, StatsView
 
 router = new_router()
 
@@ -32,7 +33,12 @@ def redrive() -> Response[str]:
     security=API_KEY,
     tags=["operations"],
     responses=responses(
-        {200: body(MetricsView, "The queue now (the whole service's) and the workspace's last hour")},
+        {
+            200: body(
+                MetricsView,
+                "The queue now (the whole service's) and the workspace's last hour, in all and per 5 minutes",
+            )
+        },
         *KEYED,
     ),
 )
@@ -48,6 +54,16 @@ def metrics() -> Response[str]:
         items_failed_last_hour=hour.failed,
         success_rate=hour.success_rate,
         found_rate=hour.found_rate,
+        last_hour_series=[
+            ActivityBucketView(
+                start=bucket.start,
+                processed=bucket.activity.processed,
+                found=bucket.activity.found,
+                failed=bucket.activity.failed,
+                success_rate=bucket.activity.success_rate,
+            )
+            for bucket in found.last_hour_series
+        ],
     )
     return answer(200, view)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich_tools.local.client import ApiClient
+from enrich_tools.local.job_options import job_options
 from enrich_tools.local.output import Format
 from enrich_tools.local.providers import SIMULATED_BANNER
 from enrich_tools.local.reporting import (
@@ -34,7 +35,7 @@ from enrich_tools.local.runs import Followed, Submitted, records_in_order, senda
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
 
-def _client(args: argparse.Namespace) -> ApiClient:
+def api_client(args: argparse.Namespace) -> ApiClient:
     url = args.api_url or os.environ.get("ENRICH_API_URL")
     if not url:
         raise UsageError("no API URL: pass --api-url or set ENRICH_API_URL (`enrich local up` prints one)")
@@ -57,6 +58,11 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
     if args.limit is not None and not args.process_all:
         raise UsageError("--limit goes with --all")
     fmt = results_format(output, args.format) if output is not None else "jsonl"
+    if args.emails_csv:  # addresses to verify: verification jobs, reported as `enrich verify` does
+        from enrich_tools.local.verify_command import create_verification_jobs
+
+        with api_client(args) as client:
+            return create_verification_jobs(client, args, output, fmt)
     if not args.csv:
         return _create_from_stored_leads(args, output, fmt)
     args.input = args.csv
@@ -68,8 +74,8 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.csv}: no row can be sent (every row is empty or refused)")
     report_refused(rows, args.csv)
     delimiter = ";" if leads_read.delimiter == ";" else ","
-    with _client(args) as client:
-        submitted = submit(client, rows, args.tag, args.skip_existing)
+    with api_client(args) as client:
+        submitted = submit(client, rows, args.tag, args.skip_existing, options=job_options(args))
         for job in submitted:
             print(f"{job.job_id}  {len(job.rows)} leads queued")
         if not args.wait:
@@ -87,7 +93,7 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
 
 def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt: Format) -> int:
     """--all, --lead-ids, --domains: jobs over the leads stored in Supabase (the API must have it)."""
-    body: dict[str, Any] = {"tags": args.tag} if args.tag else {}
+    body: dict[str, Any] = ({"tags": args.tag} if args.tag else {}) | job_options(args)
     if args.skip_existing is not None:
         body["skip_existing"] = args.skip_existing
     if args.lead_ids:
@@ -96,7 +102,7 @@ def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt
         body["domains"] = args.domains
     else:
         body["process_all"] = True
-    with _client(args) as client:
+    with api_client(args) as client:
         if args.dry_run:
             limit = {"limit": min(args.limit, MAX_LEADS_PER_JOB)} if args.limit else {}
             counts = client.post_job(body | limit | {"dry_run": True})
@@ -135,7 +141,7 @@ def cmd_jobs_results(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     fmt = results_format(output, args.format) if output is not None else "jsonl"
     if args.api_url or os.environ.get("ENRICH_API_URL"):
-        with _client(args) as client:
+        with api_client(args) as client:
             return _job_results(client, args.job_id, output, fmt)
     from enrich_tools.local.stack import LocalStack, StackError, StackOptions
 
@@ -158,11 +164,15 @@ def _job_results(client: ApiClient, job_id: str, output: Path | None, fmt: Forma
             f"job {job_id} is {view['status']}: {c['processed']}/{c['total']} done; the rest show as pending"
         )
         followed.in_progress = True
+    if view.get("kind") == "verification":  # addresses: shown and written as `enrich verify` does
+        from enrich_tools.local.verify_command import REPORT
+
+        return write_lead_records(client, followed, None, output, fmt, REPORT)
     return write_lead_records(client, followed, None, output, fmt)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         stats = client.stats()
         if args.json:
             print(json.dumps(stats, indent=2))
@@ -181,7 +191,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         page = client.list_jobs(status=args.status, tag=args.tag, limit=args.limit, cursor=args.cursor)
         if args.json:
             print(json.dumps(page, indent=2))
@@ -200,7 +210,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         job = client.get_job(args.job_id)
         items = list(client.iter_items(args.job_id)) if args.items else []
         if args.json:
@@ -231,7 +241,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_cancel(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         job = client.cancel_job(args.job_id)
         c = job["counters"]
         state = "cancelled" if job["status"] == "cancelled" else f"already {job['status']}, nothing to cancel"
@@ -240,14 +250,14 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_retry(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         answer = client.retry_job(args.job_id)
         print(f"{answer['job_id']}: {answer['requeued']} failed or dead-lettered items requeued")
     return OK
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with api_client(args) as client:
         answer = client.redrive()
         print(f"{answer['redriven']} dead-lettered messages put back on the queue")
     return OK

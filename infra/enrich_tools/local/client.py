@@ -127,3 +127,15 @@ class ApiClient:
     def redrive(self) -> dict[str, Any]:
         answer: dict[str, Any] = self._call("POST", "/dlq/redrive")
         return answer
+
+    def update_job(self, job_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /jobs/{id}: the fields given change (priority, run_at, caps, webhook_url, tags, paused)."""
+        job: dict[str, Any] = self._call("PATCH", f"/jobs/{job_id}", json=changes)
+        return job
+
+    def bulk(self, job_ids: Sequence[str], action: str) -> dict[str, Any]:
+        """POST /jobs/bulk: one action on many jobs, one result each."""
+        answer: dict[str, Any] = self._call(
+            "POST", "/jobs/bulk", json={"job_ids": list(job_ids), "action": action}
+        )
+        return answer

@@ -1,6 +1,7 @@
-"""The `enrich run | local | jobs | stats | dlq` parsers and `run_command`, which turns the errors every
-command shares into exit codes (`reporting`'s docstring). The commands themselves: `run_command.py`
-(`enrich run`), `local_up.py` and `api_commands.py` (the ones that call a jobs API).
+"""The `enrich run | verify | local | jobs | stats | dlq` parsers and `run_command`, which turns the errors
+every command shares into exit codes (`reporting`'s docstring). The commands themselves: `run_command.py`
+(`enrich run`), `verify_command.py` (`enrich verify`), `local_up.py` and `api_commands.py` (the ones that
+call a jobs API).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from enrich_tools.local.api_commands import (
     cmd_stats,
 )
 from enrich_tools.local.client import ApiError
+from enrich_tools.local.control_commands import add_control_commands
+from enrich_tools.local.job_options import add_option_arguments
 from enrich_tools.local.local_up import cmd_local_up
 from enrich_tools.local.reporting import (
     FAILED,
@@ -33,6 +36,7 @@ from enrich_tools.local.reporting import (
 )
 from enrich_tools.local.run_command import add_run_parser, cmd_run
 from enrich_tools.local.state import DEFAULT_STATE_DIR
+from enrich_tools.local.verify_command import add_verify_parser
 
 # Re-exported: what other modules and tests import from here.
 __all__ = [
@@ -140,6 +144,7 @@ def add_parsers(sub: Any) -> None:
     )
 
     add_run_parser(sub, [state, leads], _positive)
+    add_verify_parser(sub, [state], _positive)
 
     local = sub.add_parser("local", help="the embedded local stack").add_subparsers(
         dest="local_command", required=True
@@ -152,9 +157,9 @@ def add_parsers(sub: Any) -> None:
     api.add_argument("--api-url", help="the API's base URL (default: $ENRICH_API_URL)")
     api.add_argument("--api-key", help="sent as X-API-Key (default: $ENRICH_API_KEY)")
 
-    jobs = sub.add_parser("jobs", help="create, list, show, cancel and retry jobs on an API").add_subparsers(
-        dest="jobs_command", required=True
-    )
+    jobs = sub.add_parser(
+        "jobs", help="create, list, show, cancel, retry, pause, resume and update jobs on an API"
+    ).add_subparsers(dest="jobs_command", required=True)
     create = jobs.add_parser(
         "create",
         parents=[api, leads],
@@ -165,6 +170,11 @@ def add_parsers(sub: Any) -> None:
     )
     source = create.add_mutually_exclusive_group(required=True)
     source.add_argument("--csv", help="leads file (.csv, .tsv, .xlsx): domain, company, first/last name, id")
+    source.add_argument(
+        "--emails-csv",
+        help="addresses to verify (.csv, .tsv, .xlsx; an Email column, or --map email=<column>): "
+        "verification jobs",
+    )
     source.add_argument(
         "--all", dest="process_all", action="store_true", help="every stored lead missing an email (Supabase)"
     )
@@ -181,6 +191,7 @@ def add_parsers(sub: Any) -> None:
     create.add_argument("--dry-run", action="store_true", help="with --all: count, create nothing")
     create.add_argument("--limit", type=_count, help="with --all: at most this many leads in all")
     create.add_argument("--tag", action="append", default=[], help="tag the job (repeatable)")
+    add_option_arguments(create)
     create.add_argument("--wait", action="store_true", help="show progress until done, then the results")
     create.add_argument("--output", help="with --wait: also write the results file (.csv or .jsonl)")
     create.add_argument("--timeout", type=_positive, default=None, help="with --wait: give up after this")
@@ -188,7 +199,9 @@ def add_parsers(sub: Any) -> None:
     create.set_defaults(func=cmd_jobs_create)
 
     listing = jobs.add_parser("list", parents=[api], help="recent jobs, newest first")
-    listing.add_argument("--status", choices=["pending", "running", "completed", "failed", "cancelled"])
+    listing.add_argument(
+        "--status", choices=["pending", "running", "paused", "completed", "failed", "cancelled"]
+    )
     listing.add_argument("--tag")
     listing.add_argument("--limit", type=_page_size, default=50, help="1-200 (50)")
     listing.add_argument("--cursor", help="the next page, as printed by the previous one")
@@ -219,6 +232,7 @@ def add_parsers(sub: Any) -> None:
         command = jobs.add_parser(name, parents=[api], help=text)
         command.add_argument("job_id")
         command.set_defaults(func=func)
+    add_control_commands(jobs, api)
 
     stats = sub.add_parser("stats", parents=[api], help="leads and addresses stored in Supabase")
     stats.add_argument("--json", action="store_true", help="print the API's answer as JSON")

@@ -2,10 +2,11 @@
 
 Real HTTP requests become the events AWS would send, so the handler runs exactly as deployed: its routing,
 validation and error mapping are exercised, not bypassed. With an `authorizer` (the stack passes the
-deployed one, `handle_authorizer.handler`), every route but `GET /health` and `/webhooks/*` goes through it
-first, as API Gateway's default Lambda authorizer does (payload 2.0, simple responses, identity source
-`$request.header.X-API-Key`): no header, 401 `{"message":"Unauthorized"}` without calling it; `isAuthorized`
-false, 403 `{"message":"Forbidden"}`; true, its `context` reaches the handler as
+deployed one, `handle_authorizer.handler`), every route but `GET /health`, the console's `GET /console` and
+`GET /console/{asset}`, and `/webhooks/*` goes through it first, as API Gateway's default Lambda
+authorizer does (payload 2.0, simple responses, identity source `$request.header.X-API-Key`): no header,
+401 `{"message":"Unauthorized"}` without calling it; `isAuthorized` false, 403 `{"message":"Forbidden"}`;
+true, its `context` reaches the handler as
 `requestContext.authorizer.lambda`. Its own answers are API Gateway's byte for byte (an HTTP API cannot
 customise them, and `docs/openapi.json` documents them as `GatewayError`): the compact JSON body,
 `content-type: application/json`, and the `apigw-requestid` header API Gateway puts on every response.
@@ -23,6 +24,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -49,7 +51,10 @@ from enrich_tools.local.lambdas import (
 log = logging.getLogger(__name__)
 
 API_KEY_HEADER = "x-api-key"  # event header names are lower-case
-PUBLIC_ROUTES = frozenset({("GET", "/health")})  # and /webhooks/*: signed by the provider instead
+PUBLIC_ROUTES = frozenset({("GET", "/health"), ("GET", "/console")})  # and /webhooks/*: signed instead
+# The operator console's files, `GET /console/{asset}` (one path segment, as API Gateway matches it): static,
+# no data; the page sends its key to the keyed routes.
+CONSOLE_ASSET = re.compile(r"/console/[^/]+")
 _START_TIMEOUT = 15.0
 # Access lines for `enrich local up`: method, path (`printable`), status, milliseconds.
 AccessLog = Callable[[str, str, int, float], None]
@@ -137,7 +142,9 @@ def http_event(
 
 def requires_key(method: str, path: str) -> bool:
     """Whether API Gateway runs the authorizer for this route (template.yaml: all but these)."""
-    return not ((method.upper(), path) in PUBLIC_ROUTES or path.startswith("/webhooks/"))
+    if (method.upper(), path) in PUBLIC_ROUTES or path.startswith("/webhooks/"):
+        return False
+    return not (method.upper() == "GET" and CONSOLE_ASSET.fullmatch(path))
 
 
 def authorizer_event(request_event: dict[str, Any]) -> dict[str, Any]:

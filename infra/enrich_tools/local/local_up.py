@@ -1,5 +1,9 @@
-"""`enrich local up`: the embedded local stack in the foreground, with the API key and exports a shell
-needs printed once, until Ctrl-C or SIGTERM (a service manager stops it that way).
+"""`enrich local up`: the embedded local stack in the foreground, with the API key, the exports a shell
+needs and the operator console's address printed once, until Ctrl-C or SIGTERM (a service manager stops it
+that way).
+
+`enrich run` ends by saying how to open the console on its state (`console_hint`): its own stack stops with
+the run, so the console needs `enrich local up` (`make console`) to serve it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,23 @@ from typing import Any
 
 from enrich_tools.local.providers import SIMULATED_BANNER
 from enrich_tools.local.reporting import FAILED, OK, note
-from enrich_tools.local.state import KEY_FILE
+from enrich_tools.local.state import DEFAULT_STATE_DIR, KEY_FILE
 from leadenrich.auth.keys import display
+
+# The port `make console` serves the local stack on, so the console's address is the same every time.
+CONSOLE_PORT = 8765
+
+
+def console_hint(state_dir: Path, key: str) -> str:
+    """How to open the operator console on a state after `enrich run`: the command, the page, and where
+    the key the page asks for is kept. Only the key's prefix is shown (`enrich run` never prints a key:
+    terminals and CI logs keep what they print); `make run` shows it whole, a laptop's demo."""
+    state = "" if state_dir == DEFAULT_STATE_DIR else f" --state {state_dir}"
+    return (
+        f"Operator console: `enrich local up --port {CONSOLE_PORT}{state}` (or `make console`), then open "
+        f"http://127.0.0.1:{CONSOLE_PORT}/console with the API key {display(key)} kept in "
+        f"{state_dir / KEY_FILE}"
+    )
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
@@ -64,6 +83,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
             print(
                 f"Local stack up: {store}, processor {pace}.\n"
                 f"  API: {stack.url}\n"
+                f"  Console: {stack.url}/console (a web page: sign in with the API key)\n"
                 f"{key_line}"
                 f"  export ENRICH_API_URL={stack.url} {export}\n"
                 f"  then: enrich jobs create --csv examples/leads.csv --wait\n"

@@ -4,7 +4,9 @@ JSON Lines: one record (see `results`) per line. CSV: one row per input row, the
 (as written, in order), then RESULT_COLUMNS: the outcome and the primary contact (the lead's `primary`
 address, else its first), with the other addresses `; `-joined. An input column named like a result
 column (case, spaces and punctuation ignored) keeps its name; the result's becomes `enrich_<name>`. A
-job made from stored leads has no input columns: its rows start with `external_id` and `domain`.
+job made from stored leads has no input columns: its rows start with `external_id` and `domain`. Which
+result columns follow the input's, and how a record fills them, is a `Layout`: `LEADS` for enrichment,
+another for `enrich verify` (`verify_command.ADDRESSES`).
 
 Decisions worth knowing:
 
@@ -30,7 +32,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Self
@@ -89,12 +92,16 @@ def excel_safe(text: str) -> str:
     return text
 
 
-def csv_header(columns: Sequence[str]) -> list[str]:
-    """The input's columns (or STORED_LEAD_COLUMNS when there are none), then the result columns."""
-    leading = list(columns) if columns else list(STORED_LEAD_COLUMNS)
+def csv_header(
+    columns: Sequence[str],
+    results: Sequence[str] = RESULT_COLUMNS,
+    stored: Sequence[str] = STORED_LEAD_COLUMNS,
+) -> list[str]:
+    """The input's columns (or `stored`, the record's own, when there are none), then the result columns."""
+    leading = list(columns) if columns else list(stored)
     taken = {header_key(name) for name in leading}
     header = list(leading)
-    for name in RESULT_COLUMNS:
+    for name in results:
         while header_key(name) in taken:
             name = f"enrich_{name}"
         taken.add(header_key(name))
@@ -102,18 +109,36 @@ def csv_header(columns: Sequence[str]) -> list[str]:
     return header
 
 
-def csv_cells(record: Mapping[str, Any], row: CsvRow | None, columns: Sequence[str]) -> list[str]:
+@dataclass(frozen=True)
+class Layout:
+    """The result columns a CSV adds after the input's, and the cells a record gives them, in order."""
+
+    columns: tuple[str, ...]
+    cells: Callable[[Mapping[str, Any]], list[Any]]
+    stored: tuple[str, ...] = STORED_LEAD_COLUMNS  # the record's fields that lead when there is no input
+
+
+def csv_cells(
+    record: Mapping[str, Any], row: CsvRow | None, columns: Sequence[str], layout: Layout | None = None
+) -> list[str]:
     """One CSV row (not yet Excel-safe): the input row's cells, then the record's outcome."""
+    layout = layout or LEADS
     if not columns:
-        leading = [record.get("external_id"), record.get("domain")]
+        leading = [record.get(name) for name in layout.stored]
     elif row is not None:
         leading = [*row.values[: len(columns)], *[""] * (len(columns) - len(row.values))]
     else:
         leading = [""] * len(columns)
+    outcome = layout.cells(record)
+    return [_text(value) for value in [*leading, *outcome]]
+
+
+def lead_cells(record: Mapping[str, Any]) -> list[Any]:
+    """A lead's outcome and its primary contact (RESULT_COLUMNS)."""
     emails: list[Mapping[str, Any]] = list(record.get("emails") or [])
     primary = next((e for e in emails if e.get("email_type") == "primary"), emails[0] if emails else {})
     others = [str(e.get("email")) for e in emails if e is not primary and e.get("email")]
-    outcome = [
+    return [
         record.get("status"),
         record.get("reason"),
         primary.get("email"),
@@ -130,7 +155,9 @@ def csv_cells(record: Mapping[str, Any], row: CsvRow | None, columns: Sequence[s
         primary.get("contact"),
         "; ".join(others),
     ]
-    return [_text(value) for value in [*leading, *outcome]]
+
+
+LEADS = Layout(RESULT_COLUMNS, lead_cells)
 
 
 def _text(value: Any) -> str:
@@ -160,12 +187,13 @@ class ResultWriter:
         bom: bool | None = None,
         delimiter: str = ",",
         flush_each: bool = True,
+        layout: Layout = LEADS,
     ) -> None:
-        self.path, self.format, self.written = path, fmt, 0
+        self.path, self.format, self.written, self.layout = path, fmt, 0, layout
         self._columns = tuple(columns) if columns is not None else (rows[0].columns if rows else ())
         self._rows = {row.line: row for row in rows}
         self._flush_each = flush_each
-        header = csv_header(self._columns) if fmt == "csv" else []
+        header = csv_header(self._columns, layout.columns, layout.stored) if fmt == "csv" else []
         continuing = append and _repair_tail(path) > 0
         if continuing and fmt == "csv":
             _check_header(path, header, delimiter)
@@ -181,7 +209,8 @@ class ResultWriter:
         if self.format == "csv":
             line = record.get("line")
             row = self._rows.get(line) if isinstance(line, int) else None
-            self._csv.writerow([excel_safe(c) for c in csv_cells(record, row, self._columns)])
+            cells = csv_cells(record, row, self._columns, self.layout)
+            self._csv.writerow([excel_safe(c) for c in cells])
         else:
             self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         if self._flush_each:
@@ -209,6 +238,7 @@ def write_results(
     columns: Sequence[str] | None = None,
     bom: bool | None = None,
     delimiter: str = ",",
+    layout: Layout = LEADS,
 ) -> None:
     """The whole results file, written to a temporary file and then moved over `path` (all or nothing),
     the records in the order of `rows` (records of no row keep their order, after the others)."""
@@ -222,7 +252,7 @@ def write_results(
     partial = path.with_name(f".{path.name}.partial")
     try:
         with ResultWriter(
-            partial, fmt, rows, columns=columns, bom=bom, delimiter=delimiter, flush_each=False
+            partial, fmt, rows, columns=columns, bom=bom, delimiter=delimiter, flush_each=False, layout=layout
         ) as writer:
             for record in ordered:
                 writer.write(record)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from leadenrich.deadline import Deadline
 from leadenrich.engine.providers.http import close_shared_http_client
@@ -40,17 +40,22 @@ def _left(bucket: Any) -> float | None:
         return None
 
 
-def quota_problem(requests: Mapping[str, Any]) -> str | None:
-    """Why no lead can be searched with this plan's quota, or None. Searches are what every lead needs
-    first; a unified plan's shared `credits` pool counts instead when present."""
+Bucket = Literal["searches", "verifications"]
+
+
+def quota_problem(requests: Mapping[str, Any], needs: Bucket = "searches") -> str | None:
+    """Why no lead can be searched (`enrich verify`: no address verified) with this plan's quota, or None.
+    Searches are what every lead needs first, verifications all an address needs; a unified plan's
+    shared `credits` pool counts instead when present."""
     shared = _left(requests.get("credits"))
-    searches = shared if shared is not None else _left(requests.get("searches"))
-    if searches is not None and searches <= 0:
-        return "the Hunter plan has no search credits left this month (see hunter.io's billing page)"
+    left = shared if shared is not None else _left(requests.get(needs))
+    if left is not None and left <= 0:
+        kind = "search" if needs == "searches" else "verification"
+        return f"the Hunter plan has no {kind} credits left this month (see hunter.io's billing page)"
     return None
 
 
-async def _check_hunter(settings: EngineSettings) -> str | None:
+async def _check_hunter(settings: EngineSettings, needs: Bucket) -> str | None:
     key = settings.hunter_api_key
     if key is None:
         return "HUNTER_API_KEY is not set"
@@ -78,12 +83,12 @@ async def _check_hunter(settings: EngineSettings) -> str | None:
                 await asyncio.sleep(UNREACHABLE_PAUSE_SECONDS)
     finally:
         await close_shared_http_client()
-    return quota_problem(account.requests)
+    return quota_problem(account.requests, needs)
 
 
-def check_providers(settings: EngineSettings) -> str | None:
+def check_providers(settings: EngineSettings, needs: Bucket = "searches") -> str | None:
     """What stops a run before it starts (a refused key, a spent quota), or None when it may go."""
-    return asyncio.run(_check_hunter(settings))
+    return asyncio.run(_check_hunter(settings, needs))
 
 
 def switched_off(reason: str | None) -> bool:

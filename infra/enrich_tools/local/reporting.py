@@ -20,11 +20,12 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TextIO
 
 from enrich_tools.local.client import ApiClient
-from enrich_tools.local.output import Format, OutputError, ResultWriter, output_format
+from enrich_tools.local.output import LEADS, Format, Layout, OutputError, ResultWriter, output_format
 from enrich_tools.local.progress import Progress, duration
 from enrich_tools.local.results import Record, print_table
 from enrich_tools.local.rows import CsvError, CsvRow, LeadFile, parse_column_map, read_leads, repeats_by_line
@@ -44,6 +45,29 @@ TABLE_ROWS = 40  # leads shown in the terminal; the rest are in the output file
 
 class UsageError(Exception):
     """Bad arguments: reported with exit code 2."""
+
+
+class TablePrinter(Protocol):
+    def __call__(
+        self,
+        records: Sequence[Record],
+        out: TextIO,
+        simulated: bool,
+        *,
+        max_rows: int | None = ...,
+        output: Path | str | None = ...,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    """How a run's results are shown: the CSV's result columns, the table in the terminal, and the line
+    that sums up the run and its cost. Leads by default; `enrich verify` shows addresses its own way."""
+
+    layout: Layout = LEADS
+    table: TablePrinter = print_table
+    summary: Callable[[Counter[str], Sequence[dict[str, Any]]], None] | None = None  # None: print_cost
+    noun: str = "leads"
 
 
 def lead_file(args: argparse.Namespace) -> LeadFile:
@@ -94,6 +118,7 @@ def follow_and_write(
     simulated: bool,
     poll: float = 1.0,
     quiesce: Callable[[], None] | None = None,
+    report: Report | None = None,
 ) -> int:
     """Stream each finished lead to `output` as it comes (in the order they finish), then rewrite the
     file whole in input order; print the first screenful and the cost; the exit code.
@@ -103,7 +128,8 @@ def follow_and_write(
     record has its input line). A second Ctrl-C stops at once."""
     total = sum(len(job.rows) for job in submitted)
     progress = Progress(sys.stderr, total)
-    with ResultWriter(output, fmt, rows, delimiter=delimiter) as writer:
+    layout = (report or Report()).layout
+    with ResultWriter(output, fmt, rows, delimiter=delimiter, layout=layout) as writer:
         tracker = Tracker(submitted, writer.write, repeats_by_line(rows))
         try:
             followed = follow(
@@ -137,7 +163,7 @@ def follow_and_write(
             yield record
 
     ordered = tallied(records_in_order(client, rows, submitted, followed, timeout))
-    return finish(ordered, shown, counts, followed, timeout, simulated, output, fmt, rows, delimiter)
+    return finish(ordered, shown, counts, followed, timeout, simulated, output, fmt, rows, delimiter, report)
 
 
 def finish(
@@ -151,11 +177,13 @@ def finish(
     fmt: Format,
     rows: Sequence[CsvRow],
     delimiter: str = ",",
+    report: Report | None = None,
 ) -> int:
     """Write the results file whole (all or nothing, in input order), then the table and the cost."""
+    report = report or Report()
     if output is not None:
         try:
-            write_whole(output, fmt, rows, records, delimiter)
+            write_whole(output, fmt, rows, records, delimiter, report.layout)
         except OSError as exc:
             note(f"error: cannot write {output}: {exc.strerror or exc}")
             return FAILED
@@ -163,12 +191,12 @@ def finish(
         for _ in records:
             pass
     try:  # the file is complete: a reader of stdout that went away (`| head`) changes nothing
-        print_table(shown, sys.stdout, simulated, max_rows=TABLE_ROWS, output=output)
+        report.table(shown, sys.stdout, simulated, max_rows=TABLE_ROWS, output=output)
         total = sum(counts.values())
         if total > len(shown):
             where = f"in {output}" if output is not None else "(write them all with --output FILE)"
-            print(f"... {total - len(shown)} more leads {where}")
-        print_cost(counts, list(followed.views.values()))
+            print(f"... {total - len(shown)} more {report.noun} {where}")
+        (report.summary or print_cost)(counts, list(followed.views.values()))
         if output is not None:
             print(f"Results written to {output}" + (" (SIMULATED DATA)" if simulated else ""), flush=True)
     except BrokenPipeError:
@@ -190,12 +218,17 @@ def exit_code(counts: Counter[str], problem: str | None) -> int:
 
 
 def write_whole(
-    output: Path, fmt: Format, rows: Sequence[CsvRow], records: Iterator[Record], delimiter: str
+    output: Path,
+    fmt: Format,
+    rows: Sequence[CsvRow],
+    records: Iterator[Record],
+    delimiter: str,
+    layout: Layout = LEADS,
 ) -> None:
     """Records already in input order, to a temporary file moved over `output`: never half a file."""
     partial = output.with_name(f".{output.name}.partial")
     try:
-        with ResultWriter(partial, fmt, rows, delimiter=delimiter, flush_each=False) as writer:
+        with ResultWriter(partial, fmt, rows, delimiter=delimiter, flush_each=False, layout=layout) as writer:
             for record in records:
                 writer.write(record)
         os.replace(partial, output)
@@ -240,12 +273,18 @@ def tally(records: Iterator[Record], counts: Counter[str], shown: list[Record]) 
 
 
 def write_lead_records(
-    client: ApiClient, followed: Followed, timeout: float | None, output: Path | None, fmt: Format
+    client: ApiClient,
+    followed: Followed,
+    timeout: float | None,
+    output: Path | None,
+    fmt: Format,
+    report: Report | None = None,
 ) -> int:
     counts: Counter[str] = Counter()
     shown: list[Record] = []
     records = tally(lead_records(client, list(followed.views.values()), followed, timeout), counts, shown)
-    return finish(records, shown, counts, followed, timeout, client.simulated, output, fmt, [])
+    simulated = client.simulated
+    return finish(records, shown, counts, followed, timeout, simulated, output, fmt, [], ",", report)
 
 
 def duration_text(seconds: float | None) -> str:

@@ -3,7 +3,8 @@
     {"line", "external_id", "domain", "status": found|risky|not_found|failed|skipped|invalid,
      "emails": [...], "reason"}
 
-`line` is the input row's (None for a job made from stored leads). Each email carries the address, the
+`line` is the input row's (None for a job made from stored leads); a row of `enrich verify` also has
+`email`, its address (as checked, or as written when refused). Each email carries the address, the
 person it belongs to (`person` as found, split into `first_name` and `last_name`), `position`, and its
 provenance: `source`, `method`, `confidence_score`, `email_type`, `hunter_status`, `status`,
 `verified_at`, `deliverability` and `contact` (the last two missing from results stored before they
@@ -62,8 +63,8 @@ def refused_record(row: CsvRow) -> Record:
     its first occurrence's result by `expand_duplicates` is `skipped`, pointing at that row."""
     if row.duplicate_of is not None:
         reason = f"duplicate of line {row.duplicate_of} (not sent: its result is that line's)"
-        return _record(row.line, row.external_id, _domain(row), "skipped", [], reason)
-    return _record(row.line, row.external_id, row.domain, "invalid", [], row.problem)
+        return _record(row.line, row.external_id, _domain(row), "skipped", [], reason, _address(row))
+    return _record(row.line, row.external_id, row.domain, "invalid", [], row.problem, _address(row))
 
 
 def skipped_record(row: CsvRow) -> Record:
@@ -94,10 +95,16 @@ def item_record(row: CsvRow, item: Mapping[str, Any] | None, if_unfinished: tupl
     if item is None or status not in OUTPUT_STATUS:
         where = f"still {status}" + (f": {reason}" if reason else "")
         return _record(
-            row.line, row.external_id, domain, if_unfinished[0], [], f"{if_unfinished[1]} ({where})"
+            row.line,
+            row.external_id,
+            domain,
+            if_unfinished[0],
+            [],
+            f"{if_unfinished[1]} ({where})",
+            _address(row),
         )
     emails = [email_record(email) for email in item.get("emails") or []]
-    return _record(row.line, row.external_id, domain, OUTPUT_STATUS[status], emails, reason)
+    return _record(row.line, row.external_id, domain, OUTPUT_STATUS[status], emails, reason, _address(row))
 
 
 def email_record(email: Mapping[str, Any]) -> Record:
@@ -152,6 +159,11 @@ def _domain(row: CsvRow) -> str:
         return lead
 
 
+def _address(row: CsvRow) -> str | None:
+    """The address of a row of addresses (None for a lead's row)."""
+    return (row.lead or {}).get("email") or row.address
+
+
 def _record(
     line: int | None,
     external_id: str | None,
@@ -159,9 +171,12 @@ def _record(
     status: str,
     emails: list[Any],
     reason: str | None,
+    email: str | None = None,
 ) -> Record:
-    return {
-        "line": line or None,  # 0: a stored lead's item, which has no input line
+    record: Record = {"line": line or None}  # 0: a stored lead's item, which has no input line
+    if email is not None:
+        record["email"] = email  # only in a verification's records: a lead's stay as they were
+    return record | {
         "external_id": external_id,
         "domain": domain,
         "status": status,

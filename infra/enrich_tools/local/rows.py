@@ -78,6 +78,7 @@ class CsvRow:
     columns: tuple[str, ...] = ()  # the file's own header names, in order (shared by its rows)
     values: tuple[str, ...] = ()  # this row's cells under `columns` ("" where the row is short)
     duplicate_of: int | None = None  # the line of the earlier row this one repeats: not to be sent
+    address: str | None = None  # `enrich verify`: the address as written (its lead holds it checked)
 
     @property
     def sendable(self) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich_tools.local.client import ApiClient
+from enrich_tools.local.local_up import console_hint
 from enrich_tools.local.reporting import (
     FAILED,
     UsageError,
@@ -103,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"Enriching {len(leads)} leads from {args.input} "
                     f"(gives up after {duration_text(timeout)})"
                 )
-                return follow_and_write(
+                outcome = follow_and_write(
                     client,
                     rows,
                     submitted,
@@ -114,6 +115,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     stack.simulated,
                     quiesce=stack.quiesce,
                 )
+                if not args.aws and stack.api_key:  # moto's state goes with its stack: no console on it
+                    note(console_hint(state_dir, stack.api_key))
+                return outcome
         except StackError as exc:
             note(f"error: {exc}")
             return FAILED

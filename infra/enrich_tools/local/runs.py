@@ -70,11 +70,13 @@ def submit(
     tags: Sequence[str] = (),
     skip_existing: bool | None = None,
     key: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[Submitted]:
     """One POST /jobs per 10,000 sendable rows (the API's limit per job); refused and repeated rows are
-    not sent. With `key`, job n is sent with the idempotency key `{key}-{n}`."""
+    not sent. With `key`, job n is sent with the idempotency key `{key}-{n}`; `options` are more body
+    fields for every job (priority, run_at, caps)."""
     leads = sendable(rows)
-    options = {} if skip_existing is None else {"skip_existing": skip_existing}
+    options = dict(options or {}) | ({} if skip_existing is None else {"skip_existing": skip_existing})
     submitted = []
     for number, start in enumerate(range(0, len(leads), MAX_LEADS_PER_JOB)):
         chunk = leads[start : start + MAX_LEADS_PER_JOB]

@@ -398,10 +398,19 @@ class LocalStack:
 
 
 def _due(runtime: Any) -> Callable[[], float | None]:
-    """Seconds until the embedded queue has a visible message (0 or less: now), None when it is empty."""
+    """Seconds until the embedded queue has a visible message or a scheduled job comes due (0 or less:
+    now), None when there is neither. A scheduled job has no message until a run releases it, so the
+    queue alone would leave it waiting for the idle tick."""
 
     def due() -> float | None:
         at: float | None = runtime.work_queue().next_visible_at()
+        earliest = asyncio.run(runtime.job_service().store.due_jobs(_NEVER, 1))  # earliest first
+        if earliest and earliest[0].due_at is not None:
+            job_at = earliest[0].due_at.timestamp()
+            at = job_at if at is None else min(at, job_at)
         return None if at is None else at - time.time()
 
     return due
+
+
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)

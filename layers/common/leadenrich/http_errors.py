@@ -6,7 +6,10 @@
 is (`body...`, `query.cursor`, `header.idempotency-key`, `path...`) or is null when it is not the input's
 (a job that does not exist, a store that failed); `errors` lists every problem found (at most 20), empty
 when none names a field. A 429 adds `quota` (`daily_lead_quota`, or `workspace_request_rate`) and `limit`;
-nothing else is ever added.
+nothing else is ever added, but to `GET /health`'s 503, which is its report with these three fields too.
+
+A store or queue that cannot serve now (throttled, unreachable, missing, failing: `outage`) is a 503 with
+`Retry-After`, never a 500: it is not the caller's fault, and the same request may succeed a moment later.
 
 API Gateway answers some requests itself, before any function runs, with a body of its own that an HTTP API
 cannot customise: `{"message": "Unauthorized"}` (401, no X-API-Key), `{"message": "Forbidden"}` (403, the
@@ -16,7 +19,7 @@ authorizer refused the key), `{"message": "Too Many Requests"}` (429, throttled)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,14 +98,92 @@ def error_body(
     return {"message": message, "field": field, "errors": list(errors[:MAX_PROBLEMS])}
 
 
+# --- outages: a store or queue that cannot serve now (the API answers 503 with Retry-After, not 500) ------
+
+Outage = Literal["throttled", "unreachable", "missing", "failing"]
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+# botocore's error codes (DynamoDB, SQS, Secrets Manager) by what they mean. Named, not imported: only
+# `leadenrich.aws` imports botocore (tests/test_import_rules.py), and the adapters let these through as
+# botocore raised them. A missing table or queue is an outage of the deployment, never the caller's fault.
+_CODES: Mapping[str, Outage] = {
+    **dict.fromkeys(
+        (
+            "ThrottlingException",
+            "Throttling",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "RequestThrottled",
+            "TooManyRequestsException",
+        ),
+        "throttled",
+    ),
+    **dict.fromkeys(
+        ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+        "missing",
+    ),
+    **dict.fromkeys(
+        (
+            "InternalServerError",
+            "InternalFailure",
+            "InternalError",
+            "ServiceUnavailable",
+            "ServiceUnavailableException",
+            "RequestTimeout",
+            "RequestTimeoutException",
+        ),
+        "failing",
+    ),
+}
+# Transport errors, by (module, class) anywhere in the exception's classes: botocore's connection and HTTP
+# client errors (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError...), httpx's.
+_TRANSPORT = frozenset(
+    {
+        ("botocore.exceptions", "ConnectionError"),
+        ("botocore.exceptions", "HTTPClientError"),
+        ("httpx", "TransportError"),
+    }
+)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """A botocore ClientError's code (`ResourceNotFoundException`...), read from its `response`."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return str(code) if code else None
+
+
+def outage(exc: BaseException) -> Outage | None:
+    """What makes `exc` an outage of a store or queue the service depends on (throttled, unreachable, missing
+    or failing), or None when it is not one (a bug, a refused request: those stay 500s). Why by duck typing:
+    the API sees what the adapters raise, and only `leadenrich.aws` may name botocore's classes."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # a ClientError: the service answered
+        known = _CODES.get(error_code(exc) or "")
+        if known is not None:
+            return known
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        return "failing" if isinstance(status, int) and status >= 500 else None
+    if any((c.__module__, c.__name__) in _TRANSPORT for c in type(exc).__mro__):
+        return "unreachable"
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return "unreachable"
+    return None
+
+
 __all__ = [
     "MAX_PROBLEMS",
+    "OUTAGE_RETRY_AFTER_SECONDS",
     "ErrorBody",
     "FieldProblem",
     "GatewayError",
+    "Outage",
     "Problem",
     "QuotaErrorBody",
     "RequestRateErrorBody",
     "error_body",
+    "error_code",
     "human",
+    "outage",
 ]

@@ -6,8 +6,8 @@ environment per test); the first invocation builds the boto3 clients and service
 
 Two backends run the same handlers: `aws` (deployed, and moto in tests: DynamoDB, SQS) and `embedded`
 (the local stack: one SQLite file, `STATE_DB`, holds jobs, the work queue, the cache, the rate limiter's
-state, keys, quotas and webhook records; no AWS library is imported). Supabase, when configured, is the
-lead source and email sink with either.
+state, keys, quotas, the spend ledger and webhook records; no AWS library is imported). Supabase, when
+configured, is the lead source and email sink with either.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadenrich.jobs.models import Band
+from leadenrich.jobs.models import Band, Job, WebhookEvent
 from leadenrich.jobs.service import JobService
 from leadenrich.jobs.window import DEFAULT_WINDOW
 from leadenrich.settings_errors import SettingsError
@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by th
     from leadenrich.auth.request_rate import WorkspaceRequestRate
     from leadenrich.engine.cache import CachePort
     from leadenrich.engine.ratelimit import Limit, RateLimiter
+    from leadenrich.health import HealthService
+    from leadenrich.jobs.budget import SpendCaps, SpendLedger
     from leadenrich.jobs.ports import JobStore, WorkQueue
     from leadenrich.jobs.processor import Processor
     from leadenrich.sqlite.db import Database
@@ -56,6 +58,8 @@ class RuntimeSettings(BaseModel):
     max_items_per_run: int = Field(default=50, ge=1, le=1000)
     processor_budget_seconds: float = Field(default=30.0, gt=5, le=840)
     processor_concurrency: int = Field(default=8, ge=1, le=64)
+    # The end of each run's budget kept for progress callbacks (leadenrich.jobs.processor_callbacks).
+    processor_callback_seconds: float = Field(default=3.0, ge=0, le=10)
     queue_visibility_timeout: int = Field(default=90, ge=30, le=43_200)
     # In AWS the provider keys live in Secrets Manager; locally they come from the environment.
     provider_secret_arn: str | None = None
@@ -258,6 +262,14 @@ def webhooks() -> Webhooks:
     return Webhooks.build(_table(config), dynamodb, config.serialize_aws_calls, app_env())
 
 
+class _Outbox:
+    """The job service's `JobEventOutbox`: the callbacks' dispatcher, built on first use (the API reads jobs
+    far more often than it cancels or pauses them)."""
+
+    async def enqueue(self, job: Job, event: WebhookEvent) -> None:
+        await webhooks().dispatcher.enqueue(job, event)
+
+
 class _WebhooksCallbackLog:
     """The webhooks' log, built on first use: only a job with a webhook_url reads it, so no route but
     that one depends on the webhook settings."""
@@ -281,6 +293,7 @@ def job_service() -> JobService:
         daily_lead_quota=config.daily_lead_quota,
         queue_window=config.queue_window,
         callback_log=_WebhooksCallbackLog(),
+        events=_Outbox(),
     )
 
 
@@ -318,8 +331,33 @@ def request_rate() -> WorkspaceRequestRate | None:
 
 
 @functools.cache
+def spend_ledger() -> SpendLedger:
+    """Spend per job and per workspace-month, and the workspaces' monthly budgets (`leadenrich.jobs.budget`):
+    with the rate limiter and the quota, in the DynamoDB table (or the SQLite file) whatever JOB_STORE says,
+    so no Supabase adapter is needed."""
+    if _embedded():
+        from leadenrich.sqlite.spend import SqliteSpendLedger
+
+        return SqliteSpendLedger(database())
+    from leadenrich.aws.dynamo_spend import DynamoSpendLedger
+
+    config, dynamodb, _sqs = _aws()
+    return DynamoSpendLedger(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
+
+
+@functools.cache
+def spend_caps() -> SpendCaps:
+    """The ledger with WORKSPACE_MONTHLY_CREDITS: each job item's gate (`spend_caps().for_job(job)`) and a
+    workspace's budget (`GET /budget`)."""
+    from leadenrich.jobs.budget import BudgetSettings, SpendCaps
+
+    return SpendCaps(spend_ledger(), BudgetSettings.from_env().workspace_monthly_credits)
+
+
+@functools.cache
 def processor() -> Processor:
     from leadenrich.engine.settings import EngineSettings, build_enricher
+    from leadenrich.engine.verification import Verifier
     from leadenrich.jobs.processor import Processor, ProcessorSettings
 
     config = settings()
@@ -341,10 +379,48 @@ def processor() -> Processor:
             budget_seconds=config.processor_budget_seconds,
             concurrency=config.processor_concurrency,
             visibility_timeout=config.queue_visibility_timeout,
+            callback_seconds=config.processor_callback_seconds,
         ),
         emails=adapters.emails if (adapters := supabase()) else None,
         callbacks=webhooks().dispatcher,
+        verifier=Verifier.beside(enricher),  # verification jobs: the same cache, limiter and switches
+        spend_caps=spend_caps(),
+        events=webhooks().dispatcher,  # job.paused when a cap pauses a job
     )
+
+
+@functools.cache
+def health() -> HealthService:
+    """`GET /health`'s checks for this deployment (`leadenrich.health`): the table and each band's queue and
+    DLQ (or the SQLite file), the app secret when there is one, the provider keys, Supabase when set (needed
+    when it holds the jobs; otherwise only the lead source, so not required)."""
+    from leadenrich import health as checks
+    from leadenrich.supabase.client import SupabaseSettings
+
+    config = settings()
+    if _embedded():
+        probes = [checks.sqlite_probe(database())]
+    else:
+        _config, dynamodb, sqs = _aws()
+        probes = [checks.table_probe(dynamodb, _table(config))]
+        for band, urls in config.band_queues().items():
+            for kind, url in zip(("queue", "dead_letter_queue"), urls, strict=True):
+                probes.append(checks.queue_probe(sqs, f"{kind}.{band.value}", url))
+    app_secret = os.environ.get("APP_SECRET_ARN")
+    if app_secret or config.provider_secret_arn:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        secrets = SecretsProvider()
+        if app_secret:
+            probes.append(checks.secret_probe(secrets, app_secret))
+        if config.provider_secret_arn:
+            probes.append(checks.provider_secret_probe(secrets.client, config.provider_secret_arn))
+    if not config.provider_secret_arn:
+        probes.append(checks.provider_env_probe())
+    if os.environ.get("SUPABASE_URL"):
+        required = config.job_store == "supabase"
+        probes.append(checks.supabase_probe(lambda: SupabaseSettings.from_env(app_env()), required=required))
+    return checks.HealthService(probes)
 
 
 def reset() -> None:
@@ -360,4 +436,7 @@ def reset() -> None:
     supabase.cache_clear()
     job_service.cache_clear()
     key_store.cache_clear()
+    spend_ledger.cache_clear()
+    spend_caps.cache_clear()
     processor.cache_clear()
+    health.cache_clear()

@@ -1,6 +1,6 @@
 """The DynamoDB job store against moto: the shared `JobStore` contract, plus what is DynamoDB's own: the
-table's keys and index, batch writes and their retries, transaction conflicts, cursors as start keys, the
-activity rows.
+table's keys and indexes (the sparse due index among them), batch writes and their retries, transaction
+conflicts, cursors as start keys, the activity rows.
 
 Races are run with asyncio.gather, so the calls really overlap in threads; the store serialises them over
 moto (`serialize_calls=True`) because moto's transactions are not thread-safe. What the races then prove
@@ -10,6 +10,7 @@ is that the second writer's condition sees the first writer's change and fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,9 +20,9 @@ from botocore.exceptions import ClientError
 
 from leadenrich.aws import dynamo_ops
 from leadenrich.aws.dynamo_jobs import DynamoJobStore
-from leadenrich.aws.dynamo_schema import create_table
+from leadenrich.aws.dynamo_schema import DUE_INDEX, create_table
 from leadenrich.jobs.encoding import BadCursor
-from leadenrich.jobs.models import ItemStatus, JobStatus
+from leadenrich.jobs.models import PAUSED_BY_CALLER, ItemStatus, JobKind, JobOptions, JobStatus
 from leadenrich.jobs.ports import JobStore
 from tests.support.store_contract import (
     NOW,
@@ -31,11 +32,13 @@ from tests.support.store_contract import (
     b64,
     claim,
     create,
+    due_ids,
     found,
     item_of,
     job_of,
     listed_job_ids,
     new_job,
+    scheduled,
 )
 
 TABLE = "leadenrich-test"
@@ -85,11 +88,17 @@ def test_create_table_declares_keys_index_billing_and_ttl(client: Any) -> None:
         "SK": "S",
         "GSI1PK": "S",
         "GSI1SK": "S",
+        "GSI2PK": "S",
+        "GSI2SK": "S",
     }
-    (gsi,) = table["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "GSI1"
-    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["GSI1PK", "GSI1SK"]
-    assert gsi["Projection"]["ProjectionType"] == "ALL"
+    indexes = {
+        gsi["IndexName"]: (
+            [k["AttributeName"] for k in gsi["KeySchema"]],
+            gsi["Projection"]["ProjectionType"],
+        )
+        for gsi in table["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {"GSI1": (["GSI1PK", "GSI1SK"], "ALL"), DUE_INDEX: (["GSI2PK", "GSI2SK"], "ALL")}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
@@ -262,3 +271,71 @@ async def test_rows_written_before_queue_windows_and_webhook_events_read_as_befo
     assert job is not None and job.options.queue_window is None
     assert job.options.webhook_events == ("job.completed",)
     assert item is not None and not item.sent_next
+
+
+def job_row(client: Any, job_id: str) -> dict[str, Any]:
+    """The job's row as stored, attribute values and all."""
+    key = {"PK": {"S": f"WS#{WS}#JOB#{job_id}"}, "SK": {"S": "JOB"}}
+    row: dict[str, Any] = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+    return row
+
+
+async def test_the_due_index_is_sparse_and_due_jobs_is_one_query_of_it(
+    store: DynamoJobStore, client: Any
+) -> None:
+    """Only a job with a due time has the due index's keys, every write that clears the due time removes
+    them, and `due_jobs` reads the index with one Query: never a Scan of the table."""
+    due, later = NOW - timedelta(minutes=1), NOW + timedelta(hours=1)
+    await scheduled(store, "s", due)
+    await create(store, "plain", 1)
+    assert {"GSI2PK", "GSI2SK"} <= set(job_row(client, "s")) and job_row(client, "s")["due_at"]
+    assert not {"GSI2PK", "GSI2SK", "due_at"} & set(job_row(client, "plain"))
+    calls: list[tuple[str, Any]] = []
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.Query", lambda params, **_: calls.append(("query", params))
+    )
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.Scan", lambda params, **_: calls.append(("scan", params))
+    )
+
+    assert await due_ids(store) == [(WS, "s")]
+
+    ((operation, params),) = calls
+    assert operation == "query" and params["IndexName"] == DUE_INDEX
+    assert await store.update_job(
+        WS, "s", options=JobOptions(run_at=later), due_at=later, expected_due_at=due, now=NOW
+    )
+    assert job_row(client, "s")["GSI2SK"]["S"].startswith("2025-03-01T13:00:00")
+    assert await store.release_due(WS, "s", later)
+    assert not {"GSI2PK", "GSI2SK", "due_at"} & set(job_row(client, "s"))
+    assert await store.update_job(
+        WS, "plain", options=JobOptions(), due_at=due, expected_due_at=None, now=NOW
+    )
+    assert await store.update_job(
+        WS, "plain", options=JobOptions(), due_at=None, expected_due_at=due, now=NOW
+    )
+    assert not {"GSI2PK", "GSI2SK", "due_at"} & set(job_row(client, "plain"))
+    assert await due_ids(store, NOW + timedelta(days=1)) == []
+
+
+async def test_rows_written_before_job_control_read_as_enrichment_jobs_without_schedule_or_caps(
+    store: DynamoJobStore, client: Any
+) -> None:
+    """Jobs stored by an older version lack kind, run_at, the caps, the reason and the due time: they read
+    as unscheduled, uncapped enrichment jobs, and can be paused and rescheduled."""
+    job, items = new_job("old", 1)
+    options = JobOptions(kind=JobKind.VERIFICATION, run_at=NOW, max_credits=1.0, max_cost_usd=2.0)
+    await store.create_job(replace(job, options=options, due_at=NOW), items)
+    client.update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": f"WS#{WS}#JOB#old"}, "SK": {"S": "JOB"}},
+        UpdateExpression="REMOVE kind, run_at, max_credits, max_cost_usd, due_at, GSI2PK, GSI2SK",
+    )
+
+    old = await job_of(store, "old")
+
+    assert old.options == JobOptions() and (old.paused_reason, old.due_at) == (None, None)
+    paused = await store.pause_job(WS, "old", reason=PAUSED_BY_CALLER, now=NOW)
+    assert paused is not None and paused.paused_reason == PAUSED_BY_CALLER
+    assert await store.update_job(WS, "old", options=options, due_at=NOW, expected_due_at=None, now=NOW)
+    assert await due_ids(store) == [(WS, "old")]

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from leadenrich.jobs.models import Item, ItemStatus, JobStatus
+from leadenrich.jobs.models import BUDGET_REACHED, Item, ItemStatus, JobKind, JobOptions, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, JobStore
 from leadenrich.sqlite.db import Database
-from leadenrich.sqlite.job_store import SqliteJobStore
+from leadenrich.sqlite.job_store import JOB_CONTROL_COLUMNS, SqliteJobStore
 from tests.support.store_contract import (
     LEASE,
     NOW,
@@ -27,6 +27,7 @@ from tests.support.store_contract import (
     all_items,
     claim,
     create,
+    due_ids,
     found,
     item_of,
     job_of,
@@ -105,6 +106,37 @@ async def test_a_state_file_from_before_the_newer_columns_gets_them_and_keeps_it
         )
         assert (await job_of(store, "j")).counters.risky == 1
         SqliteJobStore(reopened)  # a second store on the same file adds nothing twice
+    finally:
+        reopened.close()
+
+
+async def test_a_state_file_from_before_job_control_gets_its_columns_and_due_index(path: Path) -> None:
+    """Given a state file whose jobs table predates pause, schedule, kind and caps (no columns, no due index),
+    when a store opens it, then they are added once, the old job reads as an unscheduled, uncapped
+    enrichment job, and it can be paused, rescheduled and found due."""
+    old = Database(path)
+    try:
+        store = SqliteJobStore(old)
+        await create(store, "j", 1)
+        with old.write() as conn:  # the table as the earlier version made it
+            conn.execute("DROP INDEX jobs_due")
+            for _, column, _ in JOB_CONTROL_COLUMNS:
+                conn.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
+    finally:
+        old.close()
+
+    reopened = Database(path)
+    try:
+        store = SqliteJobStore(reopened)
+        old_job = await job_of(store, "j")
+        assert old_job.options == JobOptions() and (old_job.paused_reason, old_job.due_at) == (None, None)
+        assert (await store.pause_job(WS, "j", reason=BUDGET_REACHED, now=NOW)) is not None
+        options = JobOptions(kind=JobKind.VERIFICATION, run_at=NOW, max_credits=2.5)
+        assert await store.update_job(WS, "j", options=options, due_at=NOW, expected_due_at=None, now=NOW)
+        assert await due_ids(store) == [(WS, "j")]
+        SqliteJobStore(reopened)  # a second store on the same file adds nothing twice
+        indexes = {row[1] for row in reopened.read().execute("PRAGMA index_list(jobs)")}
+        assert "jobs_due" in indexes
     finally:
         reopened.close()
 
@@ -202,6 +234,7 @@ async def test_a_rejected_page_appends_nothing(store: SqliteJobStore) -> None:
             "job_items_by_status",
         ),
         ("SELECT * FROM jobs WHERE workspace_id = 'ws1' AND idempotency_key = 'k'", "jobs_idempotency_key"),
+        ("SELECT * FROM jobs WHERE due_at <= 'x' ORDER BY due_at, workspace_id, job_id LIMIT 3", "jobs_due"),
     ],
 )
 def test_listings_read_through_their_indexes_without_sorting(

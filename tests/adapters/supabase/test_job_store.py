@@ -50,12 +50,17 @@ FUNCTIONS = (
     "job_store_complete_job_if_done",
     "job_store_create_job",
     "job_store_defer_item",
+    "job_store_due_jobs",
     "job_store_finish_item",
     "job_store_list_items",
     "job_store_list_jobs",
+    "job_store_pause_job",
+    "job_store_release_due",
     "job_store_requeue_items",
+    "job_store_resume_job",
     "job_store_skip_item",
     "job_store_start_job",
+    "job_store_update_job",
 )
 LEASE_TEXT = "2025-03-01T12:05:00+00:00"
 

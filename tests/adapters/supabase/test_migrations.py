@@ -336,3 +336,49 @@ def test_0005_grades_the_addresses_an_existing_database_holds_and_admits_risky_i
         assert db.scalar("select status from job_items") == "risky"
         with pytest.raises(SqlError, match="job_items_status_check"):
             db.execute("update job_items set status = 'maybe' where item_id = '000000'")
+
+
+def test_0007_adds_job_control_to_a_database_holding_jobs(supabase_server: SupabaseTestServer) -> None:
+    """A database at 0006 with a job in it: 0007 makes it an enrichment job with no schedule, caps, reason
+    or due time, holds kind and caps to their values, and the due look-up reads through the partial due
+    index without sorting."""
+    with supabase_server.scratch_database() as db:
+        for path in migration_files():
+            if path.name < "0007":
+                db.file(path)
+        db.execute("insert into jobs (job_id, status, workspace_id) values ('j1', 'running', 'w');")
+        apply_migrations(db)
+        apply_migrations(db)  # and again: idempotent with rows in place
+
+        job = db.query("select kind, run_at, max_credits, max_cost_usd, paused_reason, due_at from jobs")
+        assert job == [
+            {
+                "kind": "enrichment",
+                "run_at": None,
+                "max_credits": None,
+                "max_cost_usd": None,
+                "paused_reason": None,
+                "due_at": None,
+            }
+        ]
+        jobs = columns(db, "jobs")
+        assert {name: jobs[name]["udt_name"] for name in ("kind", "run_at", "max_credits", "due_at")} == {
+            "kind": "text",
+            "run_at": "timestamptz",
+            "max_credits": "float8",
+            "due_at": "timestamptz",
+        }
+        assert jobs["kind"]["is_nullable"] == "NO" and jobs["paused_reason"]["udt_name"] == "text"
+        index = db.scalar("select indexdef from pg_indexes where indexname = 'idx_jobs_due'")
+        assert index.endswith("(due_at, workspace_id, job_id) WHERE (due_at IS NOT NULL)")
+        with pytest.raises(SqlError, match="jobs_kind_check"):
+            db.execute("update jobs set kind = 'scraping'")
+        with pytest.raises(SqlError, match="jobs_caps_check"):
+            db.execute("update jobs set max_cost_usd = -1")
+        db.execute("update jobs set status = 'paused', paused_reason = 'budget_reached', max_credits = 5")
+
+        plan = db.execute(
+            "set enable_seqscan = off; explain select j.* from public.jobs as j where j.due_at <= now()"
+            " order by j.due_at, j.workspace_id, j.job_id limit 10"
+        )
+        assert "idx_jobs_due" in plan and "Sort" not in plan

@@ -16,6 +16,7 @@ from leadenrich.aws.dynamo_codec import to_attribute_values
 from leadenrich.aws.dynamo_job_rows import counter_adds, item_from_attributes
 from leadenrich.aws.dynamo_ops import TRANSACT_MAX, one_of
 from leadenrich.aws.dynamo_schema import ITEM_KEY_FIELDS, ITEM_SK_PREFIX, item_key, job_key, job_pk
+from leadenrich.jobs import job_rules
 from leadenrich.jobs.encoding import MAX_LIMIT, decode_cursor, ts
 from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, requeued, taken_back
 from leadenrich.jobs.models import Item, ItemStatus, JobStatus, Page
@@ -91,8 +92,9 @@ class DynamoItems(DynamoActivity):
 
     async def _claim(self, ref: ItemRef, token: str, lease_until: datetime, now: datetime) -> Item | None:
         """One transaction: the item update (claimable or lease expired) and a ConditionCheck that the job
-        is not cancelled. Transactions return no attributes, so the claimed item is read back afterwards;
-        if by then another claimer holds it (our lease expired already), the claim is reported lost."""
+        is neither cancelled nor paused (`job_rules.HOLDS_ITEMS`). Transactions return no attributes, so
+        the claimed item is read back afterwards; if by then another claimer holds it (our lease expired
+        already), the claim is reported lost."""
         item_update = self._take_request(
             ref,
             CLAIMABLE,
@@ -100,10 +102,11 @@ class DynamoItems(DynamoActivity):
             " #attempts = #attempts + :one REMOVE #next_attempt_at",
             {":token": token, ":lease_until": ts(lease_until), ":now": ts(now), ":one": 1},
         )
+        holds, held_by = one_of("status", "holds", job_rules.HOLDS_ITEMS)
         job_check = self.update_request(
             job_key(ref.workspace_id, ref.job_id),
-            condition="attribute_exists(#PK) AND #status <> :cancelled",
-            values={":cancelled": JobStatus.CANCELLED.value},
+            condition=f"attribute_exists(#PK) AND NOT {holds}",
+            values=held_by,
         )
         if not await self.transact([{"Update": item_update}, {"ConditionCheck": job_check}]):
             return None

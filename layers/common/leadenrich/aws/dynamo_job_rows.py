@@ -4,6 +4,7 @@ Why the attributes look the way they do:
 - counters are top-level numbers `c_total`, `c_processed`, ... so a condition can compare two of them
   (`c_processed >= c_total`) and an update can ADD to them (exact decimals: `dynamo_codec`);
 - datetimes are `jobs.encoding.ts` text, so comparing strings in a condition compares instants;
+- a job with a `due_at` carries the due index's keys (`due_keys`), and only then: GSI2 is sparse;
 - an item's `result` is a JSON string (floats come back exactly), its lead a map; absent values are absent
   attributes, never NULL.
 """
@@ -14,7 +15,16 @@ import json
 from typing import Any
 
 from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
-from leadenrich.aws.dynamo_schema import JOB_SK, item_sk, job_pk, jobs_gsi_pk, jobs_gsi_sk
+from leadenrich.aws.dynamo_schema import (
+    DUE_KEY_FIELDS,
+    DUE_PK,
+    JOB_SK,
+    due_sk,
+    item_sk,
+    job_pk,
+    jobs_gsi_pk,
+    jobs_gsi_sk,
+)
 from leadenrich.jobs.models import Item, Job
 from leadenrich.jobs.rows import counter_columns, item_from_row, item_to_row, job_from_row, job_to_row
 
@@ -22,13 +32,22 @@ COUNTER_COLUMNS = counter_columns("c_")
 
 
 def job_attributes(job: Job) -> dict[str, Any]:
-    """The job's row as attribute values, with its keys in the table and in GSI1."""
+    """The job's row as attribute values, with its keys in the table, in GSI1 and, while it has a due time,
+    in the due index."""
     row = job_to_row(job, COUNTER_COLUMNS)
     row["PK"], row["SK"] = job_pk(job.workspace_id, job.job_id), JOB_SK
     row["GSI1PK"] = jobs_gsi_pk(job.workspace_id)
     row["GSI1SK"] = jobs_gsi_sk(row["created_at"], job.job_id)
     row["entity"] = "job"
+    if row["due_at"] is not None:
+        row.update(due_keys(job.workspace_id, job.job_id, row["due_at"]))
     return to_attribute_values(row)
+
+
+def due_keys(workspace_id: str, job_id: str, due_at: str) -> dict[str, str]:
+    """The due index's key attributes of a job due at `due_at` (`ts` text), as plain values."""
+    pk, sk = DUE_KEY_FIELDS
+    return {pk: DUE_PK, sk: due_sk(due_at, workspace_id, job_id)}
 
 
 def job_from_attributes(attributes: dict[str, Any]) -> Job:
@@ -59,6 +78,7 @@ def counter_adds(adds: dict[str, int | float]) -> tuple[str, dict[str, int | flo
 __all__ = [
     "COUNTER_COLUMNS",
     "counter_adds",
+    "due_keys",
     "item_attributes",
     "item_from_attributes",
     "job_attributes",

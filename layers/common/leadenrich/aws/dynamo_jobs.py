@@ -2,11 +2,12 @@
 state change is a conditional write, and what it must refuse before writing is `jobs.store_base`'s.
 
 This half holds the jobs (create with the idempotency row, append, list through GSI1, start, complete,
-cancel); `dynamo_items` the items. Conditions that span two rows use TransactWriteItems: creating a job
-with an idempotency key (both rows `attribute_not_exists`), claiming an item (a ConditionCheck that the
-job is not cancelled: UpdateItem cannot look at another row), and every terminal transition together with
-its job's counters. A lost race is reported as such (False / None); conflicts between transactions are
-retried (`dynamo_ops`). Over moto pass `serialize_calls=True` (see `dynamo_ops`).
+cancel, pause, resume, update, and the due index: GSI2, see `dynamo_schema`); `dynamo_items` the items.
+Conditions that span two rows use TransactWriteItems: creating a job with an idempotency key (both rows
+`attribute_not_exists`), claiming an item (a ConditionCheck that the job is neither cancelled nor paused:
+UpdateItem cannot look at another row), and every terminal transition together with its job's counters.
+A lost race is reported as such (False / None); conflicts between transactions are retried (`dynamo_ops`).
+Over moto pass `serialize_calls=True` (see `dynamo_ops`).
 """
 
 from __future__ import annotations
@@ -17,24 +18,31 @@ from typing import Any
 
 from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
 from leadenrich.aws.dynamo_items import DynamoItems
-from leadenrich.aws.dynamo_job_rows import item_attributes, job_attributes, job_from_attributes
+from leadenrich.aws.dynamo_job_rows import due_keys, item_attributes, job_attributes, job_from_attributes
 from leadenrich.aws.dynamo_ops import one_of
 from leadenrich.aws.dynamo_schema import (
+    DUE_INDEX,
+    DUE_KEY_FIELDS,
+    DUE_PK,
     GSI1,
     JOB_KEY_FIELDS,
     JOB_SK,
+    due_sk_bound,
     idempotency_key,
     job_key,
     jobs_gsi_pk,
     jobs_pk_prefix,
 )
+from leadenrich.jobs import job_rules
 from leadenrich.jobs.encoding import decode_cursor, ts
 from leadenrich.jobs.item_rules import job_exists, not_pending
 from leadenrich.jobs.models import Item, Job, JobStatus, Page
 from leadenrich.jobs.ports import IdempotencyConflict
-from leadenrich.jobs.store_base import JobListing, JobStoreBase
+from leadenrich.jobs.rows import options_row
+from leadenrich.jobs.store_base import JobListing, JobStoreBase, JobUpdate
 
 _ABSENT = "attribute_not_exists(PK)"
+_NO_DUE = ["#due_at", *(f"#{name}" for name in DUE_KEY_FIELDS)]  # what clears a job's due time
 
 
 class DynamoJobStore(DynamoItems, JobStoreBase):
@@ -149,15 +157,104 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """The cancelled job; a job already finished or cancelled comes back unchanged."""
-        unfinished, values = one_of("status", "unfinished", (JobStatus.PENDING, JobStatus.RUNNING))
+        cancellable, values = one_of("status", "cancellable", job_rules.CANCELLABLE)
         op = self.update_request(
             job_key(workspace_id, job_id),
-            update="SET #status = :cancelled",
-            condition=unfinished,
+            update="SET #status = :cancelled REMOVE #paused_reason",
+            condition=cancellable,
             values={**values, ":cancelled": JobStatus.CANCELLED.value},
         )
         row = await self.update_row(op, return_new=True)
         return job_from_attributes(row) if row else await self.get_job(workspace_id, job_id)
+
+    async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
+        """An absent job has no status: the condition fails and nothing is created."""
+        pausable, values = one_of("status", "pausable", job_rules.PAUSABLE)
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update="SET #status = :paused, #paused_reason = :reason",
+            condition=pausable,
+            values={**values, ":paused": JobStatus.PAUSED.value, ":reason": reason},
+        )
+        return await self._changed(op)
+
+    async def _resume(self, workspace_id: str, job_id: str) -> Job | None:
+        """An update expression cannot choose between two values, so the target is read first and the
+        condition holds the write to what was read: still paused, and `started_at` still (un)set."""
+        job = await self.get_job(workspace_id, job_id)
+        if job is None or job.status is not job_rules.RESUMABLE:
+            return None
+        started = "attribute_exists" if job.started_at is not None else "attribute_not_exists"
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update="SET #status = :to REMOVE #paused_reason",
+            condition=f"#status = :paused AND {started}(#started_at)",
+            values={":to": job_rules.resumed_status(job.started_at).value, ":paused": job.status.value},
+        )
+        return await self._changed(op)
+
+    async def _update(self, workspace_id: str, job_id: str, update: JobUpdate) -> Job | None:
+        """Options set one attribute each (an unset one removed); a due time sets the due index's keys
+        with it, none removes them."""
+        sets: list[str] = []
+        removes: list[str] = []
+        values: dict[str, Any] = {}
+        row: dict[str, Any] = options_row(update.options)
+        if update.due_at is None:
+            removes += _NO_DUE
+        else:
+            row["due_at"] = ts(update.due_at)
+            row.update(due_keys(workspace_id, job_id, row["due_at"]))
+        for name, value in row.items():
+            if value is None:
+                removes.append(f"#{name}")
+            else:
+                sets.append(f"#{name} = :v_{name}")
+                values[f":v_{name}"] = value
+        updatable, named = one_of("status", "updatable", job_rules.UPDATABLE)
+        if update.expected_due_at is None:
+            expected = "attribute_not_exists(#due_at)"
+        else:
+            expected, values[":expected"] = "#due_at = :expected", ts(update.expected_due_at)
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update=f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else ""),
+            condition=f"{updatable} AND {expected}",
+            values={**values, **named},
+        )
+        return await self._changed(op)
+
+    async def _due(self, now: datetime, limit: int) -> list[Job]:
+        """One Query of the due index (sparse: only jobs with a due time are in it), earliest first. The
+        index is eventually consistent: a job released a moment ago may still be listed, and its release
+        (conditional) then finds nothing to clear."""
+        pk, sk = DUE_KEY_FIELDS
+        request = self.query_request(
+            f"#{pk} = :due AND #{sk} < :bound",
+            {":due": DUE_PK, ":bound": due_sk_bound(ts(now))},
+            None,
+            IndexName=DUE_INDEX,
+            ScanIndexForward=True,
+        )
+        rows, _ = await self.query_page(
+            request, limit=limit, start_key=None, key_fields=("PK", "SK", *DUE_KEY_FIELDS)
+        )
+        return [job_from_attributes(row) for row in rows]
+
+    async def _release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        """`due_at` and the due index's keys go together."""
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update=f"REMOVE {', '.join(_NO_DUE)}",
+            condition="#due_at = :due",
+            values={":due": ts(due_at)},
+        )
+        return await self.update_row(op) is not None
+
+    async def _changed(self, op: dict[str, Any]) -> Job | None:
+        """A conditional job update: the job as written, None when the condition failed."""
+        row = await self.update_row(op, return_new=True)
+        return job_from_attributes(row) if row else None
 
     def _job(self, job: Job) -> dict[str, Any]:
         return job_key(job.workspace_id, job.job_id)

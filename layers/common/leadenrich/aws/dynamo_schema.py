@@ -1,9 +1,11 @@
-"""The service's one DynamoDB table (single-table design): its keys, index and TTL, and the job store's rows.
+"""The service's one DynamoDB table (single-table design): its keys, indexes, TTL and the job store's rows.
 
 Rows (all key attributes are strings):
 
     job          PK  WS#{workspace}#JOB#{job_id}      SK  JOB
                  GSI1PK WS#{workspace}#JOBS           GSI1SK {created_at}#{job_id}   (list newest first)
+                 GSI2PK DUE                           GSI2SK {due_at}#{workspace}#{job_id}
+                                                      (only while `due_at` is set: the due index)
     item         PK  WS#{workspace}#JOB#{job_id}      SK  ITEM#{item_id}             (Query: input order)
                  (with `lead_id`, the Supabase lead it writes addresses for, when it has one)
     idempotency  PK  WS#{workspace}#IDEMP#{key}       SK  IDEMP                      (holds the job id)
@@ -14,9 +16,15 @@ daily lead quota (`WS#{workspace}#QUOTA`: `dynamo_quota`), the cache (`CACHE#`: 
 limiter (`RATE#`: `dynamo_limiter`), webhooks (`HOOK#`, `WS#{workspace}#HOOKS#`: `dynamo_webhooks`).
 
 A job's items share its partition, so one Query lists them; jobs are listed through GSI1 (projection ALL),
-with status and tag as filters. The table's TTL attribute `expires_at` belongs to the rows that expire
-(cache, limiter, quota, webhooks, activity: kept two days, `GET /metrics` reads the last hour); job rows
-never set it. `template.yaml` declares the same table; `tests/infra` holds the two to each other.
+with status and tag as filters. GSI2 is the due index (`JobStore.due_jobs`), sparse: a job row has its
+GSI2 keys only while it has a `due_at` (a scheduled job waiting to be released), and every write that clears
+`due_at` removes them, so a Query of partition DUE up to `now` reads exactly the due jobs of every workspace,
+earliest first, however many jobs the table holds. One partition is enough: only scheduled jobs enter it,
+once each, and the processor's release takes them out (projection ALL: the Query returns the jobs).
+
+The table's TTL attribute `expires_at` belongs to the rows that expire (cache, limiter, quota, webhooks,
+activity: kept two days, `GET /metrics` reads the last hour); job rows never set it. `template.yaml`
+declares the same table; `tests/infra` holds the two to each other.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from typing import Any
 from leadenrich.jobs.rows import activity_minute
 
 GSI1 = "GSI1"
+DUE_INDEX = "GSI2"
+DUE_PK = "DUE"
+DUE_KEY_FIELDS = ("GSI2PK", "GSI2SK")  # present on a job row exactly while its `due_at` is
 TTL_ATTRIBUTE = "expires_at"
 JOB_SK = "JOB"
 ITEM_SK_PREFIX = "ITEM#"
@@ -40,16 +51,19 @@ def create_table(client: Any, name: str) -> None:
     client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": attr, "AttributeType": "S"} for attr in JOB_KEY_FIELDS],
+        AttributeDefinitions=[
+            {"AttributeName": attr, "AttributeType": "S"} for attr in (*JOB_KEY_FIELDS, *DUE_KEY_FIELDS)
+        ],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": GSI1,
+                "IndexName": name,
                 "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": sk, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
+            for name, (pk, sk) in ((GSI1, ("GSI1PK", "GSI1SK")), (DUE_INDEX, DUE_KEY_FIELDS))
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -82,6 +96,17 @@ def jobs_gsi_sk(created_at: str, job_id: str) -> str:
     return f"{created_at}#{job_id}"
 
 
+def due_sk(due_at: str, workspace_id: str, job_id: str) -> str:
+    """A job's place in the due index: `due_at` (`ts` text, fixed width) first, so key order is time order."""
+    return f"{due_at}#{workspace_id}#{job_id}"
+
+
+def due_sk_bound(now: str) -> str:
+    """The smallest due key after every job due at or before `now` (`ts` text): `now` then "$", the character
+    after the "#" that follows a due time."""
+    return f"{now}$"
+
+
 def item_sk(item_id: str) -> str:
     return f"{ITEM_SK_PREFIX}{item_id}"
 
@@ -112,6 +137,9 @@ def activity_key(workspace_id: str, moment: datetime) -> dict[str, Any]:
 
 
 __all__ = [
+    "DUE_INDEX",
+    "DUE_KEY_FIELDS",
+    "DUE_PK",
     "GSI1",
     "IDEMPOTENCY_SK",
     "ITEM_KEY_FIELDS",
@@ -123,6 +151,8 @@ __all__ = [
     "activity_pk",
     "activity_sk",
     "create_table",
+    "due_sk",
+    "due_sk_bound",
     "idempotency_key",
     "item_key",
     "item_sk",

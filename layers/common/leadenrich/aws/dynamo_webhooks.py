@@ -3,9 +3,12 @@
     inbound event   PK  HOOK#{provider}#EVT#{event_id}     SK  EVENT       (conditional put; TTL 7 days)
     attempt         PK  WS#{workspace}#HOOKS#{job_id}       SK  ATTEMPT#{at}#{n}   (kept with TTL 30 days)
     outbox entry    PK  HOOK#OUTBOX                          SK  {due at}#{event_id}#{n}
+    owed once       PK  HOOK#ONCE#{event_id}                 SK  ONCE        (conditional put; TTL 30 days)
 
 Attempts are rows of their own next to the job (not attributes of the job row), so recording one never
-contends with the job's counter transactions, and both job stores share the same record.
+contends with the job's counter transactions, and both job stores share the same record. An event owed
+once (`schedule_once`: `job.cancelled`, `job.paused`) writes its marker and its outbox entry in one
+transaction, so a repeat of the same event id records neither.
 """
 
 from __future__ import annotations
@@ -112,25 +115,25 @@ class DynamoWebhookLog(DynamoTable):
         ]
 
     async def schedule(self, delivery: Delivery, attempt: int, at: datetime) -> None:
-        await self._call(
-            "put_item",
-            TableName=self._table,
-            Item={
-                "PK": {"S": _OUTBOX},
-                "SK": {"S": f"{_ts(at)}#{delivery.event_id}#{attempt:02d}"},
-                "attempt": {"N": str(attempt)},
-                "delivery": {
-                    "S": json.dumps(
-                        {
-                            "workspace_id": delivery.workspace_id,
-                            "job_id": delivery.job_id,
-                            "url": delivery.url,
-                            "event_id": delivery.event_id,
-                            "body": delivery.body,
-                        }
-                    )
+        await self._call("put_item", TableName=self._table, Item=_outbox_row(delivery, attempt, at))
+
+    async def schedule_once(self, delivery: Delivery, at: datetime) -> bool:
+        marker = {
+            "PK": {"S": f"HOOK#ONCE#{delivery.event_id}"},
+            "SK": {"S": "ONCE"},
+            TTL_ATTRIBUTE: {"N": str(math.ceil(self._now() + ATTEMPT_TTL_SECONDS))},
+        }
+        return await self.transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": marker,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
                 },
-            },
+                {"Put": {"TableName": self._table, "Item": _outbox_row(delivery, 1, at)}},
+            ]
         )
 
     async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
@@ -154,3 +157,22 @@ class DynamoWebhookLog(DynamoTable):
             ConditionExpression="attribute_exists(PK)",
         )
         return taken is not None
+
+
+def _outbox_row(delivery: Delivery, attempt: int, at: datetime) -> dict[str, Any]:
+    return {
+        "PK": {"S": _OUTBOX},
+        "SK": {"S": f"{_ts(at)}#{delivery.event_id}#{attempt:02d}"},
+        "attempt": {"N": str(attempt)},
+        "delivery": {
+            "S": json.dumps(
+                {
+                    "workspace_id": delivery.workspace_id,
+                    "job_id": delivery.job_id,
+                    "url": delivery.url,
+                    "event_id": delivery.event_id,
+                    "body": delivery.body,
+                }
+            )
+        },
+    }

@@ -7,11 +7,14 @@ carry exactly the fields the `emails` table stores, plus the cost of getting the
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from leadenrich.engine.domains import DomainError, normalize_domain
 
 
 class LeadStatus(StrEnum):
@@ -78,8 +81,50 @@ class Provider(StrEnum):
     PERPLEXITY = "perplexity"
 
 
+MAX_ADDRESS_LENGTH = 254  # RFC 5321's path limit, less the angle brackets
+_LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def normalize_email(raw: str) -> str:
+    """An address as the verifier and the cache key it: lower-case, its domain in IDNA form. Raises
+    ValueError saying what is wrong, never quoting the address (errors reach logs and API answers).
+
+    Why so strict a local part (RFC 5322's dot-atoms, ASCII): it is what Hunter and mail servers accept
+    in practice; a quoted or non-ASCII local part is almost always a paste error in a sales list."""
+    text = raw.strip().lower()
+    local, at, host = text.rpartition("@")
+    if not at or not local or not host:
+        raise ValueError("not an email address: expected name@domain")
+    if len(local) > 64 or not _LOCAL_PART.fullmatch(local):
+        raise ValueError("the part before @ is not a valid mailbox name (letters, digits, . _ % + - ...)")
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+        domain = normalize_domain(host)
+    except (DomainError, UnicodeError) as exc:
+        raise ValueError(f"the part after @ is not a usable domain ({exc})") from None
+    # normalize_domain forgives a scheme, a path or a port in a lead's domain; an address has none of them.
+    if domain not in (ascii_host, ascii_host.removeprefix("www.")):
+        raise ValueError("the part after @ must be a bare domain name, like acme.com")
+    email = f"{local}@{ascii_host}"
+    if len(email) > MAX_ADDRESS_LENGTH:
+        raise ValueError(f"an address has at most {MAX_ADDRESS_LENGTH} characters")
+    return email
+
+
+def _host(domain: str) -> str:
+    """A lead's domain as compared with its address's (as written when it is not a usable domain)."""
+    try:
+        return normalize_domain(domain)
+    except DomainError:
+        return domain
+
+
 class Lead(BaseModel):
-    """One lead as callers hand it in; only `domain` is required."""
+    """One lead as callers hand it in; only `domain` is required, and not even that with `email`.
+
+    `email` is set on a verification job's items: the one address to verify (`engine.verification`). The
+    lead's domain is then the address's, filled in when absent, so every place that reads a lead's domain
+    (logs, counters, the item view) keeps working for addresses too."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -88,11 +133,41 @@ class Lead(BaseModel):
     first_name: str | None = Field(default=None, max_length=256)
     last_name: str | None = Field(default=None, max_length=256)
     external_id: str | None = Field(default=None, max_length=256)
+    email: str | None = Field(
+        default=None, max_length=MAX_ADDRESS_LENGTH, description="the address to verify (verification jobs)"
+    )
+
+    @classmethod
+    def of_address(cls, email: str) -> Lead:
+        """A verification item's lead: the address, and its domain (ValidationError naming `email`)."""
+        return cls.model_validate({"email": email})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _domain_of_the_address(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("domain") and isinstance(data.get("email"), str):
+            try:
+                domain = normalize_email(data["email"]).rpartition("@")[2]
+            except ValueError:
+                domain = data["email"]  # kept as given: the error is the email field's, not the domain's
+            return {**data, "domain": domain}
+        return data
 
     @field_validator("company_name", "first_name", "last_name", "external_id")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        email = normalize_email(value)
+        domain = info.data.get("domain")
+        if domain is not None and _host(domain) != _host(email.rpartition("@")[2]):
+            raise ValueError(f"the lead's domain {domain!r} is not the address's domain")
+        return email
 
 
 @dataclass(frozen=True)
@@ -182,6 +257,9 @@ class EnrichmentResult:
     retry_after: float | None = None  # seconds, for DEFERRED
     attempt_consumed: bool = True  # False when deferred only because time ran out before a call
     external_id: str | None = None
+    # Deferred before a paid call because a spend cap was reached (`engine.budget`): not an attempt, not a
+    # failure; the job waits for a higher cap. `reason` is `budget_reached: <scope>`.
+    budget_reached: bool = False
 
     @property
     def primary(self) -> FoundEmail | None:

@@ -4,17 +4,26 @@ The waterfall decides *which* answers a lead needs; this module decides *how* to
 records what it cost: the cache first, then one call shared by every concurrent asker (single flight),
 then the cache again. It also switches a provider off for the process once its quota is gone or its key
 is refused, and turns Hunter's 451 into a cached "opted out" answer so nobody is asked for twice.
+
+Spend caps (`engine.budget`): the lead's `SpendGate` (`Tab.budget`) is asked right before each call that
+may bill, after its rate-limit slot (the spend it reads is then as fresh as it can be), only by the caller
+that makes the call: a cache hit, or a wait on someone else's single-flight call, asks nothing. After the
+call the gate is told what it cost, as the tab counted it (Hunter credits, Perplexity dollars; a failed
+Perplexity run is billed too). A refusal (`BudgetReached`) stops before the call; a lead waiting on a call
+that another lead's gate refused makes the call itself, under its own gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from leadenrich.deadline import Deadline
+from leadenrich.engine.budget import BudgetReached, SpendGate
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.models import Provider, Usage
 from leadenrich.engine.ports import MIN_CALL_SECONDS, PERPLEXITY_MIN_CALL_SECONDS, HunterPort, PerplexityPort
@@ -51,6 +60,7 @@ class Tab:
     verifications: int = 0  # paid verification calls made for this lead
     notes: list[str] = field(default_factory=list)
     partial: bool = False  # a step was skipped (provider off, budget spent): "nothing found" is not final
+    budget: SpendGate | None = None  # asked before each paid call (`engine.budget`); None: no cap
 
 
 class PaidCalls:
@@ -138,72 +148,102 @@ class PaidCalls:
 
     async def _fetch_domain_search(self, tab: Tab, domain: str, query: SearchQuery) -> DomainSearch:
         await self._slot("hunter.domain_search", tab)
-        try:
-            search = await self._hunter_call(
-                tab,
-                self.hunter.domain_search(
-                    domain, deadline=tab.deadline, type=query.type, seniority=query.seniority
-                ),
-            )
-        except ProviderProblem as problem:
-            if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                raise NotAMailDomain(f"Hunter does not accept {domain} as a domain") from problem
-            raise
-        tab.usage.hunter.credits += search.credits
-        await self.cache.put_domain_search(domain, query.key, search)
-        return search
+        async with self._billed(Provider.HUNTER, tab):
+            try:
+                search = await self._hunter_call(
+                    tab,
+                    self.hunter.domain_search(
+                        domain, deadline=tab.deadline, type=query.type, seniority=query.seniority
+                    ),
+                )
+            except ProviderProblem as problem:
+                if problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                    raise NotAMailDomain(f"Hunter does not accept {domain} as a domain") from problem
+                raise
+            tab.usage.hunter.credits += search.credits
+            await self.cache.put_domain_search(domain, query.key, search)
+            return search
 
     async def _fetch_finder(self, tab: Tab, domain: str, first: str, last: str) -> FinderResult:
         await self._slot("hunter.email_finder", tab)
-        try:
-            result = await self._hunter_call(
-                tab, self.hunter.email_finder(domain, first, last, deadline=tab.deadline)
-            )
-        except ProviderProblem as problem:
-            if problem.outcome is Outcome.OPTED_OUT:
-                result = FinderResult(opted_out=True)  # remembered, so the person is never asked for again
-            elif problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
-                raise NotAMailDomain(f"{domain} has no mail server (Hunter: invalid_domain)") from problem
-            elif problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
-                tab.notes.append(f"Email Finder rejected the name ({problem.error_id})")
-                return FinderResult()
-            else:
-                raise
-        tab.usage.hunter.credits += result.credits
-        await self.cache.put_finder(domain, first, last, result)
-        return result
+        async with self._billed(Provider.HUNTER, tab):
+            try:
+                result = await self._hunter_call(
+                    tab, self.hunter.email_finder(domain, first, last, deadline=tab.deadline)
+                )
+            except ProviderProblem as problem:
+                if problem.outcome is Outcome.OPTED_OUT:
+                    result = FinderResult(opted_out=True)  # remembered: the person is never asked for again
+                elif problem.outcome is Outcome.PERMANENT and problem.error_id == "invalid_domain":
+                    raise NotAMailDomain(f"{domain} has no mail server (Hunter: invalid_domain)") from problem
+                elif problem.outcome is Outcome.PERMANENT and problem.http_status == 400:
+                    tab.notes.append(f"Email Finder rejected the name ({problem.error_id})")
+                    return FinderResult()
+                else:
+                    raise
+            tab.usage.hunter.credits += result.credits
+            await self.cache.put_finder(domain, first, last, result)
+            return result
 
     async def _fetch_verification(self, tab: Tab, email: str) -> VerifierResult:
         await self._slot("hunter.email_verifier", tab)
-        tab.verifications += 1
-        try:
-            result = await self._hunter_call(tab, self.hunter.email_verifier(email, deadline=tab.deadline))
-        except ProviderProblem as problem:
-            if problem.outcome is not Outcome.OPTED_OUT:
-                raise
-            result = VerifierResult(email=email, status=OPTED_OUT)
-        tab.usage.hunter.credits += result.credits(self.verification_credit)
-        result = result.model_copy(update={"checked_at": self.clock()})  # cached with the verdict
-        await self.cache.put_verification(email, result)
-        return result
+        async with self._billed(Provider.HUNTER, tab):
+            tab.verifications += 1
+            try:
+                result = await self._hunter_call(
+                    tab, self.hunter.email_verifier(email, deadline=tab.deadline)
+                )
+            except ProviderProblem as problem:
+                if problem.outcome is not Outcome.OPTED_OUT:
+                    raise
+                result = VerifierResult(email=email, status=OPTED_OUT)
+            tab.usage.hunter.credits += result.credits(self.verification_credit)
+            result = result.model_copy(update={"checked_at": self.clock()})  # cached with the verdict
+            await self.cache.put_verification(email, result)
+            return result
 
     async def _fetch_decision_makers(
         self, tab: Tab, perplexity: PerplexityPort, domain: str, company: str | None
     ) -> DecisionMakers:
         await self._slot("perplexity.responses", tab, call_seconds=PERPLEXITY_MIN_CALL_SECONDS)
-        tab.usage.perplexity.calls += 1
+        async with self._billed(Provider.PERPLEXITY, tab):
+            tab.usage.perplexity.calls += 1
+            try:
+                answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
+            except DeadlineReached as cut:
+                if not cut.sent:
+                    tab.usage.perplexity.calls -= 1  # refused before sending: nothing was called
+                raise
+            except ProviderProblem as problem:
+                tab.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
+                raise
+            tab.usage.perplexity.cost_usd += answer.cost_usd
+            await self.cache.put_decision_makers(domain, answer)
+            return answer
+
+    @asynccontextmanager
+    async def _billed(self, provider: Provider, tab: Tab) -> AsyncIterator[None]:
+        """Around one call that may bill and the caching of its answer: the lead's gate asked first
+        (BudgetReached: nothing is called), then told what the call cost, read off the tab's counters, once
+        the call was sent, whether it answered or failed (a call cut at the deadline after sending counts as
+        made, at what it was counted). Told after the answer is cached, so a ledger that fails then loses
+        no paid answer. Rounded to 1e-9: the difference of two float sums, not a new binary fraction."""
+        gate = tab.budget
+        if gate is None:
+            yield
+            return
+        await gate.allow(provider)
+        spent = tab.usage.of(provider)
+        calls, credits, cost_usd = spent.calls, spent.credits, spent.cost_usd
         try:
-            answer = await perplexity.find_decision_makers(domain, company, deadline=tab.deadline)
-        except DeadlineReached as cut:
-            if not cut.sent:
-                tab.usage.perplexity.calls -= 1  # refused before sending: nothing was called
-            raise
-        except ProviderProblem as problem:
-            tab.usage.perplexity.cost_usd += problem.cost_usd  # a run that ran is billed, usable or not
-            raise
-        tab.usage.perplexity.cost_usd += answer.cost_usd
-        await self.cache.put_decision_makers(domain, answer)
-        return answer
+            yield
+        finally:
+            if spent.calls > calls:
+                await gate.record(
+                    provider,
+                    credits=round(spent.credits - credits, 9),
+                    cost_usd=round(spent.cost_usd - cost_usd, 9),
+                )
 
     async def _slot(self, endpoint: str, tab: Tab, *, call_seconds: float = MIN_CALL_SECONDS) -> None:
         """Wait for the provider's rate limit; with no slot early enough to still make the call (the port
@@ -235,9 +275,11 @@ class PaidCalls:
         The cache only helps once an answer is stored; without this, ten leads of one company arriving
         together would each pay for the same search before any of them could store it.
         """
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending), False
+        while (pending := self._inflight.get(key)) is not None:
+            try:
+                return await asyncio.shield(pending), False
+            except BudgetReached:
+                continue  # the caller's cap, not ours: make the call under our own gate (or join the next)
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:

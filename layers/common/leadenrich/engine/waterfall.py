@@ -16,7 +16,8 @@ A lead that names a person goes to that person first, and falls back to the deci
 are not found. Paid answers come through `paid_calls.PaidCalls`, which caches them and makes concurrent
 askers share one call, so a retried or repeated lead pays nothing twice. Provider problems are mapped to
 the lead's status: waiting answers (202, throttling, 5xx, timeouts) defer it, quota or credential
-failures fail it, 451 drops the address for good.
+failures fail it, 451 drops the address for good. A spend cap reached before a paid call (`engine.budget`)
+defers it without charging an attempt (`EnrichmentResult.budget_reached`).
 
 This module holds the entry point and the order of the steps; the steps are in `waterfall_steps`, the
 judging of single addresses in `waterfall_addresses`, the lead's status in `waterfall_results`. The
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from leadenrich.deadline import Deadline
-from leadenrich.engine.budget import SpendGate
+from leadenrich.engine.budget import BudgetReached, SpendGate
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.domains import DomainError, is_disposable, is_webmail, normalize_domain
 from leadenrich.engine.models import Contact, EnrichmentResult, Lead, LeadStatus, Provider
@@ -41,7 +42,7 @@ from leadenrich.engine.providers.outcomes import DeadlineReached, ProviderProble
 from leadenrich.engine.ratelimit import RateLimiter
 from leadenrich.engine.redaction import redact_text
 from leadenrich.engine.waterfall_addresses import Addresses, with_changes
-from leadenrich.engine.waterfall_results import conclude, finish, problem_result, result
+from leadenrich.engine.waterfall_results import budget_result, conclude, finish, problem_result, result
 from leadenrich.engine.waterfall_run import LeadRun
 from leadenrich.engine.waterfall_settings import WaterfallSettings
 from leadenrich.engine.waterfall_steps import PERSONAL_QUERY, Steps
@@ -114,7 +115,6 @@ class Enricher:
         return enriched
 
     async def _enrich(self, lead: Lead, deadline: Deadline, budget: SpendGate | None) -> EnrichmentResult:
-        # `budget`: each paid call asks it first (`leadenrich.engine.budget`); wired through `Tab`.
         try:
             domain = normalize_domain(lead.domain)
         except DomainError as exc:
@@ -127,9 +127,12 @@ class Enricher:
         if Provider.HUNTER in self.disabled:
             return result(lead, domain, LeadStatus.FAILED, reason=self.disabled[Provider.HUNTER])
 
-        run = LeadRun(lead=lead, domain=domain, deadline=deadline)
+        # `budget` is asked before each paid call (`paid_calls.PaidCalls._billed`), never on a cache hit.
+        run = LeadRun(lead=lead, domain=domain, deadline=deadline, budget=budget)
         try:
             return await self._waterfall(run)
+        except BudgetReached as reached:
+            return budget_result(run, reached)
         except NotAMailDomain as exc:
             return result(lead, domain, LeadStatus.INVALID, reason=str(exc), usage=run.usage)
         except DeadlineReached:

@@ -7,6 +7,7 @@ verdict with nothing better defers it with its addresses; provider problems defe
 
 from __future__ import annotations
 
+from leadenrich.engine.budget import BudgetReached
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.models import EmailStatus, EnrichmentResult, FoundEmail, Lead, LeadStatus, Usage
 from leadenrich.engine.providers.outcomes import Outcome, ProviderProblem
@@ -64,6 +65,23 @@ def _nothing_found(run: LeadRun) -> str:
     return "no decision-maker address found" + (f" ({'; '.join(run.notes)})" if run.notes else "")
 
 
+def budget_result(run: LeadRun, reached: BudgetReached) -> EnrichmentResult:
+    """A lead stopped before a paid call by a spend cap: deferred without an attempt charged, with what it
+    spent and the addresses it holds so far (verified `unknown`). Every paid answer it got is cached, so
+    the run that resumes it, once the cap is raised, pays for none of them again."""
+    return result(
+        run.lead,
+        run.domain,
+        LeadStatus.DEFERRED,
+        emails=run.unverified,
+        usage=run.usage,
+        reason=f"budget_reached: {reached.scope}",
+        retry_after=0.0,
+        attempt_consumed=False,
+        budget_reached=True,
+    )
+
+
 def problem_result(run: LeadRun, problem: ProviderProblem) -> EnrichmentResult:
     if problem.outcome in (Outcome.THROTTLED, Outcome.PENDING, Outcome.TRANSIENT):
         # A rate-limit answer is the provider saying "not now", not a failed try, and it is not billed:
@@ -90,6 +108,7 @@ def result(
     usage: Usage | None = None,
     retry_after: float | None = None,
     attempt_consumed: bool = True,
+    budget_reached: bool = False,
 ) -> EnrichmentResult:
     return EnrichmentResult(
         domain=domain,
@@ -100,4 +119,5 @@ def result(
         retry_after=retry_after,
         attempt_consumed=attempt_consumed,
         external_id=lead.external_id,
+        budget_reached=budget_reached,
     )

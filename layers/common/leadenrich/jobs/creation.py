@@ -6,7 +6,9 @@ Where a job's leads come from (`CreateJobRequest.source`):
 - with Supabase (a `LeadSource`): every item is tied to a stored lead (`Item.lead_id`), so the processor
   writes its addresses to `emails`. `leads` are matched to stored leads or added; `domains` select every
   stored lead with the domain (adding one when none has it); `lead_ids` select by id; `process_all` every
-  lead with a domain. `skip_existing` leaves out leads that have an active email.
+  lead with a domain. `skip_existing` leaves out leads that have an active email;
+- `emails` (a verification job, with or without Supabase): one item per address, as given, tied to no
+  stored lead (nothing is written to `emails`; the verdicts are the items' results).
 Request-bounded sources (at most 10,000 leads or ids in the body) are resolved first and stored with the
 job in one call. `process_all` is bounded by the table instead: its pages (500 leads) go to the store one at
 a time (`ItemAppender`) and only then is anything enqueued, so the API Lambda never holds more than a page.
@@ -21,6 +23,7 @@ The queries and operations on jobs are `leadenrich.jobs.service.JobService`, bui
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -139,11 +142,13 @@ class JobCreation:
     def _new_job(
         self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, total: int
     ) -> Job:
+        now = self.clock()
+        run_at = request.run_at
         return Job(
             workspace_id=workspace_id,
             job_id=self.new_id(),
             status=JobStatus.PENDING,
-            created_at=self.clock(),
+            created_at=now,
             options=JobOptions(
                 priority=request.priority,
                 max_attempts=request.max_attempts,
@@ -152,10 +157,16 @@ class JobCreation:
                 tags=tuple(request.tags),
                 webhook_events=tuple(request.webhook_events or (JOB_COMPLETED,)),
                 queue_window=self.queue_window,
+                run_at=run_at,
+                max_credits=request.max_credits,
+                max_cost_usd=request.max_cost_usd,
+                kind=request.kind,
             ),
             counters=JobCounters(total=total),
             idempotency_key=idempotency_key,
             request_fingerprint=request_fingerprint(request) if idempotency_key is not None else None,
+            # A start in the future waits in the due index; the processor releases it (`jobs.control`).
+            due_at=run_at if run_at is not None and run_at > now else None,
         )
 
     async def create_job(
@@ -163,7 +174,7 @@ class JobCreation:
     ) -> Created:
         """Store the job and its items, then enqueue them. Raises RequestRejected (naming the field) for
         what this deployment or the stored leads cannot serve, and LeadStoreError when Supabase fails."""
-        if self.leads is None:
+        if self.leads is None or request.emails:  # addresses to verify are never stored leads
             return await self._create_inline(workspace_id, request, idempotency_key)
         if request.dry_run:
             raise RequestRejected("dry_run", "answered by preview(), not create_job()")
@@ -239,8 +250,10 @@ class JobCreation:
         except BaseException:
             await release()
             raise
-        first = items[: first_count(len(items), job.options.queue_window)]  # the processor sends the rest
-        calls = await self.queue.send([WorkMessage.for_item(job, i.item_id) for i in first])
+        calls = 0
+        if job.due_at is None:  # a scheduled job's first items are sent when the processor releases it
+            first = items[: first_count(len(items), job.options.queue_window)]  # the processor sends the rest
+            calls = await self.queue.send([WorkMessage.for_item(job, i.item_id) for i in first])
         if not items:
             stored = (
                 await self.store.complete_job_if_done(job.workspace_id, job.job_id, self.clock()) or stored
@@ -313,6 +326,9 @@ class JobCreation:
             return await self._store_and_enqueue(job, items, selection)
 
         appender: ItemAppender = self.store
+        # Filled page by page: its due time is set only once every page is stored, so no processor can
+        # release a scheduled job whose first items are not there yet.
+        due_at, job = job.due_at, dataclasses.replace(job, due_at=None)
         try:
             stored = await self.store.create_job(job, [])
         except IdempotencyConflict as conflict:
@@ -337,8 +353,18 @@ class JobCreation:
                 await release()
             raise
         calls = 0
-        for messages in _messages(job, first_count(count, job.options.queue_window)):
-            calls += await self.queue.send(messages)
+        if due_at is not None and count:
+            await self.store.update_job(
+                workspace_id,
+                job.job_id,
+                options=job.options,
+                due_at=due_at,
+                expected_due_at=None,
+                now=self.clock(),
+            )
+        else:
+            for messages in _messages(job, first_count(count, job.options.queue_window)):
+                calls += await self.queue.send(messages)
         now = self.clock()
         final = await self.store.complete_job_if_done(workspace_id, job.job_id, now) if count == 0 else None
         final = final or await self.store.get_job(workspace_id, job.job_id) or stored

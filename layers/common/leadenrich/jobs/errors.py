@@ -40,4 +40,14 @@ class JobNotFound(LookupError):
         self.job_id = job_id
 
 
-__all__ = ["IdempotencyKeyReused", "JobNotFound", "NotConfigured", "RequestRejected"]
+class JobStateConflict(RuntimeError):
+    """The job's status does not allow the change (pausing a completed job, rescheduling one that started):
+    the API answers 409 naming `field`, with the job's status in the message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+__all__ = ["IdempotencyKeyReused", "JobNotFound", "JobStateConflict", "NotConfigured", "RequestRejected"]

@@ -4,7 +4,8 @@ The adapters turn these into their own conditional writes (a DynamoDB condition 
 `WHERE`); what is decided before any write (a status that is not terminal, items of another job) is
 decided here, with the messages the API shows (`field: reason`).
 
-    claim     an item in CLAIMABLE, or running with a lease that expired before `now`; job not cancelled
+    claim     an item in CLAIMABLE, or running with a lease that expired before `now`; its job neither
+              cancelled nor paused (`job_rules.HOLDS_ITEMS`)
     finish    running with the caller's lease token, to a TERMINAL status
     defer     running with the caller's lease token
     skip      an item in SKIPPABLE, or running with a lease that expired before `now`

@@ -24,6 +24,7 @@ from leadenrich.jobs.models import (
     Page,
     Received,
     SourcedLead,
+    WebhookEvent,
     WorkMessage,
 )
 
@@ -118,9 +119,9 @@ class JobStore(Protocol):
         now: datetime,
     ) -> Item | None:
         """Take an item to run it: only if it is queued or deferred, or running with a lease that expired
-        before `now` (its processor died), and its job is not cancelled. Sets status running, the lease
-        (`token`, `lease_until`) and attempts + 1. Returns the claimed item, or None when the condition
-        failed (someone else holds it, it is terminal, or the job is cancelled)."""
+        before `now` (its processor died), and its job is neither cancelled nor paused. Sets status running,
+        the lease (`token`, `lease_until`) and attempts + 1. Returns the claimed item, or None when the
+        condition failed (someone else holds it, it is terminal, or the job is cancelled or paused)."""
         ...
 
     async def finish_item(
@@ -223,6 +224,13 @@ class JobStore(Protocol):
         """Put the job's items in `statuses` (failed, dead) back to queued with attempts 0, take them off
         the job's processed/failed counters, and set the job running again; returns the requeued items."""
         ...
+
+
+class JobEventOutbox(Protocol):
+    """Where job events (`job.cancelled`, `job.paused`) wait to be sent by the processor's callback share
+    (`leadenrich.webhooks.outbound`), so neither an API request nor an item waits on a receiver."""
+
+    async def enqueue(self, job: Job, event: WebhookEvent) -> None: ...
 
 
 # The work queue's limits are SQS's, and every adapter keeps them (tests/support/queue_contract.py).
@@ -392,6 +400,7 @@ __all__ = [
     "IdempotencyConflict",
     "ItemAppender",
     "JobCounters",
+    "JobEventOutbox",
     "JobStore",
     "LeadSource",
     "LeadStats",

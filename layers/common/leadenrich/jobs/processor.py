@@ -20,7 +20,9 @@ What happens to an item, by the engine's answer:
   receive, moved them to the DLQ unprocessed);
 - deferred after trying (202, 5xx, timeouts...): hidden for a backoff delay with full jitter, at least
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
-- its job cancelled: skipped and its message deleted.
+- its job cancelled: skipped and its message deleted;
+- its job paused: its message deleted, the item left as it was (resuming sends it again, `jobs.control`).
+Each drain first releases the scheduled jobs whose `run_at` has come (`jobs.control.release_due_jobs`).
 Before an item's first outcome is written (finish, deferral, hand-back, dead letter, skip), the items it leads
 in its job's queue window are sent (`leadenrich.jobs.window`): a job has only a window of messages in the
 queue at a time, so jobs created after a large one are not stuck behind all of it.
@@ -30,9 +32,10 @@ processor every time.
 
 Callbacks (`CompletionCallbacks`, docs/webhooks.md): the processor whose write completed a job (exactly one)
 calls `job_completed` with its deadline, which makes the first signed POST to the job's `webhook_url` within
-the budget; at the end of each drain `retry_due` sends the failed callbacks whose backoff has passed, while
-time is left, and then `job_progressed` is called, all at once, for each still-running job whose items
-finished in the drain (a `job.progress` event when the job asked for one). A callback failure is never the
+the budget. Everything else the callbacks are owed has its own share of each drain, whatever the backlog
+(`leadenrich.jobs.processor_callbacks`): owed retries and queued events from the drain's start, concurrently
+with the items, and the `job.progress` events of the jobs it advanced at its end, in the last
+`callback_seconds` before the callbacks' end, which the items never use. A callback failure is never the
 item's: it is logged by type and retried by the callbacks.
 """
 
@@ -51,16 +54,28 @@ from typing import Protocol
 from leadenrich.deadline import Deadline
 from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.jobs.budget import SpendCaps
+from leadenrich.jobs.control import release_due_jobs
 from leadenrich.jobs.models import (
-    JOB_PROGRESS,
+    BUDGET_REACHED,
+    JOB_PAUSED,
     Item,
     ItemStatus,
     Job,
+    JobKind,
     JobStatus,
     Received,
     WorkMessage,
 )
-from leadenrich.jobs.ports import CounterDelta, EmailSink, EmailWrite, JobStore, WorkQueue
+from leadenrich.jobs.ports import (
+    CounterDelta,
+    EmailSink,
+    EmailWrite,
+    JobEventOutbox,
+    JobStore,
+    WorkQueue,
+)
+from leadenrich.jobs.processor_callbacks import CallbackShare, CompletionCallbacks
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.window import successors
 
@@ -75,23 +90,6 @@ class LeadEnricher(Protocol):
     ) -> EnrichmentResult: ...
 
 
-class CompletionCallbacks(Protocol):
-    """What the processor tells about finished jobs (`leadenrich.webhooks.outbound.CallbackDispatcher`)."""
-
-    async def job_completed(self, job: Job, deadline: Deadline) -> None:
-        """Called once per job, by the processor whose write completed it; must keep within `deadline`."""
-        ...
-
-    async def job_progressed(self, job: Job, deadline: Deadline) -> bool:
-        """Called at the end of a drain for each job that had items finish in it and is still running;
-        True when something was sent."""
-        ...
-
-    async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
-        """Called at the end of each drain with what is left of the budget."""
-        ...
-
-
 @dataclass(frozen=True)
 class ProcessorSettings:
     max_items: int = 50  # MAX_ITEMS_PER_RUN
@@ -104,6 +102,31 @@ class ProcessorSettings:
     margin_seconds: float = 3.0
     # A new item is received only when at least this much time is left: what one lead plausibly needs.
     min_item_seconds: float = 8.0
+    # Kept for the callbacks' progress events when callbacks are wired: the items stop at least this long
+    # before the callbacks do (PROCESSOR_CALLBACK_SECONDS; `leadenrich.jobs.processor_callbacks`).
+    callback_seconds: float = 3.0
+
+
+@dataclass
+class AttemptFigures:
+    """A drain's attempts, for its metrics: counted by the engine's answer before the write, so an attempt
+    whose write another processor won (its lease expired) is counted by both runs. They say what the service
+    did and spent; the job counters, written once per item, say what the jobs came to."""
+
+    items: int = 0  # attempts the engine ran
+    found: int = 0
+    failed: int = 0  # permanent failures; dead letters are `DrainReport.dead`
+    throttled: int = 0  # handed back because a provider asked to wait (not an attempt, not billed)
+    usage: Usage = field(default_factory=Usage)  # calls, Hunter credits, Perplexity dollars
+
+    def add(self, result: EnrichmentResult) -> None:
+        self.items += 1
+        self.found += int(result.status is LeadStatus.FOUND)
+        self.failed += int(result.status is LeadStatus.FAILED)
+        # Out of time, or at a spend cap, a hand-back has nothing to wait for (retry_after 0).
+        handed_back = result.status is LeadStatus.DEFERRED and not result.attempt_consumed
+        self.throttled += int(handed_back and not result.budget_reached and (result.retry_after or 0) > 0)
+        self.usage.add(result.usage)
 
 
 @dataclass
@@ -114,11 +137,20 @@ class DrainReport:
     released: int = 0  # handed back without charging an attempt
     dead: int = 0
     skipped: int = 0
+    held: int = 0  # messages of paused jobs, deleted: their items wait for the job to resume
+    released_jobs: int = 0  # scheduled jobs whose time came, their first items sent
     duplicates: int = 0  # deliveries of an item someone else holds or finished
     errors: int = 0
     seconds: float = 0.0
     completed_jobs: list[Job] = field(default_factory=list)
     advanced_jobs: dict[tuple[str, str], Job] = field(default_factory=dict)  # with items finished in the run
+    attempts: AttemptFigures = field(default_factory=AttemptFigures)  # the whole run's
+    workspaces: dict[str, AttemptFigures] = field(default_factory=dict)  # each workspace's, when it had any
+
+    def count(self, job: Job, result: EnrichmentResult) -> None:
+        """One attempt's outcome and spend, in the run's figures and its workspace's."""
+        self.attempts.add(result)
+        self.workspaces.setdefault(job.workspace_id, AttemptFigures()).add(result)
 
 
 class Processor:
@@ -132,6 +164,9 @@ class Processor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         emails: EmailSink | None = None,
         callbacks: CompletionCallbacks | None = None,
+        verifier: LeadEnricher | None = None,
+        spend_caps: SpendCaps | None = None,
+        events: JobEventOutbox | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -141,16 +176,21 @@ class Processor:
         self.clock = clock
         self.emails = emails
         self.callbacks = callbacks
+        self.verifier = verifier  # runs the items of verification jobs (`engine.verification.Verifier`)
+        self.spend_caps = spend_caps  # None: no caps are checked (`leadenrich.jobs.budget`)
+        self.events = events  # where `job.paused` waits for the callbacks' share
 
     async def drain(self, budget_seconds: float | None = None) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings')."""
         s = self.settings
         deadline = Deadline.after(budget_seconds if budget_seconds is not None else s.budget_seconds)
-        work_deadline = Deadline(deadline.at - s.margin_seconds)
+        share = CallbackShare.start(self.callbacks, self.store, deadline, margin_seconds=s.margin_seconds)
+        work_deadline = share.items_deadline(s.callback_seconds)
         report = DrainReport()
         running: set[asyncio.Task[None]] = set()
         started = asyncio.get_running_loop().time()
         empty = False  # the last receive found nothing: ask again only once an item finished
+        await self._release_due(report)
         while True:
             saturated = report.released > 0  # back-pressure: see the module docstring
             room = min(s.concurrency - len(running), s.max_items - report.received)
@@ -168,10 +208,16 @@ class Processor:
             empty = False  # a finished item may have sent its successors (queue windows)
             for task in done:
                 task.result()  # _one never raises; a bug here should not pass silently
-        await self._retry_callbacks(work_deadline)  # owed deliveries first, then best-effort progress
-        await self._progress_callbacks(report, work_deadline)
+        await share.finish(report.advanced_jobs, report.completed_jobs)
         report.seconds = asyncio.get_running_loop().time() - started
         return report
+
+    async def _release_due(self, report: DrainReport) -> None:
+        """Scheduled jobs whose time came get their first items sent; a failure waits for the next run."""
+        try:
+            report.released_jobs = (await release_due_jobs(self.store, self.queue, self.clock())).jobs
+        except Exception as exc:
+            log.error("releasing scheduled jobs failed", extra={"error": type(exc).__name__})
 
     async def _one(self, received: Received, deadline: Deadline, report: DrainReport) -> None:
         try:
@@ -200,6 +246,11 @@ class Processor:
                 await self._check_completion(job, report, deadline)
             await self.queue.delete(received)
             return
+        if job.status is JobStatus.PAUSED:
+            # The item stays as it is (queued or deferred); resuming sends it again (`jobs.control`).
+            await self.queue.delete(received)
+            report.held += 1
+            return
 
         token = uuid.uuid4().hex
         lease_until = now + timedelta(seconds=self.settings.visibility_timeout)
@@ -220,10 +271,16 @@ class Processor:
             return
 
         started = asyncio.get_running_loop().time()
-        result = await self.enricher.enrich(item.lead, deadline)
+        runner = self.enricher if job.options.kind is JobKind.ENRICHMENT else self.verifier
+        if runner is None:  # a verification job on a processor built without a verifier: a wiring error
+            result = EnrichmentResult(item.lead.domain, LeadStatus.FAILED, reason="no verifier configured")
+        else:
+            budget = self.spend_caps.for_job(job) if self.spend_caps is not None else None
+            result = await runner.enrich(item.lead, deadline, budget)
         if result.attempt_consumed and item.attempts >= max_attempts:
             result = result.settled()  # the last try: unsettled addresses are kept as `risky`
         result = await self._store_emails(item, result)
+        report.count(job, result)
         elapsed = asyncio.get_running_loop().time() - started
         record = result.as_record()
         now = self.clock()
@@ -247,6 +304,8 @@ class Processor:
                 ):
                     await self.queue.retry_later(received, hidden)
                     report.released += 1
+                if result.budget_reached:
+                    await self._pause_at_cap(job)
                 return
             if item.attempts >= max_attempts:
                 await self._dead(
@@ -290,6 +349,15 @@ class Processor:
             await self._check_completion(job, report, deadline)
         else:
             report.duplicates += 1  # our lease expired and another processor took over: it will finish
+
+    async def _pause_at_cap(self, job: Job) -> None:
+        """A cap was reached before a paid call: the job pauses (its other messages are dropped as they come,
+        its items wait), and one `job.paused` is owed: only the processor whose write paused it sends it."""
+        paused = await self.store.pause_job(
+            job.workspace_id, job.job_id, reason=BUDGET_REACHED, now=self.clock()
+        )
+        if paused is not None and self.events is not None and paused.options.wants(JOB_PAUSED):
+            await self.events.enqueue(paused, JOB_PAUSED)
 
     async def _send_next(self, item: Item, job: Job) -> None:
         """Send the items this one leads into the queue (`leadenrich.jobs.window`), in the job's band, before
@@ -381,38 +449,6 @@ class Processor:
                     await self.callbacks.job_completed(completed, deadline)
                 except Exception as exc:
                     log.error("job callback failed", extra={"error": type(exc).__name__, "job": job.job_id})
-
-    async def _progress_callbacks(self, report: DrainReport, deadline: Deadline) -> None:
-        """`job.progress` for the jobs this run advanced that asked for it, with their counters as stored
-        now (read again: this run's finishes are not in the copy read before them)."""
-        callbacks = self.callbacks
-        if callbacks is None:
-            return
-        completed = {(j.workspace_id, j.job_id) for j in report.completed_jobs}
-        wanted = [
-            key
-            for key, seen in sorted(report.advanced_jobs.items())
-            if key not in completed and seen.options.wants(JOB_PROGRESS)
-        ]
-
-        async def progress(workspace_id: str, job_id: str) -> None:
-            try:
-                job = await self.store.get_job(workspace_id, job_id)
-                if job is not None and job.status is JobStatus.RUNNING:
-                    await callbacks.job_progressed(job, deadline)
-            except Exception as exc:
-                log.error("progress callback failed", extra={"error": type(exc).__name__, "job": job_id})
-
-        # At once, each within the deadline: one slow receiver cannot hold the others' events back.
-        await asyncio.gather(*(progress(*key) for key in wanted))
-
-    async def _retry_callbacks(self, deadline: Deadline) -> None:
-        if self.callbacks is None:
-            return
-        try:
-            await self.callbacks.retry_due(deadline)
-        except Exception as exc:
-            log.error("callback retries failed", extra={"error": type(exc).__name__})
 
 
 def _delta(

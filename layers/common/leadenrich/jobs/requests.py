@@ -6,7 +6,8 @@ webmail or disposable domain is accepted and ends its item `invalid`, as the wat
 
 A job's leads come from exactly one source: `leads` or `domains` (inline; with Supabase configured they
 are matched to stored leads), `lead_ids` or `process_all` (stored leads; Supabase only). Whether Supabase
-is configured is not known here: the service refuses what needs it, naming the field.
+is configured is not known here: the service refuses what needs it, naming the field. `emails` makes a
+verification job instead (`JobKind.VERIFICATION`): one item per address, each checked here (`emails.3`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from leadenrich.engine.domains import DomainError, normalize_domain
-from leadenrich.engine.models import Lead
-from leadenrich.jobs.models import WEBHOOK_EVENTS, WebhookEvent
-from leadenrich.webhooks.ssrf import UnsafeUrl, check_url, local_webhooks_allowed
+from leadenrich.engine.models import MAX_ADDRESS_LENGTH, Lead, normalize_email
+from leadenrich.jobs.control_requests import ScheduleAndCaps, check_tags, check_webhook_url
+from leadenrich.jobs.models import WEBHOOK_EVENTS, JobKind, WebhookEvent
 
 MAX_LEADS_PER_JOB = 10_000
 MAX_ATTEMPTS = 10  # per item; the queue's redrive policy must allow more receives than this
@@ -45,15 +46,31 @@ def _host_name(value: str) -> str:
 CompanyDomain = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_host_name)]
 
 
+# An address to verify, checked per element so an error names its index: `emails.3`.
+EmailAddress = Annotated[
+    str, Field(min_length=3, max_length=MAX_ADDRESS_LENGTH), AfterValidator(normalize_email)
+]
+
+
 class JobLead(Lead):
     domain: CompanyDomain
+    email: SkipJsonSchema[str | None] = None  # not part of the document: refused below
+
+    @field_validator("email")
+    @classmethod
+    def _not_here(cls, value: str | None) -> str | None:
+        """A lead of an enrichment job is a company (and maybe a person) to search, not an address: one
+        given here would be ignored while the caller believes it verified."""
+        if value:
+            raise ValueError("addresses to verify go in `emails` (a verification job), not in a lead")
+        return None
 
 
-Source = Literal["leads", "domains", "lead_ids", "process_all"]
-SOURCES: tuple[Source, ...] = ("leads", "domains", "lead_ids", "process_all")
+Source = Literal["leads", "domains", "lead_ids", "process_all", "emails"]
+SOURCES: tuple[Source, ...] = ("leads", "domains", "lead_ids", "process_all", "emails")
 
 
-class CreateJobRequest(BaseModel):
+class CreateJobRequest(ScheduleAndCaps):
     model_config = ConfigDict(extra="forbid")
 
     leads: list[JobLead] | None = Field(
@@ -82,6 +99,14 @@ class CreateJobRequest(BaseModel):
         "`skip_existing` (the default here) only those without an active email. One job takes at most "
         "`limit` leads, in id order; the answer's `selection.next_after_lead_id` continues.",
     )
+    emails: list[EmailAddress] | None = Field(
+        default=None,
+        max_length=MAX_LEADS_PER_JOB,
+        description="Addresses to verify: a verification job (`kind`), one item each, run through Hunter's "
+        "Email Verifier with the cache, rate limits and retries of enrichment. Each item ends with its "
+        "address's hunter_status, score (`confidence_score`), deliverability and status "
+        "(docs/verification.md). Lower-cased; each is checked and refused naming its index.",
+    )
     after_lead_id: UUID | None = Field(
         default=None, description="With process_all: start after this lead id (a previous job's cursor)."
     )
@@ -102,9 +127,10 @@ class CreateJobRequest(BaseModel):
         default=None,
         min_length=1,
         max_length=len(WEBHOOK_EVENTS),
-        description="With webhook_url: the events to POST there. `job.completed` (the default) is retried "
-        "with backoff until delivered; `job.progress` carries the job's counters after each processor run "
-        "that advanced it (at most about one a minute), one attempt each, not retried.",
+        description="With webhook_url: the events to POST there. `job.completed` (the default), "
+        "`job.cancelled` and `job.paused` (with `paused_reason`) are retried with backoff until delivered; "
+        "`job.progress` carries the job's counters after each processor run that advanced it (at most about "
+        "one a minute), one attempt each, not retried.",
     )
     tags: list[str] = Field(default_factory=list, max_length=10)
     skip_existing: bool | None = Field(
@@ -116,23 +142,12 @@ class CreateJobRequest(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        for tag in tags:
-            if not 1 <= len(tag) <= 64 or not tag.replace("-", "").replace("_", "").isalnum():
-                raise ValueError("each tag is 1-64 letters, digits, '-' or '_'")
-        return tags
+        return check_tags(tags)
 
     @field_validator("webhook_url")
     @classmethod
     def _webhook(cls, url: str | None) -> str | None:
-        """The static SSRF checks (https, no user info, no private or local address literal); the name is
-        resolved and every address checked again before each send (`leadenrich.webhooks.ssrf`)."""
-        if url is None:
-            return None
-        try:
-            check_url(url, allow_local=local_webhooks_allowed())
-        except UnsafeUrl as exc:
-            raise ValueError(str(exc)) from None
-        return url
+        return check_webhook_url(url)
 
     @field_validator("webhook_events")
     @classmethod
@@ -153,8 +168,22 @@ class CreateJobRequest(BaseModel):
     def _one_source(self) -> Self:
         given = [name for name in SOURCES if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'leads', 'domains', 'lead_ids' or 'process_all', not empty")
+            raise ValueError(
+                "give exactly one of 'leads', 'domains', 'lead_ids', 'process_all' or 'emails', not empty"
+            )
         return self
+
+    @field_validator("skip_existing")
+    @classmethod
+    def _not_with_emails(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("emails"):
+            raise ValueError("not with emails: a verification job has no stored leads to skip")
+        return value
+
+    @property
+    def kind(self) -> JobKind:
+        """A verification job for `emails`, an enrichment job for every other source."""
+        return JobKind.VERIFICATION if self.emails else JobKind.ENRICHMENT
 
     @property
     def source(self) -> Source:
@@ -166,7 +195,10 @@ class CreateJobRequest(BaseModel):
         return self.skip_existing if self.skip_existing is not None else self.process_all
 
     def all_leads(self) -> list[Lead]:
-        """The inline leads (`leads`, or `domains` as company-level leads); empty for stored sources."""
+        """The inline leads (`leads`, `domains` as company-level leads, `emails` as leads that carry their
+        address); empty for stored sources."""
         if self.leads:
             return [Lead.model_validate(lead.model_dump()) for lead in self.leads]
+        if self.emails:
+            return [Lead.of_address(email) for email in self.emails]
         return [Lead(domain=d) for d in self.domains or []]

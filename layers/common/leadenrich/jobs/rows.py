@@ -6,7 +6,8 @@ types, SQLite's JSON text and 0/1 booleans, the columns a Supabase function take
 
 - datetimes are `jobs.encoding.ts` text (fixed-width UTC ISO 8601: text order is time order), read back
   with `parse_ts` as tz-aware UTC;
-- options are one column each (`JobOptions.as_row`); counters are one column each, named by the store's
+- options are one column each (`options_row`: `JobOptions.as_row`, `run_at` as `ts` text), and so are a
+  job's `paused_reason` and `due_at` (the due index); counters are one column each, named by the store's
   `counter_columns` (DynamoDB prefixes them, Supabase kept the original design's names);
 - an item's lead is a JSON-ready dict without its unset fields, its result a dict or None;
 - the float counters (credits, cost, time) are added in `Decimal` by every store (`exact_decimal`), so
@@ -47,6 +48,12 @@ def exact_decimal(value: int | float | Decimal) -> Decimal:
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
+def options_row(options: JobOptions) -> dict[str, Any]:
+    """The options as a job's row holds them (what `update_job` replaces): `JobOptions.as_row` with
+    `run_at` as `ts` text, like every stored instant."""
+    return {**options.as_row(), "run_at": opt_ts(options.run_at)}
+
+
 def job_to_row(job: Job, columns: Mapping[str, str]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "workspace_id": job.workspace_id,
@@ -57,7 +64,9 @@ def job_to_row(job: Job, columns: Mapping[str, str]) -> dict[str, Any]:
         "completed_at": opt_ts(job.completed_at),
         "idempotency_key": job.idempotency_key,
         "request_fingerprint": job.request_fingerprint,
-        **job.options.as_row(),
+        "paused_reason": job.paused_reason,
+        "due_at": opt_ts(job.due_at),
+        **options_row(job.options),
     }
     for name, column in columns.items():
         row[column] = getattr(job.counters, name)
@@ -78,12 +87,14 @@ def job_from_row(row: Mapping[str, Any], columns: Mapping[str, str]) -> Job:
         job_id=row["job_id"],
         status=JobStatus(row["status"]),
         created_at=created_at,
-        options=JobOptions.from_row(row),
+        options=JobOptions.from_row({**row, "run_at": parse_ts(row.get("run_at"))}),
         counters=JobCounters(**numbers),
         started_at=parse_ts(row.get("started_at")),
         completed_at=parse_ts(row.get("completed_at")),
         idempotency_key=row.get("idempotency_key"),
         request_fingerprint=row.get("request_fingerprint"),
+        paused_reason=row.get("paused_reason"),
+        due_at=parse_ts(row.get("due_at")),
     )
 
 
@@ -161,4 +172,5 @@ __all__ = [
     "item_to_row",
     "job_from_row",
     "job_to_row",
+    "options_row",
 ]

@@ -1,5 +1,6 @@
 """The job service: what the API handlers call, one method per route. It stores and enqueues; the processor
-does the work.
+does the work. Operations on existing jobs (cancel, retry, pause, resume, update, bulk) are
+`leadenrich.jobs.control_service`.
 
 Creating a job (sources, idempotency, the quota, queue windows) is `leadenrich.jobs.creation`; this module
 adds the queries and operations on jobs. A job that is not the workspace's is `JobNotFound` from every
@@ -8,6 +9,7 @@ method that names one (the API answers 404 from that one exception), so no calle
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from leadenrich.auth.quota import LeadQuota
+from leadenrich.jobs.control_service import RETRYABLE, JobControl, JobEventOutbox
 from leadenrich.jobs.creation import (
     ITEM_ID_WIDTH,
     SUPABASE_REQUIRED,
     Created,
     DryRun,
     IdempotentLookup,
-    JobCreation,
     Selection,
     new_job_id,
     request_fingerprint,
@@ -39,8 +41,6 @@ from leadenrich.jobs.ports import (
 )
 from leadenrich.jobs.window import DEFAULT_WINDOW
 
-RETRYABLE = frozenset({ItemStatus.FAILED, ItemStatus.DEAD})
-
 
 class CallbackLog(Protocol):
     """Where a job's callback attempts are recorded (`leadenrich.webhooks.outbound.WebhookLog`)."""
@@ -48,12 +48,26 @@ class CallbackLog(Protocol):
     async def attempts(self, workspace_id: str, job_id: str) -> list[dict[str, Any]]: ...
 
 
+# The last hour as a series (`GET /metrics` `last_hour_series`, the console's chart): 12 buckets of 5 minutes.
+SERIES_BUCKETS = 12
+SERIES_BUCKET = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ActivityBucket:
+    """Five whole UTC minutes of the workspace's activity, from `start` (a minute's first second)."""
+
+    start: datetime
+    activity: Activity
+
+
 @dataclass(frozen=True)
 class Metrics:
-    """What `GET /metrics` reports: the queue now, and the workspace's last hour."""
+    """What `GET /metrics` reports: the queue now, and the workspace's last hour, in all and per bucket."""
 
     depth: QueueDepth
     last_hour: Activity
+    last_hour_series: tuple[ActivityBucket, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,7 @@ class JobDetail:
     callbacks: list[dict[str, Any]] | None = None
 
 
-class JobService(JobCreation):
+class JobService(JobControl):
     def __init__(
         self,
         store: JobStore,
@@ -78,6 +92,7 @@ class JobService(JobCreation):
         daily_lead_quota: int = 0,
         queue_window: int | None = DEFAULT_WINDOW,
         callback_log: CallbackLog | None = None,
+        events: JobEventOutbox | None = None,
     ) -> None:
         super().__init__(
             store,
@@ -91,6 +106,7 @@ class JobService(JobCreation):
         )
         self.lead_stats = lead_stats
         self.callback_log = callback_log  # None: jobs are shown without their callback attempts
+        self.events = events  # None: no job.cancelled / job.paused events
 
     async def stats(self, workspace_id: str) -> LeadStats:
         if self.lead_stats is None:
@@ -134,20 +150,6 @@ class JobService(JobCreation):
         await self.get_job(workspace_id, job_id)
         return await self.store.list_items(workspace_id, job_id, status=status, limit=limit, cursor=cursor)
 
-    async def cancel_job(self, workspace_id: str, job_id: str) -> Job:
-        """Stops the job's remaining items (the processor skips them); finished items keep their results."""
-        job = await self.store.cancel_job(workspace_id, job_id, self.clock())
-        if job is None:
-            raise JobNotFound(job_id)
-        return job
-
-    async def retry_job(self, workspace_id: str, job_id: str) -> list[Item]:
-        """Failed and dead-lettered items go back to the queue (their job's band) with fresh attempts."""
-        job = await self.get_job(workspace_id, job_id)
-        items = await self.store.requeue_items(workspace_id, job_id, RETRYABLE, self.clock())
-        await self.queue.send([WorkMessage.for_item(job, item.item_id) for item in items])
-        return items
-
     async def redrive(self, workspace_id: str, max_messages: int = 1000) -> int:
         """The workspace's dead-lettered messages back to the queue (each band's DLQ to its own queue), and
         their items back to queued; returns the count. Other workspaces' dead letters stay: a redrive
@@ -171,13 +173,30 @@ class JobService(JobCreation):
         now = self.clock()
         depth = await self.queue.depth()
         last_hour = await self.store.activity(workspace_id, since=now - timedelta(hours=1), now=now)
-        return Metrics(depth=depth, last_hour=last_hour)
+        series = await self._series(workspace_id, now)
+        return Metrics(depth=depth, last_hour=last_hour, last_hour_series=series)
+
+    async def _series(self, workspace_id: str, now: datetime) -> tuple[ActivityBucket, ...]:
+        """The last 60 whole minutes in `SERIES_BUCKETS` buckets, oldest first, the newest ending with `now`'s
+        minute (so a finish a second ago is in the chart). The store counts whole minutes with both ends
+        included, so each bucket asks for its own five minutes only and no minute is counted twice. One
+        store read per bucket, concurrently: the stores already answer any window from their minute rows."""
+        last_minute = now.replace(second=0, microsecond=0)
+        to_end = SERIES_BUCKET - timedelta(minutes=1)  # from a bucket's first minute to its last
+        starts = [last_minute - to_end - SERIES_BUCKET * back for back in reversed(range(SERIES_BUCKETS))]
+        counted = await asyncio.gather(
+            *(self.store.activity(workspace_id, since=start, now=start + to_end) for start in starts)
+        )
+        return tuple(ActivityBucket(start, activity) for start, activity in zip(starts, counted, strict=True))
 
 
 __all__ = [
     "ITEM_ID_WIDTH",
     "RETRYABLE",
+    "SERIES_BUCKET",
+    "SERIES_BUCKETS",
     "SUPABASE_REQUIRED",
+    "ActivityBucket",
     "CallbackLog",
     "Created",
     "DryRun",

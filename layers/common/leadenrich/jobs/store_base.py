@@ -1,10 +1,10 @@
 """The `JobStore` port's entry points, written once for every adapter: the checks made before any write.
 
 An adapter (DynamoDB, Supabase, SQLite) subclasses `JobStoreBase` and implements only the storage steps
-(`_create`, `_claim`, `_finish`, ...), each handed what the port's call asked for after the rules of
-`leadenrich.jobs.item_rules` passed: items that belong to their job, a terminal status to finish with, a
-lease token to hold the item by, statuses that may be requeued, a page size within `MAX_LIMIT`. So the
-three stores cannot drift apart on what they refuse, and with what message.
+(`_create`, `_claim`, `_finish`, `_pause`, ...), each handed what the port's call asked for after the rules
+of `leadenrich.jobs.item_rules` and `job_rules` passed: items that belong to their job, a terminal status
+to finish with, a lease token to hold the item by, statuses that may be requeued, a pause reason, a page
+size within `MAX_LIMIT`. So the three stores cannot drift apart on what they refuse, and with what message.
 
 The listings carry their own keyset paging (`after`, `page`) for the stores that list by keyset (SQLite,
 Supabase); DynamoDB resumes from its own start keys and uses only their fields.
@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadenrich.jobs import item_rules
+from leadenrich.jobs import item_rules, job_rules
 from leadenrich.jobs.encoding import after_item, after_job, check_limit, items_cursor, jobs_cursor
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Page
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus, Page
 from leadenrich.jobs.ports import CounterDelta
 
 
@@ -99,6 +99,17 @@ class Deferral:
     charge_attempt: bool
     now: datetime
     spent: CounterDelta | None
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    """An `update_job` call: the options and due time to store, and the due time the job must still have
+    (None: no due time set) for the write to happen."""
+
+    options: JobOptions
+    due_at: datetime | None
+    expected_due_at: datetime | None
+    now: datetime
 
 
 class JobStoreBase(ABC):
@@ -196,6 +207,33 @@ class JobStoreBase(ABC):
             return []
         return await self._requeue(workspace_id, job_id, statuses, now)
 
+    async def pause_job(self, workspace_id: str, job_id: str, *, reason: str, now: datetime) -> Job | None:
+        """ValueError naming `reason` when it is empty or too long (`job_rules.check_reason`)."""
+        job_rules.check_reason(reason)
+        return await self._pause(workspace_id, job_id, reason)
+
+    async def resume_job(self, workspace_id: str, job_id: str, *, now: datetime) -> Job | None:
+        return await self._resume(workspace_id, job_id)
+
+    async def update_job(
+        self,
+        workspace_id: str,
+        job_id: str,
+        *,
+        options: JobOptions,
+        due_at: datetime | None,
+        expected_due_at: datetime | None,
+        now: datetime,
+    ) -> Job | None:
+        return await self._update(workspace_id, job_id, JobUpdate(options, due_at, expected_due_at, now))
+
+    async def due_jobs(self, now: datetime, limit: int = 10) -> list[Job]:
+        check_limit(limit)
+        return await self._due(now, limit)
+
+    async def release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        return await self._release_due(workspace_id, job_id, due_at)
+
     # --- the storage steps ----------------------------------------------------------------------------------
 
     @abstractmethod
@@ -234,5 +272,26 @@ class JobStoreBase(ABC):
     ) -> list[Item]:
         """Items still in `statuses` (terminal, not empty) back to queued, their counts taken back."""
 
+    @abstractmethod
+    async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
+        """The conditional pause (job_rules: pause); the paused job only to the caller whose write did it."""
 
-__all__ = ["Deferral", "Finish", "ItemListing", "ItemRef", "JobListing", "JobStoreBase"]
+    @abstractmethod
+    async def _resume(self, workspace_id: str, job_id: str) -> Job | None:
+        """The conditional resume (job_rules: resume, `resumed_status`), its reason cleared."""
+
+    @abstractmethod
+    async def _update(self, workspace_id: str, job_id: str, update: JobUpdate) -> Job | None:
+        """The conditional replacement of options and due time (job_rules: update); the job as stored."""
+
+    @abstractmethod
+    async def _due(self, now: datetime, limit: int) -> list[Job]:
+        """At most `limit` jobs of any workspace with `due_at <= now`, earliest first, through the due
+        index (never a scan of every job)."""
+
+    @abstractmethod
+    async def _release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        """Clear the due time only while it is still `due_at` (the index entry goes with it)."""
+
+
+__all__ = ["Deferral", "Finish", "ItemListing", "ItemRef", "JobListing", "JobStoreBase", "JobUpdate"]

@@ -26,7 +26,8 @@ from leadenrich.engine.models import (
     Lead,
     Method,
 )
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, WebhookEvent
+from leadenrich.http_errors import FieldProblem
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobKind, JobStatus, WebhookEvent
 
 # A time as the API has always written it (`isoformat()`: `+00:00`, microseconds when there are some).
 IsoTime = Annotated[
@@ -111,6 +112,9 @@ class JobOptionsView(View):
     webhook_events: list[WebhookEvent]
     tags: list[str]
     queue_window: int | None = Field(description="items in the queue at a time; null: all at once")
+    run_at: IsoTime | None = Field(default=None, description="scheduled start; null: at once")
+    max_credits: float | None = Field(default=None, description="Hunter credits cap; null: none")
+    max_cost_usd: float | None = Field(default=None, description="Perplexity dollars cap; null: none")
 
 
 class JobCountersView(View):
@@ -142,9 +146,16 @@ class JobLinks(View):
 class JobView(View):
     job_id: str
     status: JobStatus
+    kind: JobKind = Field(
+        description="enrichment (leads: their decision-makers' addresses found) or verification (`emails`: "
+        "each address verified; docs/verification.md)"
+    )
     created_at: IsoTime
     started_at: IsoTime | None
     completed_at: IsoTime | None
+    paused_reason: str | None = Field(
+        default=None, description="while paused: `paused_by_caller` or `budget_reached` (a spend cap)"
+    )
     options: JobOptionsView
     counters: JobCountersView
     cost: JobCostView
@@ -157,9 +168,11 @@ class JobView(View):
         return {
             "job_id": job.job_id,
             "status": job.status,
+            "kind": job.options.kind,
             "created_at": job.created_at,
             "started_at": job.started_at,
             "completed_at": job.completed_at,
+            "paused_reason": job.paused_reason,
             "options": JobOptionsView(
                 priority=o.priority,
                 max_attempts=o.max_attempts,
@@ -168,6 +181,9 @@ class JobView(View):
                 webhook_events=list(o.webhook_events),  # checked at creation
                 tags=list(o.tags),
                 queue_window=o.queue_window,
+                run_at=o.run_at,
+                max_credits=o.max_credits,
+                max_cost_usd=o.max_cost_usd,
             ),
             "counters": JobCountersView(
                 total=c.total,
@@ -189,6 +205,20 @@ class JobView(View):
     @classmethod
     def from_job(cls, job: Job) -> JobView:
         return cls(**cls.fields_of(job))
+
+
+class BulkResultView(View):
+    job_id: str
+    outcome: Literal["done", "not_found", "conflict"] = Field(
+        description="done; not_found (not a job of the workspace); conflict (its status does not allow it)"
+    )
+    status: JobStatus | None = Field(description="the job's status after the action; null when not found")
+    message: str | None = Field(description="why, for a conflict")
+
+
+class BulkView(View):
+    action: str
+    results: list[BulkResultView] = Field(description="one per job id, in the order given")
 
 
 class JobsPage(View):
@@ -250,6 +280,16 @@ class RedriveView(View):
     redriven: int = Field(description="the workspace's dead letters moved back to the queue")
 
 
+class ActivityBucketView(View):
+    """Five whole minutes of the workspace's finished items (the operator console's chart)."""
+
+    start: IsoTime = Field(description="its first minute (UTC); it counts that minute and the next four")
+    processed: int
+    found: int
+    failed: int = Field(description="failed and dead")
+    success_rate: float | None = Field(description="share that did not fail or die; null: nothing ran")
+
+
 class MetricsView(View):
     queue_depth: int = Field(description="visible and delayed messages: the whole service's")
     in_flight: int
@@ -259,6 +299,10 @@ class MetricsView(View):
     items_failed_last_hour: int
     success_rate: float | None = Field(description="share that did not fail or die; null: nothing ran")
     found_rate: float | None = Field(description="share found; null: nothing ran")
+    last_hour_series: list[ActivityBucketView] = Field(
+        description="the workspace's last 60 whole minutes in 12 buckets of 5 minutes, oldest first; the "
+        "newest ends with the current minute"
+    )
 
 
 class EmailCountsView(View):
@@ -276,8 +320,39 @@ class StatsView(View):
     average_confidence_score_active: float | None
 
 
+class DependencyView(View):
+    """One dependency as `GET /health` found it (`leadenrich.health`)."""
+
+    status: Literal["ok", "down"]
+    required: bool = Field(description="whether the service needs it: one required and down makes a 503")
+    reason: str | None = Field(
+        description="why it is down, in a few words (`not found`, `throttled`, `unreachable`, `failing`, "
+        "`access denied`, `no answer within 2 s`, or what to set); null when ok"
+    )
+    detail: str | None = Field(description="what the check found, when there is something to say")
+    latency_ms: int = Field(ge=0, description="how long its check took")
+
+
 class HealthView(View):
-    status: Literal["ok"]
+    """The service and each dependency it needs, as checked at `checked_at` (a report is kept a few seconds).
+    Public: names and states only, never a key, an address, an ARN or a URL."""
+
+    status: Literal["ok", "unavailable"]
+    checked_at: IsoTime
+    dependencies: dict[str, DependencyView] = Field(
+        description="by name: `table`, `queue.<band>` and `dead_letter_queue.<band>` (`state_db` on the "
+        "local stack), `app_secret`, `provider_keys`, `supabase`: the ones this deployment has"
+    )
+
+
+class HealthProblemView(HealthView):
+    """`GET /health`'s 503: its report, with the error model's fields (`leadenrich.http_errors`); `errors`
+    names each required dependency down as `dependencies.<name>`."""
+
+    status: Literal["unavailable"]
+    message: str
+    field: None
+    errors: list[FieldProblem]
 
 
 class JobEventCounters(View):
@@ -293,16 +368,25 @@ class JobEventCounters(View):
 
 class JobEventData(View):
     job_id: str
-    status: JobStatus = Field(description="completed in job.completed; running in job.progress")
+    status: JobStatus = Field(
+        description="completed in job.completed; running in job.progress; cancelled in job.cancelled; "
+        "paused in job.paused"
+    )
     completed_at: IsoTime | None
+    paused_reason: str | None = Field(
+        default=None,
+        description="in job.paused only: `paused_by_caller` or `budget_reached` (a spend cap)",
+    )
     counters: JobEventCounters
     tags: list[str]
     links: JobLinks
 
     @classmethod
     def of(cls, job: JobView) -> JobEventData:
-        """The callback's view of the job, taken from the API's: no lead data, fetch `links.items`."""
+        """The callback's view of the job, taken from the API's: no lead data, fetch `links.items`.
+        `paused_reason` is set only when there is one, so the other events' bodies stay as they were."""
         counters = job.counters.model_dump(include=set(JobEventCounters.model_fields))
+        reason = {"paused_reason": job.paused_reason} if job.paused_reason is not None else {}
         return cls(
             job_id=job.job_id,
             status=job.status,
@@ -310,6 +394,7 @@ class JobEventData(View):
             counters=JobEventCounters(**counters),
             tags=job.options.tags,
             links=job.links,
+            **reason,
         )
 
 
@@ -327,11 +412,16 @@ class JobEvent(View):
 
 
 __all__ = [
+    "ActivityBucketView",
+    "BulkResultView",
+    "BulkView",
     "CallbackAttemptView",
     "CreatedJobView",
+    "DependencyView",
     "DryRunView",
     "EmailCountsView",
     "EmailView",
+    "HealthProblemView",
     "HealthView",
     "IsoTime",
     "ItemView",

@@ -97,18 +97,6 @@ CREATE TABLE IF NOT EXISTS job_activity (
 ) WITHOUT ROWID;
 """
 
-INSERT_JOB = """
-INSERT INTO jobs (
-    workspace_id, job_id, status, created_at, started_at, completed_at, idempotency_key, request_fingerprint,
-    priority, max_attempts, skip_existing, webhook_url, tags, webhook_events, queue_window, total,
-    processed, found, risky, failed, created_emails, api_calls_hunter, api_calls_perplexity,
-    credits_hunter, cost_perplexity_usd, processing_time_seconds
-) VALUES (
-    :workspace_id, :job_id, :status, :created_at, :started_at, :completed_at, :idempotency_key,
-    :request_fingerprint, :priority, :max_attempts, :skip_existing, :webhook_url, :tags, :webhook_events,
-    :queue_window, :total, :processed, :found, :risky, :failed, :created_emails, :api_calls_hunter,
-    :api_calls_perplexity, :credits_hunter, :cost_perplexity_usd, :processing_time_seconds
-)"""
 INSERT_ITEM = """
 INSERT INTO job_items (
     workspace_id, job_id, item_id, lead, lead_id, status, attempts, reason, result, updated_at, lease_token,
@@ -183,7 +171,6 @@ def item_from_row(row: sqlite3.Row) -> Item:
 __all__ = [
     "COUNTERS",
     "INSERT_ITEM",
-    "INSERT_JOB",
     "SCHEMA",
     "add_decimal",
     "add_missing_columns",

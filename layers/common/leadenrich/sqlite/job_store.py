@@ -1,8 +1,9 @@
 """`JobStore` on the embedded local stack's SQLite file (`leadenrich.sqlite.db.Database`).
 
-The tables, their indexes and the row encoding are in `leadenrich.sqlite.job_rows`; what a call must refuse
-before writing, and which items each transition may take, are `jobs.store_base`'s and `jobs.item_rules`'
-(the statuses are bound into the conditions below).
+The tables, their indexes and the row encoding are in `leadenrich.sqlite.job_rows`, except the job-control
+columns (pause, due time, kind, caps: `JOB_CONTROL_COLUMNS`) and the due index, which every file gets here,
+whatever its age; what a call must refuse before writing, and which jobs and items each transition may
+take, are `jobs.store_base`'s, `jobs.job_rules`' and `jobs.item_rules`' (bound into the conditions below).
 
 Every state change is one `db.write()` (BEGIN IMMEDIATE) transaction holding a conditional `UPDATE ...
 WHERE <current state>`: the write lock is taken first, so of two racing callers (coroutines of one thread
@@ -22,16 +23,29 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from leadenrich.jobs.encoding import ts
+from leadenrich.jobs import job_rules, store_base
+from leadenrich.jobs.encoding import opt_ts, ts
 from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, job_exists, not_pending, taken_back
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Page
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus, Page
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
 from leadenrich.jobs.rows import ACTIVITY_KEPT, DELTA_FIELDS, FLOAT_COUNTERS, activity_minute, activity_of
 from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef, JobListing, JobStoreBase
 from leadenrich.sqlite import job_rows as rows
-from leadenrich.sqlite.db import Database
+from leadenrich.sqlite.db import Database, add_missing_columns
 
 SCHEMA_NAME = "job_store"
+# Job control (pause, schedule, kind, caps): added to a file of any age, after `job_rows.SCHEMA` made it.
+JOB_CONTROL_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("jobs", "kind", "TEXT NOT NULL DEFAULT 'enrichment'"),
+    ("jobs", "run_at", "TEXT"),
+    ("jobs", "max_credits", "REAL"),
+    ("jobs", "max_cost_usd", "REAL"),
+    ("jobs", "paused_reason", "TEXT"),
+    ("jobs", "due_at", "TEXT"),
+)
+# The due index: only scheduled jobs have an entry, in the order `due_jobs` reads them.
+_DUE_INDEX = """
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due_at, workspace_id, job_id) WHERE due_at IS NOT NULL;"""
 
 # Float counters are bound as their new decimal text, or NULL to leave them as they are.
 _ADD_COUNTERS = """
@@ -49,14 +63,16 @@ _JOB = "SELECT * FROM jobs WHERE workspace_id = ? AND job_id = ?"
 _JOB_BY_KEY = "SELECT * FROM jobs WHERE workspace_id = ? AND idempotency_key = ?"
 _ITEM = "SELECT * FROM job_items WHERE workspace_id = :ws AND job_id = :job AND item_id = :item"
 # :claimable, :skippable and :statuses are JSON arrays of item statuses; :held is the leased status.
-# Claimable, or held with a lease that expired before `now` (its processor died); its job not cancelled.
+# Claimable, or held with a lease that expired before `now` (its processor died); its job neither cancelled
+# nor paused (:holds, `job_rules.HOLDS_ITEMS`).
 _CLAIM = """
 UPDATE job_items SET status = :held, lease_token = :token, lease_until = :lease_until,
     attempts = attempts + 1, next_attempt_at = NULL, updated_at = :now
 WHERE workspace_id = :ws AND job_id = :job AND item_id = :item
     AND (status IN (SELECT value FROM json_each(:claimable)) OR (status = :held AND lease_until < :now))
     AND EXISTS (
-        SELECT 1 FROM jobs AS j WHERE j.workspace_id = :ws AND j.job_id = :job AND j.status <> 'cancelled'
+        SELECT 1 FROM jobs AS j WHERE j.workspace_id = :ws AND j.job_id = :job
+            AND j.status NOT IN (SELECT value FROM json_each(:holds))
     )
 RETURNING *"""
 # Held with the caller's lease token.
@@ -85,17 +101,37 @@ UPDATE job_items SET status = 'queued', attempts = 0, reason = NULL, result = NU
     lease_until = NULL, next_attempt_at = NULL, updated_at = :now
 WHERE workspace_id = :ws AND job_id = :job AND status IN (SELECT value FROM json_each(:statuses))
 RETURNING *"""
+# :pausable, :cancellable and :updatable are JSON arrays of job statuses (`job_rules`).
+_PAUSE = """
+UPDATE jobs SET status = 'paused', paused_reason = :reason WHERE workspace_id = :ws AND job_id = :job
+    AND status IN (SELECT value FROM json_each(:pausable)) RETURNING *"""
+_RESUME = """
+UPDATE jobs SET paused_reason = NULL, status = CASE WHEN started_at IS NULL THEN :pending ELSE :running END
+WHERE workspace_id = :ws AND job_id = :job AND status = :paused RETURNING *"""
+_CANCEL = """
+UPDATE jobs SET status = 'cancelled', paused_reason = NULL WHERE workspace_id = :ws AND job_id = :job
+    AND status IN (SELECT value FROM json_each(:cancellable)) RETURNING *"""
+# `due_at IS :expected`: equal, or both NULL (no due time set).
+_UPDATED = (*JobOptions().as_row(), "due_at")
+_UPDATE = f"""
+UPDATE jobs SET {", ".join(f"{column} = :{column}" for column in _UPDATED)}
+WHERE workspace_id = :ws AND job_id = :job AND due_at IS :expected
+    AND status IN (SELECT value FROM json_each(:updatable)) RETURNING *"""  # noqa: S608 - our own columns
+_DUE = "SELECT * FROM jobs WHERE due_at <= ? ORDER BY due_at, workspace_id, job_id LIMIT ?"
+_RELEASE = "UPDATE jobs SET due_at = NULL WHERE workspace_id = :ws AND job_id = :job AND due_at = :due"
 _ACTIVITY = """
 SELECT sum(processed) AS processed, sum(found) AS found, sum(failed) AS failed
 FROM job_activity WHERE workspace_id = ? AND minute BETWEEN ? AND ?"""
 
 
-def _statuses(statuses: Iterable[ItemStatus]) -> str:
+def _statuses(statuses: Iterable[ItemStatus | JobStatus]) -> str:
     """Statuses as a JSON array, for `IN (SELECT value FROM json_each(...))`."""
     return json.dumps(sorted(status.value for status in statuses))
 
 
 _CLAIMABLE, _SKIPPABLE = _statuses(CLAIMABLE), _statuses(SKIPPABLE)
+_HOLDS, _PAUSABLE = _statuses(job_rules.HOLDS_ITEMS), _statuses(job_rules.PAUSABLE)
+_CANCELLABLE, _UPDATABLE = _statuses(job_rules.CANCELLABLE), _statuses(job_rules.UPDATABLE)
 
 
 def _first(cursor: sqlite3.Cursor) -> sqlite3.Row | None:
@@ -109,6 +145,14 @@ def _job(conn: sqlite3.Connection, sql: str, workspace_id: str, value: str) -> J
     """The workspace's job by id (`_JOB`) or idempotency key (`_JOB_BY_KEY`): both unique per workspace."""
     row = conn.execute(sql, (workspace_id, value)).fetchone()
     return rows.job_from_row(row) if row is not None else None
+
+
+def _insert_job(conn: sqlite3.Connection, job: Job) -> None:
+    """Every column `job_params` maps, by name: a field added to `jobs.rows` is stored without a second
+    list of columns to keep in step."""
+    params = rows.job_params(job)
+    columns, names = ", ".join(params), ", ".join(f":{column}" for column in params)
+    conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({names})", params)  # noqa: S608 - our columns
 
 
 def _insert_items(conn: sqlite3.Connection, items: Sequence[Item]) -> None:
@@ -171,6 +215,8 @@ class SqliteJobStore(JobStoreBase):
         self._db = db
         db.ensure_schema(SCHEMA_NAME, rows.SCHEMA)
         rows.add_missing_columns(db)
+        add_missing_columns(db, JOB_CONTROL_COLUMNS)
+        db.ensure_schema(f"{SCHEMA_NAME}.due", _DUE_INDEX)
 
     # --- jobs ---------------------------------------------------------------------------------------------
 
@@ -184,7 +230,7 @@ class SqliteJobStore(JobStoreBase):
                     raise IdempotencyConflict(existing)
             if _job(conn, _JOB, job.workspace_id, job.job_id) is not None:
                 raise job_exists(job.job_id)
-            conn.execute(rows.INSERT_JOB, rows.job_params(job))
+            _insert_job(conn, job)
             _insert_items(conn, items)
             stored = _job(conn, _JOB, job.workspace_id, job.job_id)
         assert stored is not None
@@ -249,16 +295,44 @@ class SqliteJobStore(JobStoreBase):
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """The cancelled job; a job already finished or cancelled comes back unchanged."""
+        params = {"ws": workspace_id, "job": job_id, "cancellable": _CANCELLABLE}
         with self._db.write() as conn:
-            row = _first(
-                conn.execute(
-                    "UPDATE jobs SET status = 'cancelled'"
-                    " WHERE workspace_id = ? AND job_id = ? AND status IN ('pending', 'running') RETURNING *",
-                    (workspace_id, job_id),
-                )
-            )
+            row = _first(conn.execute(_CANCEL, params))
             if row is None:
                 row = conn.execute(_JOB, (workspace_id, job_id)).fetchone()
+        return rows.job_from_row(row) if row is not None else None
+
+    async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
+        params = {"ws": workspace_id, "job": job_id, "reason": reason}
+        return self._changed(_PAUSE, {**params, "pausable": _PAUSABLE})
+
+    async def _resume(self, workspace_id: str, job_id: str) -> Job | None:
+        """The target (`job_rules.resumed_status`) is decided in the UPDATE, on the row it changes."""
+        params = {"ws": workspace_id, "job": job_id, "paused": job_rules.RESUMABLE.value}
+        params.update(pending=JobStatus.PENDING.value, running=JobStatus.RUNNING.value)
+        return self._changed(_RESUME, params)
+
+    async def _update(self, workspace_id: str, job_id: str, update: store_base.JobUpdate) -> Job | None:
+        """The options and due time encoded as `job_params` stores them."""
+        job = Job(workspace_id, job_id, JobStatus.PENDING, update.now, update.options, due_at=update.due_at)
+        params = {column: value for column, value in rows.job_params(job).items() if column in _UPDATED}
+        params.update(ws=workspace_id, job=job_id, updatable=_UPDATABLE)
+        return self._changed(_UPDATE, {**params, "expected": opt_ts(update.expected_due_at)})
+
+    async def _due(self, now: datetime, limit: int) -> list[Job]:
+        """Through the `jobs_due` partial index, in its order: no sort, no scan of unscheduled jobs."""
+        found = self._db.read().execute(_DUE, (ts(now), limit)).fetchall()
+        return [rows.job_from_row(row) for row in found]
+
+    async def _release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        with self._db.write() as conn:
+            released = conn.execute(_RELEASE, {"ws": workspace_id, "job": job_id, "due": ts(due_at)}).rowcount
+        return released == 1
+
+    def _changed(self, sql: str, params: dict[str, Any]) -> Job | None:
+        """One conditional `UPDATE ... RETURNING` of a job: the job as changed, None when nothing matched."""
+        with self._db.write() as conn:
+            row = _first(conn.execute(sql, params))
         return rows.job_from_row(row) if row is not None else None
 
     # --- items --------------------------------------------------------------------------------------------
@@ -287,8 +361,10 @@ class SqliteJobStore(JobStoreBase):
         return listing.page([rows.item_from_row(row) for row in found.fetchall()])
 
     async def _claim(self, ref: ItemRef, token: str, lease_until: datetime, now: datetime) -> Item | None:
-        """One conditional UPDATE: claimable (or its lease expired), and its job is there, not cancelled."""
+        """One conditional UPDATE: claimable (or its lease expired), and its job is there, neither cancelled
+        nor paused."""
         params = _item(ref, token=token, lease_until=ts(lease_until), now=ts(now), claimable=_CLAIMABLE)
+        params["holds"] = _HOLDS
         with self._db.write() as conn:
             row = _first(conn.execute(_CLAIM, params))
         return rows.item_from_row(row) if row is not None else None
@@ -365,4 +441,4 @@ class SqliteJobStore(JobStoreBase):
         return int(released)
 
 
-__all__ = ["SCHEMA_NAME", "SqliteJobStore"]
+__all__ = ["JOB_CONTROL_COLUMNS", "SCHEMA_NAME", "SqliteJobStore"]

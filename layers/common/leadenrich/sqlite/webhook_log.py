@@ -1,9 +1,10 @@
 """The webhook log in the embedded SQLite file: inbound events seen (replay protection), outbound attempts
 (shown with the job) and the outbox of retries, with the methods and meaning of `DynamoWebhookLog`.
 
-Three tables instead of three row shapes in one: `webhook_events` keyed by (provider, event id),
+Four tables instead of four row shapes in one: `webhook_events` keyed by (provider, event id),
 `webhook_attempts` by (workspace, job, time, number), `webhook_outbox` by the entry's key, which starts
-with its due time so key order is due order (the key is what `due` hands out and `take` removes).
+with its due time so key order is due order (the key is what `due` hands out and `take` removes), and
+`webhook_once` by the event id of each delivery owed once (`schedule_once`), kept as long as attempts.
 
 Expiry is wall-clock epoch seconds, as DynamoDB's TTL: an event is remembered for `EVENT_TTL_SECONDS`
 and an attempt kept for `ATTEMPT_TTL_SECONDS`. An expired row counts as gone at once (an event id seen
@@ -14,6 +15,7 @@ file. `take` is one conditional delete: of two processors, only one gets True fo
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -54,8 +56,13 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     attempt  INTEGER NOT NULL,
     delivery TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS webhook_once (
+    event_id   TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS webhook_events_by_expiry ON webhook_events (expires_at);
 CREATE INDEX IF NOT EXISTS webhook_attempts_by_expiry ON webhook_attempts (expires_at);
+CREATE INDEX IF NOT EXISTS webhook_once_by_expiry ON webhook_once (expires_at);
 """
 
 
@@ -146,19 +153,23 @@ class SqliteWebhookLog:
 
     async def schedule(self, delivery: Delivery, attempt: int, at: datetime) -> None:
         """Put the delivery in the outbox for attempt number `attempt` at `at`."""
-        due_at = _ts(at)
-        body = {
-            "workspace_id": delivery.workspace_id,
-            "job_id": delivery.job_id,
-            "url": delivery.url,
-            "event_id": delivery.event_id,
-            "body": delivery.body,
-        }
         with self._db.write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO webhook_outbox (key, due_at, attempt, delivery) VALUES (?, ?, ?, ?)",
-                (f"{due_at}#{delivery.event_id}#{attempt:02d}", due_at, attempt, json.dumps(body)),
-            )
+            _put_outbox(conn, delivery, attempt, at)
+
+    async def schedule_once(self, delivery: Delivery, at: datetime) -> bool:
+        """Its first attempt in the outbox at `at`, unless its event id was owed before (an expired mark
+        counts as gone, as DynamoDB's TTL would delete it); True only when this call put it there."""
+        now = self._now()
+        with self._db.write() as conn:
+            marked = conn.execute(
+                "INSERT INTO webhook_once (event_id, expires_at) VALUES (?, ?)"
+                " ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at"
+                " WHERE webhook_once.expires_at <= ? RETURNING event_id",
+                (delivery.event_id, now + ATTEMPT_TTL_SECONDS, now),
+            ).fetchall()  # read to the end inside the block: the statement must finish before COMMIT
+            if marked:
+                _put_outbox(conn, delivery, 1, at)
+        return bool(marked)
 
     async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
         """(outbox key, delivery, attempt number) of the retries due by `now`, oldest first."""
@@ -178,12 +189,29 @@ class SqliteWebhookLog:
             return conn.execute("DELETE FROM webhook_outbox WHERE key = ?", (key,)).rowcount == 1
 
     def purge_expired(self) -> int:
-        """Delete the events and attempts past their expiry (they count as gone already); returns how many."""
+        """Delete the events, attempts and once-marks past their expiry (they count as gone already);
+        returns how many."""
         now = self._now()
         with self._db.write() as conn:
             events = conn.execute("DELETE FROM webhook_events WHERE expires_at <= ?", (now,)).rowcount
             attempts = conn.execute("DELETE FROM webhook_attempts WHERE expires_at <= ?", (now,)).rowcount
-        return events + attempts
+            marks = conn.execute("DELETE FROM webhook_once WHERE expires_at <= ?", (now,)).rowcount
+        return events + attempts + marks
+
+
+def _put_outbox(conn: sqlite3.Connection, delivery: Delivery, attempt: int, at: datetime) -> None:
+    due_at = _ts(at)
+    body = {
+        "workspace_id": delivery.workspace_id,
+        "job_id": delivery.job_id,
+        "url": delivery.url,
+        "event_id": delivery.event_id,
+        "body": delivery.body,
+    }
+    conn.execute(
+        "INSERT OR REPLACE INTO webhook_outbox (key, due_at, attempt, delivery) VALUES (?, ?, ?, ?)",
+        (f"{due_at}#{delivery.event_id}#{attempt:02d}", due_at, attempt, json.dumps(body)),
+    )
 
 
 __all__ = ["ATTEMPT_TTL_SECONDS", "EVENT_TTL_SECONDS", "SqliteWebhookLog"]

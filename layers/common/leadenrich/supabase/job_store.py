@@ -1,4 +1,5 @@
-"""`JobStore` on Supabase: the tables `jobs` and `job_items` (0001), changed only by SQL functions (0002).
+"""`JobStore` on Supabase: the tables `jobs` and `job_items` (0001), changed only by SQL functions (0002;
+job control, the due index and the paused claim: 0007).
 
 PostgREST makes one HTTP request one transaction, and a plain table request changes one table. Every state
 change of the port that has a condition, or touches an item together with its job's counters, is therefore
@@ -29,12 +30,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from leadenrich.jobs.encoding import ts
+from leadenrich.jobs.encoding import opt_ts, ts
 from leadenrich.jobs.item_rules import job_exists, not_pending
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Page
 from leadenrich.jobs.ports import Activity, IdempotencyConflict
-from leadenrich.jobs.rows import activity_of
-from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef, JobListing, JobStoreBase
+from leadenrich.jobs.rows import activity_of, options_row
+from leadenrich.jobs.store_base import (
+    Deferral,
+    Finish,
+    ItemListing,
+    ItemRef,
+    JobListing,
+    JobStoreBase,
+    JobUpdate,
+)
 from leadenrich.supabase.client import SupabaseSettings, supabase_client
 from leadenrich.supabase.job_rows import (
     StoreAnswerError,
@@ -55,7 +64,7 @@ BATCH_ROWS = 500  # items per request when creating a job
 _UNIQUE_VIOLATION = "23505"
 _NOT_PENDING = "55000"  # object_not_in_prerequisite_state, raised by job_store_add_items
 _FUNCTION_NOT_FOUND = "PGRST202"  # PostgREST: no such function in its schema cache
-_MIGRATION = "infra/supabase/migrations/0002_job_store.sql"
+_MIGRATION = "infra/supabase/migrations/0002_job_store.sql"  # and the files after it
 
 
 def _ref(ref: ItemRef) -> dict[str, str]:
@@ -203,8 +212,41 @@ class SupabaseJobStore(JobStoreBase):
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """The cancelled job; a job already finished or cancelled comes back unchanged."""
-        data = await self._rpc("job_store_cancel_job", {"p_workspace_id": workspace_id, "p_job_id": job_id})
-        row = object_answer(data, "job_store_cancel_job")
+        return await self._job_rpc(
+            "job_store_cancel_job", {"p_workspace_id": workspace_id, "p_job_id": job_id}
+        )
+
+    async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
+        params = {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_reason": reason}
+        return await self._job_rpc("job_store_pause_job", params)
+
+    async def _resume(self, workspace_id: str, job_id: str) -> Job | None:
+        return await self._job_rpc(
+            "job_store_resume_job", {"p_workspace_id": workspace_id, "p_job_id": job_id}
+        )
+
+    async def _update(self, workspace_id: str, job_id: str, update: JobUpdate) -> Job | None:
+        params = {
+            "p_workspace_id": workspace_id,
+            "p_job_id": job_id,
+            "p_options": options_row(update.options),
+            "p_due_at": opt_ts(update.due_at),
+            "p_expected_due_at": opt_ts(update.expected_due_at),
+        }
+        return await self._job_rpc("job_store_update_job", params)
+
+    async def _due(self, now: datetime, limit: int) -> list[Job]:
+        """Through the partial index `idx_jobs_due` (0007)."""
+        data = await self._rpc("job_store_due_jobs", {"p_now": ts(now), "p_limit": limit}, read_only=True)
+        return [job_from_row(row) for row in objects_answer(data, "job_store_due_jobs")]
+
+    async def _release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
+        params = {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_due_at": ts(due_at)}
+        return flag_answer(await self._rpc("job_store_release_due", params), "job_store_release_due")
+
+    async def _job_rpc(self, function: str, params: dict[str, Any]) -> Job | None:
+        """A function that answers a job or null."""
+        row = object_answer(await self._rpc(function, params), function)
         return job_from_row(row) if row else None
 
     # --- items --------------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""Signed job callbacks: a JSON event POSTed to the job's `webhook_url` when the job finishes, and (when the
-job asked for `job.progress`) after each processor run that advanced it.
+"""Signed job callbacks: a JSON event POSTed to the job's `webhook_url` when the job finishes, is cancelled or
+is paused, and (when the job asked for `job.progress`) after each processor run that advanced it.
 
 Each attempt is one POST to the checked, pinned address (`ssrf`) with a short timeout, redirects not
 followed; 2xx is delivered, anything else (3xx included) a failed attempt. The processor makes the first
-attempt inline, inside its own time budget, the moment it detects completion (exactly once across
-processors); a failed attempt is recorded and the delivery put in the outbox for a later processor run,
-after a backoff, up to `MAX_ATTEMPTS` attempts. Every attempt (time, status code or error) is recorded with
-the job. The event keeps its id across retries, so a receiver can drop a repeat.
+attempt of `job.completed` inline, inside its own time budget, the moment it detects completion (exactly once
+across processors); a failed attempt is recorded and the delivery put in the outbox for a later processor
+run, after a backoff, up to `MAX_ATTEMPTS` attempts. `job.cancelled` and `job.paused` are raised where no
+one should wait on a receiver (the API, a spend cap in the middle of an item): `enqueue` only records them in
+the outbox, due at once, and the next processor run's callback share (`leadenrich.jobs.processor_callbacks`)
+sends them like a retry. Every attempt (time, status code or error) is recorded with the job. The event keeps
+its id across retries, so a receiver can drop a repeat.
 
 Progress events are best effort: one attempt at the end of a run, within what is left of its budget, not
 recorded and not retried, since the next run's event (or the completion) carries newer counters.
@@ -14,6 +17,8 @@ recorded and not retried, since the next run's event (or the completion) carries
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -26,7 +31,7 @@ from typing import Any, Protocol
 import httpx
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import JOB_COMPLETED, JOB_PROGRESS, Job, WebhookEvent
+from leadenrich.jobs.models import JOB_CANCELLED, JOB_COMPLETED, JOB_PAUSED, JOB_PROGRESS, Job, WebhookEvent
 from leadenrich.jobs.views import JobEvent, JobEventData, JobView
 from leadenrich.webhooks import signing, ssrf
 
@@ -36,6 +41,8 @@ MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (30, 120, 600, 3600, 6 * 3600)  # before attempts 2..6, with up to 20 % jitter
 ATTEMPT_TIMEOUT_SECONDS = 5.0
 USER_AGENT = "leadenrich-webhooks/1"
+# What `CallbackDispatcher.enqueue` accepts: the events raised outside the processor's completion check.
+OUTBOX_EVENTS: tuple[WebhookEvent, ...] = (JOB_CANCELLED, JOB_PAUSED)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,12 @@ class WebhookLog(Protocol):
         """Put the delivery in the outbox for attempt number `attempt` at `at`."""
         ...
 
+    async def schedule_once(self, delivery: Delivery, at: datetime) -> bool:
+        """Put the delivery's first attempt in the outbox at `at`, unless a delivery with its event id was
+        put there before (by any caller, within the attempts' retention): True only when this call did,
+        atomically with the check."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[tuple[str, Delivery, int]]:
         """(outbox key, delivery, attempt number) of the retries due by `now`, oldest first."""
         ...
@@ -98,6 +111,13 @@ def completion_event(job: Job, event_id: str | None = None) -> tuple[str, str]:
 def progress_event(job: Job, at: datetime) -> tuple[str, str]:
     """(event id, JSON body) of `job.progress`: the same fields as `job.completed`, while it runs."""
     return _job_event(JOB_PROGRESS, job, at, None)
+
+
+def occurrence_id(job: Job, event: WebhookEvent, occurrence: str) -> str:
+    """The event id of one occurrence of `event` for `job`: the same for every call that names it, so the
+    outbox keeps it once and a receiver that sees it twice can tell."""
+    key = "\x1f".join((job.workspace_id, job.job_id, event, occurrence))
+    return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def _job_event(kind: WebhookEvent, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
@@ -203,17 +223,51 @@ class CallbackDispatcher:
         return True
 
     async def retry_due(self, deadline: Deadline, limit: int = 10) -> int:
-        """Send the retries that are due while time is left; returns how many were attempted."""
+        """Send up to `limit` outbox entries that are due, all at once (each within its own timeout, so one
+        slow receiver holds no other back), when an attempt's full timeout fits before `deadline`; returns
+        how many were attempted. An entry another processor took first is left to it."""
         if deadline.remaining() < self.timeout + 1.0:
             return 0
-        sent = 0
+        taken: list[tuple[Delivery, int]] = []
         for key, delivery, number in await self.log.due(self.clock(), limit):
-            if deadline.remaining() < self.timeout + 1.0:
-                break
-            if await self.log.take(key):  # another processor may have taken it
-                await self._attempt(delivery, number, deadline)
-                sent += 1
-        return sent
+            if await self.log.take(key):
+                taken.append((delivery, number))
+        outcomes = await asyncio.gather(
+            *(self._attempt(delivery, number, deadline) for delivery, number in taken), return_exceptions=True
+        )
+        for (delivery, number), outcome in zip(taken, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # the attempt's record or its rescheduling failed
+                log.error(
+                    "webhook retry failed",
+                    extra={"job": delivery.job_id, "attempt": number, "error": type(outcome).__name__},
+                )
+        return len(taken)
+
+    async def enqueue(self, job: Job, event: WebhookEvent, *, occurrence: str | None = None) -> None:
+        """Owe `event` (`job.cancelled` or `job.paused`) to the job's webhook_url: a delivery due now, in the
+        outbox, with the job as given (status, `paused_reason`) as its body. Nothing is sent here, so the
+        API never waits on a receiver: the next processor run's callback share sends it, signed at that
+        moment, and retries it like any failed callback (backoff, `MAX_ATTEMPTS`, attempts recorded with
+        the job). Nothing is recorded when the job has no webhook_url or did not ask for the event.
+
+        Once per (job, event, occurrence): the event id is derived from the three, and the log keeps an
+        event id once, so a repeated call records nothing more. `occurrence` None means the job itself for
+        `job.cancelled` (a job is cancelled once, however many requests cancel it) and this call for
+        `job.paused` (a job may pause, resume and pause again: call it once per pause, with the job the
+        store's `pause_job` returned to the one caller whose write paused it; a caller that may repeat the
+        call for the same pause passes something that names it, such as the pause's time)."""
+        if event not in OUTBOX_EVENTS:
+            raise ValueError(f"{event} is not sent through the outbox (only {', '.join(OUTBOX_EVENTS)})")
+        url = job.options.webhook_url
+        if url is None or not job.options.wants(event):
+            return
+        if occurrence is None and event == JOB_CANCELLED:
+            occurrence = ""
+        now = self.clock()
+        given_id = occurrence_id(job, event, occurrence) if occurrence is not None else None
+        event_id, body = _job_event(event, job, now, given_id)
+        if not await self.log.schedule_once(Delivery(job.workspace_id, job.job_id, url, event_id, body), now):
+            log.info("job event owed already", extra={"job": job.job_id, "event": event})
 
     async def _attempt(self, delivery: Delivery, number: int, deadline: Deadline) -> None:
         timeout = max(0.5, min(self.timeout, deadline.remaining() - 0.5))
