@@ -30,6 +30,14 @@ EXAMPLES = {
     "domains": Example(
         summary="Companies by domain", value={"domains": ["acme-robotics.com"], "tags": ["demo"]}
     ),
+    "emails": Example(
+        summary="Addresses to verify (a verification job)",
+        value={"emails": ["ada@acme-robotics.com", "info@globex-analytics.io"]},
+    ),
+    "scheduled": Example(
+        summary="Scheduled, with a spend cap",
+        value={"domains": ["acme-robotics.com"], "run_at": "2027-01-05T09:00:00Z", "max_credits": 50},
+    ),
     "leads": Example(
         summary="People at companies",
         value={
@@ -77,7 +85,10 @@ CREATED = body(
     status_code=202,
     description=(
         "Create a job from exactly one source: `leads` or `domains` (inline), `lead_ids` or `process_all` "
-        "(leads stored in Supabase). Without Supabase configured, `leads` and `domains` are enriched as "
+        "(leads stored in Supabase), or `emails` (a verification job: each address through Hunter's "
+        "verifier, docs/verification.md). `run_at` starts it later (up to 30 days ahead), `max_credits` and "
+        "`max_cost_usd` cap what it may spend (docs/job-control.md, docs/spend-caps.md). Without Supabase "
+        "configured, `leads` and `domains` are enriched as "
         "given, and `lead_ids`, `process_all` and `skip_existing` are a 422 naming the field. With Supabase, "
         "inline leads are matched to stored leads (or added), `domains` select the stored leads with those "
         "domains, every item's addresses are written to `emails`, and the 202 answer carries `selection` "
