@@ -20,8 +20,8 @@ seconds of wall time.
 
 Printed: each run's items, what it sent and when (seconds after its tick), and each owed delivery's due
 time against when it went out: its lateness, and whether it kept its schedule (+20 %, the jitter's width:
-sent by base x 1.2 after the attempt before it). With `--callback-seconds 0` the runs keep nothing for the
-progress events: the control.
+sent by base x 1.2 after the attempt before it). With `--callback-seconds 0` the runs keep no share for
+the progress events: they get only what the items' last writes leave of the margin's last 2 s.
 """
 
 from __future__ import annotations

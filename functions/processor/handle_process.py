@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.engine.providers.http import close_shared_http_client
-from leadenrich.jobs.processor import AttemptFigures, DrainReport
+from leadenrich.jobs.processor_report import AttemptFigures, DrainReport
 from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
 

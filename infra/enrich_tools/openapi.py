@@ -46,13 +46,15 @@ def _callbacks() -> tuple[dict[str, Any], dict[str, Any]]:
     """The job callbacks as OpenAPI webhooks (what a receiver is sent), and the schemas they use."""
     from pydantic.json_schema import models_json_schema
 
+    from leadenrich.jobs.models import WEBHOOK_EVENTS
     from leadenrich.jobs.views import JobEvent
 
     _, top = models_json_schema([(JobEvent, "serialization")], ref_template=REF + "{model}")
     post = {
         "summary": "A signed job event POSTed to the job's webhook_url",
         "description": "`job.completed` once (up to 6 attempts until a 2xx), `job.progress` when asked for "
-        "(best effort). Headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
+        "(best effort), `job.cancelled` and `job.paused` (with `paused_reason`) when asked for, through the "
+        "outbox (retried like job.completed). Headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
         "(Standard Webhooks; docs/webhooks.md). No lead data: fetch `links.items` with the API key.",
         "requestBody": {
             "required": True,
@@ -60,7 +62,7 @@ def _callbacks() -> tuple[dict[str, Any], dict[str, Any]]:
         },
         "responses": {"2XX": {"description": "Delivered; anything else is a failed attempt"}},
     }
-    return {event: {"post": post} for event in ("job.completed", "job.progress")}, top["$defs"]
+    return {event: {"post": post} for event in WEBHOOK_EVENTS}, top["$defs"]
 
 
 def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any]) -> None:

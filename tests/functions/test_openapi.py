@@ -120,6 +120,6 @@ def test_the_status_codes_are_the_ones_the_api_sends() -> None:
 
 def test_the_job_callbacks_are_documented_as_webhooks() -> None:
     document = committed()
-    assert set(document["webhooks"]) == {"job.completed", "job.progress"}
+    assert set(document["webhooks"]) == {"job.completed", "job.progress", "job.cancelled", "job.paused"}
     event = document["components"]["schemas"]["JobEvent"]
     assert set(event["properties"]) == {"type", "id", "timestamp", "data"}

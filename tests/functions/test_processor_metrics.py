@@ -20,7 +20,7 @@ import handle_process
 from enrich_tools.simulator import SHOWCASE_DOMAINS, SimulatorServer
 from leadenrich import runtime
 from leadenrich.engine.models import ProviderUsage, Usage
-from leadenrich.jobs.processor import AttemptFigures, DrainReport
+from leadenrich.jobs.processor_report import AttemptFigures, DrainReport
 from tests.support.lambda_env import lambda_env_on_moto
 from tests.support.lambda_events import SCHEDULED_EVENT, Context, call
 from tests.support.simulator import base_config

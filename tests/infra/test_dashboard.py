@@ -19,7 +19,7 @@ from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore
 
 import handle_process
 from leadenrich.engine.models import ProviderUsage, Usage
-from leadenrich.jobs.processor import AttemptFigures, DrainReport
+from leadenrich.jobs.processor_report import AttemptFigures, DrainReport
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 Metric = tuple[str, frozenset[str]]  # a metric's name and its dimensions' names
