@@ -17,42 +17,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from enrich_tools import keys
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.local.state import DEFAULT_STATE_DIR
+from enrich_tools.operator_target import DENIED, adapter, aws_failure, target_arguments, where
 from leadenrich.auth.keys import valid_workspace
 from leadenrich.jobs.budget import BudgetSettings, BudgetStatus, SpendCaps, SpendLedger
 from leadenrich.jobs.budget_views import BudgetView
-from leadenrich.sqlite.db import FILE_NAME
+from leadenrich.sqlite.db import Database
 
 
 def _ledger(args: argparse.Namespace) -> SpendLedger:
-    """The ledger the arguments name (a boto3 client made without a region fails here: callers call it
-    inside their failure reporting)."""
-    table = args.table or os.environ.get("TABLE_NAME")
-    state = Path(args.state) if args.state else (None if table else DEFAULT_STATE_DIR)
-    if state is not None:
-        if not (state / FILE_NAME).is_file():
-            raise UsageError(
-                f"no local state in {state}: run `enrich run` or `enrich local up` there first, or name a "
-                "deployed stack's table with --table or TABLE_NAME"
-            )
-        from leadenrich.sqlite.db import Database
+    """The ledger the arguments name (`operator_target.adapter`)."""
+
+    def local(db: Database) -> SpendLedger:
         from leadenrich.sqlite.spend import SqliteSpendLedger
 
-        return SqliteSpendLedger(Database.in_dir(state))
-    import boto3
+        return SqliteSpendLedger(db)
 
-    from leadenrich.aws.dynamo_spend import DynamoSpendLedger
+    def aws(table: str, client: Any) -> SpendLedger:
+        from leadenrich.aws.dynamo_spend import DynamoSpendLedger
 
-    client = boto3.client("dynamodb", region_name=args.region) if args.region else boto3.client("dynamodb")
-    assert table is not None  # without a table, `state` names the local one
-    return DynamoSpendLedger(table, client)
+        return DynamoSpendLedger(table, client)
+
+    return adapter(args, local=local, aws=aws)
 
 
 def _workspace(args: argparse.Namespace) -> str:
@@ -71,13 +60,15 @@ def _failure(exc: Exception, args: argparse.Namespace) -> int:
     from botocore import exceptions as aws
 
     code = str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, aws.ClientError) else ""
-    if code in keys._DENIED:
+    if code in DENIED:
         message = (
-            f"access to {keys._where(args)} denied ({code}): the credentials need dynamodb:GetItem, "
+            f"access to {where(args)} denied ({code}): the credentials need dynamodb:GetItem, "
             "BatchGetItem, PutItem and DeleteItem on it"
         )
     elif isinstance(exc, aws.BotoCoreError) or code:
-        return keys._store_failure(exc, args)  # raises UsageError (exit 2) for what the caller must set
+        return aws_failure(
+            exc, args, "the spend ledger"
+        )  # raises UsageError (exit 2) for what the caller must set
     else:
         text = str(exc).splitlines()[0] if str(exc) else ""
         message = f"the spend ledger could not be reached ({type(exc).__name__}): {text}"
@@ -143,21 +134,15 @@ def _credits(text: str) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--table", help="the stack's DynamoDB table (default: $TABLE_NAME)")
-    where.add_argument("--region", help="its AWS region (default: the AWS configuration's)")
-    where.add_argument(
-        "--state",
-        help=f"the local stack's state directory instead (default without a table: {DEFAULT_STATE_DIR})",
-    )
-    where.add_argument("--workspace", required=True, help="the workspace whose budget it is")
-    where.add_argument("--json", action="store_true", help="print the budget as GET /budget answers it")
+    target = argparse.ArgumentParser(add_help=False, parents=[target_arguments()])
+    target.add_argument("--workspace", required=True, help="the workspace whose budget it is")
+    target.add_argument("--json", action="store_true", help="print the budget as GET /budget answers it")
     budget = sub.add_parser(
         "budget",
         help="a workspace's monthly credit budget (the local state, or a deployed stack's table)",
     ).add_subparsers(dest="budget_command", required=True)
 
-    setting = budget.add_parser("set", parents=[where], help="set or remove a workspace's monthly budget")
+    setting = budget.add_parser("set", parents=[target], help="set or remove a workspace's monthly budget")
     value = setting.add_mutually_exclusive_group(required=True)
     value.add_argument(
         "--monthly-credits", type=_credits, metavar="N", help="Hunter credits a month; 0: no budget at all"
@@ -165,5 +150,5 @@ def add_parsers(sub: Any) -> None:
     value.add_argument("--default", action="store_true", help="remove it: the deployment's default applies")
     setting.set_defaults(func=cmd_budget_set)
 
-    show = budget.add_parser("show", parents=[where], help="the budget in force and this month's spend")
+    show = budget.add_parser("show", parents=[target], help="the budget in force and this month's spend")
     show.set_defaults(func=cmd_budget_show)
