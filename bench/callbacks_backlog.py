@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from leadenrich.deadline import Deadline
     from leadenrich.engine.budget import SpendGate
     from leadenrich.engine.models import EnrichmentResult, Lead
+    from leadenrich.engine.screen import Screen
     from leadenrich.webhooks.outbound import Attempt, Delivery, WebhookLog
 
 TICK_SECONDS = 60  # EventBridge rate(1 minute)
@@ -192,7 +193,11 @@ class ScriptedEnricher:
         self._random = random.Random(seed)
 
     async def enrich(
-        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+        self,
+        lead: Lead,
+        deadline: Deadline | None = None,
+        budget: SpendGate | None = None,
+        screen: Screen | None = None,
     ) -> EnrichmentResult:
         from leadenrich.engine.models import EnrichmentResult, LeadStatus
 

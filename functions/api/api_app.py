@@ -5,7 +5,8 @@ exception, each answering the one error model `{"message", "field", "errors": [{
 request rate and the daily quota (429, with `Retry-After`), Supabase not configured (501) or failing (503),
 a store or queue out (throttled, unreachable, missing, failing: 503 with `Retry-After`), and anything
 unexpected (500, a generic message; the details go to the log only). The request rate is taken
-by the one middleware, before every route. The routes are in `api_routes`."""
+by the one middleware, before every route; the audit trail's (`api_audit`) records what a route did, after
+it. The routes are in `api_routes`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
+from api_audit import record_audit
 from api_context import Unauthorized, admit, error
 from api_routes.console import router as console_router
 from leadenrich.auth.quota import QuotaExceeded
@@ -134,7 +136,9 @@ def _within_request_rate(resolver: APIGatewayHttpResolver, next_middleware: Next
     return next_middleware(resolver)
 
 
-app.use(middlewares=[_within_request_rate])
+# The request rate first (a refused request does nothing); the audit trail records what a route did once it
+# answered (`api_audit`: data-changing operations and reads of results, after a 2xx).
+app.use(middlewares=[_within_request_rate, record_audit])
 
 
 @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]  # Powertools: untyped

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
 from leadenrich import runtime
+from leadenrich.auth.keys import well_formed
 from leadenrich.http_errors import Problem, error_body
 from leadenrich.jobs.service import JobService, RequestRejected
 from leadenrich.jobs.views import dump
@@ -68,6 +69,18 @@ def authorized_workspace(event: dict[str, Any]) -> str | None:
     lambda_context = context.get("lambda") if isinstance(context, dict) else None
     workspace = lambda_context.get("workspace_id") if isinstance(lambda_context, dict) else None
     return workspace if isinstance(workspace, str) and workspace else None
+
+
+def authorized_key_id(event: dict[str, Any]) -> str | None:
+    """The id of the API key the authorizer accepted (`key_...`, from
+    `requestContext.authorizer.lambda.key_id`): who acted, for the audit trail. The authorizer's context
+    never holds the key itself; a value shaped like one is refused here all the same (None)."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    lambda_context = context.get("lambda") if isinstance(context, dict) else None
+    key_id = lambda_context.get("key_id") if isinstance(lambda_context, dict) else None
+    if not isinstance(key_id, str) or not key_id or well_formed(key_id) or len(key_id) > 64:
+        return None
+    return key_id
 
 
 def workspace(event: BaseProxyEvent) -> str:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -129,9 +131,29 @@ def publish_metrics(report: DrainReport) -> None:
         _publish(namespace, _attempt_figures(figures), {"workspace": workspace})
 
 
+# At most this share of a run's budget goes to the hourly retention purge (leadenrich.jobs.retention).
+RETENTION_SHARE = 0.25
+
+
+async def _retention(budget: float) -> None:
+    """The retention purge when an hour has passed (nothing most minutes; DynamoDB's rows expire by their
+    TTL); a failure is logged and never costs the run."""
+    if budget <= 0:
+        return
+    try:
+        run = await runtime.retention().run_if_due(datetime.now(UTC), seconds=budget * RETENTION_SHARE)
+    except Exception as exc:
+        logger.error("retention not run", extra={"error": type(exc).__name__})
+        return
+    if run is not None:
+        logger.info("retention", extra={"deleted": run.deleted, "more": run.more, "failed": run.failed})
+
+
 async def _drain(budget: float) -> DrainReport:
     try:
-        return await runtime.processor().drain(budget)
+        started = time.monotonic()
+        await _retention(budget)  # its time comes off the drain's budget
+        return await runtime.processor().drain(max(0.0, budget - (time.monotonic() - started)))
     finally:
         await close_shared_http_client()
         await close_supabase_clients()  # JOB_STORE=supabase: its client belongs to this invocation's loop

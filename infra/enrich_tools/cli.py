@@ -1,9 +1,10 @@
 """The `enrich` command line.
 
-`domain` and `demo` run the engine in this process; `run`, `local up`, `jobs` and `dlq` go through the
-jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands); `keys` manages a
-deployed stack's API keys in its table (enrich_tools.keys), `budget` a workspace's monthly credit budget
-(enrich_tools.budget).
+`domain` and `demo` run the engine in this process; `run`, `local up`, `jobs`, `dlq` and `erase` go through
+the jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands, enrich_tools.erase);
+`keys` manages a deployed stack's API keys in its table (enrich_tools.keys), `budget` a workspace's monthly
+credit budget (enrich_tools.budget), `suppress` a workspace's suppression list (enrich_tools.suppress),
+`workspace settings` its personal-data settings (enrich_tools.workspace).
 
 Real providers are used when `HUNTER_API_KEY` is set (Perplexity too when `PERPLEXITY_API_KEY` is);
 otherwise an embedded provider simulator is started on loopback and every result is labelled as simulated
@@ -23,7 +24,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from enrich_tools import budget, keys
+from enrich_tools import budget, erase, keys, suppress, workspace
 from enrich_tools.batch import enrich_many
 from enrich_tools.local import commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
@@ -181,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parsers(sub)
     keys.add_parsers(sub)
     budget.add_parsers(sub)
+    suppress.add_parsers(sub)
+    erase.add_parsers(sub)
+    workspace.add_parsers(sub)
     return root
 
 

@@ -15,6 +15,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -28,9 +29,21 @@ from enrich_tools.local.gateway import create_app
 from leadenrich import runtime
 from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.sqs_queue import create_queues
-from leadenrich.engine.models import Lead
-from leadenrich.jobs.models import SourcedLead
-from leadenrich.jobs.ports import EnrichableCount, LeadStats
+from leadenrich.engine.models import (
+    Deliverability,
+    EmailSource,
+    EmailStatus,
+    EmailType,
+    EnrichmentResult,
+    FoundEmail,
+    HunterStatus,
+    Lead,
+    LeadStatus,
+    Method,
+)
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, SourcedLead
+from leadenrich.jobs.ports import CounterDelta, EnrichableCount, LeadStats
+from leadenrich.privacy.review import ItemPolicy
 from leadenrich.webhooks import signing
 from tests.support.lambda_events import Context, http_event
 from tests.support.openapi_conformance import check, document
@@ -47,7 +60,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/jobs"): {"domains": ["acme.com"]},
     ("PATCH", "/jobs/{job_id}"): {"paused": True},
     ("POST", "/jobs/bulk"): {"job_ids": ["job_nope"], "action": "cancel"},
+    ("PUT", "/settings"): {"cache_retention_days": 30},
+    ("POST", "/erasures"): {"email": "ada@acme.com"},
+    ("POST", "/suppressions"): {"entries": [{"domain": "initech.example"}]},
+    ("POST", "/contacts/review"): {"approve": ["job_x.000000.0.00000000"]},
 }
+NO_CONTACT = "job_x.000000.0.00000000"  # a well-formed contact id no item has
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +153,12 @@ def declared() -> set[Pair]:
 
 
 def concrete(template: str, job_id: str) -> str:
-    return template.replace("{job_id}", job_id).replace("{provider}", "standard")
+    return (
+        template.replace("{job_id}", job_id)
+        .replace("{provider}", "standard")
+        .replace("{key}", "d:nope.example")
+        .replace("{contact_id}", NO_CONTACT)
+    )
 
 
 class FakeLeads:
@@ -219,6 +242,13 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     seen.api("POST", "/dlq/redrive")
     seen.api("POST", "/jobs/bulk", body={"job_ids": [job_id, "job_nope"], "action": "pause"})
     assert json.loads(seen.api("GET", f"/jobs/{job_id}")["body"])["callbacks"] == []
+    assert seen.api("PUT", "/settings", body=BODIES[("PUT", "/settings")])["statusCode"] == 200
+    erasure = BODIES[("POST", "/erasures")]
+    assert seen.api("POST", "/erasures", body=erasure)["statusCode"] == 201  # erased and suppressed
+    assert seen.api("POST", "/erasures", body=erasure)["statusCode"] == 200  # a repeat
+    suppressed = json.loads(seen.api("POST", "/suppressions", body=BODIES[("POST", "/suppressions")])["body"])
+    assert seen.api("DELETE", f"/suppressions/{suppressed['entries'][0]['key']}")["statusCode"] == 200
+    contacts_decided(seen)
 
     # A change the job's status does not allow (409): the job is cancelled.
     seen.api("DELETE", f"/jobs/{job_id}")
@@ -234,6 +264,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
             if "{job_id}" in template:
                 seen.api(method, path, body=BODIES.get((method, template)))  # 404
     seen.api("POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": "text/csv"})  # 415
+    seen.api("POST", "/erasures", body={"email": "ada@acme.com"}, headers={"content-type": "text/csv"})  # 415
 
     # Supabase not configured (501), the daily quota (429), Supabase failing (503), the store failing (500).
     runtime.reset()
@@ -306,6 +337,59 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     missing = declared() - seen.pairs - THROTTLE_ONLY
     assert missing == set(), f"declared, never produced: {sorted(missing)}"
     assert declared() - seen.pairs == THROTTLE_ONLY
+
+
+def contacts_decided(seen: Seen) -> None:
+    """The approval workflow's answers: two addresses pending review (an item finished as the processor
+    stamps it), one approved, one rejected, then refused the other way (409), a malformed id (422), an
+    unknown one (404), and the bulk form."""
+    store = runtime.job_service().store
+    job = Job("default", "job_review", JobStatus.PENDING, datetime.now(UTC))
+    asyncio.run(store.create_job(job, [Item("default", "job_review", "000000", Lead(domain="acme.de"))]))
+    claimed = asyncio.run(
+        store.claim_item(
+            "default", "job_review", "000000", token="t", lease_until=datetime.now(UTC), now=datetime.now(UTC)
+        )
+    )
+    assert claimed is not None
+    emails = [
+        FoundEmail(
+            e,
+            EmailSource.HUNTER_DIRECT,
+            95,
+            EmailType.PRIMARY,
+            HunterStatus.DELIVERABLE,
+            EmailStatus.ACTIVE,
+            None,
+            Method.DOMAIN_SEARCH,
+            Deliverability.VERIFIED,
+        )
+        for e in ("ada@acme.de", "bob@acme.de")
+    ]
+    record = ItemPolicy(review_required=True).stamp(
+        EnrichmentResult("acme.de", LeadStatus.FOUND, emails).as_record()
+    )
+    finished = store.finish_item(
+        claimed,
+        ItemStatus.FOUND,
+        reason=None,
+        result=record,
+        delta=CounterDelta(found=1),
+        now=datetime.now(UTC),
+    )
+    assert asyncio.run(finished)
+    listed = json.loads(seen.api("GET", "/contacts", query={"review": "pending"})["body"])
+    first, second = (contact["contact_id"] for contact in listed["contacts"])
+    assert seen.api("POST", f"/contacts/{first}/approve")["statusCode"] == 200
+    assert seen.api("POST", f"/contacts/{second}/reject")["statusCode"] == 200
+    assert seen.api("POST", f"/contacts/{second}/approve")["statusCode"] == 409
+    assert seen.api("POST", f"/contacts/{first}/reject")["statusCode"] == 409
+    for decision in ("approve", "reject"):
+        assert seen.api("POST", f"/contacts/not-a-contact/{decision}")["statusCode"] == 422
+        assert seen.api("POST", f"/contacts/{NO_CONTACT}/{decision}")["statusCode"] == 404
+    review = seen.api("POST", "/contacts/review", body={"approve": [first], "reject": [NO_CONTACT]})
+    outcomes = [r["outcome"] for r in json.loads(review["body"])["results"]]
+    assert outcomes == ["approved", "not_found"]
 
 
 def test_the_conformance_check_refuses_what_the_document_does_not_say() -> None:

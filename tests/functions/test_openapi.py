@@ -46,6 +46,15 @@ def test_every_route_is_documented() -> None:
         "/jobs/{job_id}": {"get", "delete", "patch"},
         "/jobs/bulk": {"post"},
         "/budget": {"get"},
+        "/settings": {"get", "put"},
+        "/audit": {"get"},
+        "/erasures": {"post"},
+        "/suppressions": {"get", "post"},
+        "/suppressions/{key}": {"delete"},
+        "/contacts": {"get"},
+        "/contacts/{contact_id}/approve": {"post"},
+        "/contacts/{contact_id}/reject": {"post"},
+        "/contacts/review": {"post"},
         "/jobs/{job_id}/items": {"get"},
         "/jobs/{job_id}/retry": {"post"},
         "/dlq/redrive": {"post"},
@@ -113,8 +122,13 @@ def test_the_status_codes_are_the_ones_the_api_sends() -> None:
     assert ops["GET", "/stats"]["responses"]["503"]["headers"]["Retry-After"]["required"] is True
     for route in (("GET", "/jobs/{job_id}"), ("DELETE", "/jobs/{job_id}"), ("GET", "/jobs/{job_id}/items")):
         assert "404" in ops[route]["responses"], route
-    # Only a change to a job sends a 409 (its status does not allow it).
-    assert {r for r, op in ops.items() if "409" in op["responses"]} == {("PATCH", "/jobs/{job_id}")}
+    # Only a change to a job (its status does not allow it) and a contact's decision (decided the other way
+    # already) send a 409.
+    decisions = {("POST", "/contacts/{contact_id}/approve"), ("POST", "/contacts/{contact_id}/reject")}
+    assert {r for r, op in ops.items() if "409" in op["responses"]} == {
+        ("PATCH", "/jobs/{job_id}"),
+        *decisions,
+    }
     assert {"200", "400", "401", "404", "413", "500"} <= set(ops["POST", "/webhooks/{provider}"]["responses"])
 
 

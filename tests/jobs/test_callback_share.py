@@ -32,6 +32,7 @@ from leadenrich.aws.sqs_queue import SqsWorkQueue, create_band_queues
 from leadenrich.deadline import Deadline
 from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus
+from leadenrich.engine.screen import Screen
 from leadenrich.jobs.models import BUDGET_REACHED, JOB_CANCELLED, JOB_PAUSED, JobStatus
 from leadenrich.jobs.ports import JobStore, WorkQueue
 from leadenrich.jobs.priorities import BandedWorkQueue
@@ -123,7 +124,11 @@ class SlowEnricher:
     `quick.` domain answers at once (the small job that completes early in a run)."""
 
     async def enrich(
-        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+        self,
+        lead: Lead,
+        deadline: Deadline | None = None,
+        budget: SpendGate | None = None,
+        screen: Screen | None = None,
     ) -> EnrichmentResult:
         assert deadline is not None
         if not lead.domain.startswith("quick."):

@@ -30,6 +30,7 @@ from leadenrich.jobs.models import (
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, ItemAppender, JobStore
 from leadenrich.jobs.service import IdempotentLookup
 from tests.support.job_control_contract import JobControlContract
+from tests.support.review_contract import ReviewContract
 from tests.support.store_contract_base import (
     LEASE,
     NOW,
@@ -50,7 +51,7 @@ from tests.support.store_contract_base import (
 )
 
 
-class JobStoreContract(JobControlContract):
+class JobStoreContract(JobControlContract, ReviewContract):
     """The port's guarantees; subclasses provide a `store` fixture."""
 
     # --- create, get, list ------------------------------------------------------------------------------

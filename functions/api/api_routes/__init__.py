@@ -1,11 +1,24 @@
 """The API's routes, one Powertools `Router` per concern: jobs, job control (PATCH, bulk), items,
-operations (dead letters, metrics, Supabase stats), the workspace's budget and health. Each route makes
-one job-service call and answers a view of its result (`leadenrich.jobs.views`); every response it can
-send is declared (`api_responses`)."""
+operations (dead letters, metrics, Supabase stats), the workspace's budget, health, the audit trail,
+erasures, suppression lists, the workspace's personal-data settings and contact approval. Each route makes
+one service call and answers a view of its result (`leadenrich.jobs.views`, or its own views module); every
+response it can send is declared (`api_responses`)."""
 
 from __future__ import annotations
 
-from api_routes import budget, health, items, job_control, jobs, operations
+from api_routes import (
+    audit,
+    budget,
+    contacts,
+    erasures,
+    health,
+    items,
+    job_control,
+    jobs,
+    operations,
+    settings,
+    suppressions,
+)
 
 ROUTERS = (
     jobs.router,
@@ -14,6 +27,11 @@ ROUTERS = (
     operations.router,
     budget.router,
     health.router,
+    audit.router,
+    erasures.router,
+    suppressions.router,
+    settings.router,
+    contacts.router,
 )
 
 __all__ = ["ROUTERS"]

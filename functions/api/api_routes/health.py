@@ -14,7 +14,7 @@ from api_responses import RETRY_AFTER_SCHEMA, body, header, responses
 from leadenrich import runtime
 from leadenrich.health import HealthReport
 from leadenrich.http_errors import FieldProblem
-from leadenrich.jobs.views import DependencyView, HealthProblemView, HealthView
+from leadenrich.jobs.operation_views import DependencyView, HealthProblemView, HealthView
 
 router = new_router()
 

@@ -12,6 +12,7 @@ from api_context import HeaderRejected, answer, job_service, new_router, run, wo
 from api_responses import API_KEY, KEYED, QUOTA_OR_THROTTLE, STORE, body, header, responses
 from leadenrich.jobs.creation import Selection
 from leadenrich.jobs.models import JobStatus
+from leadenrich.jobs.operation_views import RetryView
 from leadenrich.jobs.requests import CreateJobRequest
 from leadenrich.jobs.views import (
     CallbackAttemptView,
@@ -20,7 +21,6 @@ from leadenrich.jobs.views import (
     JobDetailView,
     JobsPage,
     JobView,
-    RetryView,
     SelectionView,
 )
 

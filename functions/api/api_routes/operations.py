@@ -7,7 +7,13 @@ from aws_lambda_powertools.event_handler import Response
 
 from api_context import answer, job_service, new_router, run, workspace
 from api_responses import API_KEY, KEYED, STORE, body, responses
-from leadenrich.jobs.views import ActivityBucketView, EmailCountsView, MetricsView, RedriveView, StatsView
+from leadenrich.jobs.operation_views import (
+    ActivityBucketView,
+    EmailCountsView,
+    MetricsView,
+    RedriveView,
+    StatsView,
+)
 
 router = new_router()
 

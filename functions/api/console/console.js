@@ -1,5 +1,6 @@
 // The console's entry: sign in with a key (checked against the API before it is kept), then refresh the
-// workspace's jobs, the open job's items, the last hour and the dead letters while the tab is visible. A key
+// workspace's jobs, the open job's items, the last hour, the dead letters and the review queue while the tab
+// is visible. A key
 // the API stops accepting (401, 403) signs the tab out and wipes what was shown.
 
 import { ApiError, call, onSimulated, session } from "./api.js";
@@ -8,6 +9,7 @@ import { DeadLetters } from "./dlq.js";
 import { byId, el, percent, replace } from "./dom.js";
 import { Items } from "./items.js";
 import { Jobs } from "./jobs.js";
+import { Review } from "./review.js";
 
 const POLL_MS = 1500; // jobs and the open items page
 const SLOW_EVERY = 5; // polls between two refreshes of the metrics and the dead letters
@@ -35,6 +37,7 @@ function failed(error) {
 const items = new Items({ onError: failed });
 const jobs = new Jobs({ onOpenItems: (job) => items.open(job), notify, onError: failed });
 const deadLetters = new DeadLetters({ notify, onError: failed, afterRedrive: () => jobs.refresh() });
+const review = new Review({ notify, onError: failed });
 
 onSimulated((simulated) => {
   byId("simulated").hidden = !simulated;
@@ -61,7 +64,7 @@ async function poll() {
     try {
       await jobs.refresh();
       await items.poll();
-      if (polls % SLOW_EVERY === 0) await Promise.all([refreshMetrics(), deadLetters.refresh()]);
+      if (polls % SLOW_EVERY === 0) await Promise.all([refreshMetrics(), deadLetters.refresh(), review.refresh()]);
       polls += 1;
     } catch (error) {
       failed(error);
@@ -87,6 +90,7 @@ function signOut(message = "") {
   jobs.clear();
   items.close();
   deadLetters.clear();
+  review.clear();
   replace(byId("figures"));
   drawChart(byId("chart"), []);
   notify("");

@@ -8,7 +8,12 @@
 person it belongs to (`person` as found, split into `first_name` and `last_name`), `position`, and its
 provenance: `source`, `method`, `confidence_score`, `email_type`, `hunter_status`, `status`,
 `verified_at`, `deliverability` and `contact` (the last two missing from results stored before they
-existed).
+existed), and `lawful_basis` and `review` when the job recorded them (docs/privacy.md).
+
+Held addresses (the workspace's contact approval): the records are made from the API's items, which leave
+out every address pending review or rejected, so no results file ever holds one; a record whose lead has
+addresses waiting says how many (`held_for_review`, and in its reason), and one whose lead is in a flagged
+country carries `region_flag`.
 
 Item statuses map onto that vocabulary (dead -> failed); an item a run had to leave unfinished is reported
 too, never dropped, so the output always has exactly one record per input row. A duplicate row gets the
@@ -45,7 +50,9 @@ EMAIL_FIELDS = (
     "status",
     "verified_at",
 )
-OPTIONAL_EMAIL_FIELDS = ("deliverability", "contact")  # results stored before they existed lack them
+# Results stored before they existed lack them (lawful_basis, review: docs/privacy.md).
+OPTIONAL_EMAIL_FIELDS = ("deliverability", "contact", "lawful_basis", "review")
+PRIVACY_FIELDS = ("held_for_review", "region_flag")  # an item's, when set (never on other records)
 OUTPUT_STATUS = {
     "found": "found",
     "risky": "risky",
@@ -104,7 +111,12 @@ def item_record(row: CsvRow, item: Mapping[str, Any] | None, if_unfinished: tupl
             _address(row),
         )
     emails = [email_record(email) for email in item.get("emails") or []]
-    return _record(row.line, row.external_id, domain, OUTPUT_STATUS[status], emails, reason, _address(row))
+    held = item.get("held_for_review")
+    if held:
+        note = f"{held} address{'es' if held > 1 else ''} held for review (GET /contacts)"
+        reason = f"{reason}; {note}" if reason else note
+    record = _record(row.line, row.external_id, domain, OUTPUT_STATUS[status], emails, reason, _address(row))
+    return record | {name: item[name] for name in PRIVACY_FIELDS if item.get(name)}
 
 
 def email_record(email: Mapping[str, Any]) -> Record:

@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by th
     from leadenrich.engine.cache import CachePort
     from leadenrich.engine.ratelimit import Limit, RateLimiter
     from leadenrich.health import HealthService
-    from leadenrich.jobs.budget import SpendCaps, SpendLedger
     from leadenrich.jobs.ports import JobStore, WorkQueue
     from leadenrich.jobs.processor import Processor
     from leadenrich.sqlite.db import Database
@@ -172,7 +171,10 @@ def _job_store(config: RuntimeSettings) -> JobStore:
     from leadenrich.aws.dynamo_jobs import DynamoJobStore
 
     _, dynamodb, _sqs = _aws()
-    return DynamoJobStore(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
+    # Finished rows get their workspace's retention as TTL (`jobs.retention`), read through the cache.
+    return DynamoJobStore(
+        _table(config), dynamodb, serialize_calls=config.serialize_aws_calls, settings=_cached_settings()
+    )
 
 
 @functools.cache
@@ -283,7 +285,7 @@ def job_service() -> JobService:
     """The job service, with the callbacks' log it shows in `GET /jobs/{id}`."""
     config = settings()
     adapters = supabase()
-    return JobService(
+    service = JobService(
         _job_store(config),
         work_queue(),
         leads=adapters.leads if adapters else None,
@@ -295,6 +297,8 @@ def job_service() -> JobService:
         callback_log=_WebhooksCallbackLog(),
         events=_Outbox(),
     )
+    service.workspace_settings = workspace_settings()  # a job's default lawful basis (`jobs.creation`)
+    return service
 
 
 @functools.cache
@@ -330,28 +334,20 @@ def request_rate() -> WorkspaceRequestRate | None:
     return WorkspaceRequestRate(limiter, rate)
 
 
-@functools.cache
-def spend_ledger() -> SpendLedger:
-    """Spend per job and per workspace-month, and the workspaces' monthly budgets (`leadenrich.jobs.budget`):
-    with the rate limiter and the quota, in the DynamoDB table (or the SQLite file) whatever JOB_STORE says,
-    so no Supabase adapter is needed."""
-    if _embedded():
-        from leadenrich.sqlite.spend import SqliteSpendLedger
+# The records beside the limiter (spend, audit, suppression, settings, retention, erasure, review) are
+# wired in `runtime_records`, imported here, after the helpers it calls back into, and re-exported.
+import leadenrich.runtime_records as _records  # noqa: E402
 
-        return SqliteSpendLedger(database())
-    from leadenrich.aws.dynamo_spend import DynamoSpendLedger
-
-    config, dynamodb, _sqs = _aws()
-    return DynamoSpendLedger(_table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
-
-
-@functools.cache
-def spend_caps() -> SpendCaps:
-    """The ledger with WORKSPACE_MONTHLY_CREDITS: each job item's gate (`spend_caps().for_job(job)`) and a
-    workspace's budget (`GET /budget`)."""
-    from leadenrich.jobs.budget import BudgetSettings, SpendCaps
-
-    return SpendCaps(spend_ledger(), BudgetSettings.from_env().workspace_monthly_credits)
+_cached_settings = _records._cached_settings
+audit_log = _records.audit_log
+cache_cap = _records.cache_cap
+contact_review = _records.contact_review
+erasure_service = _records.erasure_service
+retention = _records.retention
+spend_caps = _records.spend_caps
+spend_ledger = _records.spend_ledger
+suppressions = _records.suppressions
+workspace_settings = _records.workspace_settings
 
 
 @functools.cache
@@ -359,6 +355,8 @@ def processor() -> Processor:
     from leadenrich.engine.settings import EngineSettings, build_enricher
     from leadenrich.engine.verification import Verifier
     from leadenrich.jobs.processor import Processor, ProcessorSettings
+    from leadenrich.jobs.retention import CappedCache
+    from leadenrich.privacy.suppression import WorkspaceScreen
 
     config = settings()
     service = job_service()
@@ -369,6 +367,7 @@ def processor() -> Processor:
         env.update(provider_keys(config.provider_secret_arn))
     engine = EngineSettings.from_env(env)
     cache, limiter = _cache_and_limiter(engine.limits)
+    cache = CappedCache(cache, cache_cap())  # no answer outlives the shortest cache retention
     enricher = build_enricher(engine, cache, limiter)
     return Processor(
         service.store,
@@ -386,6 +385,8 @@ def processor() -> Processor:
         verifier=Verifier.beside(enricher),  # verification jobs: the same cache, limiter and switches
         spend_caps=spend_caps(),
         events=webhooks().dispatcher,  # job.paused when a cap pauses a job
+        screen=functools.partial(WorkspaceScreen, suppressions()),  # each item's workspace's lists
+        privacy=_cached_settings(),  # review and region rules, each item's workspace's (`privacy.review`)
     )
 
 
@@ -438,5 +439,13 @@ def reset() -> None:
     key_store.cache_clear()
     spend_ledger.cache_clear()
     spend_caps.cache_clear()
+    workspace_settings.cache_clear()
+    _cached_settings.cache_clear()
+    cache_cap.cache_clear()
+    retention.cache_clear()
+    suppressions.cache_clear()
+    erasure_service.cache_clear()
+    audit_log.cache_clear()
+    contact_review.cache_clear()
     processor.cache_clear()
     health.cache_clear()

@@ -2,6 +2,17 @@
 write; a transition that counts (finish, skip, a deferral that spent something, requeue) is one
 transaction with its job's counters (and, for a finish, its minute's activity: `dynamo_activity`).
 Which items each transition may take is `jobs.item_rules`'.
+
+Retention (`jobs.retention`): an item that finishes or is skipped gets the table's TTL attribute, its
+workspace's `results_retention_days` after that moment, read through `settings` (the runtime passes a
+`privacy.settings.CachedSettings`, so a finish costs no extra read; without one, the default period); an
+item taken back by a requeue loses it again, as does its job.
+
+The review queue (`privacy.review`) is a sparse entry in GSI1: an item whose result has addresses pending
+review carries GSI1PK `WS#{workspace}#REVIEW` and GSI1SK `{job_id}#{item_id}` ("#" sorts below every id
+character, so key order is (job id, item id) order), set by the finish that stores such a result and
+removed by the review that decides its last pending address, or by a requeue. Job rows use other GSI1
+partitions (`WS#{workspace}#JOBS`), so neither listing sees the other's rows.
 """
 
 from __future__ import annotations
@@ -15,17 +26,56 @@ from leadenrich.aws.dynamo_activity import DynamoActivity
 from leadenrich.aws.dynamo_codec import to_attribute_values
 from leadenrich.aws.dynamo_job_rows import counter_adds, item_from_attributes
 from leadenrich.aws.dynamo_ops import TRANSACT_MAX, one_of
-from leadenrich.aws.dynamo_schema import ITEM_KEY_FIELDS, ITEM_SK_PREFIX, item_key, job_key, job_pk
+from leadenrich.aws.dynamo_schema import (
+    GSI1,
+    ITEM_KEY_FIELDS,
+    ITEM_SK_PREFIX,
+    TTL_ATTRIBUTE,
+    item_key,
+    job_key,
+    job_pk,
+)
 from leadenrich.jobs import job_rules
 from leadenrich.jobs.encoding import MAX_LIMIT, decode_cursor, ts
 from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, requeued, taken_back
 from leadenrich.jobs.models import Item, ItemStatus, JobStatus, Page
+from leadenrich.jobs.retention import retention_epoch
 from leadenrich.jobs.rows import delta_values
-from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef
+from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef, ReviewListing
+from leadenrich.privacy.ports import WorkspaceSettings, WorkspaceSettingsStore
+from leadenrich.privacy.review import pending_count
+
+_TTL = f"#{TTL_ATTRIBUTE}"
+_REVIEW_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
+
+
+def review_gsi_pk(workspace_id: str) -> str:
+    """The GSI1 partition of the workspace's review queue."""
+    return f"WS#{workspace_id}#REVIEW"
+
+
+def review_gsi_sk(job_id: str, item_id: str) -> str:
+    return f"{job_id}#{item_id}"
 
 
 class DynamoItems(DynamoActivity):
     """Item operations of the job store's table (a base of `DynamoJobStore`)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        serialize_calls: bool = False,
+        settings: WorkspaceSettingsStore | None = None,
+    ) -> None:
+        super().__init__(table_name, client, serialize_calls=serialize_calls)
+        self._settings = settings
+
+    async def expires_at(self, workspace_id: str, start: datetime) -> int:
+        """The TTL of a job or item of the workspace whose retention starts at `start`."""
+        settings = await self._settings.get(workspace_id) if self._settings else WorkspaceSettings()
+        return retention_epoch(start, settings.results_retention_days)
 
     def _job_delta_action(
         self, workspace_id: str, job_id: str, adds: dict[str, int | float]
@@ -128,8 +178,12 @@ class DynamoItems(DynamoActivity):
 
     async def _finish(self, item: Item, token: str, finish: Finish) -> bool:
         """The terminal item update, the job's counters and the minute's activity: one transaction."""
-        values: dict[str, Any] = {":status": finish.status.value, ":now": ts(finish.now)}
-        sets = ["#status = :status", "#updated_at = :now", "#sent_next = :true"]
+        values: dict[str, Any] = {
+            ":status": finish.status.value,
+            ":now": ts(finish.now),
+            ":expires": await self.expires_at(item.workspace_id, finish.now),
+        }
+        sets = ["#status = :status", "#updated_at = :now", "#sent_next = :true", f"{_TTL} = :expires"]
         removes = ["#lease_token", "#lease_until", "#next_attempt_at"]
         result = json.dumps(finish.result) if finish.result is not None else None
         for name, value in (("reason", finish.reason), ("result", result)):
@@ -138,6 +192,10 @@ class DynamoItems(DynamoActivity):
             else:
                 sets.append(f"#{name} = :{name}")
                 values[f":{name}"] = value
+        if pending_count(finish.result):  # into the review queue's index
+            sets += ["#GSI1PK = :review_pk", "#GSI1SK = :review_sk"]
+            values[":review_pk"] = review_gsi_pk(item.workspace_id)
+            values[":review_sk"] = review_gsi_sk(item.job_id, item.item_id)
         actions = [{"Update": self._held_update(item, token, sets, removes, values)}]
         adds = delta_values(finish.delta)
         if adds:
@@ -178,9 +236,15 @@ class DynamoItems(DynamoActivity):
         item_update = self._take_request(
             ref,
             SKIPPABLE,
-            "SET #status = :skipped, #reason = :reason, #updated_at = :now, #sent_next = :true"
-            " REMOVE #next_attempt_at, #lease_token, #lease_until",
-            {":skipped": ItemStatus.SKIPPED.value, ":reason": reason, ":true": True, ":now": ts(now)},
+            "SET #status = :skipped, #reason = :reason, #updated_at = :now, #sent_next = :true,"
+            f" {_TTL} = :expires REMOVE #next_attempt_at, #lease_token, #lease_until",
+            {
+                ":skipped": ItemStatus.SKIPPED.value,
+                ":reason": reason,
+                ":true": True,
+                ":now": ts(now),
+                ":expires": await self.expires_at(ref.workspace_id, now),
+            },
         )
         counted = self._job_delta_action(ref.workspace_id, ref.job_id, {"processed": 1})
         return await self.transact([{"Update": item_update}, counted])
@@ -223,7 +287,8 @@ class DynamoItems(DynamoActivity):
                 item_key(workspace_id, job_id, item.item_id),
                 update=(
                     "SET #status = :queued, #attempts = :zero, #updated_at = :now"
-                    " REMOVE #reason, #result, #lease_token, #lease_until, #next_attempt_at"
+                    f" REMOVE #reason, #result, #lease_token, #lease_until, #next_attempt_at, {_TTL},"
+                    " #GSI1PK, #GSI1SK"
                 ),
                 condition="#status = :seen",
                 values={
@@ -237,12 +302,47 @@ class DynamoItems(DynamoActivity):
         clause, values = counter_adds(delta_values(taken_back(Counter(item.status for item in items))))
         op = self.update_request(
             job_key(workspace_id, job_id),
-            update=f"SET #status = :running REMOVE #completed_at ADD {clause}",
+            update=f"SET #status = :running REMOVE #completed_at, {_TTL} ADD {clause}",
             condition="attribute_exists(#PK)",
             values={":running": JobStatus.RUNNING.value, **values},
         )
         actions.append({"Update": op})
         return actions
 
+    async def _replace_result(
+        self, ref: ItemRef, expected: dict[str, Any], result: dict[str, Any], now: datetime
+    ) -> bool:
+        """A conditional update on the result's exact stored text, read first and compared decoded; the
+        review queue's keys set while addresses are pending, removed with the last one."""
+        key = item_key(ref.workspace_id, ref.job_id, ref.item_id)
+        row = await self.get_row(key)
+        stored = row.get("result", {}).get("S") if row else None
+        if stored is None or json.loads(stored) != expected:
+            return False
+        values: dict[str, Any] = {":result": json.dumps(result), ":now": ts(now), ":stored": stored}
+        update = "SET #result = :result, #updated_at = :now"
+        if pending_count(result):
+            update += ", #GSI1PK = :review_pk, #GSI1SK = :review_sk"
+            values[":review_pk"] = review_gsi_pk(ref.workspace_id)
+            values[":review_sk"] = review_gsi_sk(ref.job_id, ref.item_id)
+        else:
+            update += " REMOVE #GSI1PK, #GSI1SK"
+        request = self.update_request(key, update=update, condition="#result = :stored", values=values)
+        return await self.update_row(request) is not None
 
-__all__ = ["DynamoItems"]
+    async def _review_queue(self, listing: ReviewListing) -> Page[Item]:
+        """A Query of the workspace's review partition of GSI1, after the cursor's (job, item) key."""
+        values: dict[str, Any] = {":pk": review_gsi_pk(listing.workspace_id)}
+        condition = "#GSI1PK = :pk"
+        after = listing.after()
+        if after is not None:
+            condition += " AND #GSI1SK > :after"
+            values[":after"] = review_gsi_sk(*after)
+        request = self.query_request(condition, values, None, IndexName=GSI1, ScanIndexForward=True)
+        rows, _ = await self.query_page(
+            request, limit=listing.limit + 1, start_key=None, key_fields=_REVIEW_KEYS
+        )
+        return listing.page([item_from_attributes(row) for row in rows])
+
+
+__all__ = ["DynamoItems", "review_gsi_pk", "review_gsi_sk"]

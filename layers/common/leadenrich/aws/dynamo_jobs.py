@@ -8,6 +8,12 @@ Conditions that span two rows use TransactWriteItems: creating a job with an ide
 UpdateItem cannot look at another row), and every terminal transition together with its job's counters.
 A lost race is reported as such (False / None); conflicts between transactions are retried (`dynamo_ops`).
 Over moto pass `serialize_calls=True` (see `dynamo_ops`).
+
+Retention (`jobs.retention`, docs/privacy.md): a job that completes, is cancelled or fails at creation
+gets the table's TTL attribute, its workspace's `results_retention_days` later (`DynamoItems.expires_at`),
+and so does its idempotency row; a running, pending or paused job has none, and a requeue that reopens a
+job removes it. DynamoDB deletes the rows in no particular order, so an idempotency row whose job is gone
+no longer holds its key: a new job may take it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from leadenrich.aws.dynamo_schema import (
     GSI1,
     JOB_KEY_FIELDS,
     JOB_SK,
+    TTL_ATTRIBUTE,
     due_sk_bound,
     idempotency_key,
     job_key,
@@ -43,6 +50,7 @@ from leadenrich.jobs.store_base import JobListing, JobStoreBase, JobUpdate
 
 _ABSENT = "attribute_not_exists(PK)"
 _NO_DUE = ["#due_at", *(f"#{name}" for name in DUE_KEY_FIELDS)]  # what clears a job's due time
+_TTL = f"#{TTL_ATTRIBUTE}"
 
 
 class DynamoJobStore(DynamoItems, JobStoreBase):
@@ -60,10 +68,12 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
             await self.batch_put([item_attributes(item) for item in items], what="items")
         except Exception:
             # Never leave a running-looking job whose items are missing: it could never complete.
-            failed = {":failed": JobStatus.FAILED.value}
-            await self.update_row(
-                self.update_request(self._job(job), update="SET #status = :failed", values=failed)
-            )
+            failed = {
+                ":failed": JobStatus.FAILED.value,
+                ":expires": await self.expires_at(job.workspace_id, job.created_at),
+            }
+            update = f"SET #status = :failed, {_TTL} = :expires"
+            await self.update_row(self.update_request(self._job(job), update=update, values=failed))
             raise
         return job
 
@@ -87,7 +97,7 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         row = await self.get_row(idempotency_key(workspace_id, key))
         return await self.get_job(workspace_id, from_attribute_values(row)["job_id"]) if row else None
 
-    async def _create_idempotent(self, job: Job, job_put: dict[str, Any]) -> None:
+    async def _create_idempotent(self, job: Job, job_put: dict[str, Any], *, retried: bool = False) -> None:
         assert job.idempotency_key is not None
         key = idempotency_key(job.workspace_id, job.idempotency_key)
         entry = to_attribute_values({"entity": "idempotency", "job_id": job.job_id})
@@ -97,10 +107,17 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         row = await self.get_row(key)
         if row is None:  # the job id was taken, not the key
             raise job_exists(job.job_id)
-        existing = await self.get_job(job.workspace_id, from_attribute_values(row)["job_id"])
-        if existing is None:  # pragma: no cover - both rows are written in one transaction
+        owner = from_attribute_values(row)["job_id"]
+        existing = await self.get_job(job.workspace_id, owner)
+        if existing is not None:
+            raise IdempotencyConflict(existing)
+        if retried:  # pragma: no cover - the stale row was removed a moment ago
             raise RuntimeError(f"idempotency key {job.idempotency_key!r} points at a missing job")
-        raise IdempotencyConflict(existing)
+        # The key's job is gone (its retention ended before the TTL took this row): the key is free again.
+        stale = {"TableName": self._table, "Key": key, "ConditionExpression": "job_id = :owner"}
+        stale["ExpressionAttributeValues"] = to_attribute_values({":owner": owner})
+        await self.conditional_write("delete_item", **stale)
+        await self._create_idempotent(job, job_put, retried=True)
 
     async def get_job(self, workspace_id: str, job_id: str) -> Job | None:
         row = await self.get_row(job_key(workspace_id, job_id))
@@ -146,26 +163,49 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
     async def complete_job_if_done(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """Counters are top-level attributes, so the condition compares them in the service."""
         unfinished, values = one_of("status", "unfinished", (JobStatus.PENDING, JobStatus.RUNNING))
+        expires = await self.expires_at(workspace_id, now)
         op = self.update_request(
             job_key(workspace_id, job_id),
-            update="SET #status = :completed, #completed_at = :now",
+            update=f"SET #status = :completed, #completed_at = :now, {_TTL} = :expires",
             condition=f"{unfinished} AND #c_processed >= #c_total",
-            values={**values, ":completed": JobStatus.COMPLETED.value, ":now": ts(now)},
+            values={**values, ":completed": JobStatus.COMPLETED.value, ":now": ts(now), ":expires": expires},
         )
         row = await self.update_row(op, return_new=True)
-        return job_from_attributes(row) if row else None
+        if not row:
+            return None
+        job = job_from_attributes(row)
+        await self._expire_idempotency(job, expires)
+        return job
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """The cancelled job; a job already finished or cancelled comes back unchanged."""
         cancellable, values = one_of("status", "cancellable", job_rules.CANCELLABLE)
+        expires = await self.expires_at(workspace_id, now)
         op = self.update_request(
             job_key(workspace_id, job_id),
-            update="SET #status = :cancelled REMOVE #paused_reason",
+            update=f"SET #status = :cancelled, {_TTL} = :expires REMOVE #paused_reason",
             condition=cancellable,
-            values={**values, ":cancelled": JobStatus.CANCELLED.value},
+            values={**values, ":cancelled": JobStatus.CANCELLED.value, ":expires": expires},
         )
         row = await self.update_row(op, return_new=True)
-        return job_from_attributes(row) if row else await self.get_job(workspace_id, job_id)
+        if not row:
+            return await self.get_job(workspace_id, job_id)
+        job = job_from_attributes(row)
+        await self._expire_idempotency(job, expires)
+        return job
+
+    async def _expire_idempotency(self, job: Job, expires: int) -> None:
+        """The job's idempotency row expires with it (a key may be anything a client chose, an address
+        included). Only while it still names this job; a lost race changes nothing."""
+        if job.idempotency_key is None:
+            return
+        op = self.update_request(
+            idempotency_key(job.workspace_id, job.idempotency_key),
+            update=f"SET {_TTL} = :expires",
+            condition="#job_id = :job",
+            values={":expires": expires, ":job": job.job_id},
+        )
+        await self.update_row(op)
 
     async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
         """An absent job has no status: the condition fails and nothing is created."""

@@ -23,8 +23,12 @@ earliest first, however many jobs the table holds. One partition is enough: only
 once each, and the processor's release takes them out (projection ALL: the Query returns the jobs).
 
 The table's TTL attribute `expires_at` belongs to the rows that expire (cache, limiter, quota, webhooks,
-activity: kept two days, `GET /metrics` reads the last hour); job rows never set it. `template.yaml`
-declares the same table; `tests/infra` holds the two to each other.
+activity: kept two days, `GET /metrics` reads the last hour) and to the job store's once their retention
+starts (`jobs.retention`, docs/privacy.md "Retention"): a finished or skipped item, a completed, cancelled
+or failed job and its idempotency row get their workspace's `results_retention_days` later; a job still
+pending, running or paused never expires. The workspace settings (`SETTINGS`, `WS#{workspace}`:
+`dynamo_settings`) have none. `template.yaml` declares the same table; `tests/infra` holds the two to each
+other.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ that makes the call: a cache hit, or a wait on someone else's single-flight call
 call the gate is told what it cost, as the tab counted it (Hunter credits, Perplexity dollars; a failed
 Perplexity run is billed too). A refusal (`BudgetReached`) stops before the call; a lead waiting on a call
 that another lead's gate refused makes the call itself, under its own gate.
+
+Suppression lists (`engine.screen`) travel on the tab too (`Tab.screen`), but the waterfall's steps ask
+them, before they come here: they know whose name or address a call is about, and a 451 answered here (or
+read from the cache) is passed on to the lists by the step that reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from leadenrich.engine.providers.hunter_models import OPTED_OUT, DomainSearch, F
 from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.engine.providers.perplexity_models import DecisionMakers
 from leadenrich.engine.ratelimit import RateLimiter
+from leadenrich.engine.screen import Screen
 
 _T = TypeVar("_T")
 
@@ -61,6 +66,7 @@ class Tab:
     notes: list[str] = field(default_factory=list)
     partial: bool = False  # a step was skipped (provider off, budget spent): "nothing found" is not final
     budget: SpendGate | None = None  # asked before each paid call (`engine.budget`); None: no cap
+    screen: Screen | None = None  # suppression lists, asked by the steps before each call (`engine.screen`)
 
 
 class PaidCalls:

@@ -7,8 +7,11 @@ serve both kinds of job (docs/verification.md).
 The verdict comes through the waterfall's `PaidCalls`, shared with the process's `Enricher`
 (`Verifier.beside`): the same cache (a verdict the waterfall paid for is free here, and the other way
 round), single flight, rate limiter, spend gate, 451 -> "opted out" (cached, never stored or returned), and
-401/402 switching Hunter off for the process. Unlike the waterfall, nothing is screened before the call:
-a webmail address is a person's address, and Hunter's answer on it is what the caller asked for.
+401/402 switching Hunter off for the process. Unlike the waterfall, no domain rule is applied before the
+call: a webmail address is a person's address, and Hunter's answer on it is what the caller asked for. The
+suppression lists are (`engine.screen`): an address, or a domain, on the workspace's list or the
+service-wide one is `not_found`, reason `suppressed: ...`, with no call; a 451 puts the address on the
+service-wide list.
 
 How Hunter's answer becomes a result (docs/verification.md, "The result"):
 
@@ -22,6 +25,7 @@ How Hunter's answer becomes a result (docs/verification.md, "The result"):
 | invalid                       | undeliverable | undeliverable                   | inactive | invalid    |
 | disposable                    | risky         | undeliverable                   | inactive | invalid    |
 | 451 (opted out)               | -             | - (the address is not returned) | -        | not_found  |
+| (suppressed: no call)         | -             | - (the address is not returned) | -        | not_found  |
 
 A catch-all verdict is graded by Hunter's own sighting of the address (`deliverability.catch_all_grade`,
 the waterfall's `Addresses.on_catch_all`). An `unknown` verdict defers the item for a few minutes with the
@@ -64,6 +68,7 @@ from leadenrich.engine.providers.hunter_models import OPTED_OUT, VerifierResult
 from leadenrich.engine.providers.outcomes import DeadlineReached, Outcome, ProviderProblem
 from leadenrich.engine.ranking import is_generic_address
 from leadenrich.engine.redaction import redact_email, redact_text
+from leadenrich.engine.screen import SUPPRESSED, Address, Domain, Screen, suppressed
 from leadenrich.engine.waterfall import Enricher
 from leadenrich.engine.waterfall_addresses import Addresses, found_email, with_changes
 from leadenrich.engine.waterfall_results import UNKNOWN_RETRY_AFTER, budget_result, problem_result, result
@@ -97,11 +102,15 @@ class Verifier:
         return cls(enricher.calls, enricher.settings, enricher.clock)
 
     async def enrich(
-        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+        self,
+        lead: Lead,
+        deadline: Deadline | None = None,
+        budget: SpendGate | None = None,
+        screen: Screen | None = None,
     ) -> EnrichmentResult:
         """The verdict on `lead.email` (the processor's `LeadEnricher` call, hence the name)."""
         try:
-            verified = await self._verify(lead, deadline or Deadline.unbounded(), budget)
+            verified = await self._verify(lead, deadline or Deadline.unbounded(), budget, screen)
         except Exception as exc:  # a bug or an odd answer must not lose the item: it is tried again
             log.error("unexpected error", extra={"error": type(exc).__name__})
             verified = result(
@@ -124,7 +133,9 @@ class Verifier:
         )
         return verified
 
-    async def _verify(self, lead: Lead, deadline: Deadline, budget: SpendGate | None) -> EnrichmentResult:
+    async def _verify(
+        self, lead: Lead, deadline: Deadline, budget: SpendGate | None, screen: Screen | None
+    ) -> EnrichmentResult:
         if not lead.email:
             return result(lead, lead.domain, LeadStatus.INVALID, reason="email: no address to verify")
         try:
@@ -132,9 +143,12 @@ class Verifier:
         except ValueError as exc:
             return result(lead, lead.domain, LeadStatus.INVALID, reason=f"email: {exc}")
         domain = email.rpartition("@")[2]
+        if await suppressed(screen, [Address(email), Domain(domain)]):
+            reason = f"{SUPPRESSED}: the address or its domain is on a suppression list; not verified"
+            return result(lead, domain, LeadStatus.NOT_FOUND, reason=reason)
         if Provider.HUNTER in self.calls.disabled:
             return result(lead, domain, LeadStatus.FAILED, reason=self.calls.disabled[Provider.HUNTER])
-        run = LeadRun(lead=lead, domain=domain, deadline=deadline, budget=budget)
+        run = LeadRun(lead=lead, domain=domain, deadline=deadline, budget=budget, screen=screen)
         try:
             verdict = await self.calls.verification(run, email)
         except BudgetReached as reached:
@@ -154,6 +168,8 @@ class Verifier:
                 reason = f"Hunter does not accept the address ({problem.error_id or 'bad request'})"
                 return result(lead, domain, LeadStatus.INVALID, reason=reason, usage=run.usage)
             return problem_result(run, problem)
+        if verdict.status == OPTED_OUT and screen is not None:
+            await screen.opted_out(address=Address(email))  # service-wide: no job of any workspace asks again
         return self._graded(run, email, verdict)
 
     def _graded(self, run: LeadRun, email: str, verdict: VerifierResult) -> EnrichmentResult:

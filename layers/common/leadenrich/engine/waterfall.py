@@ -19,6 +19,11 @@ the lead's status: waiting answers (202, throttling, 5xx, timeouts) defer it, qu
 failures fail it, 451 drops the address for good. A spend cap reached before a paid call (`engine.budget`)
 defers it without charging an attempt (`EnrichmentResult.budget_reached`).
 
+Suppression lists (`engine.screen`, docs/privacy.md) are asked before any of this: a suppressed domain ends
+the lead `not_found` for nothing, a suppressed named person is never searched (the decision-makers are
+returned instead), and the steps ask before each call about a person or an address. A 451 puts the address
+and its owner on the service-wide list; the result's addresses are screened once more before they leave.
+
 This module holds the entry point and the order of the steps; the steps are in `waterfall_steps`, the
 judging of single addresses in `waterfall_addresses`, the lead's status in `waterfall_results`. The
 providers are reached through the ports (`ports.py`), never an HTTP client.
@@ -41,6 +46,7 @@ from leadenrich.engine.ports import HunterPort, PerplexityPort
 from leadenrich.engine.providers.outcomes import DeadlineReached, ProviderProblem
 from leadenrich.engine.ratelimit import RateLimiter
 from leadenrich.engine.redaction import redact_text
+from leadenrich.engine.screen import SUPPRESSED, Domain, Screen, drop_suppressed, person_of, suppressed
 from leadenrich.engine.waterfall_addresses import Addresses, with_changes
 from leadenrich.engine.waterfall_results import budget_result, conclude, finish, problem_result, result
 from leadenrich.engine.waterfall_run import LeadRun
@@ -82,10 +88,16 @@ class Enricher:
         return self.calls.disabled
 
     async def enrich(
-        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+        self,
+        lead: Lead,
+        deadline: Deadline | None = None,
+        budget: SpendGate | None = None,
+        screen: Screen | None = None,
     ) -> EnrichmentResult:
         try:
-            enriched = await self._enrich(lead, deadline or Deadline.unbounded(), budget)
+            enriched = await self._enrich(lead, deadline or Deadline.unbounded(), budget, screen)
+            # The last check, whatever path found the addresses: nothing suppressed leaves the engine.
+            enriched = await drop_suppressed(screen, enriched)
         except Exception as exc:  # a bug or a provider body nobody foresaw must not lose the lead
             where = exc.__traceback__
             while where is not None and where.tb_next is not None:
@@ -114,7 +126,9 @@ class Enricher:
         )
         return enriched
 
-    async def _enrich(self, lead: Lead, deadline: Deadline, budget: SpendGate | None) -> EnrichmentResult:
+    async def _enrich(
+        self, lead: Lead, deadline: Deadline, budget: SpendGate | None, screen: Screen | None
+    ) -> EnrichmentResult:
         try:
             domain = normalize_domain(lead.domain)
         except DomainError as exc:
@@ -124,11 +138,25 @@ class Enricher:
             return result(
                 lead, domain, LeadStatus.INVALID, reason=f"{domain} is a {kind} domain, not a company's"
             )
+        # The domain and the named person, in one read of the lists, before anything else is asked.
+        named = person_of(lead.first_name, lead.last_name, domain)
+        blocked = await suppressed(screen, [Domain(domain), *named])
+        if Domain(domain) in blocked:
+            reason = f"{SUPPRESSED}: {domain} is on a suppression list; nothing was searched"
+            return result(lead, domain, LeadStatus.NOT_FOUND, reason=reason)
         if Provider.HUNTER in self.disabled:
             return result(lead, domain, LeadStatus.FAILED, reason=self.disabled[Provider.HUNTER])
 
-        # `budget` is asked before each paid call (`paid_calls.PaidCalls._billed`), never on a cache hit.
-        run = LeadRun(lead=lead, domain=domain, deadline=deadline, budget=budget)
+        # `budget` is asked before each paid call (`paid_calls.PaidCalls._billed`), never on a cache hit;
+        # `screen` by the steps, before each call about a person or an address (`engine.screen`).
+        run = LeadRun(
+            lead=lead,
+            domain=domain,
+            deadline=deadline,
+            budget=budget,
+            screen=screen,
+            named_suppressed=bool(blocked),
+        )
         try:
             return await self._waterfall(run)
         except BudgetReached as reached:
@@ -157,7 +185,12 @@ class Enricher:
             run.usage.hunter.cache_hits += 1
             return finish(run, [], "nothing found recently (cached)")
 
-        if named is not None:
+        if named is not None and run.named_suppressed:
+            # Never searched, guessed or verified; the company's decision-makers are still what was asked.
+            run.opted_out.add(person_key)
+            run.notes.append(f"{SUPPRESSED}: the named person is on a suppression list")
+            run.fallback_note = run.notes[-1] + "; returning the company's decision-makers"
+        elif named is not None:
             found = await steps.named_person(run, named)
             if found:
                 return await conclude(
@@ -169,8 +202,8 @@ class Enricher:
             run.fallback_note = (
                 f"{named.full} not found at {run.domain}; returning the company's decision-makers"
             )
-            if await self.cache.nothing_found(run.domain, ""):
-                return finish(run, [], "nothing found recently (cached)")
+        if named is not None and await self.cache.nothing_found(run.domain, ""):
+            return finish(run, [], "nothing found recently (cached)")
 
         search = await steps.domain_search(run, PERSONAL_QUERY)
         emails = await steps.from_rows(run, steps.usable(search.emails))

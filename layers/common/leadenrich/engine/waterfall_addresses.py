@@ -32,6 +32,7 @@ from leadenrich.engine.providers.hunter_models import (
     VerifierResult,
 )
 from leadenrich.engine.redaction import redact_email
+from leadenrich.engine.screen import Address, Subject, people, person_of, suppressed
 from leadenrich.engine.waterfall_run import LeadRun
 from leadenrich.engine.waterfall_settings import WaterfallSettings
 
@@ -43,6 +44,46 @@ class Addresses:
         self.calls = calls
         self.settings = settings
         self.clock = clock
+
+    # -- suppression (`engine.screen`): asked before a call about a person or an address -----------------
+
+    async def allowed(self, run: LeadRun, email: str, name: PersonName | None = None) -> bool:
+        """Whether the address, and the person it would be for, are on no suppression list."""
+        return not await suppressed(run.screen, [Address(email), *people(name, run.domain)])
+
+    async def may_search(self, run: LeadRun, name: PersonName) -> bool:
+        """Whether a person may be looked for at all (Email Finder, the pattern, permutations): not after a
+        451 in this run, nor when they are on a suppression list (remembered on the run)."""
+        key = name.full.lower()
+        if key in run.opted_out:
+            return False
+        if await suppressed(run.screen, people(name, run.domain)):
+            run.opted_out.add(key)
+            run.notes.append("a person on a suppression list was skipped")
+            return False
+        return True
+
+    async def allowed_rows(self, run: LeadRun, rows: list[DomainEmail]) -> list[DomainEmail]:
+        """The Domain Search rows whose address and person are on no suppression list, in one read."""
+        if run.screen is None or not rows:
+            return rows
+        subjects: list[list[Subject]] = [
+            [Address(r.value.lower()), *person_of(r.first_name, r.last_name, run.domain)] for r in rows
+        ]
+        blocked = await suppressed(run.screen, (s for group in subjects for s in group))
+        return [r for r, group in zip(rows, subjects, strict=True) if not blocked.intersection(group)]
+
+    async def opted_out(self, run: LeadRun, email: str | None, name: PersonName | None) -> None:
+        """Hunter answered 451 (now, or in a cached answer): the address and the person, when known, go on the
+        service-wide list, so no later job of any workspace asks for them again."""
+        if run.screen is None:
+            return
+        spellings = people(name, run.domain)
+        await run.screen.opted_out(
+            address=Address(email) if email else None, person=spellings[0] if spellings else None
+        )
+
+    # -- trust, verification, catch-all grading -----------------------------------------------------------
 
     def trusted(self, row: DomainEmail) -> bool:
         confident = (row.confidence or 0) >= self.settings.trusted_row_confidence
@@ -124,7 +165,10 @@ class Addresses:
 
         An `unknown` verdict is kept aside on the run: should nothing verify, it is the best there is."""
         run.tried.add(email)
-        result = await self._verify(run, email)
+        if not await self.allowed(run, email, name):
+            return None  # suppressed: never verified, never returned
+        # A permutation is a guess: a 451 on it says the address is someone's, not whose.
+        result = await self._verify(run, email, None if method is Method.PERMUTATION else name)
         if result is None:
             return None
         source = (
@@ -174,11 +218,15 @@ class Addresses:
                 )
         return None
 
-    async def _verify(self, run: LeadRun, email: str) -> VerifierResult | None:
-        """Hunter's verdict on one address; None when its owner opted out (451): never stored or retried."""
+    async def _verify(self, run: LeadRun, email: str, owner: PersonName | None) -> VerifierResult | None:
+        """Hunter's verdict on one address; None when its owner opted out (451): never stored or retried, and
+        on the service-wide suppression list from now on, with its owner when known."""
         result = await self.calls.verification(run, email)
         if result.status == OPTED_OUT:
             run.notes.append(f"{redact_email(email)} opted out (451)")
+            if owner is not None:
+                run.opted_out.add(owner.full.lower())
+            await self.opted_out(run, email, owner)
             return None
         return result
 

@@ -19,5 +19,7 @@ class LeadRun(Tab):
     tried: set[str] = field(default_factory=set)
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later
     fallback_note: str | None = None  # a named person was not found and the domain flow ran instead
-    opted_out: set[str] = field(default_factory=set)  # people (full names, lowercase) who answered 451
+    # People (full names, lowercase) not to search or guess again: a 451, or on a suppression list.
+    opted_out: set[str] = field(default_factory=set)
+    named_suppressed: bool = False  # the lead's named person is on a suppression list (`engine.screen`)
     unverified: list[FoundEmail] = field(default_factory=list)  # verified `unknown`: kept if nothing better

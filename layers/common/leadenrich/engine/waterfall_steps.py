@@ -70,7 +70,7 @@ class Steps:
                 return found
         search = await self.domain_search(run, PERSONAL_QUERY)
         wanted = {(v.first, v.last) for v in name.variants()}
-        for row in self.usable(search.emails):
+        for row in await self.addresses.allowed_rows(run, self.usable(search.emails)):
             row_name = person_from_parts(row.first_name, row.last_name)
             if row_name and wanted & {(v.first, v.last) for v in row_name.variants()}:
                 accepted = await self.addresses.accept_row(run, row, EmailType.PRIMARY)
@@ -84,6 +84,7 @@ class Steps:
             key=lambda r: (decision_tier(r.position, r.seniority), -(r.confidence or 0)),
         )
         ranked = [r for r in ranked if decision_tier(r.position, r.seniority) != NOT_A_DECISION_MAKER]
+        ranked = await self.addresses.allowed_rows(run, ranked)
         emails: list[FoundEmail] = []
         for row in ranked:
             if not emails:
@@ -123,7 +124,8 @@ class Steps:
     async def generic(self, run: LeadRun) -> list[FoundEmail]:
         search = await self.domain_search(run, GENERIC_QUERY)
         rows = sorted(
-            self.usable(search.emails), key=lambda r: (_generic_rank(r.value), -(r.confidence or 0))
+            await self.addresses.allowed_rows(run, self.usable(search.emails)),
+            key=lambda r: (_generic_rank(r.value), -(r.confidence or 0)),
         )
         for row in rows[:2]:
             found = await self.addresses.accept_row(
@@ -140,11 +142,13 @@ class Steps:
         candidates = ranked_candidates(name, run.domain, pattern=run.pattern)
         from_pattern = [c for c in candidates if c.from_known_pattern]
         person = name.full
-        if person.lower() in run.opted_out:
-            return None  # they asked not to be processed: no guess, no verification
+        if not await self.addresses.may_search(run, name):
+            return None  # a 451 or a suppression list: no guess, no verification
 
         if from_pattern and run.accept_all:
             # Nothing on an accept-all domain can be verified: the known pattern is the best guess, free.
+            if not await self.addresses.allowed(run, from_pattern[0].email):
+                return None
             return self.addresses.on_catch_all(
                 run,
                 from_pattern[0].email,
@@ -193,15 +197,20 @@ class Steps:
         first, last = name.given, name.family
         if not last:
             return None  # Email Finder needs a last name
+        if not await self.addresses.may_search(run, name):
+            return None
         result = await self.calls.finder(run, run.domain, first, last)
         if result.opted_out:
             run.opted_out.add(name.full.lower())
             run.notes.append("a person asked Hunter not to process their data (451)")
+            await self.addresses.opted_out(run, None, name)
             return None
         if not result.email:
             return None
         email = result.email.lower()
         run.tried.add(email)
+        if not await self.addresses.allowed(run, email):
+            return None  # Hunter's answer is someone's on a suppression list: not returned
         score = result.score or 0
         if result.accept_all or run.accept_all or result.verification.status == "accept_all":
             run.accept_all = True

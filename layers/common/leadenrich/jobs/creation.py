@@ -43,6 +43,7 @@ from leadenrich.jobs.models import (
     JobCounters,
     JobOptions,
     JobStatus,
+    LawfulBasis,
     SourcedLead,
     WorkMessage,
 )
@@ -55,6 +56,7 @@ from leadenrich.jobs.ports import (
 )
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB, CreateJobRequest
 from leadenrich.jobs.window import DEFAULT_WINDOW, first_count
+from leadenrich.privacy.ports import WorkspaceSettingsStore
 
 SUPABASE_REQUIRED = "requires Supabase: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
 ITEM_ID_WIDTH = 6  # zero-padded item ids sort in input order; 10,000 items need 5 digits
@@ -103,8 +105,10 @@ def new_job_id() -> str:
 
 def request_fingerprint(request: CreateJobRequest) -> str:
     """The request as validated, canonical JSON hashed: key order, whitespace and defaults left implicit or
-    spelt out do not change it; any field that changes the job does."""
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    spelt out do not change it; any field that changes the job does. `lawful_basis` left out is not spelt:
+    a request made before it existed keeps its fingerprint (the default it gets is the workspace's)."""
+    body = request.model_dump(mode="json", exclude={"lawful_basis"} if request.lawful_basis is None else None)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -138,9 +142,22 @@ class JobCreation:
         self.clock = clock
         self.new_id = new_id
         self.leads = leads
+        # Set by the wiring (`runtime.job_service`): the default lawful basis of a workspace's jobs.
+        self.workspace_settings: WorkspaceSettingsStore | None = None
+
+    async def _lawful_basis(self, workspace_id: str, request: CreateJobRequest) -> LawfulBasis:
+        """The request's basis, else the workspace's default, else legitimate_interest."""
+        if request.lawful_basis is not None or self.workspace_settings is None:
+            return request.lawful_basis or LawfulBasis.LEGITIMATE_INTEREST
+        return LawfulBasis((await self.workspace_settings.get(workspace_id)).default_lawful_basis)
 
     def _new_job(
-        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, total: int
+        self,
+        workspace_id: str,
+        request: CreateJobRequest,
+        idempotency_key: str | None,
+        total: int,
+        lawful_basis: LawfulBasis,
     ) -> Job:
         now = self.clock()
         run_at = request.run_at
@@ -161,6 +178,7 @@ class JobCreation:
                 max_credits=request.max_credits,
                 max_cost_usd=request.max_cost_usd,
                 kind=request.kind,
+                lawful_basis=lawful_basis,
             ),
             counters=JobCounters(total=total),
             idempotency_key=idempotency_key,
@@ -174,12 +192,13 @@ class JobCreation:
     ) -> Created:
         """Store the job and its items, then enqueue them. Raises RequestRejected (naming the field) for
         what this deployment or the stored leads cannot serve, and LeadStoreError when Supabase fails."""
+        basis = await self._lawful_basis(workspace_id, request)
         if self.leads is None or request.emails:  # addresses to verify are never stored leads
-            return await self._create_inline(workspace_id, request, idempotency_key)
+            return await self._create_inline(workspace_id, request, idempotency_key, basis)
         if request.dry_run:
             raise RequestRejected("dry_run", "answered by preview(), not create_job()")
         if request.process_all:
-            return await self._create_streamed(workspace_id, request, idempotency_key, self.leads)
+            return await self._create_streamed(workspace_id, request, idempotency_key, self.leads, basis)
         selection = Selection(request.source)
         sourced: list[SourcedLead] = []
         async with aclosing(self._selected(workspace_id, request, self.leads, selection)) as pages:
@@ -189,7 +208,7 @@ class JobCreation:
                     raise RequestRejected(
                         request.source, f"selects more than {MAX_LEADS_PER_JOB:,} leads: send fewer per job"
                     )
-        job = self._new_job(workspace_id, request, idempotency_key, len(sourced))
+        job = self._new_job(workspace_id, request, idempotency_key, len(sourced), basis)
         width = max(ITEM_ID_WIDTH, len(str(len(sourced))))
         items = [
             Item(workspace_id, job.job_id, f"{i:0{width}d}", lead=s.lead, lead_id=s.lead_id)
@@ -199,7 +218,7 @@ class JobCreation:
         return await self._store_and_enqueue(job, items, selection)
 
     async def _create_inline(
-        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None
+        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, basis: LawfulBasis
     ) -> Created:
         """Without Supabase: the body's leads as given."""
         if request.source in ("lead_ids", "process_all"):
@@ -209,7 +228,7 @@ class JobCreation:
                 "skip_existing", f"{SUPABASE_REQUIRED} (no addresses are stored without it)"
             )
         leads = request.all_leads()
-        job = self._new_job(workspace_id, request, idempotency_key, len(leads))
+        job = self._new_job(workspace_id, request, idempotency_key, len(leads), basis)
         width = max(ITEM_ID_WIDTH, len(str(len(leads))))
         items = [
             Item(workspace_id=workspace_id, job_id=job.job_id, item_id=f"{i:0{width}d}", lead=lead)
@@ -303,14 +322,19 @@ class JobCreation:
         return kept
 
     async def _create_streamed(
-        self, workspace_id: str, request: CreateJobRequest, idempotency_key: str | None, source: LeadSource
+        self,
+        workspace_id: str,
+        request: CreateJobRequest,
+        idempotency_key: str | None,
+        source: LeadSource,
+        basis: LawfulBasis,
     ) -> Created:
         """process_all: the job first (an idempotent replay stops here), then its items a page at a time,
         then the messages, generated in chunks. A store that cannot append gets every item at once."""
         selection = Selection("process_all", skipped_existing=None)
         limit = request.limit or MAX_LEADS_PER_JOB
         after = str(request.after_lead_id) if request.after_lead_id else None
-        job = self._new_job(workspace_id, request, idempotency_key, 0)
+        job = self._new_job(workspace_id, request, idempotency_key, 0, basis)
         if not isinstance(self.store, ItemAppender):
             items: list[Item] = []
             async with aclosing(

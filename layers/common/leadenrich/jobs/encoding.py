@@ -95,7 +95,7 @@ def cursor_ts(value: str) -> str:
     """A timestamp a cursor carries, as stored (`ts`); BadCursor when it is not one."""
     try:
         return ts(datetime.fromisoformat(value))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # a time with no UTC equivalent (year 1 at +01:00) too
         raise BadCursor(NOT_OURS) from exc
 
 

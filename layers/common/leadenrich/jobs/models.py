@@ -87,6 +87,24 @@ TERMINAL = frozenset(
 CLAIMABLE = frozenset({ItemStatus.QUEUED, ItemStatus.DEFERRED})
 
 
+class LawfulBasis(StrEnum):
+    """The GDPR / UK GDPR basis a job processes its leads' personal data on (docs/privacy.md): recorded with
+    the job and carried by every address it stores, so an operator can answer "on what basis" per address."""
+
+    LEGITIMATE_INTEREST = "legitimate_interest"  # B2B outreach: the usual basis, and the default
+    CONSENT = "consent"
+    CONTRACT = "contract"
+
+
+class ReviewState(StrEnum):
+    """Where a found address stands in the approval workflow (`leadenrich.privacy.review`): with its
+    workspace's `review_required` on, it starts pending, held from exports and Supabase until approved."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 # What a job's webhook_url may receive (`leadenrich.webhooks.outbound`).
 WebhookEvent = Literal["job.completed", "job.progress", "job.cancelled", "job.paused"]
 JOB_COMPLETED: WebhookEvent = "job.completed"
@@ -114,6 +132,8 @@ class JobOptions:
     # Spend caps, checked before each paid call (`leadenrich.jobs.budget`); None: no cap.
     max_credits: float | None = None  # Hunter credits
     max_cost_usd: float | None = None  # Perplexity dollars
+    # Set at creation (the request's, else the workspace's default); jobs made before it read as the default.
+    lawful_basis: LawfulBasis = LawfulBasis.LEGITIMATE_INTEREST
 
     def wants(self, event: WebhookEvent) -> bool:
         """Whether `event` is POSTed to the job's webhook_url."""
@@ -133,6 +153,7 @@ class JobOptions:
             "run_at": self.run_at.isoformat() if self.run_at is not None else None,
             "max_credits": self.max_credits,
             "max_cost_usd": self.max_cost_usd,
+            "lawful_basis": self.lawful_basis.value,
         }
 
     @classmethod
@@ -151,6 +172,8 @@ class JobOptions:
             run_at=_moment(run_at),
             max_credits=float(credits) if credits is not None else None,
             max_cost_usd=float(usd) if usd is not None else None,
+            # Rows made before the lawful basis was kept read as the default.
+            lawful_basis=LawfulBasis(row.get("lawful_basis") or LawfulBasis.LEGITIMATE_INTEREST),
         )
 
 

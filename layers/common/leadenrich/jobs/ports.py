@@ -23,6 +23,7 @@ from leadenrich.jobs.models import (
     JobStatus,
     Page,
     Received,
+    ReviewState,
     SourcedLead,
     WebhookEvent,
     WorkMessage,
@@ -225,6 +226,31 @@ class JobStore(Protocol):
         the job's processed/failed counters, and set the job running again; returns the requeued items."""
         ...
 
+    async def review_address(
+        self,
+        workspace_id: str,
+        job_id: str,
+        item_id: str,
+        *,
+        index: int,
+        email: str,
+        decision: ReviewState,
+        now: datetime,
+    ) -> Item | None:
+        """Record a reviewer's decision (approved, rejected) on the item's address number `index` of its
+        result, only while that address is `email` and still pending (`leadenrich.privacy.review`): a
+        compare-and-set on the stored result, so concurrent decisions on one item's addresses all land and
+        none lands on a result a requeue replaced. The item as stored after; None when the condition failed
+        (no such item or address, decided already)."""
+        ...
+
+    async def review_queue(
+        self, workspace_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[Item]:
+        """The workspace's items with at least one address pending review (their result's `review_pending`),
+        by job id then item id, through an index of those items only (never a scan of every item)."""
+        ...
+
 
 class JobEventOutbox(Protocol):
     """Where job events (`job.cancelled`, `job.paused`) wait to be sent by the processor's callback share
@@ -349,6 +375,8 @@ class EmailWrite:
     workspace_id: str
     lead_id: str
     emails: tuple[FoundEmail, ...]
+    lawful_basis: str = "legitimate_interest"  # the job's (`JobOptions.lawful_basis`), on every row
+    review: ReviewState | None = None  # approved when written after a review; None: no review asked
 
 
 @dataclass(frozen=True)

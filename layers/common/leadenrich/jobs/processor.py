@@ -53,6 +53,7 @@ from typing import Protocol
 from leadenrich.deadline import Deadline
 from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
+from leadenrich.engine.screen import Screen
 from leadenrich.jobs.budget import SpendCaps
 from leadenrich.jobs.control import release_due_jobs
 from leadenrich.jobs.models import (
@@ -69,7 +70,6 @@ from leadenrich.jobs.models import (
 from leadenrich.jobs.ports import (
     CounterDelta,
     EmailSink,
-    EmailWrite,
     JobEventOutbox,
     JobStore,
     WorkQueue,
@@ -78,6 +78,8 @@ from leadenrich.jobs.processor_callbacks import CallbackShare, CompletionCallbac
 from leadenrich.jobs.processor_report import DrainReport, ProcessorSettings
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.window import successors
+from leadenrich.privacy.ports import WorkspaceSettingsStore
+from leadenrich.privacy.review import ItemPolicy
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,11 @@ class LeadEnricher(Protocol):
     """Runs one item: the waterfall for a lead (`Enricher`), or the verifier for an address."""
 
     async def enrich(
-        self, lead: Lead, deadline: Deadline | None = None, budget: SpendGate | None = None
+        self,
+        lead: Lead,
+        deadline: Deadline | None = None,
+        budget: SpendGate | None = None,
+        screen: Screen | None = None,
     ) -> EnrichmentResult: ...
 
 
@@ -104,6 +110,8 @@ class Processor:
         verifier: LeadEnricher | None = None,
         spend_caps: SpendCaps | None = None,
         events: JobEventOutbox | None = None,
+        screen: Callable[[str], Screen] | None = None,
+        privacy: WorkspaceSettingsStore | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -116,6 +124,8 @@ class Processor:
         self.verifier = verifier  # runs the items of verification jobs (`engine.verification.Verifier`)
         self.spend_caps = spend_caps  # None: no caps are checked (`leadenrich.jobs.budget`)
         self.events = events  # where `job.paused` waits for the callbacks' share
+        self.screen = screen  # a workspace's suppression lists (`engine.screen`); None: nothing screened
+        self.privacy = privacy  # review and region settings (`privacy.review.ItemPolicy`); None: neither
 
     async def drain(self, budget_seconds: float | None = None) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings')."""
@@ -209,17 +219,23 @@ class Processor:
 
         started = asyncio.get_running_loop().time()
         runner = self.enricher if job.options.kind is JobKind.ENRICHMENT else self.verifier
-        if runner is None:  # a verification job on a processor built without a verifier: a wiring error
+        policy = await self._policy(job, item)
+        if (refused := policy.refusal(item.lead)) is not None:  # a refused region: before any paid call
+            result = refused
+        elif runner is None:  # a verification job on a processor built without a verifier: a wiring error
             result = EnrichmentResult(item.lead.domain, LeadStatus.FAILED, reason="no verifier configured")
         else:
             budget = self.spend_caps.for_job(job) if self.spend_caps is not None else None
-            result = await runner.enrich(item.lead, deadline, budget)
+            if self.screen is None:  # (an enricher written before suppression takes no screen)
+                result = await runner.enrich(item.lead, deadline, budget)
+            else:  # the workspace's suppression lists, and the service-wide one (`engine.screen`)
+                result = await runner.enrich(item.lead, deadline, budget, self.screen(job.workspace_id))
         if result.attempt_consumed and item.attempts >= max_attempts:
             result = result.settled()  # the last try: unsettled addresses are kept as `risky`
-        result = await self._store_emails(item, result)
+        result = await self._store_emails(item, result, policy)
         report.count(job, result)
         elapsed = asyncio.get_running_loop().time() - started
-        record = result.as_record()
+        record = policy.stamp(result.as_record())  # lawful basis, review state, region flag
         now = self.clock()
 
         if result.status is LeadStatus.DEFERRED:
@@ -317,16 +333,24 @@ class Processor:
         if item is not None and not item.status.terminal:
             await self._send_next(item, job)
 
-    async def _store_emails(self, item: Item, result: EnrichmentResult) -> EnrichmentResult:
-        """Write the addresses of a final result for the item's stored lead, before the result commits.
-        A failed write turns the result into a charged deferral: the item runs again after a backoff
-        (its paid answers are cached), and dies after max_attempts like any other failure."""
-        if self.emails is None or item.lead_id is None or not result.emails:
-            return result
-        if result.status is LeadStatus.DEFERRED:
+    async def _policy(self, job: Job, item: Item) -> ItemPolicy:
+        """The item's personal-data rules: its job's lawful basis, and its workspace's review and region
+        settings when a settings store is wired (the runtime passes a cached one: no read per item)."""
+        settings = await self.privacy.get(job.workspace_id) if self.privacy is not None else None
+        return ItemPolicy.of(job, item.lead, settings)
+
+    async def _store_emails(
+        self, item: Item, result: EnrichmentResult, policy: ItemPolicy
+    ) -> EnrichmentResult:
+        """Write the addresses of a final result for the item's stored lead, before the result commits
+        (none while they wait for review: `ItemPolicy.email_write`). A failed write turns the result into a
+        charged deferral: the item runs again after a backoff (its paid answers are cached), and dies after
+        max_attempts like any other failure."""
+        write = policy.email_write(item, result)
+        if self.emails is None or write is None or result.status is LeadStatus.DEFERRED:
             return result
         try:
-            await self.emails.save([EmailWrite(item.workspace_id, item.lead_id, tuple(result.emails))])
+            await self.emails.save([write])
         except Exception as exc:
             # The type only: the error's text may quote the rows (addresses) it refused.
             log.warning("emails not stored", extra={"error": type(exc).__name__, "job": item.job_id})

@@ -28,7 +28,7 @@ from pydantic.json_schema import SkipJsonSchema
 from leadenrich.engine.domains import DomainError, normalize_domain
 from leadenrich.engine.models import MAX_ADDRESS_LENGTH, Lead, normalize_email
 from leadenrich.jobs.control_requests import ScheduleAndCaps, check_tags, check_webhook_url
-from leadenrich.jobs.models import WEBHOOK_EVENTS, JobKind, WebhookEvent
+from leadenrich.jobs.models import WEBHOOK_EVENTS, JobKind, LawfulBasis, WebhookEvent
 
 MAX_LEADS_PER_JOB = 10_000
 MAX_ATTEMPTS = 10  # per item; the queue's redrive policy must allow more receives than this
@@ -137,6 +137,12 @@ class CreateJobRequest(ScheduleAndCaps):
         default=None,
         description="Leave out leads that already have an active email in Supabase (requires Supabase). "
         "Default: true with process_all, false otherwise.",
+    )
+    lawful_basis: LawfulBasis | None = Field(
+        default=None,
+        description="The GDPR basis the job processes its leads' personal data on, recorded with the job "
+        "and on every address it stores (docs/privacy.md). Default: the workspace's `default_lawful_basis` "
+        "(legitimate_interest unless changed).",
     )
 
     @field_validator("tags")

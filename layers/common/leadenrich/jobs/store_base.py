@@ -12,15 +12,28 @@ Supabase); DynamoDB resumes from its own start keys and uses only their fields.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from leadenrich.jobs import item_rules, job_rules
-from leadenrich.jobs.encoding import after_item, after_job, check_limit, items_cursor, jobs_cursor
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus, Page
+from leadenrich.jobs.encoding import (
+    after_item,
+    after_job,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    items_cursor,
+    jobs_cursor,
+)
+from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus, Page, ReviewState
 from leadenrich.jobs.ports import CounterDelta
+from leadenrich.privacy import review
+
+REVIEW_TRIES = 5  # compare-and-set rounds of one review when other reviews of the item keep landing first
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,34 @@ class ItemListing:
         items = list(found[: self.limit])
         more = len(found) > self.limit
         cursor = items_cursor(self.workspace_id, self.job_id, items[-1].item_id) if more else None
+        return Page(items=items, cursor=cursor)
+
+
+def review_cursor(workspace_id: str, job_id: str, item_id: str) -> str:
+    """Where a listing of the workspace's review queue (by job id, then item id) stopped: its last item."""
+    return encode_cursor({"list": "review", "ws": workspace_id, "job": job_id, "id": item_id})
+
+
+@dataclass(frozen=True)
+class ReviewListing:
+    """A `review_queue` call: the workspace's items with addresses pending review, from `cursor` on."""
+
+    workspace_id: str
+    limit: int
+    cursor: str | None
+
+    def after(self) -> tuple[str, str] | None:
+        """(job id, item id) of the previous page's last item; BadCursor for another listing's cursor."""
+        if self.cursor is None:
+            return None
+        at = decode_cursor(self.cursor, {"list": "review", "ws": self.workspace_id}, ("job", "id"))
+        return at["job"], at["id"]
+
+    def page(self, found: Sequence[Item]) -> Page[Item]:
+        """`found` holds up to `limit + 1` items: the one past the limit only says another page follows."""
+        items = list(found[: self.limit])
+        last = items[-1] if len(found) > self.limit else None
+        cursor = review_cursor(self.workspace_id, last.job_id, last.item_id) if last else None
         return Page(items=items, cursor=cursor)
 
 
@@ -231,10 +272,43 @@ class JobStoreBase(ABC):
         check_limit(limit)
         return await self._due(now, limit)
 
+    async def review_address(
+        self,
+        workspace_id: str,
+        job_id: str,
+        item_id: str,
+        *,
+        index: int,
+        email: str,
+        decision: ReviewState,
+        now: datetime,
+    ) -> Item | None:
+        """Read, decide (`privacy.review.decided`), compare-and-set; a lost set is retried on a fresh read
+        (another address of the item was decided meanwhile), a decided or missing address is None."""
+        ref = ItemRef(workspace_id, job_id, item_id)
+        for _ in range(REVIEW_TRIES):
+            item = await self.get_item(workspace_id, job_id, item_id)
+            changed = review.decided(item.result if item else None, index, email, decision)
+            if item is None or item.result is None or changed is None:
+                return None
+            if await self._replace_result(ref, item.result, changed, now):
+                return dataclasses.replace(item, result=changed, updated_at=now)
+        return None
+
+    async def review_queue(
+        self, workspace_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[Item]:
+        check_limit(limit)
+        return await self._review_queue(ReviewListing(workspace_id, limit, cursor))
+
     async def release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
         return await self._release_due(workspace_id, job_id, due_at)
 
     # --- the storage steps ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def get_item(self, workspace_id: str, job_id: str, item_id: str) -> Item | None:
+        """The port's own read (a strongly consistent one where the store has a choice)."""
 
     @abstractmethod
     async def _create(self, job: Job, items: Sequence[Item]) -> Job:
@@ -293,5 +367,29 @@ class JobStoreBase(ABC):
     async def _release_due(self, workspace_id: str, job_id: str, due_at: datetime) -> bool:
         """Clear the due time only while it is still `due_at` (the index entry goes with it)."""
 
+    @abstractmethod
+    async def _replace_result(
+        self, ref: ItemRef, expected: dict[str, Any], result: dict[str, Any], now: datetime
+    ) -> bool:
+        """Store `result` as the item's result (and `now` as its update time) only while its stored result
+        is still `expected`; the item's entry in the review queue's index follows `result`'s
+        `review_pending` (`privacy.review.pending_count`). False when the result changed meanwhile."""
 
-__all__ = ["Deferral", "Finish", "ItemListing", "ItemRef", "JobListing", "JobStoreBase", "JobUpdate"]
+    @abstractmethod
+    async def _review_queue(self, listing: ReviewListing) -> Page[Item]:
+        """Up to `limit` of the workspace's items whose result has `review_pending` > 0, after `after()`, by
+        (job id, item id), through the index of such items."""
+
+
+__all__ = [
+    "REVIEW_TRIES",
+    "Deferral",
+    "Finish",
+    "ItemListing",
+    "ItemRef",
+    "JobListing",
+    "JobStoreBase",
+    "JobUpdate",
+    "ReviewListing",
+    "review_cursor",
+]

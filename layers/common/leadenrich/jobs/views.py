@@ -26,8 +26,17 @@ from leadenrich.engine.models import (
     Lead,
     Method,
 )
-from leadenrich.http_errors import FieldProblem
-from leadenrich.jobs.models import Item, ItemStatus, Job, JobKind, JobStatus, WebhookEvent
+from leadenrich.jobs.models import (
+    Item,
+    ItemStatus,
+    Job,
+    JobKind,
+    JobStatus,
+    LawfulBasis,
+    ReviewState,
+    WebhookEvent,
+)
+from leadenrich.privacy import review
 
 # A time as the API has always written it (`isoformat()`: `+00:00`, microseconds when there are some).
 IsoTime = Annotated[
@@ -69,6 +78,10 @@ class EmailView(View):
     contact: Contact | None = Field(
         default=None, description="whom it reaches; absent only in results stored before it existed"
     )
+    lawful_basis: LawfulBasis | None = Field(default=None, description="its job's; absent in older results")
+    review: ReviewState | None = Field(
+        default=None, description="absent: no review asked; in a job's items only `approved` ones are shown"
+    )
 
 
 class ItemView(View):
@@ -83,11 +96,17 @@ class ItemView(View):
     lead: Lead = Field(description="the lead as given; fields it did not have are left out")
     emails: list[EmailView]
     lead_id: str | None = Field(default=None, description="the stored lead's id (with Supabase only)")
+    held_for_review: int | None = Field(default=None, description="pending addresses, shown once approved")
+    region_flag: str | None = Field(default=None, description="the lead's country, in the flagged_countries")
 
     @classmethod
     def from_item(cls, item: Item) -> ItemView:
-        emails = [EmailView.model_validate(record) for record in (item.result or {}).get("emails", [])]
+        """Pending and rejected addresses held back (`privacy.review.shown`); absent fields left out."""
+        shown, held = review.shown(item.result)
+        emails = [EmailView.model_validate(record) for record in shown]
+        flag = (item.result or {}).get(review.REGION_FLAG_KEY)
         fields: dict[str, Any] = {"lead_id": item.lead_id} if item.lead_id is not None else {}
+        fields |= ({"held_for_review": held} if held else {}) | ({"region_flag": flag} if flag else {})
         return cls(
             item_id=item.item_id,
             status=item.status,
@@ -115,6 +134,7 @@ class JobOptionsView(View):
     run_at: IsoTime | None = Field(default=None, description="scheduled start; null: at once")
     max_credits: float | None = Field(default=None, description="Hunter credits cap; null: none")
     max_cost_usd: float | None = Field(default=None, description="Perplexity dollars cap; null: none")
+    lawful_basis: LawfulBasis = Field(description="recorded with the job and every address it stores")
 
 
 class JobCountersView(View):
@@ -184,6 +204,7 @@ class JobView(View):
                 run_at=o.run_at,
                 max_credits=o.max_credits,
                 max_cost_usd=o.max_cost_usd,
+                lawful_basis=o.lawful_basis,
             ),
             "counters": JobCountersView(
                 total=c.total,
@@ -271,90 +292,6 @@ class DryRunView(View):
     skip_existing: bool
 
 
-class RetryView(View):
-    job_id: str
-    requeued: int = Field(description="failed and dead items sent back to the queue")
-
-
-class RedriveView(View):
-    redriven: int = Field(description="the workspace's dead letters moved back to the queue")
-
-
-class ActivityBucketView(View):
-    """Five whole minutes of the workspace's finished items (the operator console's chart)."""
-
-    start: IsoTime = Field(description="its first minute (UTC); it counts that minute and the next four")
-    processed: int
-    found: int
-    failed: int = Field(description="failed and dead")
-    success_rate: float | None = Field(description="share that did not fail or die; null: nothing ran")
-
-
-class MetricsView(View):
-    queue_depth: int = Field(description="visible and delayed messages: the whole service's")
-    in_flight: int
-    dlq_depth: int
-    items_processed_last_hour: int = Field(description="the workspace's")
-    items_found_last_hour: int
-    items_failed_last_hour: int
-    success_rate: float | None = Field(description="share that did not fail or die; null: nothing ran")
-    found_rate: float | None = Field(description="share found; null: nothing ran")
-    last_hour_series: list[ActivityBucketView] = Field(
-        description="the workspace's last 60 whole minutes in 12 buckets of 5 minutes, oldest first; the "
-        "newest ends with the current minute"
-    )
-
-
-class EmailCountsView(View):
-    total: int
-    by_source: dict[str, dict[str, int]] = Field(description="source -> status -> addresses")
-
-
-class StatsView(View):
-    total_leads: int
-    leads_with_domain: int
-    leads_with_validated_email: int = Field(description="with at least one active address")
-    leads_missing_email: int = Field(description="with a domain and no active address")
-    emails: EmailCountsView
-    average_confidence_score: float | None = Field(description="null when there is no address")
-    average_confidence_score_active: float | None
-
-
-class DependencyView(View):
-    """One dependency as `GET /health` found it (`leadenrich.health`)."""
-
-    status: Literal["ok", "down"]
-    required: bool = Field(description="whether the service needs it: one required and down makes a 503")
-    reason: str | None = Field(
-        description="why it is down, in a few words (`not found`, `throttled`, `unreachable`, `failing`, "
-        "`access denied`, `no answer within 2 s`, or what to set); null when ok"
-    )
-    detail: str | None = Field(description="what the check found, when there is something to say")
-    latency_ms: int = Field(ge=0, description="how long its check took")
-
-
-class HealthView(View):
-    """The service and each dependency it needs, as checked at `checked_at` (a report is kept a few seconds).
-    Public: names and states only, never a key, an address, an ARN or a URL."""
-
-    status: Literal["ok", "unavailable"]
-    checked_at: IsoTime
-    dependencies: dict[str, DependencyView] = Field(
-        description="by name: `table`, `queue.<band>` and `dead_letter_queue.<band>` (`state_db` on the "
-        "local stack), `app_secret`, `provider_keys`, `supabase`: the ones this deployment has"
-    )
-
-
-class HealthProblemView(HealthView):
-    """`GET /health`'s 503: its report, with the error model's fields (`leadenrich.http_errors`); `errors`
-    names each required dependency down as `dependencies.<name>`."""
-
-    status: Literal["unavailable"]
-    message: str
-    field: None
-    errors: list[FieldProblem]
-
-
 class JobEventCounters(View):
     """The counters a callback carries: `JobCountersView`'s first six."""
 
@@ -412,17 +349,12 @@ class JobEvent(View):
 
 
 __all__ = [
-    "ActivityBucketView",
     "BulkResultView",
     "BulkView",
     "CallbackAttemptView",
     "CreatedJobView",
-    "DependencyView",
     "DryRunView",
-    "EmailCountsView",
     "EmailView",
-    "HealthProblemView",
-    "HealthView",
     "IsoTime",
     "ItemView",
     "ItemsPage",
@@ -436,11 +368,7 @@ __all__ = [
     "JobOptionsView",
     "JobView",
     "JobsPage",
-    "MetricsView",
-    "RedriveView",
-    "RetryView",
     "SelectionView",
-    "StatsView",
     "View",
     "dump",
 ]

@@ -30,6 +30,7 @@ from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus,
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
 from leadenrich.jobs.rows import ACTIVITY_KEPT, DELTA_FIELDS, FLOAT_COUNTERS, activity_minute, activity_of
 from leadenrich.jobs.store_base import Deferral, Finish, ItemListing, ItemRef, JobListing, JobStoreBase
+from leadenrich.sqlite import job_review
 from leadenrich.sqlite import job_rows as rows
 from leadenrich.sqlite.db import Database, add_missing_columns
 
@@ -208,8 +209,8 @@ def _item(ref: ItemRef, **more: Any) -> dict[str, Any]:
     return {"ws": ref.workspace_id, "job": ref.job_id, "item": ref.item_id, "held": HELD.value, **more}
 
 
-class SqliteJobStore(JobStoreBase):
-    """The SQLite adapter of `JobStore`, `ItemAppender` and `IdempotentLookup`."""
+class SqliteJobStore(job_review.SqliteReview, JobStoreBase):
+    """The SQLite adapter of `JobStore`, `ItemAppender` and `IdempotentLookup` (review: `job_review`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -217,6 +218,7 @@ class SqliteJobStore(JobStoreBase):
         rows.add_missing_columns(db)
         add_missing_columns(db, JOB_CONTROL_COLUMNS)
         db.ensure_schema(f"{SCHEMA_NAME}.due", _DUE_INDEX)
+        job_review.prepare(db)  # lawful basis, the review queue's index
 
     # --- jobs ---------------------------------------------------------------------------------------------
 

@@ -22,8 +22,16 @@ from leadenrich.jobs.ports import EmailsSaved, EmailWrite
 from leadenrich.supabase.rpc import PAGE_ROWS, Connect, call, object_of
 
 
-def email_row(workspace_id: str, lead_id: str, email: FoundEmail) -> dict[str, Any]:
-    """An `emails` row from the engine's FoundEmail (method, person and position stay in the job item)."""
+def email_row(
+    workspace_id: str,
+    lead_id: str,
+    email: FoundEmail,
+    lawful_basis: str | None = None,
+    review: str | None = None,
+) -> dict[str, Any]:
+    """An `emails` row from the engine's FoundEmail (method, person and position stay in the job item), with
+    the lawful basis of the job that found it and, after a review, `approved` (0009: addresses pending
+    review are never written, `privacy.review`)."""
     return {
         "workspace_id": workspace_id,
         "lead_id": lead_id,
@@ -36,6 +44,8 @@ def email_row(workspace_id: str, lead_id: str, email: FoundEmail) -> dict[str, A
         "verified_at": email.verified_at.isoformat() if email.verified_at else None,
         "deliverability": email.deliverability.value,
         "contact": email.contact.value,
+        "lawful_basis": lawful_basis,
+        "review": review,
     }
 
 
@@ -45,7 +55,10 @@ def batches(writes: Sequence[EmailWrite], max_rows: int) -> list[list[dict[str, 
     out: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     for write in writes:
-        rows = [email_row(write.workspace_id, write.lead_id, e) for e in write.emails]
+        review = write.review.value if write.review is not None else None
+        rows = [
+            email_row(write.workspace_id, write.lead_id, e, write.lawful_basis, review) for e in write.emails
+        ]
         if current and len(current) + len(rows) > max_rows:
             out.append(current)
             current = []

@@ -43,6 +43,7 @@ from leadenrich.jobs.store_base import (
     JobListing,
     JobStoreBase,
     JobUpdate,
+    ReviewListing,
 )
 from leadenrich.supabase.client import SupabaseSettings, supabase_client
 from leadenrich.supabase.job_rows import (
@@ -324,6 +325,29 @@ class SupabaseJobStore(JobStoreBase):
             },
         )
         return [item_from_row(row) for row in objects_answer(data, "job_store_requeue_items")]
+
+    # --- contact review (0009) ------------------------------------------------------------------------------
+
+    async def _replace_result(
+        self, ref: ItemRef, expected: dict[str, Any], result: dict[str, Any], now: datetime
+    ) -> bool:
+        """`contact_review_replace_result`: jsonb equality with what was read; `updated_at` by trigger. The
+        review queue's index follows the result (its predicate reads `review_pending`)."""
+        params = {**_ref(ref), "p_expected": expected, "p_result": result}
+        data = await self._rpc("contact_review_replace_result", params)
+        return flag_answer(data, "contact_review_replace_result")
+
+    async def _review_queue(self, listing: ReviewListing) -> Page[Item]:
+        """`contact_review_queue`, through the partial index `idx_job_items_review`."""
+        job_id, item_id = listing.after() or ("", "")
+        params = {
+            "p_workspace_id": listing.workspace_id,
+            "p_after_job_id": job_id,
+            "p_after_item_id": item_id,
+            "p_limit": listing.limit + 1,
+        }
+        data = await self._rpc("contact_review_queue", params, read_only=True)
+        return listing.page([item_from_row(row) for row in objects_answer(data, "contact_review_queue")])
 
 
 __all__ = ["BATCH_ROWS", "StoreAnswerError", "SupabaseJobStore"]
