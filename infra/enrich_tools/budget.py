@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.operator_target import DENIED, adapter, aws_failure, target_arguments, where
+from enrich_tools.operator_target import DENIED, adapter, aws_failure, record, target_arguments, where
 from leadenrich.auth.keys import valid_workspace
 from leadenrich.jobs.budget import BudgetSettings, BudgetStatus, SpendCaps, SpendLedger
 from leadenrich.jobs.budget_views import BudgetView
@@ -110,6 +110,8 @@ def _run(args: argparse.Namespace, work: Any) -> int:
         raise
     except Exception as exc:  # botocore: no region, no credentials, no such table, access denied
         return _failure(exc, args)
+    if args.budget_command == "set":
+        record(args, workspace, "budget.set", "", monthly_credits=status.stored_monthly_credits)
     _print(status, args.json)
     return OK
 

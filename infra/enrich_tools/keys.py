@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.operator_target import adapter, aws_failure, target_arguments
+from enrich_tools.operator_target import adapter, aws_failure, record, target_arguments
 from leadenrich.auth.keys import ApiKey, KeyStore, create_key
 from leadenrich.sqlite.db import Database
 
@@ -65,6 +65,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except Exception as exc:  # botocore: no region, no credentials, no such table, access denied
         return aws_failure(exc, args)
+    record(args, made.key.workspace_id, "key.create", made.key.key_id)
     if args.json:
         print(json.dumps(_view(made.key) | {"api_key": made.secret}, indent=2))
     else:
@@ -104,6 +105,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         print(f"error: no key {args.key_id}", file=sys.stderr)
         return FAILED
     assert key.revoked_at is not None
+    record(args, key.workspace_id, "key.revoke", key.key_id)
     print(
         f"{key.key_id}: revoked at {key.revoked_at.isoformat()[:19]} (workspace {key.workspace_id}); API "
         "Gateway may accept it for up to 5 more minutes (the authorizer's cache)"

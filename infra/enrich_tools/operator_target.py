@@ -114,4 +114,36 @@ def aws_failure(exc: Exception, args: argparse.Namespace, what: str = "the key s
     return FAILED
 
 
-__all__ = ["DENIED", "REFUSED_CREDENTIALS", "adapter", "aws_failure", "target_arguments", "where"]
+def record(args: argparse.Namespace, workspace_id: str, action: str, target: str = "", **detail: Any) -> None:
+    """An operator's data-changing action in the workspace's audit trail (actor `operator`), beside the
+    data it changed (the same table or state file). Called after the change succeeded; a failure to record
+    is said on stderr and does not undo or fail the command (the change is made; docs/privacy.md)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from leadenrich.privacy.audit import AuditRetention
+    from leadenrich.privacy.ports import AuditEntry, AuditLog
+
+    def local(db: Database) -> AuditLog:
+        from leadenrich.sqlite.audit import SqliteAuditLog
+        from leadenrich.sqlite.settings import SqliteWorkspaceSettings
+
+        return SqliteAuditLog(db, retention=AuditRetention(SqliteWorkspaceSettings(db)))
+
+    def aws(table: str, client: Any) -> AuditLog:
+        from leadenrich.aws.dynamo_audit import DynamoAuditLog
+        from leadenrich.aws.dynamo_settings import DynamoWorkspaceSettings
+
+        return DynamoAuditLog(table, client, retention=AuditRetention(DynamoWorkspaceSettings(table, client)))
+
+    entry = AuditEntry(workspace_id, datetime.now(UTC), "operator", action, target, detail=dict(detail))
+    try:
+        asyncio.run(adapter(args, local=local, aws=aws).append(entry))
+    except Exception as exc:
+        print(
+            f"warning: the change was made but not recorded in the audit trail ({type(exc).__name__})",
+            file=sys.stderr,
+        )
+
+
+__all__ = ["DENIED", "REFUSED_CREDENTIALS", "adapter", "aws_failure", "record", "target_arguments", "where"]

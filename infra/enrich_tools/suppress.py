@@ -39,7 +39,7 @@ from enrich_tools.local.addresses import EMAIL_ALIASES
 from enrich_tools.local.reporting import FAILED, OK, UsageError
 from enrich_tools.local.rows import ALIASES, header_key
 from enrich_tools.local.sheets import CsvError, read_table
-from enrich_tools.operator_target import adapter, aws_failure, target_arguments
+from enrich_tools.operator_target import adapter, aws_failure, record, target_arguments
 from leadenrich.auth.keys import valid_workspace
 from leadenrich.jobs.encoding import MAX_LIMIT, BadCursor
 from leadenrich.privacy.identity import Identity
@@ -135,6 +135,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     except Exception as exc:  # botocore: no region, no credentials, no such table, access denied
         return aws_failure(exc, args, "the suppression list")
     unique = list({i.key: i for i in identities}.values())
+    _record(args, owner, "suppression.add", [i.key for i in unique])
     if args.json:
         entries = [SuppressedView.of(i).model_dump(mode="json") for i in unique]
         print(json.dumps({"added": added, "entries": entries}, indent=2))
@@ -171,6 +172,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return OK
 
 
+def _record(args: argparse.Namespace, owner: str, action: str, keys: list[str]) -> None:
+    """In the owner workspace's audit trail (the service-wide list's changes under its `*` workspace)."""
+    record(args, owner, action, keys[0] if len(keys) == 1 else "", keys=len(keys))
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     owner = _owner(args)
     try:
@@ -182,6 +188,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if not removed:
         print(f"error: no entry {args.key} on {_where(owner)}", file=sys.stderr)
         return FAILED
+    _record(args, owner, "suppression.remove", [args.key])
     print(f"{args.key}: removed from {_where(owner)}")
     return OK
 
@@ -242,6 +249,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return aws_failure(exc, args, "the suppression list")
     unique = len({i.key for i in identities})
     repeated = len(identities) - unique
+    if identities:
+        record(args, owner, "suppression.import", "", keys=unique, added=added)
     print(
         f"{_where(owner)}: {added} added, {unique - added} already there, {repeated} repeated in the file, "
         f"{refused} rows refused"

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.operator_target import DENIED, adapter, aws_failure, target_arguments, where
+from enrich_tools.operator_target import DENIED, adapter, aws_failure, record, target_arguments, where
 from leadenrich.auth.keys import valid_workspace
 from leadenrich.privacy.ports import WorkspaceSettings, WorkspaceSettingsStore
 from leadenrich.privacy.settings import LAWFUL_BASES, WorkspaceSettingsChange, change_settings
@@ -151,6 +151,8 @@ def _run(args: argparse.Namespace, change: WorkspaceSettingsChange | None) -> in
         raise
     except Exception as exc:  # botocore: no region, no credentials, no such table, access denied
         return _failure(exc, args)
+    if change is not None:
+        record(args, workspace, "settings.update", "", fields=sorted(change.model_fields_set))
     _print(workspace, settings, args.json)
     return OK
 

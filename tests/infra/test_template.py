@@ -85,6 +85,7 @@ FUNCTION_ENVIRONMENT = {
     "JOB_STORE": {"Ref": "JobStore"},
     "LOG_LEVEL": {"Ref": "LogLevel"},
     "STAGE": {"Ref": "Stage"},
+    "PRIVACY_HASH_KEY": {"Ref": "PrivacyHashKey"},  # every function hashes identities the same way
 }
 
 

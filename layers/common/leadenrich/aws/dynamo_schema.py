@@ -13,7 +13,12 @@ Rows (all key attributes are strings):
 
 Other rows share the table: API keys (`APIKEY#{sha256}`, `WS#{workspace}#APIKEYS`: `dynamo_keys`), the
 daily lead quota (`WS#{workspace}#QUOTA`: `dynamo_quota`), the cache (`CACHE#`: `dynamo_cache`), the
-limiter (`RATE#`: `dynamo_limiter`), webhooks (`HOOK#`, `WS#{workspace}#HOOKS#`: `dynamo_webhooks`).
+limiter (`RATE#`: `dynamo_limiter`), webhooks (`HOOK#`, `WS#{workspace}#HOOKS#`: `dynamo_webhooks`), the
+spend ledger (`WS#{workspace}#SPEND`: `dynamo_spend`), suppression lists (`SUPPRESS#{workspace}`, `SUPPRESS#*`
+for the service-wide one: `dynamo_suppression`), workspace settings (`SETTINGS`: `dynamo_settings`) and the
+audit trail (a partition per workspace, append only, named in `dynamo_audit` alone: the template's
+Deny matches it). An item with addresses waiting for review
+has GSI1 keys of its own (the review queue: `dynamo_items`), removed once none is pending.
 
 A job's items share its partition, so one Query lists them; jobs are listed through GSI1 (projection ALL),
 with status and tag as filters. GSI2 is the due index (`JobStore.due_jobs`), sparse: a job row has its
