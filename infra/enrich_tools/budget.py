@@ -21,8 +21,15 @@ import sys
 from typing import Any
 
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.operator_target import DENIED, adapter, aws_failure, record, target_arguments, where
-from leadenrich.auth.keys import valid_workspace
+from enrich_tools.operator_target import (
+    DENIED,
+    adapter,
+    aws_failure,
+    record,
+    target_arguments,
+    valid_workspace_option,
+    where,
+)
 from leadenrich.jobs.budget import BudgetSettings, BudgetStatus, SpendCaps, SpendLedger
 from leadenrich.jobs.budget_views import BudgetView
 from leadenrich.sqlite.db import Database
@@ -46,12 +53,7 @@ def _ledger(args: argparse.Namespace) -> SpendLedger:
 
 def _workspace(args: argparse.Namespace) -> str:
     workspace: str = args.workspace
-    if not valid_workspace(workspace):
-        raise UsageError(
-            f"--workspace {workspace!r}: 1-64 letters, digits, '_', '.' or '-', starting with a letter or "
-            "digit"
-        )
-    return workspace
+    return valid_workspace_option(workspace)
 
 
 def _failure(exc: Exception, args: argparse.Namespace) -> int:

@@ -31,6 +31,18 @@ REFUSED_CREDENTIALS = frozenset(
 DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
+def valid_workspace_option(workspace: str) -> str:
+    """`--workspace` as the key store accepts it; UsageError naming the option otherwise."""
+    from leadenrich.auth.keys import valid_workspace
+
+    if not valid_workspace(workspace):
+        raise UsageError(
+            f"--workspace {workspace!r}: 1-64 letters, digits, '_', '.' or '-', starting with a letter or "
+            "digit"
+        )
+    return workspace
+
+
 def target_arguments() -> argparse.ArgumentParser:
     """The parent parser of every operator command: --table, --region, --state."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -146,4 +158,13 @@ def record(args: argparse.Namespace, workspace_id: str, action: str, target: str
         )
 
 
-__all__ = ["DENIED", "REFUSED_CREDENTIALS", "adapter", "aws_failure", "record", "target_arguments", "where"]
+__all__ = [
+    "DENIED",
+    "REFUSED_CREDENTIALS",
+    "adapter",
+    "aws_failure",
+    "record",
+    "target_arguments",
+    "valid_workspace_option",
+    "where",
+]

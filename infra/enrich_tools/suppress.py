@@ -39,8 +39,13 @@ from enrich_tools.local.addresses import EMAIL_ALIASES
 from enrich_tools.local.reporting import FAILED, OK, UsageError
 from enrich_tools.local.rows import ALIASES, header_key
 from enrich_tools.local.sheets import CsvError, read_table
-from enrich_tools.operator_target import adapter, aws_failure, record, target_arguments
-from leadenrich.auth.keys import valid_workspace
+from enrich_tools.operator_target import (
+    adapter,
+    aws_failure,
+    record,
+    target_arguments,
+    valid_workspace_option,
+)
 from leadenrich.jobs.encoding import MAX_LIMIT, BadCursor
 from leadenrich.privacy.identity import Identity
 from leadenrich.privacy.ports import SERVICE_WIDE, Suppression, SuppressionList, SuppressionReason
@@ -82,12 +87,7 @@ def _owner(args: argparse.Namespace) -> str:
     workspace: str | None = args.workspace
     if workspace is None:
         raise UsageError("--workspace W (or --service-wide) is required")
-    if not valid_workspace(workspace):
-        raise UsageError(
-            f"--workspace {workspace!r}: 1-64 letters, digits, '_', '.' or '-', starting with a letter or "
-            "digit"
-        )
-    return workspace
+    return valid_workspace_option(workspace)
 
 
 def _where(owner: str) -> str:

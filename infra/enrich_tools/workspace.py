@@ -27,8 +27,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from enrich_tools.local.reporting import FAILED, OK, UsageError
-from enrich_tools.operator_target import DENIED, adapter, aws_failure, record, target_arguments, where
-from leadenrich.auth.keys import valid_workspace
+from enrich_tools.operator_target import (
+    DENIED,
+    adapter,
+    aws_failure,
+    record,
+    target_arguments,
+    valid_workspace_option,
+    where,
+)
 from leadenrich.privacy.ports import WorkspaceSettings, WorkspaceSettingsStore
 from leadenrich.privacy.settings import LAWFUL_BASES, WorkspaceSettingsChange, change_settings
 from leadenrich.privacy.settings_views import WorkspaceSettingsView
@@ -67,12 +74,7 @@ def _store(args: argparse.Namespace) -> WorkspaceSettingsStore:
 
 def _workspace(args: argparse.Namespace) -> str:
     workspace: str = args.workspace
-    if not valid_workspace(workspace):
-        raise UsageError(
-            f"--workspace {workspace!r}: 1-64 letters, digits, '_', '.' or '-', starting with a letter or "
-            "digit"
-        )
-    return workspace
+    return valid_workspace_option(workspace)
 
 
 def _change(args: argparse.Namespace) -> WorkspaceSettingsChange:

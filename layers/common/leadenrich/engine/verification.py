@@ -71,14 +71,19 @@ from leadenrich.engine.redaction import redact_email, redact_text
 from leadenrich.engine.screen import SUPPRESSED, Address, Domain, Screen, suppressed
 from leadenrich.engine.waterfall import Enricher
 from leadenrich.engine.waterfall_addresses import Addresses, found_email, with_changes
-from leadenrich.engine.waterfall_results import UNKNOWN_RETRY_AFTER, budget_result, problem_result, result
+from leadenrich.engine.waterfall_results import (
+    UNKNOWN_RETRY_AFTER,
+    budget_result,
+    problem_result,
+    result,
+    unexpected_result,
+)
 from leadenrich.engine.waterfall_run import LeadRun
 from leadenrich.engine.waterfall_settings import WaterfallSettings
 
 __all__ = ["Verifier"]
 
 log = logging.getLogger(__name__)
-UNEXPECTED_RETRY_AFTER = 60.0
 
 
 class Verifier:
@@ -112,14 +117,7 @@ class Verifier:
         try:
             verified = await self._verify(lead, deadline or Deadline.unbounded(), budget, screen)
         except Exception as exc:  # a bug or an odd answer must not lose the item: it is tried again
-            log.error("unexpected error", extra={"error": type(exc).__name__})
-            verified = result(
-                lead,
-                lead.domain,
-                LeadStatus.DEFERRED,
-                reason=f"unexpected error ({type(exc).__name__}); will be retried",
-                retry_after=UNEXPECTED_RETRY_AFTER,
-            )
+            verified = unexpected_result(lead, exc, log)
         # One line per address, never the address itself (engine/redaction.py).
         log.info(
             "address verified",

@@ -48,7 +48,14 @@ from leadenrich.engine.ratelimit import RateLimiter
 from leadenrich.engine.redaction import redact_text
 from leadenrich.engine.screen import SUPPRESSED, Domain, Screen, drop_suppressed, person_of, suppressed
 from leadenrich.engine.waterfall_addresses import Addresses, with_changes
-from leadenrich.engine.waterfall_results import budget_result, conclude, finish, problem_result, result
+from leadenrich.engine.waterfall_results import (
+    budget_result,
+    conclude,
+    finish,
+    problem_result,
+    result,
+    unexpected_result,
+)
 from leadenrich.engine.waterfall_run import LeadRun
 from leadenrich.engine.waterfall_settings import WaterfallSettings
 from leadenrich.engine.waterfall_steps import PERSONAL_QUERY, Steps
@@ -99,18 +106,7 @@ class Enricher:
             # The last check, whatever path found the addresses: nothing suppressed leaves the engine.
             enriched = await drop_suppressed(screen, enriched)
         except Exception as exc:  # a bug or a provider body nobody foresaw must not lose the lead
-            where = exc.__traceback__
-            while where is not None and where.tb_next is not None:
-                where = where.tb_next
-            location = f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else "?"
-            log.error("unexpected error", extra={"error": type(exc).__name__, "where": location})
-            enriched = result(
-                lead,
-                lead.domain,
-                LeadStatus.DEFERRED,
-                reason=f"unexpected error ({type(exc).__name__}); will be retried",
-                retry_after=60.0,
-            )
+            enriched = unexpected_result(lead, exc, log)
         # One line per lead: domain, outcome and cost. Addresses never go to logs, only their count.
         log.info(
             "lead enriched",

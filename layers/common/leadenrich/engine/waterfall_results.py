@@ -7,6 +7,8 @@ verdict with nothing better defers it with its addresses; provider problems defe
 
 from __future__ import annotations
 
+import logging
+
 from leadenrich.engine.budget import BudgetReached
 from leadenrich.engine.cache import ResultCache
 from leadenrich.engine.models import EmailStatus, EnrichmentResult, FoundEmail, Lead, LeadStatus, Usage
@@ -96,6 +98,26 @@ def problem_result(run: LeadRun, problem: ProviderProblem) -> EnrichmentResult:
             attempt_consumed=problem.outcome is not Outcome.THROTTLED,
         )
     return result(run.lead, run.domain, LeadStatus.FAILED, usage=run.usage, reason=str(problem))
+
+
+UNEXPECTED_RETRY_AFTER = 60.0  # a bug or a body nobody foresaw: the lead is tried again a minute later
+
+
+def unexpected_result(lead: Lead, exc: Exception, log: logging.Logger) -> EnrichmentResult:
+    """What a lead (or an address to verify) comes to when the engine raised: deferred and retried, never
+    lost. Logged with the error's type and where it was raised, never its text (it may quote a body)."""
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    location = f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else "?"
+    log.error("unexpected error", extra={"error": type(exc).__name__, "where": location})
+    return result(
+        lead,
+        lead.domain,
+        LeadStatus.DEFERRED,
+        reason=f"unexpected error ({type(exc).__name__}); will be retried",
+        retry_after=UNEXPECTED_RETRY_AFTER,
+    )
 
 
 def result(
