@@ -9,7 +9,7 @@ import signal
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enrich_tools.local.client import ApiClient
 from enrich_tools.local.local_up import console_hint
@@ -28,10 +28,27 @@ from enrich_tools.local.timeouts import default_timeout
 from leadenrich.engine.ratelimit import Limit
 from leadenrich.engine.settings import EngineSettings
 
+if TYPE_CHECKING:
+    from enrich_tools.local.stack import StackOptions
+
+
+def stack_options(args: argparse.Namespace, state_dir: Path) -> StackOptions:
+    """The local stack `enrich run` and `enrich verify` start: their shared options, handlers quiet."""
+    from enrich_tools.local.stack import StackOptions
+
+    return StackOptions(
+        port=args.port,
+        tick_seconds=args.tick,
+        state_dir=state_dir,
+        aws=args.aws,
+        seed=args.seed,
+        handler_log_level=logging.WARNING,
+    )
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     from enrich_tools.local.preflight import check_providers
-    from enrich_tools.local.stack import LocalStack, StackError, StackOptions
+    from enrich_tools.local.stack import LocalStack, StackError
     from enrich_tools.local.state import load_run, save_run
 
     state_dir = Path(args.state)
@@ -63,16 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     leads = sendable(rows)
     if not leads:
         raise UsageError(f"{args.input}: no row can be sent (every row is empty or refused)")
-    options = StackOptions(
-        port=args.port,
-        tick_seconds=args.tick,
-        state_dir=state_dir,
-        aws=args.aws,
-        seed=args.seed,
-        handler_log_level=logging.WARNING,
-    )
+    options = stack_options(args, state_dir)
     delimiter = ";" if leads_read.delimiter == ";" else ","
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         try:
             with LocalStack(options) as stack, ApiClient(stack.url, stack.api_key) as client:
                 where = (
@@ -96,9 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if not args.aws:  # moto keeps nothing: there is no run to resume
                     save_run(state_dir, spec | {"key": key})
                 submitted = submit(client, rows, key=key)
-                _retry_failures(client, submitted)
-                waiting = _other_work(client, submitted)
-                paces = _used_limits(stack.engine_settings)
+                retry_failures(client, submitted)
+                waiting = other_work(client, submitted)
+                paces = used_limits(stack.engine_settings)
                 timeout = args.timeout or default_timeout(len(leads) + waiting, paces)
                 note(
                     f"Enriching {len(leads)} leads from {args.input} "
@@ -123,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return FAILED
 
 
-def _retry_failures(client: ApiClient, submitted: Sequence[Submitted]) -> None:
+def retry_failures(client: ApiClient, submitted: Sequence[Submitted]) -> None:
     """A re-run continues a job, and "continue" includes the leads that failed for provider reasons last
     time (a spent quota, a refused key since fixed): they are queued again, once, here."""
     for job in submitted:
@@ -133,7 +143,7 @@ def _retry_failures(client: ApiClient, submitted: Sequence[Submitted]) -> None:
             note(f"Retrying {answer['requeued']} leads of job {job.job_id} that failed last time")
 
 
-def _other_work(client: ApiClient, submitted: Sequence[Submitted]) -> int:
+def other_work(client: ApiClient, submitted: Sequence[Submitted]) -> int:
     """Leads of other unfinished jobs on this state, which the processor works on too (and pays for):
     said before the run starts, and counted in the default timeout."""
     ours = {job.job_id for job in submitted}
@@ -154,7 +164,7 @@ def _other_work(client: ApiClient, submitted: Sequence[Submitted]) -> int:
     return left
 
 
-def _used_limits(settings: EngineSettings) -> dict[str, Limit]:
+def used_limits(settings: EngineSettings) -> dict[str, Limit]:
     """The paces of the providers this run will call (Perplexity only with its key)."""
     limits = settings.limits
     if settings.perplexity_api_key is None:
@@ -162,7 +172,7 @@ def _used_limits(settings: EngineSettings) -> dict[str, Limit]:
     return dict(limits)
 
 
-class _terminate_as_interrupt:
+class terminate_as_interrupt:
     """SIGTERM ends a run like Ctrl-C: finished leads written, the state left to resume."""
 
     def __enter__(self) -> None:

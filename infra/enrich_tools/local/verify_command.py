@@ -12,7 +12,6 @@ active only when verified), when it was verified, and why (docs/verification.md)
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -43,7 +42,13 @@ from enrich_tools.local.results import Record
 from enrich_tools.local.rows import CsvError, CsvRow, LeadFile, header_key
 
 # Shared with `enrich run`: retrying last time's failures, other jobs on the state, paces, SIGTERM.
-from enrich_tools.local.run_command import _other_work, _retry_failures, _terminate_as_interrupt, _used_limits
+from enrich_tools.local.run_command import (
+    other_work,
+    retry_failures,
+    stack_options,
+    terminate_as_interrupt,
+    used_limits,
+)
 from enrich_tools.local.runs import Submitted, records_in_order, run_key, sendable
 from enrich_tools.local.timeouts import default_timeout
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
@@ -204,7 +209,7 @@ def _column_of(maps: Sequence[str]) -> str | None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from enrich_tools.local.preflight import check_providers
-    from enrich_tools.local.stack import LocalStack, StackError, StackOptions
+    from enrich_tools.local.stack import LocalStack, StackError
 
     state_dir, output = Path(args.state), Path(args.output)
     fmt = results_format(output, args.format)
@@ -220,16 +225,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     addresses = sendable(rows)
     if not addresses:
         raise UsageError(f"{args.input}: no row can be sent (every row is empty or refused)")
-    options = StackOptions(
-        port=args.port,
-        tick_seconds=args.tick,
-        state_dir=state_dir,
-        aws=args.aws,
-        seed=args.seed,
-        handler_log_level=logging.WARNING,
-    )
+    options = stack_options(args, state_dir)
     delimiter = ";" if read.delimiter == ";" else ","
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         try:
             with LocalStack(options) as stack, ApiClient(stack.url, stack.api_key) as client:
                 where = "the provider simulator (SIMULATED DATA)" if stack.simulated else "Hunter"
@@ -242,9 +240,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 # The same addresses again continue the same jobs (idempotency keys); --fresh makes new ones.
                 salt = "verify" + (secrets.token_hex(8) if args.fresh else "")
                 submitted = submit_addresses(client, rows, key=run_key(rows, salt=salt))
-                _retry_failures(client, submitted)
-                waiting = _other_work(client, submitted)
-                paces = _used_limits(stack.engine_settings)
+                retry_failures(client, submitted)
+                waiting = other_work(client, submitted)
+                paces = used_limits(stack.engine_settings)
                 timeout = args.timeout or default_timeout(len(addresses) + waiting, paces)
                 note(
                     f"Verifying {len(addresses)} addresses from {args.input} "
