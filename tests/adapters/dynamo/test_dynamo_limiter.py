@@ -22,6 +22,7 @@ from leadenrich.aws.dynamo_limiter import DynamoRateLimiter, rate_pk
 from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.deadline import Deadline
 from leadenrich.engine.ratelimit import (
+    LATE_LIMIT,
     LIMITS,
     PUBLISHED_LIMITS,
     Limit,
@@ -208,14 +209,69 @@ class LateTime(FakeTime):
         await super().sleep(seconds + (self.lateness.pop(0) if self.lateness else 0.0))
 
 
-async def test_a_call_waits_for_the_spacing_after_the_previous_one_left_late(make_limiter: Factory) -> None:
+async def test_a_call_waits_for_the_spacing_after_the_previous_one_left_a_little_late(
+    make_limiter: Factory,
+) -> None:
+    t = LateTime(T0, [0.02])
+    limiter = make_limiter({KEY: Limit(per_second=1, per_minute=60)}, t)
+    granted = []
+    for _ in range(3):
+        assert await limiter.acquire(KEY, Deadline.after(10))
+        granted.append(t.now - T0)
+    assert granted == pytest.approx([0.0, 1.02, 2.02])  # the third's slot is 2.0, but the second left at 1.02
+
+
+async def test_a_call_that_would_leave_too_late_gives_its_slot_up_and_takes_the_next(
+    make_limiter: Factory,
+) -> None:
+    """Woken 0.4 s after its slot (a busy event loop), a call does not go then: the holder of the next slot,
+    in another process, would leave on time, 0.6 s after it."""
     t = LateTime(T0, [0.4])
     limiter = make_limiter({KEY: Limit(per_second=1, per_minute=60)}, t)
     granted = []
     for _ in range(3):
         assert await limiter.acquire(KEY, Deadline.after(10))
         granted.append(t.now - T0)
-    assert granted == pytest.approx([0.0, 1.4, 2.4])  # the third's slot is 2.0, but the second left at 1.4
+    assert granted == pytest.approx([0.0, 2.0, 3.0])  # the slot at 1.0 stays unused
+    assert LATE_LIMIT < 0.4
+
+
+class SlowWrites:
+    """A DynamoDB client whose writes take `seconds` on the fake clock: a loaded table or network."""
+
+    def __init__(self, client: Any, t: FakeTime, seconds: float) -> None:
+        self._client, self._t, self._seconds = client, t, seconds
+        self.writes = 0
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self._t.now += self._seconds
+        self.writes += 1
+        return self._client.update_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+async def test_calls_whose_reservations_are_slow_still_leave_on_their_slots(client: Any) -> None:
+    """A process whose reservation writes take 0.2 s and one whose writes are instant share a key spaced at
+    1 s. Were the slow one to leave when its write returns, it would go 0.2 s after a slot computed before
+    the write, 0.8 s before the other's next call. It reserves ahead by what its writes have been taking
+    instead (its first slot, before it knew, is given up), so no two calls leave closer than the spacing
+    less `LATE_LIMIT`, and the slot lost is the only one."""
+    t = FakeTime(T0)
+    limits = {KEY: Limit(per_second=1, per_minute=60)}
+    slow_client = SlowWrites(client, t, 0.2)
+    slow = DynamoRateLimiter(TABLE, slow_client, limits, serialize_calls=True, clock=t.clock, sleep=t.sleep)
+    fast = dynamo_limiter(client, limits, t)
+    left: list[float] = []
+    for _ in range(6):  # each asks on an idle key, then the other asks at once: the worst case
+        for limiter in (slow, fast):
+            assert await limiter.acquire(KEY, Deadline.after(10))
+            left.append(t.now)
+        t.now += 5.0
+    gaps = [b - a for a, b in zip(left, left[1:], strict=False)]
+    assert min(gaps) >= 1.0 - LATE_LIMIT
+    assert slow_client.writes == 6 + 1  # a reservation per call, and the first one lost
 
 
 # --- the shared limiter ----------------------------------------------------------------------------------

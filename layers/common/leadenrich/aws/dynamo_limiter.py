@@ -5,9 +5,10 @@ The model is `leadenrich.engine.ratelimit.reserve` (GCRA: a spacing and a minute
 `RATE#{key}`, SK `RATE`, holds its `Pace` in integer microseconds (`next_us`, `minute_us`). To take a slot,
 read the row, compute the slot and the pace after it, and write that pace only if the row still holds the
 pace that was read (every reservation moves `minute_us` forward by a refill at least; a lost race reads
-again), then wait for the slot (`Departures`: a caller whose write was slow leaves late, and the next one
-waits for the spacing after it). `take` is the same reservation for callers that answer instead of
-waiting: the API's per-workspace request buckets (`leadenrich.auth.request_rate`, keys `API#{workspace}`).
+again), then wait for the slot (`Departures`: reservations are made as far ahead as the writes have lately
+taken, and a caller that would still leave late reserves again). `take` is the same reservation for
+callers that answer instead of waiting: the API's per-workspace request buckets
+(`leadenrich.auth.request_rate`, keys `API#{workspace}`).
 
 Why not fixed-window counters (one conditional ADD per window, no read): they allow a burst at every
 window boundary, two calls a millisecond apart in two adjacent windows. A provider that meters with a
@@ -96,13 +97,17 @@ class DynamoRateLimiter(DynamoTable):
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         limit = self._limits[key]
         give_up_at = self._clock() + deadline.remaining()
-        while True:
-            seen = await self._read(key)
-            slot_us, pace = reserve(limit, seen, round(self._clock() * US))
-            if slot_us / US > give_up_at:
-                return False
-            if await self._write(key, seen, pace):
-                return await self._departures.leave(key, limit, slot_us / US, give_up_at)
+
+        async def reserve_from(not_before: float) -> float | None:
+            while True:
+                seen = await self._read(key)
+                slot_us, pace = reserve(limit, seen, round(max(not_before, self._clock()) * US))
+                if slot_us / US > give_up_at:
+                    return None
+                if await self._write(key, seen, pace):
+                    return slot_us / US
+
+        return await self._departures.acquire(key, limit, give_up_at, reserve_from)
 
     async def take(self, key: str, limit: Limit) -> float:
         """A slot for `key` now or not at all: 0.0 when taken; otherwise nothing is written and the answer

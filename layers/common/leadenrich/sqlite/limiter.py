@@ -59,10 +59,12 @@ class SqliteRateLimiter:
     async def acquire(self, key: str, deadline: Deadline) -> bool:
         limit = self._limits[key]
         give_up_at = self._clock() + deadline.remaining()
-        slot_us, _now_us = self._reserve(key, limit, give_up_at)
-        if slot_us / US > give_up_at:
-            return False
-        return await self._departures.leave(key, limit, slot_us / US, give_up_at)
+
+        async def reserve_from(not_before: float) -> float | None:
+            slot_us, _now_us = self._reserve(key, limit, give_up_at, not_before)
+            return None if slot_us / US > give_up_at else slot_us / US
+
+        return await self._departures.acquire(key, limit, give_up_at, reserve_from)
 
     async def take(self, key: str, limit: Limit) -> float:
         """A slot for `key` now or not at all: 0.0 when taken; otherwise nothing is written and the answer
@@ -70,15 +72,17 @@ class SqliteRateLimiter:
         slot_us, now_us = self._reserve(key, limit, None)
         return 0.0 if slot_us <= now_us else (slot_us - now_us) / US
 
-    def _reserve(self, key: str, limit: Limit, give_up_at: float | None) -> tuple[int, int]:
-        """The slot for `key` and the moment it was computed, in microseconds; the slot is taken (the pace
-        moved past it) unless it comes after `give_up_at` (None: after now). Synchronous on purpose: one
-        transaction, never an await inside it."""
+    def _reserve(
+        self, key: str, limit: Limit, give_up_at: float | None, not_before: float = 0.0
+    ) -> tuple[int, int]:
+        """The slot for `key` (never before `not_before`) and the moment it was computed, in microseconds; the
+        slot is taken (the pace moved past it) unless it comes after `give_up_at` (None: after now).
+        Synchronous on purpose: one transaction, never an await inside it."""
         with self._db.write() as conn:
             now_us = round(self._clock() * US)  # read under the lock: the slot is taken at this moment
             row = conn.execute("SELECT next_us, minute_us FROM rate_paces WHERE key = ?", (key,)).fetchone()
             seen = None if row is None else Pace(int(row["next_us"]), int(row["minute_us"]))
-            slot_us, pace = reserve(limit, seen, now_us)
+            slot_us, pace = reserve(limit, seen, max(now_us, round(not_before * US)))
             # The same test as `acquire`'s, so both agree on whether the slot was taken.
             too_late = (slot_us > now_us) if give_up_at is None else (slot_us / US > give_up_at)
             if too_late:
