@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 import handle_process
 from enrich_tools.simulator import SimulatorServer
 from leadenrich import runtime
-from leadenrich.privacy.ports import WorkspaceSettings
+from leadenrich.privacy.identity import email_identity
+from leadenrich.privacy.ports import SERVICE_WIDE, Suppression, SuppressionReason, WorkspaceSettings
 from tests.support.lambda_env import lambda_env_on_moto
 from tests.support.lambda_events import SCHEDULED_EVENT, Context, call
 from tests.support.openapi_conformance import openapi_conformance  # noqa: F401  # checks every answer
@@ -105,6 +107,36 @@ def test_found_addresses_wait_for_review_and_only_approved_ones_are_shown() -> N
     assert shown[0]["emails"][0]["review"] == "approved" and "held_for_review" not in shown[0]
     assert "held_for_review" not in shown[1]  # a rejected address is neither shown nor held
     assert queue() == []
+
+
+def service_wide_opt_out(email: str) -> None:
+    """What the engine does when any workspace's job meets Hunter's 451 for the address."""
+    entry = Suppression(SERVICE_WIDE, email_identity(email), SuppressionReason.OPTED_OUT, datetime.now(UTC))
+    asyncio.run(runtime.suppressions().add([entry]))
+
+
+def test_an_address_suppressed_after_it_was_stored_is_never_returned_or_approved() -> None:
+    """Stored results stay until erased or expired (docs/privacy.md), but no read returns them once the
+    person is suppressed: here by a 451 met by another workspace's job, after this job had finished."""
+    plain = run_job({"domains": FOUND})
+    stored = [e["email"] for i in items_of(plain["job_id"]) for e in i["emails"]]
+    assert len(stored) == 2
+    settle(WorkspaceSettings(review_required=True), "reviewed")
+    held = run_job({"domains": FOUND}, "reviewed")
+    pending = queue("reviewed")
+    assert len(pending) == 2
+
+    service_wide_opt_out(stored[0])
+
+    shown = items_of(plain["job_id"])
+    assert [[e["email"] for e in i["emails"]] for i in shown] == [[], [stored[1]]]
+    assert shown[0]["withheld"] == 1 and "withheld" not in shown[1]
+    assert [i["status"] for i in shown] == ["not_found", "found"]
+    assert [c["email"]["email"] for c in queue("reviewed")] == [stored[1]]
+    opted_out = next(c for c in pending if c["email"]["email"] == stored[0])
+    status, refused, _ = call("POST", f"/contacts/{opted_out['contact_id']}/approve", workspace="reviewed")
+    assert status == 409 and "suppressed" in refused["message"]
+    assert stored[0] not in str(items_of(held["job_id"], "reviewed"))
 
 
 def test_the_bulk_form_decides_each_contact_on_its_own() -> None:

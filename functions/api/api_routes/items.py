@@ -1,4 +1,5 @@
-"""`GET /jobs/{job_id}/items`: a page of a job's items, each with its addresses."""
+"""`GET /jobs/{job_id}/items`: a page of a job's items, each with its addresses, less those suppressed since
+they were stored (`privacy.withholding`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api_context import answer, job_service, new_router, run, workspace
 from api_responses import API_KEY, KEYED, body, responses
+from leadenrich import runtime
 from leadenrich.jobs.models import ItemStatus
 from leadenrich.jobs.views import ItemsPage, ItemView
+from leadenrich.privacy.withholding import withhold_suppressed
 
 router = new_router()
 
@@ -32,9 +35,7 @@ def list_items(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    page = run(
-        job_service().list_items(
-            workspace(router.current_event), job_id, status=status, limit=limit, cursor=cursor
-        )
-    )
-    return answer(200, ItemsPage(items=[ItemView.from_item(i) for i in page.items], cursor=page.cursor))
+    workspace_id = workspace(router.current_event)
+    page = run(job_service().list_items(workspace_id, job_id, status=status, limit=limit, cursor=cursor))
+    items = run(withhold_suppressed(runtime.suppressions(), workspace_id, page.items))
+    return answer(200, ItemsPage(items=[ItemView.from_item(i) for i in items], cursor=page.cursor))

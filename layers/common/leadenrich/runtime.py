@@ -387,6 +387,7 @@ def processor() -> Processor:
         events=webhooks().dispatcher,  # job.paused when a cap pauses a job
         screen=functools.partial(WorkspaceScreen, suppressions()),  # each item's workspace's lists
         privacy=_cached_settings(),  # review and region rules, each item's workspace's (`privacy.review`)
+        audit=audit_log(),  # a pause at a spend cap, recorded as the processor's
     )
 
 

@@ -177,7 +177,10 @@ def contact_review() -> ContactReview:
     from leadenrich.privacy.contacts import ContactReview
 
     adapters = core.supabase()
-    return ContactReview(core.job_service().store, emails=adapters.emails if adapters else None)
+    lists: SuppressionList = suppressions()
+    return ContactReview(
+        core.job_service().store, emails=adapters.emails if adapters else None, suppressions=lists
+    )
 
 
 __all__ = [

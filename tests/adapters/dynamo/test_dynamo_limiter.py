@@ -10,6 +10,7 @@ together, as they would on a real clock.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any
@@ -269,7 +270,7 @@ async def test_calls_whose_reservations_are_slow_still_leave_on_their_slots(clie
             assert await limiter.acquire(KEY, Deadline.after(10))
             left.append(t.now)
         t.now += 5.0
-    gaps = [b - a for a, b in zip(left, left[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(left)]
     assert min(gaps) >= 1.0 - LATE_LIMIT
     assert slow_client.writes == 6 + 1  # a reservation per call, and the first one lost
 

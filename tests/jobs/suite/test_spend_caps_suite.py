@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from leadenrich.jobs.budget import SpendCaps
 from leadenrich.jobs.control_requests import UpdateJobRequest
-from leadenrich.jobs.models import BUDGET_REACHED, JOB_PAUSED, ItemStatus, Job, JobStatus, WebhookEvent
+from leadenrich.jobs.models import BUDGET_REACHED, JOB_PAUSED, ItemStatus, Job, JobStatus, Page, WebhookEvent
+from leadenrich.privacy.ports import AuditEntry, AuditQuery
 from tests.jobs.suite.test_control_suite import assert_each_item_once
 from tests.support.backends import WS, Backend
 
@@ -24,10 +25,24 @@ class RecordedOutbox:
         self.events.append((job.job_id, event, job.paused_reason))
 
 
+class RecordedAudit:
+    """An `AuditLog` that keeps what it was given (the adapters' own tests cover writing it)."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def append(self, entry: AuditEntry) -> AuditEntry:
+        self.entries.append(entry)
+        return entry
+
+    async def query(self, query: AuditQuery) -> Page[AuditEntry]:
+        raise NotImplementedError
+
+
 async def test_a_job_at_its_cap_pauses_before_the_next_paid_call_and_resumes_with_a_higher_cap(
     backend: Backend,
 ) -> None:
-    caps, outbox = SpendCaps(backend.spend_ledger()), RecordedOutbox()
+    caps, outbox, audit = SpendCaps(backend.spend_ledger()), RecordedOutbox(), RecordedAudit()
     service = backend.service()
     request = backend.leads(12).model_copy(
         update={
@@ -40,12 +55,15 @@ async def test_a_job_at_its_cap_pauses_before_the_next_paid_call_and_resumes_wit
 
     # A short run: a hand-back is hidden until its run would end, so this keeps the wait after resume short.
     processor = backend.processor(max_items=12, concurrency=CONCURRENCY, budget_seconds=BUDGET)
-    processor.spend_caps, processor.events = caps, outbox
+    processor.spend_caps, processor.events, processor.audit = caps, outbox, audit
     await processor.drain()
 
     job = await backend.job(job_id)
     assert (job.status, job.paused_reason) == (JobStatus.PAUSED, BUDGET_REACHED)
     assert outbox.events == [(job_id, JOB_PAUSED, BUDGET_REACHED)]  # once, however many items were refused
+    assert [(e.actor, e.action, e.job_id, e.detail) for e in audit.entries] == [
+        ("processor", "job.pause", job_id, {"reason": BUDGET_REACHED})  # once too
+    ]
     spent = await caps.job_spent(WS, job_id)
     # Past the cap by at most the calls in flight when it was reached: one paid call per running item.
     assert 3.0 <= spent.credits <= 3.0 + CONCURRENCY

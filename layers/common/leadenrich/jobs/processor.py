@@ -78,7 +78,7 @@ from leadenrich.jobs.processor_callbacks import CallbackShare, CompletionCallbac
 from leadenrich.jobs.processor_report import DrainReport, ProcessorSettings
 from leadenrich.jobs.retry import RetryPolicy
 from leadenrich.jobs.window import successors
-from leadenrich.privacy.ports import WorkspaceSettingsStore
+from leadenrich.privacy.ports import AuditEntry, AuditLog, WorkspaceSettingsStore
 from leadenrich.privacy.review import ItemPolicy
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class Processor:
         events: JobEventOutbox | None = None,
         screen: Callable[[str], Screen] | None = None,
         privacy: WorkspaceSettingsStore | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -126,6 +127,7 @@ class Processor:
         self.events = events  # where `job.paused` waits for the callbacks' share
         self.screen = screen  # a workspace's suppression lists (`engine.screen`); None: nothing screened
         self.privacy = privacy  # review and region settings (`privacy.review.ItemPolicy`); None: neither
+        self.audit = audit  # where the processor's own decisions (a pause at a cap) are recorded
 
     async def drain(self, budget_seconds: float | None = None) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings')."""
@@ -306,9 +308,16 @@ class Processor:
     async def _pause_at_cap(self, job: Job) -> None:
         """A cap was reached before a paid call: the job pauses (its other messages are dropped as they come,
         its items wait), and one `job.paused` is owed: only the processor whose write paused it sends it."""
-        paused = await self.store.pause_job(
-            job.workspace_id, job.job_id, reason=BUDGET_REACHED, now=self.clock()
-        )
+        now = self.clock()
+        paused = await self.store.pause_job(job.workspace_id, job.job_id, reason=BUDGET_REACHED, now=now)
+        if paused is not None and self.audit is not None:  # once, by the processor whose write paused it
+            entry = AuditEntry(job.workspace_id, now, "processor", "job.pause", job.job_id, job.job_id)
+            try:
+                await self.audit.append(dataclasses.replace(entry, detail={"reason": BUDGET_REACHED}))
+            except Exception as exc:  # the job is paused all the same; the entry stays in the log
+                log.error(
+                    "audit entry not written", extra={"error": type(exc).__name__, "job_id": job.job_id}
+                )
         if paused is not None and self.events is not None and paused.options.wants(JOB_PAUSED):
             await self.events.enqueue(paused, JOB_PAUSED)
 

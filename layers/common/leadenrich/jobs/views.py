@@ -97,6 +97,9 @@ class ItemView(View):
     emails: list[EmailView]
     lead_id: str | None = Field(default=None, description="the stored lead's id (with Supabase only)")
     held_for_review: int | None = Field(default=None, description="pending addresses, shown once approved")
+    withheld: int | None = Field(
+        default=None, description="addresses stored before they were suppressed (a 451, an erasure), left out"
+    )
     region_flag: str | None = Field(default=None, description="the lead's country, in the flagged_countries")
 
     @classmethod
@@ -106,7 +109,9 @@ class ItemView(View):
         emails = [EmailView.model_validate(record) for record in shown]
         flag = (item.result or {}).get(review.REGION_FLAG_KEY)
         fields: dict[str, Any] = {"lead_id": item.lead_id} if item.lead_id is not None else {}
+        withheld = (item.result or {}).get("withheld")  # `privacy.withholding` counts them on the way out
         fields |= ({"held_for_review": held} if held else {}) | ({"region_flag": flag} if flag else {})
+        fields |= {"withheld": withheld} if withheld else {}
         return cls(
             item_id=item.item_id,
             status=item.status,

@@ -36,7 +36,9 @@ from leadenrich.jobs.models import Item, LawfulBasis, Page, ReviewState
 from leadenrich.jobs.ports import EmailSink, EmailWrite, JobStore
 from leadenrich.jobs.store_base import review_cursor
 from leadenrich.privacy import review
+from leadenrich.privacy.ports import SuppressionList
 from leadenrich.privacy.review import ContactRef
+from leadenrich.privacy.withholding import suppressed_addresses
 
 MAX_PER_REQUEST = 100  # contact ids per list of a bulk request
 
@@ -101,11 +103,19 @@ class ContactReview:
         store: JobStore,
         *,
         emails: EmailSink | None = None,
+        suppressions: SuppressionList | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.emails = emails
+        self.suppressions = suppressions
         self.clock = clock
+
+    async def _suppressed(self, workspace_id: str, records: Sequence[dict[str, Any]]) -> set[str]:
+        """The addresses among `records` suppressed since they were held (`privacy.withholding`)."""
+        if self.suppressions is None:
+            return set()
+        return await suppressed_addresses(self.suppressions, workspace_id, records)
 
     async def queue(
         self, workspace_id: str, *, limit: int = 100, cursor: str | None = None
@@ -128,6 +138,8 @@ class ContactReview:
             taken.append(item)
         more = len(taken) < len(page.items) or page.cursor is not None
         last = taken[-1] if taken and more else None
+        dropped = await self._suppressed(workspace_id, [c.address for c in contacts])
+        contacts = [c for c in contacts if c.address.get("email") not in dropped]
         return Page(contacts, review_cursor(workspace_id, last.job_id, last.item_id) if last else None)
 
     async def decide(self, workspace_id: str, contact_id: str, decision: ReviewState) -> ReviewedContact:
@@ -136,6 +148,11 @@ class ContactReview:
         ref = review.parse_contact_id(contact_id)
         contact = await self._read(workspace_id, ref, contact_id)
         state = review.review_of(contact.address)
+        if decision is ReviewState.APPROVED and await self._suppressed(workspace_id, [contact.address]):
+            raise ContactConflict(
+                "suppressed: the address or its person was put on a suppression list after it was held"
+                " (a 451, an erasure, the workspace's list); it cannot be approved"
+            )
         if state is ReviewState.PENDING:
             item = await self.store.review_address(
                 workspace_id,
