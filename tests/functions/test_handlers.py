@@ -81,6 +81,23 @@ def test_queue_window_sets_how_much_of_a_job_is_enqueued_at_creation(monkeypatch
         runtime.job_service()
 
 
+def test_the_window_is_per_processor_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ProcessorWorkers (PROCESSOR_WORKERS) at 2, a job keeps twice QUEUE_WINDOW items in the queue, so
+    one large job keeps every worker busy (docs/runtime.md "Scaling")."""
+    monkeypatch.setenv("QUEUE_WINDOW", "2")
+    monkeypatch.setenv("PROCESSOR_WORKERS", "2")
+    runtime.reset()
+    status, job, _ = call("POST", "/jobs", body={"domains": list(SHOWCASE_DOMAINS[:5])})
+    assert status == 202 and job["options"]["queue_window"] == 4
+    _, metrics, _ = call("GET", "/metrics")
+    assert metrics["queue_depth"] == 4
+
+    monkeypatch.setenv("PROCESSOR_WORKERS", "9")
+    runtime.reset()
+    with pytest.raises(SettingsError, match=r"^PROCESSOR_WORKERS: "):
+        runtime.job_service()
+
+
 def test_metrics_before_anything_ran_say_so_instead_of_inventing_a_rate() -> None:
     status, metrics, _ = call("GET", "/metrics")
     assert status == 200 and metrics["items_processed_last_hour"] == 0

@@ -93,8 +93,16 @@ def test_each_worker_is_one_more_schedule_like_the_first(template: dict[str, Any
 
 
 def test_the_default_is_one_worker_and_every_allowed_value_is_offered(template: dict[str, Any]) -> None:
+    from leadenrich.runtime import RuntimeSettings
+
     parameter = template["Parameters"]["ProcessorWorkers"]
     assert parameter["Default"] == 1 and [int(v) for v in parameter["AllowedValues"]] == list(WORKERS)
+    field = RuntimeSettings.model_fields["processor_workers"]
+    bounds = {type(m).__name__: m for m in field.metadata}
+    assert (field.default, bounds["Ge"].ge, bounds["Le"].le) == (1, min(WORKERS), max(WORKERS))
+    # The API makes jobs: their queue window is QueueWindow x ProcessorWorkers.
+    api = props(template, "ApiFunction")["Environment"]["Variables"]
+    assert api["PROCESSOR_WORKERS"] == {"Ref": "ProcessorWorkers"}
 
 
 @pytest.mark.parametrize("workers", WORKERS)

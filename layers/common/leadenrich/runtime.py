@@ -70,8 +70,12 @@ class RuntimeSettings(BaseModel):
     job_store: Literal["dynamodb", "supabase"] = "dynamodb"  # embedded: SQLite unless "supabase"
     # Leads a workspace may enqueue per UTC day (a 429 past it); 0 turns the quota off.
     daily_lead_quota: int = Field(default=50_000, ge=0)
-    # Items of one job in the queue at a time (leadenrich.jobs.window); 0 enqueues every item at creation.
+    # Items of one job in the queue at a time per processor worker (leadenrich.jobs.window); 0 enqueues
+    # every item at creation.
     queue_window: int = Field(default=DEFAULT_WINDOW, ge=0, le=10_000)
+    # Processor invocations a minute (template.yaml ProcessorWorkers): a job's window is this many times
+    # `queue_window`, so one large job can keep every worker busy (docs/runtime.md "Scaling").
+    processor_workers: int = Field(default=1, ge=1, le=8)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -293,7 +297,7 @@ def job_service() -> JobService:
         # In the DynamoDB table (or the SQLite file) whatever JOB_STORE says, like the cache and limiter.
         quota=_quota(),
         daily_lead_quota=config.daily_lead_quota,
-        queue_window=config.queue_window,
+        queue_window=config.queue_window * config.processor_workers,
         callback_log=_WebhooksCallbackLog(),
         events=_Outbox(),
     )
