@@ -27,10 +27,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadenrich import runtime
 from leadenrich.engine.providers.http import close_shared_http_client
+from leadenrich.jobs.models import Received
+from leadenrich.jobs.processor_batch import process_batch
 from leadenrich.jobs.processor_report import AttemptFigures, DrainReport
 from leadenrich.lambda_logging import route_package_logs
 from leadenrich.supabase.client import close_supabase_clients
@@ -153,17 +157,71 @@ async def _drain(budget: float) -> DrainReport:
     try:
         started = time.monotonic()
         await _retention(budget)  # its time comes off the drain's budget
-        return await runtime.processor().drain(max(0.0, budget - (time.monotonic() - started)))
+        # With ProcessorTrigger `queue` the items come from the event source mapping (`_deliveries`).
+        receive = runtime.settings().processor_trigger == "schedule"
+        return await runtime.processor().drain(
+            max(0.0, budget - (time.monotonic() - started)), receive=receive
+        )
     finally:
         await close_shared_http_client()
         await close_supabase_clients()  # JOB_STORE=supabase: its client belongs to this invocation's loop
+
+
+class NotFinished(Exception):
+    """A delivered message the processor did not finish with: a batch item failure, left in the queue."""
+
+
+async def _process_records(records: list[dict[str, Any]], budget: float) -> tuple[DrainReport, set[str]]:
+    """The mapping's batch through the processor (`jobs.processor_batch`): its report, and the message ids
+    to report as failures (unfinished, or from a queue this stack does not know)."""
+    try:
+        queues = runtime.delivering_queues()
+        deliveries: list[Received] = []
+        failed: set[str] = set()
+        for record in records:
+            source = queues.get(str(record.get("eventSourceARN", "")).rsplit(":", 1)[-1])
+            if source is None:
+                failed.add(record["messageId"])
+                logger.error("a record from an unknown queue", extra={"message_id": record["messageId"]})
+                continue
+            received = await source[0].delivered(record, source[1])
+            if received is not None:  # a malformed body is in its DLQ now: done with
+                deliveries.append(received)
+        outcome = await process_batch(runtime.processor(), deliveries, budget)
+        return outcome.report, failed | set(outcome.unfinished)
+    finally:
+        await close_shared_http_client()
+        await close_supabase_clients()
+
+
+def _deliveries(event: dict[str, Any], context: LambdaContext, budget: float) -> dict[str, Any]:
+    """An SQS event source mapping's batch: every message not finished is reported as a batch item
+    failure (Powertools' partial batch response), so Lambda leaves it in the queue as the processor left
+    it (deferred, handed back) instead of deleting it."""
+    report, failed = asyncio.run(_process_records(event["Records"], budget))
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise NotFinished(record.message_id)
+
+    batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(event, record_handler, batch, context)
+    _publish_and_log(report)
+    return dict(response)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured = runtime.processor().settings.budget_seconds
     remaining = context.get_remaining_time_in_millis() / 1000 - TIMEOUT_MARGIN_SECONDS
-    report = asyncio.run(_drain(max(0.0, min(configured, remaining))))
+    budget = max(0.0, min(configured, remaining))
+    if "Records" in event:
+        return _deliveries(event, context, budget)
+    report = asyncio.run(_drain(budget))
+    return _publish_and_log(report)
+
+
+def _publish_and_log(report: DrainReport) -> dict[str, Any]:
     try:
         publish_metrics(report)
     except Exception as exc:  # the items are done and written: a metric problem must not fail the run

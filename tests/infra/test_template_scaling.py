@@ -6,12 +6,12 @@ parameter value allowed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped,unused-ignore]
 
-from tests.infra.test_template import TEMPLATE, props, resource
+from tests.infra.test_template import BAND_QUEUES, TEMPLATE, props, resource
 
 WORKERS = range(1, 9)
 
@@ -46,14 +46,33 @@ def evaluate(node: Any, parameters: dict[str, str], conditions: dict[str, Any]) 
     raise AssertionError(f"not evaluated here: {name}")
 
 
+def with_defaults(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
+    """The parameters given, and every other one at its default."""
+    defaults = {n: str(p["Default"]) for n, p in template["Parameters"].items() if "Default" in p}
+    return defaults | parameters
+
+
 def created(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The resources a stack with these parameters has (a resource's Condition true, or none)."""
     conditions = template["Conditions"]
+    parameters = with_defaults(template, parameters)
     return {
         name: res
         for name, res in template["Resources"].items()
         if "Condition" not in res or evaluate({"Condition": res["Condition"]}, parameters, conditions)
     }
+
+
+def rules_hold(template: dict[str, Any], parameters: dict[str, str]) -> bool:
+    """Whether CloudFormation would accept these parameters: every rule whose condition holds (or that has
+    none) has all its assertions true."""
+    conditions = template["Conditions"]
+    return all(
+        evaluate(a["Assert"], parameters, conditions)
+        for rule in template["Rules"].values()
+        if "RuleCondition" not in rule or evaluate(rule["RuleCondition"], parameters, conditions)
+        for a in rule["Assertions"]
+    )
 
 
 def schedules_of_the_processor(resources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,10 +129,10 @@ def test_the_default_is_one_worker_and_every_allowed_value_is_offered(template: 
 def test_a_reservation_below_the_workers_is_refused(
     template: dict[str, Any], workers: int, reserved: int
 ) -> None:
-    parameters = {"ProcessorWorkers": str(workers), "ProcessorReservedConcurrency": str(reserved)}
-    assertions = [a["Assert"] for rule in template["Rules"].values() for a in rule["Assertions"]]
-    holds = all(evaluate(a, parameters, template["Conditions"]) for a in assertions)
-    assert holds == (reserved in (-1, 0) or reserved >= workers)
+    parameters = with_defaults(
+        template, {"ProcessorWorkers": str(workers), "ProcessorReservedConcurrency": str(reserved)}
+    )
+    assert rules_hold(template, parameters) == (reserved in (-1, 0) or reserved >= workers)
 
 
 def test_every_worker_runs_the_one_function_so_its_timeout_and_lease_hold_for_all(
@@ -126,3 +145,43 @@ def test_every_worker_runs_the_one_function_so_its_timeout_and_lease_hold_for_al
     assert sum("Processor" in n for n in functions) == 1
     assert resource(template, "ProcessorFunction")["Properties"]["Handler"] == "handle_process.handler"
     assert props(template, "WorkQueue")["VisibilityTimeout"] > props(template, "ProcessorFunction")["Timeout"]
+
+
+@pytest.mark.parametrize("trigger", ["schedule", "queue"])
+def test_the_queue_trigger_maps_every_work_queue_and_reports_partial_failures(
+    template: dict[str, Any], trigger: str
+) -> None:
+    from leadenrich.runtime import RuntimeSettings
+
+    parameter = template["Parameters"]["ProcessorTrigger"]
+    field = RuntimeSettings.model_fields["processor_trigger"]
+    assert parameter["Default"] == field.default == "schedule"
+    assert parameter["AllowedValues"] == list(get_args(field.annotation))
+    environment = props(template, "ProcessorFunction")["Environment"]["Variables"]
+    assert environment["PROCESSOR_TRIGGER"] == {"Ref": "ProcessorTrigger"}
+
+    resources = created(template, {"ProcessorTrigger": trigger, "ProcessorWorkers": "1"})
+    mappings = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    if trigger == "schedule":
+        assert mappings == []
+        return
+    assert sorted(m["EventSourceArn"]["Fn::GetAtt"][0] for m in mappings) == sorted(
+        queue for queue, _dlq in BAND_QUEUES.values()
+    )
+    for mapping in mappings:
+        assert mapping["FunctionName"] == {"Ref": "ProcessorFunction"}
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # or a deferral is deleted
+        assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "ProcessorMaxConcurrency"}}
+        assert mapping["BatchSize"] <= 10
+    # The schedule stays, for scheduled jobs, callbacks and purges.
+    assert len(schedules_of_the_processor(resources)) == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, 8])
+def test_more_scheduled_workers_are_refused_with_the_queue_trigger(
+    template: dict[str, Any], workers: int
+) -> None:
+    parameters = with_defaults(template, {"ProcessorTrigger": "queue", "ProcessorWorkers": str(workers)})
+    assert rules_hold(template, parameters) == (workers == 1)
+    scheduled = with_defaults(template, {"ProcessorTrigger": "schedule", "ProcessorWorkers": str(workers)})
+    assert rules_hold(template, scheduled)

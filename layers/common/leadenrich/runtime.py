@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by th
     from leadenrich.auth.keys import KeyStore
     from leadenrich.auth.quota import LeadQuota
     from leadenrich.auth.request_rate import WorkspaceRequestRate
+    from leadenrich.aws.sqs_queue import SqsWorkQueue
     from leadenrich.engine.cache import CachePort
     from leadenrich.engine.ratelimit import Limit, RateLimiter
     from leadenrich.health import HealthService
@@ -76,6 +77,9 @@ class RuntimeSettings(BaseModel):
     # Processor invocations a minute (template.yaml ProcessorWorkers): a job's window is this many times
     # `queue_window`, so one large job can keep every worker busy (docs/runtime.md "Scaling").
     processor_workers: int = Field(default=1, ge=1, le=8)
+    # What starts the processor on items (template.yaml ProcessorTrigger): the schedule's runs receive them,
+    # or an SQS event source mapping delivers them and the schedule only keeps the house (docs/runtime.md).
+    processor_trigger: Literal["schedule", "queue"] = "schedule"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -201,6 +205,21 @@ def work_queue() -> WorkQueue:
     if len(queues) == 1:
         return normal
     return BandedWorkQueue({band: queues.get(band, normal) for band in Band})
+
+
+@functools.cache
+def delivering_queues() -> dict[str, tuple[SqsWorkQueue, Band | None]]:
+    """The work queues an SQS event source mapping delivers from, by name (the ARN in each record ends with
+    it), each with its band (None with QUEUE_URL alone, as `work_queue` has no bands then)."""
+    from leadenrich.aws.sqs_queue import SqsWorkQueue
+
+    config, _dynamodb, sqs = _aws()
+    pairs = config.band_queues()
+    queues = {
+        band: SqsWorkQueue(url, dlq_url, sqs, serialize_calls=config.serialize_aws_calls)
+        for band, (url, dlq_url) in pairs.items()
+    }
+    return {queue.name: (queue, band if len(pairs) > 1 else None) for band, queue in queues.items()}
 
 
 def _quota() -> LeadQuota:
@@ -436,6 +455,7 @@ def reset() -> None:
     database.cache_clear()
     settings.cache_clear()
     work_queue.cache_clear()
+    delivering_queues.cache_clear()
     _aws.cache_clear()
     app_env.cache_clear()
     webhooks.cache_clear()

@@ -26,7 +26,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -238,6 +238,33 @@ class SqsWorkQueue(ThreadedClient):
                     message_id=raw["MessageId"],
                 )
         return list(gathered.values())
+
+    @property
+    def name(self) -> str:
+        """The queue's name: the last part of its URL, and of the ARN a Lambda event names it by."""
+        return self._queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+    async def delivered(self, record: Mapping[str, Any], band: Band | None = None) -> Received | None:
+        """A message an SQS event source mapping delivered (one record of the Lambda event), as `receive`
+        returns them; a malformed body is dead-lettered here, as `receive` does, and None returned."""
+        raw = {
+            "MessageId": record["messageId"],
+            "Body": record["body"],
+            "ReceiptHandle": record["receiptHandle"],
+        }
+        try:
+            message = decode_message(raw["Body"])
+        except MalformedMessage as exc:
+            await self._dead_letter_malformed(raw, str(exc))
+            return None
+        attributes = record.get("attributes") or {}
+        return Received(
+            message=message,
+            receipt_handle=raw["ReceiptHandle"],
+            receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
+            message_id=raw["MessageId"],
+            band=band,
+        )
 
     async def _dead_letter_malformed(self, raw: dict[str, Any], why: str) -> None:
         """Best effort: if this fails the message comes back later and SQS's redrive policy takes it."""

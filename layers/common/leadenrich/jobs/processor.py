@@ -129,8 +129,10 @@ class Processor:
         self.privacy = privacy  # review and region settings (`privacy.review.ItemPolicy`); None: neither
         self.audit = audit  # where the processor's own decisions (a pause at a cap) are recorded
 
-    async def drain(self, budget_seconds: float | None = None) -> DrainReport:
-        """Process up to `max_items` items, never running past the budget (default: the settings')."""
+    async def drain(self, budget_seconds: float | None = None, *, receive: bool = True) -> DrainReport:
+        """Process up to `max_items` items, never running past the budget (default: the settings').
+        `receive=False`: the run's other duties only (scheduled jobs, callbacks), when an SQS event source
+        mapping delivers the items (`processor_batch`)."""
         s = self.settings
         deadline = Deadline.after(budget_seconds if budget_seconds is not None else s.budget_seconds)
         share = CallbackShare.start(self.callbacks, self.store, deadline, margin_seconds=s.margin_seconds)
@@ -142,13 +144,13 @@ class Processor:
         await self._release_due(report)
         while True:
             saturated = report.released > 0  # back-pressure: see the module docstring
-            room = min(s.concurrency - len(running), s.max_items - report.received)
+            room = min(s.concurrency - len(running), s.max_items - report.received) if receive else 0
             if not (empty or saturated) and room > 0 and work_deadline.remaining() >= s.min_item_seconds:
                 batch = await self.queue.receive(min(room, 10), visibility_timeout=s.visibility_timeout)
                 report.received += len(batch)
                 empty = not batch
                 for received in batch:
-                    running.add(asyncio.create_task(self._one(received, work_deadline, report)))
+                    running.add(asyncio.create_task(self.run_message(received, work_deadline, report)))
                 if batch:
                     continue
             if not running:
@@ -156,7 +158,7 @@ class Processor:
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             empty = False  # a finished item may have sent its successors (queue windows)
             for task in done:
-                task.result()  # _one never raises; a bug here should not pass silently
+                task.result()  # run_message never raises; a bug here should not pass silently
         await share.finish(report.advanced_jobs, report.completed_jobs)
         report.seconds = asyncio.get_running_loop().time() - started
         return report
@@ -168,7 +170,9 @@ class Processor:
         except Exception as exc:
             log.error("releasing scheduled jobs failed", extra={"error": type(exc).__name__})
 
-    async def _one(self, received: Received, deadline: Deadline, report: DrainReport) -> None:
+    async def run_message(self, received: Received, deadline: Deadline, report: DrainReport) -> None:
+        """One delivered message, start to end; never raises (an error is counted and logged, and the
+        message reappears after its visibility timeout). `drain` and `processor_batch` call it."""
         try:
             await self._process(received, deadline, report)
         except Exception as exc:  # the message reappears after its visibility timeout; the lease expires too
