@@ -10,11 +10,14 @@
 4. Routed to the item it names (a deferred item runs now); when routing fails the record is removed and the
    answer is 500 (in the error body, the details in the log only), so the provider's retry is handled,
    not taken for a replay.
+The sending tools' bounce feedback (`ses`, `sendgrid`, `postmark`) takes its own path after the method
+check: `webhook_bounces` (per-workspace verification, then the bounce's effects; docs/bounces.md).
 Logs name the provider, the event type and ids, never the body (it may carry addresses) or a secret.
 Errors carry the API's one error body, `{"message", "field", "errors"}` (`leadenrich.http_errors`).
 
-The answers are built from `Accepted` and `Duplicate`, and `document` declares the route with them for
-`docs/openapi.json` (`enrich_tools.openapi` merges it into the API's document), so the two cannot drift.
+The answers are built from `Accepted`, `Duplicate` and `webhook_bounces.BounceFeedback`, and `document`
+declares the route with them for `docs/openapi.json` (`enrich_tools.openapi` merges it into the API's
+document), so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+import webhook_bounces
 from leadenrich import runtime
 from leadenrich.http_errors import ErrorBody, GatewayError, error_body
 from leadenrich.lambda_logging import route_package_logs
@@ -134,11 +138,28 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _refuse(500, "internal error: the event was not processed; retry it later")
 
 
+def _bounce(provider: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A sending tool's bounce feedback (`webhook_bounces`), for the workspace the URL names."""
+    try:
+        body = _raw_body(event)
+    except (binascii.Error, ValueError):
+        return _refuse(400, "body: not valid base64", "body")
+    if len(body) > webhook_bounces.MAX_BODY_BYTES:
+        return _refuse(413, f"body: larger than {webhook_bounces.MAX_BODY_BYTES // 1024} KB", "body")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+    workspace = webhook_bounces.workspace_of(event)
+    status, answer = asyncio.run(webhook_bounces.receive(provider, workspace, headers, body, source_ip))
+    return _answer(status, answer)
+
+
 def _handle(event: dict[str, Any]) -> dict[str, Any]:
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "POST")
     if method != "POST":
         return _refuse(405, "use POST", headers={"Allow": "POST"})
     provider = _provider(event)
+    if provider in webhook_bounces.BOUNCE_PROVIDERS:
+        return _bounce(provider, event)
     adapter = adapter_for(provider, runtime.webhooks().settings.provider_secrets)
     if adapter is None:
         return _refuse(404, "unknown webhook provider")
@@ -167,7 +188,7 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
 def document(resolver: APIGatewayHttpResolver) -> None:
     """Declare this function's route on `resolver`, for the OpenAPI document only (it never serves it)."""
     from aws_lambda_powertools.event_handler.openapi.models import Example
-    from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+    from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
     def error(description: str) -> OpenAPIResponse:
         return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
@@ -176,17 +197,30 @@ def document(resolver: APIGatewayHttpResolver) -> None:
         "/webhooks/<provider>",
         operation_id="receiveWebhook",
         tags=["webhooks"],
-        description="An event from a provider (or a proxy polling one), signed the Standard Webhooks way; no "
-        "API key: the signature over the raw body is the credential (docs/webhooks.md).",
+        description="An event from a provider (or a proxy polling one), signed the Standard Webhooks way; or "
+        "a sending tool's bounce feedback (`ses`, `sendgrid`, `postmark`) for the workspace `workspace` "
+        "names, verified the way that tool documents with what the workspace's settings hold "
+        "(docs/bounces.md). No API key: the provider's signature is the credential (docs/webhooks.md).",
         responses={
             200: {
                 "description": "Recorded once by (provider, event id); a replay is `duplicate`, no effect",
-                "content": {"application/json": {"model": Accepted | Duplicate}},
+                "content": {
+                    "application/json": {"model": Accepted | Duplicate | webhook_bounces.BounceFeedback}
+                },
             },
             400: error("The body is not valid base64, or not an event this provider's adapter reads"),
-            401: error("Missing or wrong signature, or a timestamp more than 5 minutes away"),
-            404: error("Unknown provider, or one without a secret"),
-            413: error(f"The body is larger than {MAX_BODY_BYTES // 1024} KB"),
+            401: error(
+                "Missing or wrong signature, or a timestamp too far away (5 minutes; a day for bounce "
+                "feedback, the providers' retry window); an SNS topic the workspace did not list"
+            ),
+            404: error(
+                "Unknown provider, or one without a secret; for bounce feedback, no `workspace`, or a "
+                "workspace that did not set the provider up"
+            ),
+            413: error(
+                f"The body is larger than {MAX_BODY_BYTES // 1024} KB "
+                f"({webhook_bounces.MAX_BODY_BYTES // 1024} KB for bounce feedback)"
+            ),
             429: {
                 "description": 'Throttled by API Gateway: `{"message": "Too Many Requests"}`',
                 "content": {"application/json": {"model": GatewayError}},
@@ -202,6 +236,7 @@ def document(resolver: APIGatewayHttpResolver) -> None:
     def receive_webhook(
         provider: str,
         event: dict[str, Any],
+        workspace: str | None = None,
         webhook_id: str | None = None,
         webhook_timestamp: str | None = None,
         webhook_signature: str | None = None,
@@ -214,8 +249,19 @@ def document(resolver: APIGatewayHttpResolver) -> None:
         "provider": Annotated[
             str,
             Path(
-                description="the adapter that verifies and reads the event (`standard`)",
-                openapi_examples={"standard": Example(summary="Standard Webhooks", value="standard")},
+                description="the adapter that verifies and reads the event: `standard`, or a sending "
+                "tool's bounce feedback (`ses`, `sendgrid`, `postmark`)",
+                openapi_examples={
+                    "standard": Example(summary="Standard Webhooks", value="standard"),
+                    "ses": Example(summary="Amazon SES bounces and complaints, over SNS", value="ses"),
+                },
+            ),
+        ],
+        "workspace": Annotated[
+            str | None,
+            Query(
+                description="bounce feedback only: the workspace whose settings set the provider up",
+                max_length=64,
             ),
         ],
         "event": Annotated[dict[str, Any], Body(description="the provider's event, as it signed it")],

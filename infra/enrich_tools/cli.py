@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from enrich_tools import budget, erase, keys, suppress, workspace
 from enrich_tools.batch import enrich_many
-from enrich_tools.local import commands
+from enrich_tools.local import buffer_commands, commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
 from enrich_tools.local.providers import provider_settings as provider_settings
 from leadenrich.deadline import Deadline
@@ -185,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
     suppress.add_parsers(sub)
     erase.add_parsers(sub)
     workspace.add_parsers(sub)
+    buffer_commands.add_parsers(sub)
     return root
 
 

@@ -14,6 +14,10 @@ itself uses `GET/PUT /settings`; this is for the operator who sets them for it.
 
 A country list is comma-separated, in any case (`de,fr`); an empty string clears it. The processor reads a
 change within five minutes (`privacy.settings.CachedSettings`).
+
+Bounce feedback (docs/bounces.md): `--requeue-on-bounce yes|no`, the SES topics (`--bounce-sns-topics
+ARN,ARN`, "" clears), SendGrid's verification key (`--bounce-sendgrid-key`, "" clears) and Postmark's
+basic-auth password (`--bounce-postmark-password`, stored hashed; "" clears).
 """
 
 from __future__ import annotations
@@ -49,10 +53,13 @@ DAY_OPTIONS = (
     "audit_retention_days",
 )
 COUNTRY_OPTIONS = ("refused_countries", "flagged_countries")
+BOUNCE_OPTIONS = ("bounce_sendgrid_key", "bounce_postmark_password")  # taken as given ("" clears)
 OPTION_OF = {
-    **{name: "--" + name.replace("_", "-") for name in (*DAY_OPTIONS, *COUNTRY_OPTIONS)},
+    **{name: "--" + name.replace("_", "-") for name in (*DAY_OPTIONS, *COUNTRY_OPTIONS, *BOUNCE_OPTIONS)},
     "review_required": "--review-required",
     "default_lawful_basis": "--lawful-basis",
+    "requeue_on_bounce": "--requeue-on-bounce",
+    "bounce_sns_topics": "--bounce-sns-topics",
 }
 
 
@@ -91,6 +98,13 @@ def _change(args: argparse.Namespace) -> WorkspaceSettingsChange:
         given["review_required"] = args.review_required == "yes"
     if args.lawful_basis is not None:
         given["default_lawful_basis"] = args.lawful_basis
+    if args.requeue_on_bounce is not None:
+        given["requeue_on_bounce"] = args.requeue_on_bounce == "yes"
+    if args.bounce_sns_topics is not None:
+        given["bounce_sns_topics"] = [arn.strip() for arn in args.bounce_sns_topics.split(",") if arn.strip()]
+    for name in BOUNCE_OPTIONS:
+        if getattr(args, name) is not None:
+            given[name] = getattr(args, name)
     if not given:
         raise UsageError(f"nothing to set: give at least one of {', '.join(sorted(OPTION_OF.values()))}")
     try:
@@ -139,6 +153,10 @@ def _print(workspace: str, settings: WorkspaceSettings, as_json: bool) -> None:
     print(f"refused countries: {countries(view.refused_countries)}")
     print(f"flagged countries: {countries(view.flagged_countries)}")
     print(f"default lawful basis: {view.default_lawful_basis}{note('default_lawful_basis')}")
+    print(f"requeue on bounce: {'yes' if view.requeue_on_bounce else 'no'}{note('requeue_on_bounce')}")
+    print(f"bounce SNS topics (SES): {', '.join(view.bounce_sns_topics) or 'none'}")
+    print(f"bounce SendGrid key: {'set' if view.bounce_sendgrid_key else 'none'}")
+    print(f"bounce Postmark password: {'set' if view.bounce_postmark_password_set else 'none'}")
 
 
 def _run(args: argparse.Namespace, change: WorkspaceSettingsChange | None) -> int:
@@ -198,6 +216,24 @@ def add_parsers(sub: Any) -> None:
     setting.add_argument("--review-required", choices=("yes", "no"), help="found addresses need approval")
     setting.add_argument(
         "--lawful-basis", choices=LAWFUL_BASES, help="a job's lawful basis when it names none"
+    )
+    setting.add_argument(
+        "--requeue-on-bounce",
+        choices=("yes", "no"),
+        help="a hard bounce re-queues its lead (docs/bounces.md)",
+    )
+    setting.add_argument(
+        "--bounce-sns-topics", metavar="ARNS", help='Amazon SES: SNS topic ARNs, comma-separated; "" clears'
+    )
+    setting.add_argument(
+        "--bounce-sendgrid-key",
+        metavar="KEY",
+        help='SendGrid: the Event Webhook\'s verification key; "" clears',
+    )
+    setting.add_argument(
+        "--bounce-postmark-password",
+        metavar="PASSWORD",
+        help='Postmark: the webhook\'s basic-auth password (24+ characters, stored hashed); "" clears',
     )
     setting.set_defaults(func=cmd_settings_set)
 

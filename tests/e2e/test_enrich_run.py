@@ -294,7 +294,11 @@ def test_the_csv_output_has_the_inputs_columns_then_the_outcome(example_run: Exa
     ("name", "content", "message"),
     [
         pytest.param(
-            "no-domain.csv", b"company,city\nAcme,Berlin\n", "must have a 'domain' column", id="no-domain"
+            # neither a domain nor a company name column (a company name alone is resolved: company-data.md)
+            "no-domain.csv",
+            b"city,phone\nBerlin,123\n",
+            "must have a 'domain' column",
+            id="no-domain",
         ),
         pytest.param("empty.csv", b"", "empty", id="empty"),
         pytest.param("header-only.csv", b"domain,external_id\n", "no row can be sent", id="header-only"),

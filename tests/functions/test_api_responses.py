@@ -26,6 +26,7 @@ import handle_api
 import handle_authorizer
 import handle_webhook
 from enrich_tools.local.gateway import create_app
+from enrich_tools.simulator import SimulatorServer
 from leadenrich import runtime
 from leadenrich.aws.dynamo_schema import create_table
 from leadenrich.aws.sqs_queue import create_queues
@@ -47,6 +48,7 @@ from leadenrich.privacy.review import ItemPolicy
 from leadenrich.webhooks import signing
 from tests.support.lambda_events import Context, http_event
 from tests.support.openapi_conformance import check, document
+from tests.support.simulator import base_config
 
 TABLE = "leadenrich-responses"
 PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
@@ -64,6 +66,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/erasures"): {"email": "ada@acme.com"},
     ("POST", "/suppressions"): {"entries": [{"domain": "initech.example"}]},
     ("POST", "/contacts/review"): {"approve": ["job_x.000000.0.00000000"]},
+    ("POST", "/buffer/push"): {"namespace": "campaign-1", "leads": [{"domain": "acme-robotics.com"}]},
+    ("POST", "/buffer/next"): {"namespace": "campaign-1"},
+    ("PUT", "/cursor/{namespace}"): {"state": {"page": 1}},
+    ("POST", "/enrich"): {"email": "sarah.obrien@acme-robotics.com"},
 }
 NO_CONTACT = "job_x.000000.0.00000000"  # a well-formed contact id no item has
 
@@ -158,6 +164,7 @@ def concrete(template: str, job_id: str) -> str:
         .replace("{provider}", "standard")
         .replace("{key}", "d:nope.example")
         .replace("{contact_id}", NO_CONTACT)
+        .replace("{namespace}", "campaign-1")
     )
 
 
@@ -249,6 +256,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     suppressed = json.loads(seen.api("POST", "/suppressions", body=BODIES[("POST", "/suppressions")])["body"])
     assert seen.api("DELETE", f"/suppressions/{suppressed['entries'][0]['key']}")["statusCode"] == 200
     contacts_decided(seen)
+    buffer_answers(seen, monkeypatch)
 
     # A change the job's status does not allow (409): the job is cancelled.
     seen.api("DELETE", f"/jobs/{job_id}")
@@ -390,6 +398,39 @@ def contacts_decided(seen: Seen) -> None:
     review = seen.api("POST", "/contacts/review", body={"approve": [first], "reject": [NO_CONTACT]})
     outcomes = [r["outcome"] for r in json.loads(review["body"])["results"]]
     assert outcomes == ["approved", "not_found"]
+
+
+def buffer_answers(seen: Seen, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The buffer's and `POST /enrich`'s own answers, with the provider simulator as Hunter: a lead pushed
+    and served (enriched), none left, a cursor stored, a person found; the workspace's budget spent (402);
+    no provider configured (501)."""
+    with SimulatorServer(base_config()) as sim:
+        monkeypatch.setenv("HUNTER_API_KEY", "sim-hunter-key")
+        monkeypatch.setenv("HUNTER_API_BASE_URL", sim.hunter_base_url)
+        runtime.reset()
+        for method, template in (
+            ("POST", "/buffer/push"),
+            ("POST", "/buffer/next"),
+            ("POST", "/buffer/next"),
+        ):
+            assert seen.api(method, template, body=BODIES[(method, template)])["statusCode"] == 200
+        stored = seen.api("PUT", "/cursor/campaign-1", body=BODIES[("PUT", "/cursor/{namespace}")])
+        assert stored["statusCode"] == 200
+        assert seen.api("POST", "/enrich", body=BODIES[("POST", "/enrich")])["statusCode"] == 200
+        for method in ("GET", "PUT"):  # a namespace no route takes
+            answered = seen.api(method, "/cursor/\u00d7\u00f8", body=BODIES[("PUT", "/cursor/{namespace}")])
+            assert answered["statusCode"] == 404
+        caps = runtime.spend_caps()
+        asyncio.run(caps.set_monthly_credits("default", 1))
+        other = {"email": "daniel.kim@acme-robotics.com"}
+        assert seen.api("POST", "/enrich", body=other)["statusCode"] == 402  # the found profile spent it
+        asyncio.run(caps.set_monthly_credits("default", None))
+    monkeypatch.delenv("HUNTER_API_BASE_URL")
+    monkeypatch.delenv("HUNTER_API_KEY")
+    runtime.reset()
+    assert seen.api("POST", "/enrich", body=other)["statusCode"] == 501
+    monkeypatch.setenv("HUNTER_API_KEY", "test-hunter-key")
+    runtime.reset()
 
 
 def test_the_conformance_check_refuses_what_the_document_does_not_say() -> None:

@@ -25,6 +25,10 @@ DEFAULTS = {
     "refused_countries": [],
     "flagged_countries": [],
     "default_lawful_basis": "legitimate_interest",
+    "requeue_on_bounce": False,
+    "bounce_sns_topics": [],
+    "bounce_sendgrid_key": "",
+    "bounce_postmark_password_set": False,
 }
 
 
@@ -64,6 +68,14 @@ def test_the_defaults_until_changed_and_a_change_keeps_what_it_does_not_name(sta
         ({"review_required": 0}, "body.review_required", "boolean"),  # strict, as the document says
         ({"results_retention_days": "30"}, "body.results_retention_days", "integer"),
         ({"retention_days": 30}, "body.retention_days", "Extra inputs"),
+        ({"requeue_on_bounce": "true"}, "body.requeue_on_bounce", "boolean"),
+        (
+            {"bounce_sns_topics": ["arn:aws:sqs:us-east-1:123456789012:q"]},
+            "body.bounce_sns_topics.0",
+            "pattern",
+        ),
+        ({"bounce_sendgrid_key": "not a key"}, "body.bounce_sendgrid_key", "pattern"),
+        ({"bounce_postmark_password": "too-short"}, "body.bounce_postmark_password", "pattern"),
     ],
 )
 def test_a_bad_change_is_a_422_naming_the_field_and_changes_nothing(
@@ -73,6 +85,27 @@ def test_a_bad_change_is_a_422_naming_the_field_and_changes_nothing(
     assert status == 422 and body["field"] == field and words in body["message"], body
     _, stored, _ = call("GET", "/settings", workspace="acme")
     assert stored == {"workspace_id": "acme", **DEFAULTS}
+
+
+def test_bounce_sources_are_set_and_the_password_is_never_shown(stack: None) -> None:
+    """docs/bounces.md: the workspace's sending tools, as PUT /settings takes them."""
+    from tests.support.bounce_world import POSTMARK_PASSWORD, TOPIC, sendgrid_keys
+
+    key = sendgrid_keys()[1]
+    change = {
+        "requeue_on_bounce": True,
+        "bounce_sns_topics": [TOPIC],
+        "bounce_sendgrid_key": key,
+        "bounce_postmark_password": POSTMARK_PASSWORD,
+    }
+    status, body, _ = call("PUT", "/settings", body=change, workspace="acme")
+    assert status == 200 and POSTMARK_PASSWORD not in str(body)
+    shown = {"requeue_on_bounce": True, "bounce_sns_topics": [TOPIC], "bounce_sendgrid_key": key}
+    assert body == {"workspace_id": "acme", **DEFAULTS, **shown, "bounce_postmark_password_set": True}
+    status, body, _ = call("PUT", "/settings", body={"bounce_postmark_password": ""}, workspace="acme")
+    assert (
+        status == 200 and body["bounce_postmark_password_set"] is False and body["bounce_sendgrid_key"] == key
+    )
 
 
 def test_without_the_authorizer_s_workspace_it_is_401(stack: None) -> None:

@@ -1,13 +1,15 @@
 """The audit trail is append only in the template too (docs/privacy.md "Audit trail"): whatever the code
-does, no function may change or delete an audit entry, and only the API may add one.
+does, no function may change or delete an audit entry, and only the API, the processor and the webhook
+function may add one.
 
 The template's policies are evaluated as IAM does for the DynamoDB requests that matter (an explicit Deny
 wins over any Allow; no Allow is a refusal): each function's SAM policy templates expanded to their
 actions, its inline statements as written, `dynamodb:LeadingKeys` the request's partition keys. What is
 held: on a `WS#{workspace}#AUDIT` partition the API may PutItem (its append, conditional in the code) and
 read, never UpdateItem, DeleteItem or BatchWriteItem (a batch holding one audit key among others
-included); the processor and the webhook function may not write there at all; every other row stays
-writable as before; the pattern matches the adapter's partition and no other row's.
+included); the webhook function (bounce feedback's entries, docs/bounces.md) and the processor (a job
+paused at its spend cap) may append too and are held to the same; every other row stays writable as
+before; the pattern matches the adapter's partition and no other row's.
 """
 
 from __future__ import annotations
@@ -119,16 +121,29 @@ def test_the_api_appends_and_reads_entries_and_can_neither_change_nor_delete_the
     assert allowed(template, api, "dynamodb:BatchWriteItem", JOB, job_pk("acme", "job_2"))
 
 
-@pytest.mark.parametrize("function", ["ProcessorFunction", "WebhookFunction"])
-def test_the_processor_and_the_webhooks_cannot_write_the_trail(
-    template: dict[str, Any], function: str
+def test_the_processor_appends_its_decisions_and_can_neither_change_nor_delete_entries(
+    template: dict[str, Any],
 ) -> None:
-    for action in WRITES:
-        assert not allowed(template, function, action, AUDIT), (function, action)
-    assert allowed(
-        template, function, "dynamodb:PutItem", JOB if function == "ProcessorFunction" else "HOOK#x"
-    )
+    function = "ProcessorFunction"
+    assert allowed(template, function, "dynamodb:PutItem", AUDIT)  # a pause at a spend cap
+    for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+        assert not allowed(template, function, action, AUDIT), action
+    assert not allowed(template, function, "dynamodb:BatchWriteItem", JOB, AUDIT)
+    assert allowed(template, function, "dynamodb:PutItem", JOB)
     assert allowed(template, function, "dynamodb:DeleteItem", "HOOK#standard#EVT#e1")
+
+
+def test_the_webhooks_append_bounce_entries_and_can_neither_change_nor_delete_them(
+    template: dict[str, Any],
+) -> None:
+    function = "WebhookFunction"
+    assert allowed(template, function, "dynamodb:PutItem", AUDIT)  # a bounce's entry (conditional in code)
+    for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+        assert not allowed(template, function, action, AUDIT), action
+    assert not allowed(template, function, "dynamodb:BatchWriteItem", JOB, AUDIT)
+    assert allowed(template, function, "dynamodb:PutItem", "HOOK#x")
+    assert allowed(template, function, "dynamodb:DeleteItem", "HOOK#standard#EVT#e1")
+    assert allowed(template, function, "dynamodb:UpdateItem", JOB)  # an item's result marked
 
 
 def test_every_function_that_writes_the_table_carries_the_deny(template: dict[str, Any]) -> None:
@@ -143,7 +158,8 @@ def test_every_function_that_writes_the_table_carries_the_deny(template: dict[st
     for name in writers:
         for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
             assert not allowed(template, name, action, AUDIT), (name, action)
-        assert allowed(template, name, "dynamodb:PutItem", AUDIT) is (name == "ApiFunction")
+        appenders = ("ApiFunction", "ProcessorFunction", "WebhookFunction")
+        assert allowed(template, name, "dynamodb:PutItem", AUDIT) is (name in appenders)
     assert not any(allowed(template, "AuthorizerFunction", action, AUDIT) for action in WRITES)
 
 

@@ -56,6 +56,12 @@ API_ROUTES = {
     ("POST", "/contacts/{contact_id}/approve"),
     ("POST", "/contacts/{contact_id}/reject"),
     ("POST", "/contacts/review"),
+    ("POST", "/buffer/push"),
+    ("POST", "/buffer/next"),
+    ("GET", "/leads"),
+    ("GET", "/cursor/{namespace}"),
+    ("PUT", "/cursor/{namespace}"),
+    ("POST", "/enrich"),
     ("POST", "/dlq/redrive"),
     ("GET", "/metrics"),
     ("GET", "/stats"),
@@ -463,8 +469,8 @@ def test_least_privilege_per_function(template: dict[str, Any]) -> None:
     assert as_list(depth[0]["Resource"]) == [
         {"Fn::GetAtt": [q, "Arn"]} for q, _ in (BAND_QUEUES[b] for b in (Band.NORMAL, Band.HIGH, Band.LOW))
     ]
-    # The Supabase key only: never the provider keys.
-    assert api["AWSSecretsManagerGetSecretValuePolicy"] == [{"Ref": "AppSecret"}]
+    # The Supabase key, and the provider keys for the buffer's enrichment and POST /enrich (docs/buffer.md).
+    assert api["AWSSecretsManagerGetSecretValuePolicy"] == [{"Ref": "AppSecret"}, {"Ref": "ProviderSecret"}]
 
     processor = _templates(template, "ProcessorFunction")
     assert processor["DynamoDBCrudPolicy"] == [{"Ref": "Table"}]
@@ -490,15 +496,23 @@ def test_webhook_function_route_without_api_key_and_least_privilege(template: di
         "SQSSendMessagePolicy": QUEUE_NAMES,  # a resumed item goes to its job's band
         "AWSSecretsManagerGetSecretValuePolicy": [{"Ref": "AppSecret"}],
     }
-    # Its allowances (the audit trail's Deny is held in test_audit_iam.py).
+    # Its allowances (the audit trail's Deny is held in test_audit_iam.py): events recorded once, and bounce
+    # feedback's effects (docs/bounces.md): the workspace's jobs (GSI1) and items read and marked, a
+    # suppression entry, a re-queue job. No Scan, no other index.
     statements = [s for s in policy_statements(webhook["Policies"]) if s.get("Effect") != "Deny"]
     assert len(statements) == 1
     assert sorted(as_list(statements[0]["Action"])) == [
+        "dynamodb:BatchWriteItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
     ]
-    assert statements[0]["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+    assert statements[0]["Resource"] == [
+        {"Fn::GetAtt": ["Table", "Arn"]},
+        {"Fn::Sub": "${Table.Arn}/index/GSI1"},
+    ]
     assert props(template, "WebhookLogs") and webhook["LoggingConfig"] == {"LogGroup": {"Ref": "WebhookLogs"}}
 
 
@@ -512,14 +526,14 @@ def test_app_secret_is_a_retained_placeholder_apart_from_the_provider_keys(templ
         "WEBHOOK_PROVIDER_SECRETS": {},
     }
     assert "AppSecretArn" in template["Outputs"]
-    # Only the processor may read the provider keys.
+    # Only the processor and the API (POST /buffer/next and POST /enrich enrich) may read the provider keys.
     readers = [
         name
         for name in functions(template)
         if {"Ref": "ProviderSecret"}
         in _templates(template, name).get("AWSSecretsManagerGetSecretValuePolicy", [])
     ]
-    assert readers == ["ProcessorFunction"]
+    assert sorted(readers) == ["ApiFunction", "ProcessorFunction"]
 
 
 # --- API keys: the authorizer ----------------------------------------------------------------------------

@@ -26,4 +26,8 @@ def base_config() -> SimConfig:
         email_verifier_rpm=100_000,
         email_count_rps=10_000,
         email_count_rpm=100_000,
+        companies_find_rps=10_000,
+        companies_find_rpm=100_000,
+        discover_rps=10_000,
+        discover_rpm=100_000,
     )

@@ -255,7 +255,7 @@ def test_the_default_timeout_grows_with_the_leads() -> None:
 
 
 def test_the_default_timeout_shrinks_with_higher_limits() -> None:
-    faster = parse_limits("perplexity.responses=2/150")
+    faster = parse_limits("perplexity.responses=2/150, hunter.discover=5/150")  # Discover: as slow at tier 0
     fastest = {key: Limit(per_second=100, per_minute=6000) for key in LIMITS}
     tier0, tier1, unlimited = (default_timeout(1000, limits) for limits in (LIMITS, faster, fastest))
     assert tier0 > tier1 > unlimited > BASE_SECONDS

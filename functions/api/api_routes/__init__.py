@@ -1,6 +1,7 @@
 """The API's routes, one Powertools `Router` per concern: jobs, job control (PATCH, bulk), items,
 operations (dead letters, metrics, Supabase stats), the workspace's budget, health, the audit trail,
-erasures, suppression lists, the workspace's personal-data settings and contact approval. Each route makes
+erasures, suppression lists, the workspace's personal-data settings, contact approval, the lead buffer
+(push, next, served leads, cursors) and person enrichment (`POST /enrich`). Each route makes
 one service call and answers a view of its result (`leadenrich.jobs.views`, or its own views module); every
 response it can send is declared (`api_responses`)."""
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 from api_routes import (
     audit,
     budget,
+    buffer,
     contacts,
+    enrich,
     erasures,
     health,
     items,
@@ -32,6 +35,8 @@ ROUTERS = (
     suppressions.router,
     settings.router,
     contacts.router,
+    buffer.router,
+    enrich.router,
 )
 
 __all__ = ["ROUTERS"]

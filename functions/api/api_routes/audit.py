@@ -37,7 +37,7 @@ def _iso_only(value: object) -> object:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
-def _utc(name: str, value: datetime | None) -> datetime | None:
+def utc_query_time(name: str, value: datetime | None) -> datetime | None:
     """The time in UTC (one without a zone is taken as UTC, as everywhere in the API); a 422 naming the
     parameter when it has no UTC equivalent (year 1 at +01:00, year 9999 at -01:00)."""
     if value is None:
@@ -75,7 +75,7 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    since, until = _utc("since", since), _utc("until", until)
+    since, until = utc_query_time("since", since), utc_query_time("until", until)
     if since is not None and until is not None and since >= until:
         raise QueryRejected("until", "must be after since")
     query = AuditQuery(

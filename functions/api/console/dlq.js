@@ -41,7 +41,7 @@ export class DeadLetters {
           { dataset: { jobId, itemId: item.item_id } },
           el("td", {}, el("code", {}, jobId)),
           el("td", { class: "num" }, Number(item.item_id)),
-          el("td", {}, item.lead.domain ?? item.lead.email ?? "-"),
+          el("td", {}, item.lead.domain ?? item.lead.company_name ?? item.lead.email ?? "-"),
           el("td", { class: "num" }, item.attempts),
           el("td", { class: "reason" }, item.reason ?? ""),
         ),

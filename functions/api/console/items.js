@@ -104,7 +104,7 @@ export class Items {
           "tr",
           { dataset: { itemId: item.item_id, status: item.status } },
           el("td", { class: "num" }, Number(item.item_id)),
-          el("td", {}, item.lead.domain ?? item.lead.email ?? "-"),
+          el("td", {}, item.lead.domain ?? item.lead.company_name ?? item.lead.email ?? "-"),
           el("td", {}, person(item)),
           el("td", {}, el("span", { class: `badge item-${item.status}` }, item.status)),
           el("td", { class: "reason" }, item.reason ?? ""),

@@ -233,8 +233,10 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         for item in items:
             emails = item.get("emails") or []
             best = emails[0]["email"] if emails else "-"
+            lead = item["lead"]  # a name-only lead has no domain (docs/company-data.md)
+            shown = str(lead.get("domain") or lead.get("company_name") or "-")
             print(
-                f"  {item['item_id']} {item['status']:<10} {item['lead']['domain'][:30]:<30} {best:<36} "
+                f"  {item['item_id']} {item['status']:<10} {shown[:30]:<30} {best:<36} "
                 f"{item.get('reason') or ''}"
             )
     return OK

@@ -139,3 +139,14 @@ class ApiClient:
             "POST", "/jobs/bulk", json={"job_ids": list(job_ids), "action": action}
         )
         return answer
+
+    # --- the lead buffer and person enrichment (docs/buffer.md, docs/enrich.md) ----------------------------
+
+    def buffer(
+        self, method: str, path: str, body: dict[str, Any] | None = None, **query: str
+    ) -> dict[str, Any]:
+        """One of the buffer's routes (`/buffer/push`, `/buffer/next`, `/leads`, `/cursor/{namespace}`) or
+        `POST /enrich`: its JSON answer."""
+        params = {name: value for name, value in query.items() if value}
+        answer: dict[str, Any] = self._call(method, path, json=body, params=params or None)
+        return answer

@@ -21,7 +21,7 @@ from enrich_tools.local.api_commands import (
 )
 from enrich_tools.local.client import ApiError
 from enrich_tools.local.control_commands import add_control_commands
-from enrich_tools.local.job_options import add_option_arguments
+from enrich_tools.local.job_options import add_company_argument, add_option_arguments
 from enrich_tools.local.local_up import cmd_local_up
 from enrich_tools.local.reporting import (
     FAILED,
@@ -192,6 +192,7 @@ def add_parsers(sub: Any) -> None:
     create.add_argument("--limit", type=_count, help="with --all: at most this many leads in all")
     create.add_argument("--tag", action="append", default=[], help="tag the job (repeatable)")
     add_option_arguments(create)
+    add_company_argument(create)
     create.add_argument("--wait", action="store_true", help="show progress until done, then the results")
     create.add_argument("--output", help="with --wait: also write the results file (.csv or .jsonl)")
     create.add_argument("--timeout", type=_positive, default=None, help="with --wait: give up after this")

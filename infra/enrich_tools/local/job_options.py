@@ -1,4 +1,5 @@
-"""The job options `enrich jobs create` and `enrich jobs update` send: priority, schedule, spend caps."""
+"""The job options `enrich jobs create` and `enrich jobs update` send: priority, schedule, spend caps; and
+`--company-data`, which `enrich run` and `enrich jobs create` take (a job's company option cannot change)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ def add_option_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-cost-usd", type=float, help="Perplexity dollars the job may spend")
 
 
+def add_company_argument(parser: argparse.ArgumentParser) -> None:
+    """`--company-data` (None when not given, so a resumed run can take its saved value)."""
+    parser.add_argument(
+        "--company-data",
+        action="store_true",
+        default=None,
+        help="also fetch each lead's company (industry, size, location, description; about 1 Hunter "
+        "credit, 0.2 on All-in-one plans, per company found; docs/company-data.md)",
+    )
+
+
 def job_options(args: argparse.Namespace) -> dict[str, Any]:
     """The body fields of the options given on the command line (none: the API's defaults)."""
     given = {
@@ -22,6 +34,7 @@ def job_options(args: argparse.Namespace) -> dict[str, Any]:
         "run_at": getattr(args, "run_at", None),
         "max_credits": getattr(args, "max_credits", None),
         "max_cost_usd": getattr(args, "max_cost_usd", None),
+        "company_data": getattr(args, "company_data", None) or None,
     }
     return {name: value for name, value in given.items() if value is not None}
 
@@ -36,4 +49,4 @@ def _instant(text: str) -> str:
     return moment.isoformat()
 
 
-__all__ = ["add_option_arguments", "job_options"]
+__all__ = ["add_company_argument", "add_option_arguments", "job_options"]

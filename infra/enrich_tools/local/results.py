@@ -53,6 +53,7 @@ EMAIL_FIELDS = (
 # Results stored before they existed lack them (lawful_basis, review: docs/privacy.md).
 OPTIONAL_EMAIL_FIELDS = ("deliverability", "contact", "lawful_basis", "review")
 PRIVACY_FIELDS = ("held_for_review", "region_flag")  # an item's, when set (never on other records)
+COMPANY_FIELDS = ("company", "resolution")  # an item's, when set (docs/company-data.md)
 OUTPUT_STATUS = {
     "found": "found",
     "risky": "risky",
@@ -115,7 +116,10 @@ def item_record(row: CsvRow, item: Mapping[str, Any] | None, if_unfinished: tupl
     if held:
         note = f"{held} address{'es' if held > 1 else ''} held for review (GET /contacts)"
         reason = f"{reason}; {note}" if reason else note
+    resolved = (item.get("resolution") or {}).get("domain")
+    domain = domain or (str(resolved) if resolved else domain)  # a name-only lead: the domain found
     record = _record(row.line, row.external_id, domain, OUTPUT_STATUS[status], emails, reason, _address(row))
+    record |= {name: item[name] for name in COMPANY_FIELDS if item.get(name)}  # docs/company-data.md
     return record | {name: item[name] for name in PRIVACY_FIELDS if item.get(name)}
 
 

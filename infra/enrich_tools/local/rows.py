@@ -263,11 +263,12 @@ def _resolve_columns(
                 f"{path}: column {headers[index]!r} not used: {field} comes from {headers[matches[0][1]]!r} "
                 f"(--map {field}={headers[index]} to use it instead)"
             )
-    if "domain" not in columns:
+    if "domain" not in columns and "company_name" not in columns:  # name-only: docs/company-data.md
         accepted = ", ".join(repr(name) for name in ALIASES["domain"])
         raise CsvError(
             f"{path}: the header must have a 'domain' column (found: {_listing(headers)}; accepted: "
-            f"{accepted}, in any case or spacing); or name yours with --map domain=<column>"
+            f"{accepted}, in any case or spacing), or a company name column to find the domains from; "
+            "or name yours with --map domain=<column>"
         )
     return dict(sorted(columns.items(), key=lambda item: FIELDS.index(item[0]))), notes
 
@@ -329,14 +330,15 @@ def _row(
         where = f" (column {header!r})" if header != field else ""
         problem = f"line {line}: field '{field}': {message}{where}"
         return CsvRow(line, domain, external_id, None, problem, headers, values)
-    return CsvRow(line, domain, external_id, lead.model_dump(exclude_none=True), None, headers, values)
+    # Only what the row gives: no empty domain for a name-only row (the API's item leaves it out too).
+    return CsvRow(line, domain, external_id, lead.model_dump(exclude_defaults=True), None, headers, values)
 
 
 def _identity(lead: Mapping[str, str]) -> tuple[str, ...]:
     """What makes two leads the same: the normalised domain, and the other fields case-insensitively."""
     try:
-        domain = normalize_domain(lead["domain"])
+        domain = normalize_domain(lead.get("domain", ""))
     except DomainError:
-        domain = lead["domain"].casefold()
+        domain = lead.get("domain", "").casefold()
     others = (" ".join(str(lead.get(f) or "").split()).casefold() for f in FIELDS[1:])
     return (domain, *others)

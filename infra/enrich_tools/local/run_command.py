@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enrich_tools.local.client import ApiClient
+from enrich_tools.local.company_output import company_report
+from enrich_tools.local.job_options import add_company_argument
 from enrich_tools.local.local_up import console_hint
 from enrich_tools.local.reporting import (
     FAILED,
@@ -101,14 +103,19 @@ def cmd_run(args: argparse.Namespace) -> int:
                     note(f"error: {refused}; nothing was sent, nothing spent")
                     return FAILED
                 # --resume continues the very jobs this run makes (a --fresh run's too): keep their key.
-                key = args.key or run_key(rows, salt=secrets.token_hex(8) if args.fresh else "")
+                # With company data the jobs differ: so does the key (docs/company-data.md).
+                salt = (secrets.token_hex(8) if args.fresh else "") + ("company" if args.company_data else "")
+                key = args.key or run_key(rows, salt=salt)
                 spec = {"input": str(args.input), "output": str(output), "format": fmt, "map": args.map}
+                spec["company_data"] = bool(args.company_data)
                 if not args.aws:  # moto keeps nothing: there is no run to resume
                     save_run(state_dir, spec | {"key": key})
-                submitted = submit(client, rows, key=key)
+                company = {"company_data": True} if args.company_data else None
+                submitted = submit(client, rows, key=key, options=company)
                 retry_failures(client, submitted)
                 waiting = other_work(client, submitted)
-                paces = used_limits(stack.engine_settings)
+                name_only = any(not (r.lead or {}).get("domain") for r in leads)
+                paces = used_limits(stack.engine_settings, name_only=name_only)
                 timeout = args.timeout or default_timeout(len(leads) + waiting, paces)
                 note(
                     f"Enriching {len(leads)} leads from {args.input} "
@@ -124,6 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     timeout,
                     stack.simulated,
                     quiesce=stack.quiesce,
+                    report=company_report(leads, args.company_data),
                 )
                 if not args.aws and stack.api_key:  # moto's state goes with its stack: no console on it
                     note(console_hint(state_dir, stack.api_key))
@@ -164,12 +172,15 @@ def other_work(client: ApiClient, submitted: Sequence[Submitted]) -> int:
     return left
 
 
-def used_limits(settings: EngineSettings) -> dict[str, Limit]:
-    """The paces of the providers this run will call (Perplexity only with its key)."""
-    limits = settings.limits
+def used_limits(settings: EngineSettings, *, name_only: bool = False) -> dict[str, Limit]:
+    """The paces of the providers this run will call (Perplexity only with its key; Hunter Discover, as
+    slow as Perplexity's tier 0, only when some lead has a company name and no domain to resolve)."""
+    limits = dict(settings.limits)
     if settings.perplexity_api_key is None:
-        return {key: limit for key, limit in limits.items() if not key.startswith("perplexity.")}
-    return dict(limits)
+        limits = {key: limit for key, limit in limits.items() if not key.startswith("perplexity.")}
+    if not name_only:
+        limits.pop("hunter.discover", None)
+    return limits
 
 
 class terminate_as_interrupt:
@@ -221,4 +232,5 @@ def add_run_parser(sub: Any, parents: list[argparse.ArgumentParser], positive: A
         "provider's pace needs for one call per lead (about an hour per 1,000 leads at Perplexity's "
         "tier-0 pace)",
     )
+    add_company_argument(run)
     run.set_defaults(func=cmd_run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from enrich_tools.simulator import control, hunter, perplexity
+from enrich_tools.simulator import control, hunter, hunter_companies, hunter_people, perplexity
 from enrich_tools.simulator.config import SimConfig
 from enrich_tools.simulator.state import SimState
 from enrich_tools.simulator.wire import SimulatedHeader
@@ -18,7 +18,13 @@ def create_app(
     """An ASGI app; pass `state` to share it (SimulatorServer does), else one is built from `config`."""
     state = state or SimState.create(config, world)
     app = Starlette(
-        routes=[*hunter.routes, *perplexity.routes, *control.routes],
+        routes=[
+            *hunter.routes,
+            *hunter_companies.routes,
+            *hunter_people.routes,
+            *perplexity.routes,
+            *control.routes,
+        ],
         middleware=[Middleware(SimulatedHeader)],
     )
     app.state.sim = state

@@ -52,6 +52,8 @@ class SimConfig:
     latency_email_verifier: LatencyRange = (0.5, 4.0)
     latency_email_count: LatencyRange = (0.1, 0.4)
     latency_account: LatencyRange = (0.05, 0.2)
+    latency_companies_find: LatencyRange = (0.2, 1.0)
+    latency_discover: LatencyRange = (0.3, 1.5)
     latency_before_202: float = 20.0  # Hunter works ~20 s on a verification before answering 202
     latency_perplexity: LatencyRange = (1.0, 3.0)
     latency_perplexity_preset: LatencyRange = (3.0, 8.0)
@@ -82,6 +84,10 @@ class SimConfig:
     email_verifier_rpm: int = 300
     email_count_rps: int = 15
     email_count_rpm: int = 500
+    companies_find_rps: int = 15  # company enrichment: as most endpoints (providers.md §1.8)
+    companies_find_rpm: int = 500
+    discover_rps: int = 5
+    discover_rpm: int = 50
 
     # --- Hunter injected failures
     share_202: float = 0.0

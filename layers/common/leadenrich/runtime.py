@@ -24,11 +24,14 @@ from leadenrich.jobs.service import JobService
 from leadenrich.jobs.window import DEFAULT_WINDOW
 from leadenrich.settings_errors import SettingsError
 
-if TYPE_CHECKING:  # the API Lambda never enriches: the engine is imported by the processor only
+if TYPE_CHECKING:  # the engine is imported on first use: the processor's, the buffer's (`runtime_serving`)
     from leadenrich.auth.keys import KeyStore
     from leadenrich.auth.quota import LeadQuota
     from leadenrich.auth.request_rate import WorkspaceRequestRate
     from leadenrich.aws.sqs_queue import SqsWorkQueue
+    from leadenrich.buffer.person import PersonLookup
+    from leadenrich.buffer.ports import LeadBuffer
+    from leadenrich.buffer.service import BufferService
     from leadenrich.engine.cache import CachePort
     from leadenrich.engine.ratelimit import Limit, RateLimiter
     from leadenrich.health import HealthService
@@ -372,6 +375,21 @@ spend_ledger = _records.spend_ledger
 suppressions = _records.suppressions
 workspace_settings = _records.workspace_settings
 
+# The lead buffer and person enrichment (docs/buffer.md), wired in `runtime_serving`.
+import leadenrich.runtime_serving as _buffer  # noqa: E402
+
+
+def buffer_service() -> BufferService:
+    return _buffer.buffer_service()
+
+
+def lead_buffer() -> LeadBuffer:
+    return _buffer.lead_buffer()
+
+
+def person_lookup() -> PersonLookup:
+    return _buffer.person_lookup()
+
 
 @functools.cache
 def processor() -> Processor:
@@ -404,6 +422,8 @@ def processor() -> Processor:
             callback_seconds=config.processor_callback_seconds,
         ),
         emails=adapters.emails if (adapters := supabase()) else None,
+        companies=adapters.companies if adapters else None,  # docs/company-data.md
+        company_runner=enricher.with_company_data(),  # jobs with `company_data`
         callbacks=webhooks().dispatcher,
         verifier=Verifier.beside(enricher),  # verification jobs: the same cache, limiter and switches
         spend_caps=spend_caps(),
@@ -474,3 +494,4 @@ def reset() -> None:
     contact_review.cache_clear()
     processor.cache_clear()
     health.cache_clear()
+    _buffer.reset()

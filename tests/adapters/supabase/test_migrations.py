@@ -159,6 +159,9 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
         assert set(leads) == {
             "id", "company_name", "domain", "industry", "company_size", "location", "created_at",
             "updated_at", "workspace_id", "first_name", "last_name", "external_id",
+            # 0012: company data and domain resolution
+            "company_description", "company_country", "company_data", "company_completeness",
+            "company_enriched_at", "domain_confidence", "domain_resolved_by",
         }  # fmt: skip
         assert leads["id"]["column_default"] == "gen_random_uuid()"
         assert leads["workspace_id"]["is_nullable"] == "NO"

@@ -11,7 +11,10 @@ TTLs, and why:
 - "unknown"/inconclusive verifications 5 minutes: the help centre advises retrying after a few minutes,
   and the waterfall defers such a lead for 10, so the retry must find the entry gone;
 - Perplexity answers 30 days: who runs a company rarely changes within a month;
-- "nothing found" 7 days: new hires and Hunter's growing index make a retry after a week worthwhile.
+- "nothing found" 7 days: new hires and Hunter's growing index make a retry after a week worthwhile;
+- "pattern bounced" 30 days: a guess from the domain's pattern hard-bounced for some workspace (its sending
+  tool's webhook, docs/bounces.md): the domain's next guesses are verified, not trusted, for as long as a
+  verification of ours is trusted.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class CacheTTLs:
     inconclusive_verification: float = 300.0
     perplexity: float = 30 * DAY
     nothing_found: float = 7 * DAY
+    pattern_bounced: float = 30 * DAY
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -124,3 +128,12 @@ class ResultCache:
 
     async def put_nothing_found(self, domain: str, person: str, reason: str) -> None:
         await self.port.put(f"{_VERSION}:nf:{domain}:{person}", {"reason": reason}, self.ttls.nothing_found)
+
+    async def pattern_bounced(self, domain: str) -> bool:
+        """Whether an address guessed from the domain's pattern bounced lately (`put_pattern_bounced`)."""
+        return await self.port.get(f"{_VERSION}:pb:{domain}") is not None
+
+    async def put_pattern_bounced(self, domain: str) -> None:
+        """A guess of ours at the domain hard-bounced: its pattern is doubted (a fact about the domain, no
+        address: `leadenrich.bounces.service`)."""
+        await self.port.put(f"{_VERSION}:pb:{domain}", {"bounced": True}, self.ttls.pattern_bounced)

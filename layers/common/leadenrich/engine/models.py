@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from leadenrich.engine.company.profile import CompanyProfile
+from leadenrich.engine.company.resolution import DomainResolution
 from leadenrich.engine.domains import DomainError, normalize_domain
 
 
@@ -119,8 +121,13 @@ def _host(domain: str) -> str:
         return domain
 
 
+NOTHING_TO_SEARCH = "a lead needs a domain, or a company_name to find its domain from"
+_NOTHING_TO_SEARCH = object()  # `Lead`'s mark of a missing domain (see `_no_domain_is_empty`)
+
+
 class Lead(BaseModel):
-    """One lead as callers hand it in; only `domain` is required, and not even that with `email`.
+    """One lead as callers hand it in: a `domain`, or a `company_name` to find the domain from
+    (docs/company-data.md), or with `email` neither.
 
     `email` is set on a verification job's items: the one address to verify (`engine.verification`). The
     lead's domain is then the address's, filled in when absent, so every place that reads a lead's domain
@@ -128,7 +135,11 @@ class Lead(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    domain: str = Field(min_length=1, max_length=2048)
+    domain: str = Field(
+        default="",
+        max_length=2048,
+        description="the company's domain or website; empty or left out: `company_name` is resolved to one",
+    )
     company_name: str | None = Field(default=None, max_length=512)
     first_name: str | None = Field(default=None, max_length=256)
     last_name: str | None = Field(default=None, max_length=256)
@@ -141,6 +152,29 @@ class Lead(BaseModel):
     def of_address(cls, email: str) -> Lead:
         """A verification item's lead: the address, and its domain (ValidationError naming `email`)."""
         return cls.model_validate({"email": email})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_domain_is_empty(cls, data: object) -> object:
+        """No domain, null or blank (an empty spreadsheet cell), is the empty domain: one to resolve from
+        the company name. Without a name (or an address) either, the domain is marked missing, so that
+        its own validator refuses it and the error names the field to fill in."""
+        if not isinstance(data, dict):
+            return data
+        domain = data.get("domain")
+        if domain is None or (isinstance(domain, str) and not domain.strip()):
+            name = data.get("company_name")
+            if not (isinstance(name, str) and name.strip()) and not data.get("email"):
+                return {**data, "domain": _NOTHING_TO_SEARCH}
+            return {**data, "domain": ""}
+        return data
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _something_to_search(cls, value: object) -> object:
+        if value is _NOTHING_TO_SEARCH:
+            raise ValueError(NOTHING_TO_SEARCH)
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -260,6 +294,11 @@ class EnrichmentResult:
     # Deferred before a paid call because a spend cap was reached (`engine.budget`): not an attempt, not a
     # failure; the job waits for a higher cap. `reason` is `budget_reached: <scope>`.
     budget_reached: bool = False
+    # The lead's company (docs/company-data.md): set when the job asked for company data and the provider
+    # knows the domain; `resolution` when the domain was found from the company name. Both stay out of the
+    # record when None, so results without them are stored exactly as before.
+    company: CompanyProfile | None = None
+    resolution: DomainResolution | None = None
 
     @property
     def primary(self) -> FoundEmail | None:
@@ -288,4 +327,6 @@ class EnrichmentResult:
             "reason": self.reason,
             "retry_after": self.retry_after,
             "usage": self.usage.as_record(),
+            **({"company": self.company.as_record()} if self.company is not None else {}),
+            **({"resolution": self.resolution.as_record()} if self.resolution is not None else {}),
         }

@@ -69,6 +69,9 @@ PUBLISHED_LIMITS: Mapping[str, Limit] = MappingProxyType(
         "hunter.domain_search": Limit(per_second=15, per_minute=500),
         "hunter.email_finder": Limit(per_second=15, per_minute=500),
         "hunter.email_verifier": Limit(per_second=10, per_minute=300),
+        # Company enrichment (`/companies/find`) as most endpoints, Discover lower (providers.md §1.8, §5).
+        "hunter.companies_find": Limit(per_second=15, per_minute=500),
+        "hunter.discover": Limit(per_second=5, per_minute=50),
         "perplexity.responses": Limit(per_second=1, per_minute=50, burst=50),
     }
 )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from leadenrich.engine.cache import CachePort, InMemoryCache, ResultCache
+from leadenrich.engine.company.steps import CompanySettings
 from leadenrich.engine.providers import hunter, perplexity
+from leadenrich.engine.providers.hunter_company import HunterCompanyClient
 from leadenrich.engine.ratelimit import Limit, LocalRateLimiter, RateLimiter, parse_limits
 from leadenrich.engine.waterfall import Enricher, WaterfallSettings
 from leadenrich.settings_errors import SettingsError
@@ -23,6 +26,10 @@ class EngineSettings(BaseModel):
     perplexity_api_base_url: str = perplexity.DEFAULT_BASE_URL
     # Credits per billed verification: 1 on Hunter's Data-Platform plans, 0.5 on All-in-one plans.
     hunter_verification_credit: float = Field(default=1.0, ge=0, le=1)
+    # Credits per company found by `/companies/find`: 1 on Data-Platform plans, 0.2 on All-in-one plans.
+    hunter_enrichment_credit: float = Field(default=1.0, ge=0, le=1)
+    # Company data older than this many days is fetched again (docs/company-data.md; seed 002: 90).
+    company_data_max_age_days: int = Field(default=90, ge=1, le=3650)
     # Paces for the rate limiter, overriding `ratelimit.LIMITS` per key (see `parse_limits`).
     rate_limits: str = ""
 
@@ -52,6 +59,8 @@ class EngineSettings(BaseModel):
             "hunter_api_base_url": "HUNTER_API_BASE_URL",
             "perplexity_api_base_url": "PERPLEXITY_API_BASE_URL",
             "hunter_verification_credit": "HUNTER_VERIFICATION_CREDIT",
+            "hunter_enrichment_credit": "HUNTER_ENRICHMENT_CREDIT",
+            "company_data_max_age_days": "COMPANY_DATA_MAX_AGE_DAYS",
             "rate_limits": "RATE_LIMITS",
         }
         values = {field: env[var] for field, var in names.items() if env.get(var)}
@@ -76,8 +85,10 @@ def build_enricher(
     """
     if settings.hunter_api_key is None:
         raise SettingsError("HUNTER_API_KEY: required to enrich (or use the provider simulator)")
-    hunter_client = hunter.HunterClient(
-        settings.hunter_api_key.get_secret_value(), base_url=settings.hunter_api_base_url
+    hunter_client = HunterCompanyClient(
+        settings.hunter_api_key.get_secret_value(),
+        base_url=settings.hunter_api_base_url,
+        credit=settings.hunter_enrichment_credit,
     )
     perplexity_client = (
         perplexity.PerplexityClient(
@@ -92,4 +103,7 @@ def build_enricher(
         ResultCache(cache if cache is not None else InMemoryCache()),
         WaterfallSettings(verification_credit=settings.hunter_verification_credit),
         limiter=limiter if limiter is not None else LocalRateLimiter(settings.limits),
+        companies=hunter_client,
+        directory=hunter_client,
+        company_settings=CompanySettings(max_age=timedelta(days=settings.company_data_max_age_days)),
     )

@@ -24,6 +24,10 @@ the lead `not_found` for nothing, a suppressed named person is never searched (t
 returned instead), and the steps ask before each call about a person or an address. A 451 puts the address
 and its owner on the service-wide list; the result's addresses are screened once more before they leave.
 
+A lead with a company name and no domain gets its domain first, and a job that asked for company data
+gets the company's profile after (`waterfall_company`, docs/company-data.md); a lead with a domain and no
+company option takes exactly the path above.
+
 This module holds the entry point and the order of the steps; the steps are in `waterfall_steps`, the
 judging of single addresses in `waterfall_addresses`, the lead's status in `waterfall_results`. The
 providers are reached through the ports (`ports.py`), never an HTTP client.
@@ -31,6 +35,7 @@ providers are reached through the ports (`ports.py`), never an HTTP client.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,6 +43,8 @@ from datetime import UTC, datetime
 from leadenrich.deadline import Deadline
 from leadenrich.engine.budget import BudgetReached, SpendGate
 from leadenrich.engine.cache import ResultCache
+from leadenrich.engine.company.ports import CompanyData, CompanyDirectory
+from leadenrich.engine.company.steps import CompanySettings, CompanySteps
 from leadenrich.engine.domains import DomainError, is_disposable, is_webmail, normalize_domain
 from leadenrich.engine.models import Contact, EnrichmentResult, Lead, LeadStatus, Provider
 from leadenrich.engine.names import person_from_parts
@@ -48,6 +55,13 @@ from leadenrich.engine.ratelimit import RateLimiter
 from leadenrich.engine.redaction import redact_text
 from leadenrich.engine.screen import SUPPRESSED, Domain, Screen, drop_suppressed, person_of, suppressed
 from leadenrich.engine.waterfall_addresses import Addresses, with_changes
+from leadenrich.engine.waterfall_company import (
+    CompanyDataEnricher,
+    add_company,
+    merged,
+    resolve_lead,
+    wants_company,
+)
 from leadenrich.engine.waterfall_results import (
     budget_result,
     conclude,
@@ -76,6 +90,9 @@ class Enricher:
         settings: WaterfallSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         limiter: RateLimiter | None = None,
+        companies: CompanyData | None = None,
+        directory: CompanyDirectory | None = None,
+        company_settings: CompanySettings | None = None,
     ) -> None:
         self.cache = cache
         self.settings = settings or WaterfallSettings()
@@ -84,6 +101,11 @@ class Enricher:
             hunter, perplexity, cache, self.settings.verification_credit, limiter, clock=clock
         )
         self.steps = Steps(self.calls, cache, self.settings, Addresses(self.calls, self.settings, clock))
+        self.company = CompanySteps(self.calls, cache, companies, directory, company_settings, clock)
+
+    def with_company_data(self) -> CompanyDataEnricher:
+        """This enricher with its company step on: the runner of jobs that asked for company data."""
+        return CompanyDataEnricher(self)
 
     @property
     def perplexity(self) -> PerplexityPort | None:
@@ -100,9 +122,13 @@ class Enricher:
         deadline: Deadline | None = None,
         budget: SpendGate | None = None,
         screen: Screen | None = None,
+        *,
+        company_data: bool = False,
     ) -> EnrichmentResult:
         try:
-            enriched = await self._enrich(lead, deadline or Deadline.unbounded(), budget, screen)
+            enriched = await self._enrich_lead(
+                lead, deadline or Deadline.unbounded(), budget, screen, company_data
+            )
             # The last check, whatever path found the addresses: nothing suppressed leaves the engine.
             enriched = await drop_suppressed(screen, enriched)
         except Exception as exc:  # a bug or a provider body nobody foresaw must not lose the lead
@@ -118,8 +144,33 @@ class Enricher:
                 "hunter_credits": enriched.usage.hunter.credits,
                 "perplexity_calls": enriched.usage.perplexity.calls,
                 "reason": redact_text(enriched.reason or ""),
+                "company": enriched.company is not None,
+                "resolution": enriched.resolution.status.value if enriched.resolution else None,
             },
         )
+        return enriched
+
+    async def _enrich_lead(
+        self,
+        lead: Lead,
+        deadline: Deadline,
+        budget: SpendGate | None,
+        screen: Screen | None,
+        company_data: bool,
+    ) -> EnrichmentResult:
+        """The domain from the company name first when there is none, the company's data last when asked."""
+        if lead.domain:
+            enriched = await self._enrich(lead, deadline, budget, screen)
+        else:
+            resolved = await resolve_lead(self.company, lead, deadline, budget, screen)
+            if isinstance(resolved, EnrichmentResult):
+                return resolved
+            lead, resolution, spent = resolved
+            enriched = await self._enrich(lead, deadline, budget, screen)
+            spent = merged(spent, enriched.usage)
+            enriched = dataclasses.replace(enriched, resolution=resolution, usage=spent)
+        if company_data and wants_company(enriched):
+            enriched = await add_company(self.company, enriched, deadline, budget, screen)
         return enriched
 
     async def _enrich(

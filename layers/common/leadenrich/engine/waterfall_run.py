@@ -15,6 +15,7 @@ class LeadRun(Tab):
     lead: Lead
     domain: str
     pattern: str | None = None
+    pattern_doubted: bool | None = None  # a guess from it bounced lately (`ResultCache.pattern_bounced`)
     accept_all: bool = False
     tried: set[str] = field(default_factory=set)
     inconclusive: bool = False  # some candidate verified "unknown": worth another try later

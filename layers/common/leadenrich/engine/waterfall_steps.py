@@ -138,14 +138,19 @@ class Steps:
     async def name_to_email(
         self, run: LeadRun, name: PersonName, *, position: str | None, allow_permutations: bool
     ) -> FoundEmail | None:
-        """Known pattern, then Email Finder, then ranked permutations; stops at the first deliverable one."""
+        """Known pattern, then Email Finder, then ranked permutations; stops at the first deliverable one.
+
+        A doubted pattern (a guess from it bounced lately: `pattern_doubted`) is not trusted: its guess is
+        never returned unverified on an accept-all domain, counts only when it verifies `active`, and
+        missing with it is no reason to skip the permutations."""
         candidates = ranked_candidates(name, run.domain, pattern=run.pattern)
         from_pattern = [c for c in candidates if c.from_known_pattern]
         person = name.full
         if not await self.addresses.may_search(run, name):
             return None  # a 451 or a suppression list: no guess, no verification
+        doubted = bool(from_pattern) and await self.pattern_doubted(run)
 
-        if from_pattern and run.accept_all:
+        if from_pattern and run.accept_all and not doubted:
             # Nothing on an accept-all domain can be verified: the known pattern is the best guess, free.
             if not await self.addresses.allowed(run, from_pattern[0].email):
                 return None
@@ -159,17 +164,22 @@ class Steps:
                 position,
                 sources=[],
             )
-        for candidate in from_pattern[:2]:
+        checked = [] if doubted and run.accept_all else from_pattern[:2]  # no verifier can tell there
+        for candidate in checked:
             found = await self.addresses.verify_candidate(
                 run, candidate.email, Method.KNOWN_PATTERN, person, position, name=name
             )
-            if found or run.accept_all:
+            if doubted and found is not None and found.status is not EmailStatus.ACTIVE:
+                found = None  # accepted by a catch-all server: proves nothing of a doubted pattern
+            if found or (run.accept_all and not doubted):
                 return found
+            if run.accept_all:
+                break
 
         found = await self.finder(run, name, position)
         if found or run.accept_all or not allow_permutations or person.lower() in run.opted_out:
             return found
-        if from_pattern:
+        if from_pattern and not doubted:
             # The domain's own pattern and Hunter's finder both missed: this person most likely has no
             # mailbox here, and permutations would only pay to confirm it.
             run.notes.append(f"no mailbox for {person} in the domain's pattern or in Email Finder")
@@ -192,6 +202,14 @@ class Steps:
                 run.notes.append("domain is accept-all: permutations cannot be told apart")
                 return None
         return None
+
+    async def pattern_doubted(self, run: LeadRun) -> bool:
+        """Whether a guess from the domain's pattern bounced lately (read once per lead, when it matters)."""
+        if run.pattern_doubted is None:
+            run.pattern_doubted = await self.cache.pattern_bounced(run.domain)
+            if run.pattern_doubted:
+                run.notes.append("the domain's pattern is doubted (a guess from it bounced): verified")
+        return run.pattern_doubted
 
     async def finder(self, run: LeadRun, name: PersonName, position: str | None) -> FoundEmail | None:
         first, last = name.given, name.family

@@ -179,6 +179,7 @@ class JobCreation:
                 max_cost_usd=request.max_cost_usd,
                 kind=request.kind,
                 lawful_basis=lawful_basis,
+                company_data=request.company_data,
             ),
             counters=JobCounters(total=total),
             idempotency_key=idempotency_key,

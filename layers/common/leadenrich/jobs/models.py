@@ -134,6 +134,9 @@ class JobOptions:
     max_cost_usd: float | None = None  # Perplexity dollars
     # Set at creation (the request's, else the workspace's default); jobs made before it read as the default.
     lawful_basis: LawfulBasis = LawfulBasis.LEGITIMATE_INTEREST
+    # Each lead's company data too (docs/company-data.md): off unless asked, so no job's cost changes by
+    # itself; jobs made before it read as off.
+    company_data: bool = False
 
     def wants(self, event: WebhookEvent) -> bool:
         """Whether `event` is POSTed to the job's webhook_url."""
@@ -154,6 +157,7 @@ class JobOptions:
             "max_credits": self.max_credits,
             "max_cost_usd": self.max_cost_usd,
             "lawful_basis": self.lawful_basis.value,
+            "company_data": self.company_data,
         }
 
     @classmethod
@@ -174,6 +178,7 @@ class JobOptions:
             max_cost_usd=float(usd) if usd is not None else None,
             # Rows made before the lawful basis was kept read as the default.
             lawful_basis=LawfulBasis(row.get("lawful_basis") or LawfulBasis.LEGITIMATE_INTEREST),
+            company_data=bool(row.get("company_data") or False),  # older rows have none
         )
 
 

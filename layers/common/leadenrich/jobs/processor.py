@@ -55,6 +55,7 @@ from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus, Usage
 from leadenrich.engine.screen import Screen
 from leadenrich.jobs.budget import SpendCaps
+from leadenrich.jobs.company_records import CompanySink, resolved_lead, store_company
 from leadenrich.jobs.control import release_due_jobs
 from leadenrich.jobs.models import (
     BUDGET_REACHED,
@@ -112,6 +113,8 @@ class Processor:
         events: JobEventOutbox | None = None,
         screen: Callable[[str], Screen] | None = None,
         privacy: WorkspaceSettingsStore | None = None,
+        company_runner: LeadEnricher | None = None,
+        companies: CompanySink | None = None,
         audit: AuditLog | None = None,
     ) -> None:
         self.store = store
@@ -127,6 +130,10 @@ class Processor:
         self.events = events  # where `job.paused` waits for the callbacks' share
         self.screen = screen  # a workspace's suppression lists (`engine.screen`); None: nothing screened
         self.privacy = privacy  # review and region settings (`privacy.review.ItemPolicy`); None: neither
+        # Jobs with `company_data` run on `company_runner` (the enricher, its company step on), and their
+        # stored leads get the company columns through `companies` (docs/company-data.md).
+        self.company_runner = company_runner
+        self.companies = companies
         self.audit = audit  # where the processor's own decisions (a pause at a cap) are recorded
 
     async def drain(self, budget_seconds: float | None = None, *, receive: bool = True) -> DrainReport:
@@ -225,6 +232,8 @@ class Processor:
 
         started = asyncio.get_running_loop().time()
         runner = self.enricher if job.options.kind is JobKind.ENRICHMENT else self.verifier
+        if job.options.company_data and self.company_runner is not None:
+            runner = self.company_runner
         policy = await self._policy(job, item)
         if (refused := policy.refusal(item.lead)) is not None:  # a refused region: before any paid call
             result = refused
@@ -238,7 +247,13 @@ class Processor:
                 result = await runner.enrich(item.lead, deadline, budget, self.screen(job.workspace_id))
         if result.attempt_consumed and item.attempts >= max_attempts:
             result = result.settled()  # the last try: unsettled addresses are kept as `risky`
+        if (resolved := resolved_lead(item, result)) is not None:
+            # A name-only lead's region is known once its domain is: refused, nothing found is kept.
+            policy = await self._policy(job, dataclasses.replace(item, lead=resolved))
+            if (refused := policy.refusal(resolved)) is not None:
+                result = dataclasses.replace(refused, usage=result.usage, resolution=result.resolution)
         result = await self._store_emails(item, result, policy)
+        result = await store_company(self.companies, item, result)
         report.count(job, result)
         elapsed = asyncio.get_running_loop().time() - started
         record = policy.stamp(result.as_record())  # lawful basis, review state, region flag

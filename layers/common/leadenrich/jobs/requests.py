@@ -42,6 +42,11 @@ def _host_name(value: str) -> str:
     return value
 
 
+def _host_name_or_none(value: str) -> str:
+    """A lead's domain: a host name, or empty (its company name is resolved to one)."""
+    return _host_name(value) if value else value
+
+
 # Checked per element, so an error names its row: `domains.41`, `leads.41.domain`.
 CompanyDomain = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_host_name)]
 
@@ -53,7 +58,12 @@ EmailAddress = Annotated[
 
 
 class JobLead(Lead):
-    domain: CompanyDomain
+    domain: Annotated[str, AfterValidator(_host_name_or_none)] = Field(
+        default="",
+        max_length=2048,
+        description="the company's domain or website. Empty or left out: `company_name` is resolved to one "
+        "(docs/company-data.md: an ambiguous name ends the item `invalid`, an unknown one `not_found`)",
+    )
     email: SkipJsonSchema[str | None] = None  # not part of the document: refused below
 
     @field_validator("email")
@@ -144,6 +154,13 @@ class CreateJobRequest(ScheduleAndCaps):
         "and on every address it stores (docs/privacy.md). Default: the workspace's `default_lawful_basis` "
         "(legitimate_interest unless changed).",
     )
+    company_data: bool = Field(
+        default=False,
+        description="Also fetch each lead's company (industry, size, location, description) with a "
+        "completeness score 0-100, through Hunter's company enrichment: about 1 credit (0.2 on All-in-one "
+        "plans) per company found, none when not found, cached; data older than 90 days is fetched again "
+        "(docs/company-data.md). Not for verification jobs.",
+    )
 
     @field_validator("tags")
     @classmethod
@@ -184,6 +201,13 @@ class CreateJobRequest(ScheduleAndCaps):
     def _not_with_emails(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         if value and info.data.get("emails"):
             raise ValueError("not with emails: a verification job has no stored leads to skip")
+        return value
+
+    @field_validator("company_data")
+    @classmethod
+    def _company_not_with_emails(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("emails"):
+            raise ValueError("not with emails: a verification job checks addresses, not companies")
         return value
 
     @property

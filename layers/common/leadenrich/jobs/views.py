@@ -26,6 +26,7 @@ from leadenrich.engine.models import (
     Lead,
     Method,
 )
+from leadenrich.jobs.company_views import CompanyView, ResolutionView, company_fields
 from leadenrich.jobs.models import (
     Item,
     ItemStatus,
@@ -101,6 +102,12 @@ class ItemView(View):
         default=None, description="addresses stored before they were suppressed (a 451, an erasure), left out"
     )
     region_flag: str | None = Field(default=None, description="the lead's country, in the flagged_countries")
+    company: CompanyView | None = Field(
+        default=None, description="the lead's company, when its job asked for company_data and it was found"
+    )
+    resolution: ResolutionView | None = Field(
+        default=None, description="how a lead with only a company name got its domain, or why it did not"
+    )
 
     @classmethod
     def from_item(cls, item: Item) -> ItemView:
@@ -111,13 +118,14 @@ class ItemView(View):
         fields: dict[str, Any] = {"lead_id": item.lead_id} if item.lead_id is not None else {}
         withheld = (item.result or {}).get("withheld")  # `privacy.withholding` counts them on the way out
         fields |= ({"held_for_review": held} if held else {}) | ({"region_flag": flag} if flag else {})
+        fields |= company_fields(item.result)  # docs/company-data.md
         fields |= {"withheld": withheld} if withheld else {}
         return cls(
             item_id=item.item_id,
             status=item.status,
             attempts=item.attempts,
             reason=item.reason,
-            lead=Lead.model_construct(**item.lead.model_dump(exclude_none=True)),  # only its set fields
+            lead=Lead.model_construct(**item.lead.model_dump(exclude_defaults=True)),  # only its set fields
             emails=emails,
             **fields,
         )
@@ -140,6 +148,9 @@ class JobOptionsView(View):
     max_credits: float | None = Field(default=None, description="Hunter credits cap; null: none")
     max_cost_usd: float | None = Field(default=None, description="Perplexity dollars cap; null: none")
     lawful_basis: LawfulBasis = Field(description="recorded with the job and every address it stores")
+    company_data: bool | None = Field(
+        default=None, description="true: each lead's company is fetched too; absent: not asked"
+    )
 
 
 class JobCountersView(View):
@@ -210,6 +221,7 @@ class JobView(View):
                 max_credits=o.max_credits,
                 max_cost_usd=o.max_cost_usd,
                 lawful_basis=o.lawful_basis,
+                **({"company_data": True} if o.company_data else {}),  # older bodies unchanged
             ),
             "counters": JobCountersView(
                 total=c.total,

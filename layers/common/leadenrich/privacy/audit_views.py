@@ -16,7 +16,8 @@ class AuditEntryView(View):
     at: IsoTime = Field(description="when the action was answered (UTC)")
     actor: str = Field(
         description="who: the id of the API key that acted (`key_...`, as `enrich keys list` shows it; "
-        "never the key), `operator` (the command line) or `processor`"
+        "never the key), `operator` (the command line), `processor`, or `webhook` (a sending tool's bounce "
+        "feedback: docs/bounces.md)"
     )
     action: str = Field(
         description="what: job.create, job.cancel, job.update, job.retry, jobs.bulk, dlq.redrive, "

@@ -25,6 +25,8 @@ class SuppressionReason(StrEnum):
     ERASED = "erased"  # an erasure request: the person is not collected again
     MANUAL = "manual"  # added by the workspace (API, CLI)
     IMPORTED = "imported"  # from a CSV file
+    BOUNCE = "bounce"  # a hard bounce reported by the workspace's sending tool (docs/bounces.md)
+    COMPLAINT = "complaint"  # a spam complaint reported by the workspace's sending tool
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,12 @@ class WorkspaceSettings:
     refused_countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2: leads there are refused
     flagged_countries: tuple[str, ...] = ()  # leads there are processed and flagged
     default_lawful_basis: str = "legitimate_interest"
+    # Bounce feedback (docs/bounces.md): a hard bounce re-queues its lead for another address; and the
+    # sending tools whose webhooks are this workspace's (`leadenrich.bounces.sources`).
+    requeue_on_bounce: bool = False
+    bounce_sns_topics: tuple[str, ...] = ()  # Amazon SES: the SNS topics' ARNs
+    bounce_sendgrid_key: str = ""  # SendGrid: the Event Webhook's verification key (base64)
+    bounce_postmark_password_sha256: str = ""  # Postmark: its basic-auth password, hashed (never shown)
 
 
 class WorkspaceSettingsStore(Protocol):

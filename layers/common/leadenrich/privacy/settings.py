@@ -40,6 +40,14 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from leadenrich.bounces.sources import (
+    MAX_TOPICS,
+    PASSWORD_PATTERN,
+    SENDGRID_KEY_PATTERN,
+    TOPIC_ARN_PATTERN,
+    password_digest,
+    sendgrid_key,
+)
 from leadenrich.privacy.ports import WorkspaceSettings, WorkspaceSettingsStore
 
 MIN_DAYS = 1
@@ -98,6 +106,12 @@ CountryCode = Annotated[
     str, AfterValidator(country_code), WithJsonSchema({"type": "string", "enum": _ISO_ENUM})
 ]
 Countries = Annotated[list[CountryCode], Field(max_length=MAX_COUNTRIES)]
+# Bounce sources (`leadenrich.bounces.sources`): patterns in the document; a key is also loaded (a point on
+# P-256 is a rule no pattern states).
+TopicArns = Annotated[list[Annotated[str, Field(pattern=TOPIC_ARN_PATTERN)]], Field(max_length=MAX_TOPICS)]
+SendGridKey = Annotated[str, Field(pattern=SENDGRID_KEY_PATTERN), AfterValidator(sendgrid_key)]
+PostmarkPassword = Annotated[str, Field(pattern=PASSWORD_PATTERN)]
+POSTMARK_PASSWORD = "bounce_postmark_password"  # noqa: S105 - a field's name; the settings keep its digest
 
 
 def _optional(schema: JsonDict) -> None:
@@ -145,6 +159,21 @@ class WorkspaceSettingsChange(BaseModel):
     default_lawful_basis: LawfulBasis = _given(
         "The lawful basis a job records when it names none (default legitimate_interest)."
     )
+    requeue_on_bounce: StrictBool = _given(
+        "A hard bounce reported by the workspace's sending tool re-queues its lead for another address "
+        "(default false; docs/bounces.md)."
+    )
+    bounce_sns_topics: TopicArns = _given(
+        "Amazon SES: the ARNs of the SNS topics its bounce and complaint notifications go to (at most "
+        f"{MAX_TOPICS}); [] clears."
+    )
+    bounce_sendgrid_key: SendGridKey = _given(
+        'SendGrid: the Signed Event Webhook\'s verification key (base64, as SendGrid shows it); "" clears.'
+    )
+    bounce_postmark_password: PostmarkPassword = _given(
+        "Postmark: the password of the webhook URL's basic auth (24-256 printable characters, no space); "
+        'stored hashed, never shown; "" clears.'
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -158,6 +187,9 @@ class WorkspaceSettingsChange(BaseModel):
         changes: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
+            if name == POSTMARK_PASSWORD:
+                changes["bounce_postmark_password_sha256"] = password_digest(value)
+                continue
             changes[name] = tuple(dict.fromkeys(value)) if isinstance(value, list) else value  # no repeats
         return dataclasses.replace(current, **changes)
 

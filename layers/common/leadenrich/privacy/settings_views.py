@@ -39,6 +39,14 @@ class WorkspaceSettingsView(View):
         description="ISO 3166-1 alpha-2 codes: leads there are processed and their results flagged"
     )
     default_lawful_basis: LawfulBasis = Field(description="the lawful basis a job records when it names none")
+    requeue_on_bounce: bool = Field(description="a hard bounce re-queues its lead for another address")
+    bounce_sns_topics: list[str] = Field(
+        description="Amazon SES: the SNS topics (ARNs) whose bounce notifications are this workspace's"
+    )
+    bounce_sendgrid_key: str = Field(description='SendGrid: the Event Webhook\'s verification key; "": none')
+    bounce_postmark_password_set: bool = Field(
+        description="Postmark: whether a basic-auth password is set (it is stored hashed, never shown)"
+    )
 
     @classmethod
     def of(cls, workspace_id: str, settings: WorkspaceSettings) -> WorkspaceSettingsView:
@@ -52,6 +60,10 @@ class WorkspaceSettingsView(View):
             refused_countries=list(settings.refused_countries),
             flagged_countries=list(settings.flagged_countries),
             default_lawful_basis=settings.default_lawful_basis,  # a LawfulBasis: checked on write
+            requeue_on_bounce=settings.requeue_on_bounce,
+            bounce_sns_topics=list(settings.bounce_sns_topics),
+            bounce_sendgrid_key=settings.bounce_sendgrid_key,
+            bounce_postmark_password_set=bool(settings.bounce_postmark_password_sha256),
         )
 
 

@@ -43,6 +43,7 @@ JOB_CONTROL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("jobs", "max_cost_usd", "REAL"),
     ("jobs", "paused_reason", "TEXT"),
     ("jobs", "due_at", "TEXT"),
+    ("jobs", "company_data", "INTEGER NOT NULL DEFAULT 0"),  # docs/company-data.md
 )
 # The due index: only scheduled jobs have an entry, in the order `due_jobs` reads them.
 _DUE_INDEX = """

@@ -48,15 +48,18 @@ class SupabaseLeadSource:
         self.page_size = page_size
 
     def _sourced(self, row: dict[str, Any], lead: Lead | None = None) -> SourcedLead | None:
-        """None for a stored lead without a domain: there is nothing to enrich."""
-        if not isinstance(row.get("domain"), str) or not row["domain"].strip():
+        """None for a stored lead with neither a domain nor a company name (one to find the domain from,
+        docs/company-data.md): there is nothing to enrich."""
+        searchable = ("domain", "company_name")
+        if not any(isinstance(row.get(name), str) and row[name].strip() for name in searchable):
             return None
         return SourcedLead(str(row["id"]), lead or lead_of(row), bool(row.get("has_active_email")))
 
     async def by_ids(
         self, workspace_id: str, lead_ids: Sequence[str]
     ) -> AsyncGenerator[list[SourcedLead], None]:
-        """In the order of `lead_ids`; an id that is no lead of the workspace (or has no domain) is absent."""
+        """In the order of `lead_ids`; an id that is no lead of the workspace (or has neither a domain nor a
+        company name) is absent."""
         for chunk in chunks(lead_ids, self.page_size):
             data = await call(self._connect, "leads_by_ids", {"p_workspace_id": workspace_id, "p_ids": chunk})
             found = {str(row["id"]): row for row in rows_of(data, "leads_by_ids")}

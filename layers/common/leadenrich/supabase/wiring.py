@@ -1,10 +1,12 @@
-"""The Supabase lead source, email sink and stats of one project, built together (leadenrich.runtime)."""
+"""The Supabase lead source, email sink, stats and company sink of one project, built together
+(leadenrich.runtime)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from leadenrich.supabase.client import SupabaseSettings
+from leadenrich.supabase.company_sink import SupabaseCompanySink
 from leadenrich.supabase.email_sink import SupabaseEmailSink
 from leadenrich.supabase.lead_source import SupabaseLeadSource
 from leadenrich.supabase.rpc import connect_with
@@ -16,9 +18,15 @@ class SupabaseAdapters:
     leads: SupabaseLeadSource
     emails: SupabaseEmailSink
     stats: SupabaseStats
+    companies: SupabaseCompanySink
 
     @classmethod
     def for_settings(cls, settings: SupabaseSettings) -> SupabaseAdapters:
-        """All three share the event loop's client for `settings` (made on first use, never at import)."""
+        """All of them share the event loop's client for `settings` (made on first use, never at import)."""
         connect = connect_with(settings)
-        return cls(SupabaseLeadSource(connect), SupabaseEmailSink(connect), SupabaseStats(connect))
+        return cls(
+            SupabaseLeadSource(connect),
+            SupabaseEmailSink(connect),
+            SupabaseStats(connect),
+            SupabaseCompanySink(connect),
+        )
