@@ -172,6 +172,7 @@ def run_workers(opts: argparse.Namespace, workers: int) -> dict[str, Any]:
             for process in processes:
                 process.join(30)
         elapsed = time.perf_counter() - started
+        servers_cpu = {"moto": aws.cpu_seconds(), "simulator": sim.cpu_seconds()}
         ledger = httpx.get(f"{sim.base_url}/_sim/ledger").json()
         job = json.loads(handle_api.handler(http_event("GET", f"/jobs/{job_id}"), Context())["body"])  # type: ignore[arg-type]
         items = _terminal_items(handle_api, http_event, Context, job_id)
@@ -191,6 +192,8 @@ def run_workers(opts: argparse.Namespace, workers: int) -> dict[str, Any]:
         "longest": max(t["longest"] for t in ticks),
         "elapsed": elapsed,
         "worker_cpu_seconds": cpu,
+        "servers_cpu_seconds": servers_cpu,
+        "cores": os.cpu_count() or 1,
         "calls": calls,
         "throttled": throttled,
         "throttled_share": _throttled_share(calls, throttled),
@@ -227,8 +230,10 @@ def report(results: Sequence[Mapping[str, Any]]) -> None:
         speedup = r["leads_per_tick"] / base if base else 0.0
         binding = max(r["published"], key=lambda k: r["published"][k])
         job, items = r["job"], r["terminal_items"]
-        once = (
-            job["counters"]["processed"] == items["terminal"] == items["distinct"] == job["counters"]["total"]
+        # Exactly once: every finished item counted once (a double count would make `processed` exceed the
+        # terminal items), and every item of the job still there (none lost), finished or not.
+        once = job["counters"]["processed"] == items["terminal"] and (
+            items["distinct"] == items["items"] == job["counters"]["total"]
         )
         print(
             f"  {n} worker(s): {r['leads_per_tick']:6.1f} leads per tick, {speedup:4.2f}x one worker"
@@ -249,8 +254,15 @@ def report(results: Sequence[Mapping[str, Any]]) -> None:
         print(
             f"    job {job['status']}: processed {counters['processed']} of {counters['total']},"
             f" {items['terminal']} terminal items, {items['distinct']} distinct, DLQ {r['dlq_depth']}"
-            f" [{'exactly once' if once else 'CHECK'}]; worker CPU {r['worker_cpu_seconds']:.0f} s in"
-            f" {r['elapsed']:.0f} s"
+            f" [{'exactly once' if once else 'CHECK'}]"
+        )
+        servers = r["servers_cpu_seconds"]
+        used = r["worker_cpu_seconds"] + servers["moto"] + servers["simulator"]
+        busy = used / (r["elapsed"] * r["cores"])
+        print(
+            f"    CPU: workers {r['worker_cpu_seconds']:.0f} s, moto {servers['moto']:.0f} s,"
+            f" simulator {servers['simulator']:.0f} s in {r['elapsed']:.0f} s on {r['cores']} cores"
+            f" ({busy:.0%} of them)"
         )
 
 

@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadenrich import runtime
+from leadenrich import runtime, runtime_intake, runtime_reverify
 from leadenrich.engine.providers.http import close_shared_http_client
 from leadenrich.jobs.models import Received
 from leadenrich.jobs.processor_batch import process_batch
@@ -153,10 +153,53 @@ async def _retention(budget: float) -> None:
         logger.info("retention", extra={"deleted": run.deleted, "more": run.more, "failed": run.failed})
 
 
+# At most this share of a run's budget goes to the re-verification sweep (leadenrich.reverify.schedule):
+# looked at hourly, one verification job a day per workspace with a re-verification budget.
+REVERIFY_SHARE = 0.1
+
+
+async def _reverify(budget: float) -> None:
+    """The re-verification sweep when due; a failure is logged by type and never costs the run."""
+    if budget <= 0:
+        return
+    try:
+        run = await runtime_reverify.reverify_schedule().run_if_due(seconds=budget * REVERIFY_SHARE)
+    except Exception as exc:
+        logger.error("reverify not run", extra={"error": type(exc).__name__})
+        return
+    if run is not None and (run.reports or run.failed or run.left):
+        created = [r.job_id for r in run.reports if r.note == "job created"]
+        changed = sum(len(r.changes) for r in run.reports)
+        extra = {"workspaces": len(run.reports), "jobs_created": created, "changed": changed}
+        logger.info("reverify", extra=extra | {"failed": len(run.failed), "left": run.left})
+
+
+# At most this share of a run's budget goes to claiming leads inserted into Supabase
+# (docs/auto-enrichment.md).
+AUTO_ENRICH_SHARE = 0.1
+
+
+async def _auto_enrich(budget: float) -> None:
+    """Inserted leads into jobs (bounded per run), before the drain so it can start them; a failure is
+    logged by type and never costs the run."""
+    if budget <= 0:
+        return
+    try:
+        sweep = runtime_intake.auto_enrichment()
+        run = await sweep.run(budget * AUTO_ENRICH_SHARE) if sweep is not None else None
+    except Exception as exc:
+        logger.error("auto-enrichment not run", extra={"error": type(exc).__name__})
+        return
+    if run is not None and (run.jobs or run.failed):
+        logger.info("auto-enrichment", extra={"jobs": run.jobs, "leads": run.leads, "failed": run.failed})
+
+
 async def _drain(budget: float) -> DrainReport:
     try:
         started = time.monotonic()
         await _retention(budget)  # its time comes off the drain's budget
+        await _reverify(budget)  # and so does the sweep's
+        await _auto_enrich(budget)  # and the inserted leads' claims
         # With ProcessorTrigger `queue` the items come from the event source mapping (`_deliveries`).
         receive = runtime.settings().processor_trigger == "schedule"
         return await runtime.processor().drain(

@@ -4,7 +4,8 @@
 the jobs API, on the embedded local stack or a deployed one (enrich_tools.local.commands, enrich_tools.erase);
 `keys` manages a deployed stack's API keys in its table (enrich_tools.keys), `budget` a workspace's monthly
 credit budget (enrich_tools.budget), `suppress` a workspace's suppression list (enrich_tools.suppress),
-`workspace settings` its personal-data settings (enrich_tools.workspace).
+`workspace settings` its personal-data settings (enrich_tools.workspace), `reverify run` the re-verification
+sweep (enrich_tools.reverify).
 
 Real providers are used when `HUNTER_API_KEY` is set (Perplexity too when `PERPLEXITY_API_KEY` is);
 otherwise an embedded provider simulator is started on loopback and every result is labelled as simulated
@@ -24,7 +25,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from enrich_tools import budget, erase, keys, suppress, workspace
+from enrich_tools import budget, erase, keys, reverify, suppress, workspace
 from enrich_tools.batch import enrich_many
 from enrich_tools.local import buffer_commands, commands
 from enrich_tools.local.providers import SIMULATED_BANNER as SIMULATED_BANNER  # re-exported: moved there
@@ -186,6 +187,7 @@ def parser() -> argparse.ArgumentParser:
     erase.add_parsers(sub)
     workspace.add_parsers(sub)
     buffer_commands.add_parsers(sub)
+    reverify.add_parsers(sub)
     return root
 
 

@@ -46,10 +46,13 @@ def _callbacks() -> tuple[dict[str, Any], dict[str, Any]]:
     """The job callbacks as OpenAPI webhooks (what a receiver is sent), and the schemas they use."""
     from pydantic.json_schema import models_json_schema
 
-    from leadenrich.jobs.models import WEBHOOK_EVENTS
+    from leadenrich.jobs.models import ADDRESS_CHANGED, WEBHOOK_EVENTS
     from leadenrich.jobs.views import JobEvent
+    from leadenrich.reverify.views import AddressChangedEvent
 
-    _, top = models_json_schema([(JobEvent, "serialization")], ref_template=REF + "{model}")
+    _, top = models_json_schema(
+        [(JobEvent, "serialization"), (AddressChangedEvent, "serialization")], ref_template=REF + "{model}"
+    )
     post = {
         "summary": "A signed job event POSTed to the job's webhook_url",
         "description": "`job.completed` once (up to 6 attempts until a 2xx), `job.progress` when asked for "
@@ -62,7 +65,20 @@ def _callbacks() -> tuple[dict[str, Any], dict[str, Any]]:
         },
         "responses": {"2XX": {"description": "Delivered; anything else is a failed attempt"}},
     }
-    return {event: {"post": post} for event in WEBHOOK_EVENTS}, top["$defs"]
+    changed = {
+        "summary": "An address a job stored changed its verdict at re-verification",
+        "description": "Sent to the webhook_url of each job that stored the address and asked for "
+        "`address.changed`, once per re-verification that changed its grade (docs/reverification.md), "
+        "through the outbox (retried like job.completed), signed like every callback. It names the "
+        "address, its previous and current verdicts, the job and its leads.",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": REF + "AddressChangedEvent"}}},
+        },
+        "responses": post["responses"],
+    }
+    events: dict[str, Any] = {event: {"post": post} for event in WEBHOOK_EVENTS if event != ADDRESS_CHANGED}
+    return events | {ADDRESS_CHANGED: {"post": changed}}, top["$defs"]
 
 
 def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any]) -> None:

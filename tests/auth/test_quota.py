@@ -169,13 +169,26 @@ class StoredLeads:
         self.leads = [SourcedLead(f"lead-{i:03d}", Lead(domain=f"company-{i}.com")) for i in range(n)]
 
     async def enrichable(
-        self, workspace_id: str, *, skip_existing: bool, after_id: str | None = None, limit: int = 10_000
+        self,
+        workspace_id: str,
+        *,
+        skip_existing: bool,
+        after_id: str | None = None,
+        limit: int = 10_000,
+        reenrich_after_days: int = 0,
     ) -> AsyncGenerator[list[SourcedLead], None]:
         chosen = [s for s in self.leads if after_id is None or s.lead_id > after_id][:limit]
         for start in range(0, len(chosen), 2):
             yield chosen[start : start + 2]
 
-    async def count_enrichable(self, workspace_id: str, *, after_id: str | None = None) -> EnrichableCount:
+    async def count_enrichable(
+        self,
+        workspace_id: str,
+        *,
+        after_id: str | None = None,
+        reenrich_after_days: int = 0,
+        through_id: str | None = None,
+    ) -> EnrichableCount:
         return EnrichableCount(with_domain=len(self.leads), missing_email=len(self.leads))
 
     def by_ids(self, workspace_id: str, lead_ids: Sequence[str]) -> AsyncGenerator[list[SourcedLead], None]:

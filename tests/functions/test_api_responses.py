@@ -70,6 +70,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/buffer/next"): {"namespace": "campaign-1"},
     ("PUT", "/cursor/{namespace}"): {"state": {"page": 1}},
     ("POST", "/enrich"): {"email": "sarah.obrien@acme-robotics.com"},
+    ("POST", "/leads"): {"lead": {"domain": "acme-robotics.com"}},
 }
 NO_CONTACT = "job_x.000000.0.00000000"  # a well-formed contact id no item has
 
@@ -178,8 +179,15 @@ class FakeLeads:
 
         return pages()
 
-    async def count_enrichable(self, workspace_id: str, *, after_id: str | None = None) -> EnrichableCount:
-        return EnrichableCount(with_domain=5, missing_email=3)
+    async def count_enrichable(
+        self,
+        workspace_id: str,
+        *,
+        after_id: str | None = None,
+        reenrich_after_days: int = 0,
+        through_id: str | None = None,
+    ) -> EnrichableCount:
+        return EnrichableCount(with_domain=5, missing_email=3, recent=1, recent_missing_email=1)
 
 
 class FakeStats:
@@ -257,6 +265,11 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     assert seen.api("DELETE", f"/suppressions/{suppressed['entries'][0]['key']}")["statusCode"] == 200
     contacts_decided(seen)
     buffer_answers(seen, monkeypatch)
+    for _ in range(2):  # made, then replayed (`Idempotent-Replayed`)
+        leads = seen.api(
+            "POST", "/leads", body=BODIES[("POST", "/leads")], headers={"idempotency-key": "l-1"}
+        )
+        assert leads["statusCode"] == 202 and leads["headers"]["Location"].startswith("/jobs/")
 
     # A change the job's status does not allow (409): the job is cancelled.
     seen.api("DELETE", f"/jobs/{job_id}")
@@ -273,6 +286,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
                 seen.api(method, path, body=BODIES.get((method, template)))  # 404
     seen.api("POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": "text/csv"})  # 415
     seen.api("POST", "/erasures", body={"email": "ada@acme.com"}, headers={"content-type": "text/csv"})  # 415
+    seen.api("POST", "/leads", body=BODIES[("POST", "/leads")], headers={"content-type": "text/csv"})  # 415
 
     # Supabase not configured (501), the daily quota (429), Supabase failing (503), the store failing (500).
     runtime.reset()
@@ -280,6 +294,12 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     monkeypatch.setenv("DAILY_LEAD_QUOTA", "1")
     runtime.reset()
     seen.api("POST", "/jobs", body={"domains": ["acme.com", "globex.io"]})
+    assert (
+        seen.api("POST", "/leads", body={"leads": [{"domain": "acme.com"}, {"domain": "globex.io"}]})[
+            "statusCode"
+        ]
+        == 429
+    )
     monkeypatch.delenv("DAILY_LEAD_QUOTA")
 
     # The workspace's request rate (429) on every keyed route: its one request back every 1,000 s, spent.
@@ -303,6 +323,9 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     runtime.reset()
     assert seen.api("POST", "/jobs", body={"domains": ["acme.com"]})["statusCode"] == 503  # Supabase's leads
     assert seen.api("GET", "/stats")["statusCode"] == 503
+    assert (
+        seen.api("POST", "/leads", body=BODIES[("POST", "/leads")])["statusCode"] == 503
+    )  # Supabase's leads
     for name in ("JOB_STORE", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"):
         monkeypatch.delenv(name)
     runtime.reset()

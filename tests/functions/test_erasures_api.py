@@ -1,6 +1,7 @@
 """`POST /erasures` end to end, as issue 14 asks: a small simulated world is enriched through the Lambda
 handlers (the API, the processor) on DynamoDB (moto), and on Supabase (PostgreSQL + PostgREST) as job
-store, lead source and email sink; one person is erased; then every DynamoDB row (a Scan of the whole table,
+store, lead source and email sink, and served from the lead buffer and `POST /enrich`; one person is
+erased; then every DynamoDB row (a Scan of the whole table,
 every attribute, as JSON text) and every Supabase table (`select *` of each table of schema public, as text)
 is read: nothing of that person remains but the suppression entries' hashes and the audit entry. Another
 workspace's data is untouched, and a new job for the person finds nothing and pays for nothing. Every
@@ -110,6 +111,52 @@ def enrich_the_world() -> None:
     assert ADDRESS in addresses(enrich(OTHER, [PIETER]))
 
 
+NS = "campaign-erasure"
+
+
+def buffer_the_world() -> None:
+    """In both workspaces: Pieter (by name) and his company served from the buffer, enriched (his address
+    found for both), his address waiting, a cursor state naming him; and who his address is, looked up."""
+    company = {"domain": "brightlane.co.uk", "data": {"owner": ADDRESS}}
+    for workspace in (WS, OTHER):
+        status, pushed, _ = call(
+            "POST",
+            "/buffer/push",
+            body={"namespace": NS, "leads": [PIETER, company, {"email": ADDRESS}]},
+            workspace=workspace,
+        )
+        assert status == 200 and pushed["buffered"] == 3, pushed
+        served = []
+        for run in ("run-1", "run-2"):
+            status, answer, _ = call(
+                "POST", "/buffer/next", body={"namespace": NS, "parent_run_id": run}, workspace=workspace
+            )
+            assert status == 200 and answer["found"], answer
+            served.append(answer["lead"])
+        assert all(ADDRESS in json.dumps(lead["emails"]) for lead in served), served
+        status, _, _ = call("PUT", f"/cursor/{NS}", body={"state": {"last": ADDRESS}}, workspace=workspace)
+        assert status == 200
+    status, person, _ = call("POST", "/enrich", body={"email": ADDRESS}, workspace=WS)
+    assert status == 200 and person["found"] and person["last_name"].lower() == "van der berg", person
+
+
+def check_the_buffer_after_the_erasure() -> None:
+    """His leads and cursor gone, his company's lead without him; a push of him is refused as suppressed,
+    and a retry of the run he was served to gets the next lead, never him."""
+    status, page, _ = call("GET", "/leads", query={"namespace": NS}, workspace=WS)
+    assert status == 200 and [lead["domain"] for lead in page["leads"]] == ["brightlane.co.uk"]
+    assert traces(json.dumps(page)) == [] and ADDRESS not in json.dumps(page)
+    assert call("GET", f"/cursor/{NS}", workspace=WS)[1]["state"] is None
+    status, pushed, _ = call("POST", "/buffer/push", body={"namespace": NS, "leads": [PIETER]}, workspace=WS)
+    assert pushed["skipped_suppressed"] == 1
+    status, retried, _ = call(
+        "POST", "/buffer/next", body={"namespace": NS, "parent_run_id": "run-1"}, workspace=WS
+    )
+    assert status == 200 and retried == {"found": False}  # nothing of his left to serve
+    status, other, _ = call("GET", "/leads", query={"namespace": NS}, workspace=OTHER)
+    assert len(other["leads"]) == 1  # the bystander's: his own lead is withheld (suppressed service-wide)
+
+
 def erase() -> dict[str, Any]:
     status, receipt, _ = call("POST", "/erasures", body={"email": ADDRESS.upper()}, workspace=WS)
     assert status == 201, receipt
@@ -147,12 +194,14 @@ def test_an_erasure_on_dynamodb_leaves_nothing_of_the_person_but_the_suppression
     simulator: SimulatorServer,
 ) -> None:
     enrich_the_world()
+    buffer_the_world()
 
     receipt = erase()
 
     places = {p["place"]: (p["removed"], p["changed"]) for p in receipt["places"]}
-    assert set(places) == {"job_items", "cache", "webhooks"}
+    assert set(places) == {"job_items", "cache", "webhooks", "buffer"}
     assert places["job_items"] == (0, 2) and places["cache"][0] > 0
+    assert places["buffer"] == (3, 1)  # his lead, his address waiting, his cursor; his company's rewritten
     kept = []
     for row in dynamo_rows():
         text = json.dumps(row)
@@ -163,6 +212,7 @@ def test_an_erasure_on_dynamodb_leaves_nothing_of_the_person_but_the_suppression
     assert "vanderberg" in kept
     suppressed = [r for r in dynamo_rows() if r["PK"]["S"].startswith("SUPPRESS#")]
     assert {r["SK"]["S"] for r in suppressed} >= {s["key"] for s in receipt["suppressed"]}
+    check_the_buffer_after_the_erasure()
     check_the_audit_entry(receipt)
     status, again, _ = call("POST", "/erasures", body={"email": ADDRESS}, workspace=WS)
     assert status == 200 and again["new_suppressions"] == 0
@@ -174,12 +224,14 @@ def test_an_erasure_on_supabase_leaves_nothing_of_the_person_in_any_table(
 ) -> None:
     supabase(supabase_db, monkeypatch)
     enrich_the_world()
+    buffer_the_world()
     assert supabase_db.scalar(f"select count(*) from public.emails where email = '{ADDRESS}'") == 3
 
     receipt = erase()
 
     places = {p["place"]: (p["removed"], p["changed"]) for p in receipt["places"]}
     assert places["job_items"] == (0, 2) and places["supabase.leads"] == (0, 1)
+    assert places["buffer"] == (3, 1) and "buffer" not in {p["place"] for p in receipt["places"][:3]}
     assert places["supabase.emails"] == (2, 0)  # his lead's and the company lead's row of his address
     for table, rows in supabase_rows(supabase_db).items():
         for row in rows:
@@ -195,6 +247,7 @@ def test_an_erasure_on_supabase_leaves_nothing_of_the_person_in_any_table(
     )
     for row in dynamo_rows():
         assert traces(json.dumps(row)) == [], row  # the cache and the lists: nothing in clear
+    check_the_buffer_after_the_erasure()
     check_the_audit_entry(receipt)
     check_a_new_job_finds_nothing_of_him(simulator)
 

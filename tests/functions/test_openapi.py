@@ -57,7 +57,7 @@ def test_every_route_is_documented() -> None:
         "/contacts/review": {"post"},
         "/buffer/push": {"post"},
         "/buffer/next": {"post"},
-        "/leads": {"get"},
+        "/leads": {"get", "post"},
         "/cursor/{namespace}": {"get", "put"},
         "/enrich": {"post"},
         "/jobs/{job_id}/items": {"get"},
@@ -139,6 +139,14 @@ def test_the_status_codes_are_the_ones_the_api_sends() -> None:
 
 def test_the_job_callbacks_are_documented_as_webhooks() -> None:
     document = committed()
-    assert set(document["webhooks"]) == {"job.completed", "job.progress", "job.cancelled", "job.paused"}
+    assert set(document["webhooks"]) == {
+        "job.completed",
+        "job.progress",
+        "job.cancelled",
+        "job.paused",
+        "address.changed",
+    }
     event = document["components"]["schemas"]["JobEvent"]
     assert set(event["properties"]) == {"type", "id", "timestamp", "data"}
+    changed = document["webhooks"]["address.changed"]["post"]["requestBody"]["content"]["application/json"]
+    assert changed["schema"] == {"$ref": "#/components/schemas/AddressChangedEvent"}

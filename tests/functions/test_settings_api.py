@@ -29,6 +29,9 @@ DEFAULTS = {
     "bounce_sns_topics": [],
     "bounce_sendgrid_key": "",
     "bounce_postmark_password_set": False,
+    "reenrich_after_days": 30,
+    "reverify_after_days": 90,
+    "reverify_monthly_credits": 0,
 }
 
 
@@ -56,6 +59,7 @@ def test_the_defaults_until_changed_and_a_change_keeps_what_it_does_not_name(sta
     ("change", "field", "words"),
     [
         ({"results_retention_days": 0}, "body.results_retention_days", "greater than or equal to 1"),
+        ({"reenrich_after_days": 0}, "body.reenrich_after_days", "greater than or equal to 1"),
         ({"unverified_retention_days": 3651}, "body.unverified_retention_days", "less than or equal to 3650"),
         ({"cache_retention_days": "a month"}, "body.cache_retention_days", "integer"),
         ({"audit_retention_days": None}, "body.audit_retention_days", "leave the field out"),
@@ -69,6 +73,8 @@ def test_the_defaults_until_changed_and_a_change_keeps_what_it_does_not_name(sta
         ({"results_retention_days": "30"}, "body.results_retention_days", "integer"),
         ({"retention_days": 30}, "body.retention_days", "Extra inputs"),
         ({"requeue_on_bounce": "true"}, "body.requeue_on_bounce", "boolean"),
+        ({"reverify_after_days": 10}, "body.reverify_after_days", "at least 30"),
+        ({"reverify_monthly_credits": -1}, "body.reverify_monthly_credits", "greater than or equal"),
         (
             {"bounce_sns_topics": ["arn:aws:sqs:us-east-1:123456789012:q"]},
             "body.bounce_sns_topics.0",

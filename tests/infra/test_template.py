@@ -59,6 +59,7 @@ API_ROUTES = {
     ("POST", "/buffer/push"),
     ("POST", "/buffer/next"),
     ("GET", "/leads"),
+    ("POST", "/leads"),
     ("GET", "/cursor/{namespace}"),
     ("PUT", "/cursor/{namespace}"),
     ("POST", "/enrich"),

@@ -5,6 +5,10 @@ items, cached answers and webhook records on every store, so each eraser is held
 
 Two workspaces hold the same job: the erasing one (`WS`) and another (`OTHER`), whose data no erasure of
 `WS` may touch.
+
+The lead buffer holds her too (`seed_buffer`): served by name with her address found, waiting by address, a
+company lead whose enrichment lists her (and whose caller data names her), a company of no concern, and a
+cursor state that names her; `check_buffer` holds each buffer eraser to the same outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +18,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from leadenrich.buffer.models import (
+    BufferState,
+    Enrichment,
+    EnrichmentStatus,
+    LeadRecord,
+    ServedQuery,
+    lead_key,
+    new_lead_ids,
+)
+from leadenrich.buffer.ports import LeadBuffer
 from leadenrich.engine.cache import CachePort
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus
@@ -265,6 +279,72 @@ def dynamo_text(client: Any, table: str, *, skip: tuple[str, ...] = ()) -> str:
             return json.dumps(rows, ensure_ascii=False, sort_keys=True)
 
 
+BUFFER_NS = "campaign-erasure"
+BUFFER_ERASED = (3, 1)  # the buffer's place: her two leads and her cursor removed; the company's rewritten
+_BUFFERED_LEADS = (
+    (Lead(domain="acme.com", first_name="Ada", last_name="Lovelace", external_id="crm-7"), None),
+    (Lead(domain="acme.com", company_name="Acme"), {"note": "met Ada Lovelace at acme.com"}),
+    (Lead(domain="acme.com", email=ADA), {"list": "webinar"}),
+    (Lead(domain="globex.io"), {"list": "q3"}),
+)
+
+
+def buffer_records(workspace_id: str) -> list[LeadRecord]:
+    """Her named lead and the company lead (served by `seed_buffer`), her address and globex (waiting)."""
+    ids = new_lead_ids(NOW, len(_BUFFERED_LEADS))
+    return [
+        LeadRecord(workspace_id, BUFFER_NS, lead_id, lead_key(lead), lead, BufferState.BUFFERED, NOW, data,
+                   updated_at=NOW)
+        for (lead, data), lead_id in zip(_BUFFERED_LEADS, ids, strict=True)
+    ]  # fmt: skip
+
+
+def _enrichment(result: dict[str, Any]) -> Enrichment:
+    return Enrichment(EnrichmentStatus.COMPLETED, NOW, None, ("hunter",), (), result)
+
+
+async def seed_buffer(buffer: LeadBuffer) -> None:
+    """In each workspace: the four leads pushed, the first two served (her lead by run, the company's), and
+    a cursor state naming her beside one that does not."""
+    own = _result([_email(ADA, "Ada Lovelace", "named_person", "primary")], external_id="crm-7")
+    company = _result(
+        [
+            _email(ADA, "Ada Lovelace", "decision_maker", "primary"),
+            _email(GRACE, "Grace Hopper", "decision_maker"),
+        ]
+    )
+    for workspace_id in (WS, OTHER):
+        assert (await buffer.push(workspace_id, BUFFER_NS, buffer_records(workspace_id))).buffered == 4
+        for run, result in (("run-ada", own), (None, company)):
+            claimed = await buffer.claim(
+                workspace_id, BUFFER_NS, parent_run_id=run, token=f"t-{run}", lease_until=NOW, now=NOW
+            )
+            assert claimed is not None
+            assert await buffer.serve(claimed, _enrichment(result), NOW) is not None
+        await buffer.put_cursor(workspace_id, BUFFER_NS, {"last_seen": ADA, "page": 3}, NOW)
+        await buffer.put_cursor(workspace_id, "plain", {"page": 2}, NOW)
+
+
+async def check_buffer(buffer: LeadBuffer) -> None:
+    """After an erasure of her address with a buffer eraser: her leads and cursor gone, the company lead
+    without her, globex as it was; her served lead still in the registry (a push of it is skipped as served,
+    never buffered again), her waiting one not (it was never served); the other workspace's untouched."""
+    page = await buffer.served(ServedQuery(WS))
+    [company] = page.items
+    assert company.lead.company_name == "Acme" and company.data is None
+    assert [e["email"] for e in company.enrichment.emails] == [GRACE]
+    assert company.enrichment.emails[0]["email_type"] == "primary"
+    assert await buffer.get_cursor(WS, BUFFER_NS) is None
+    assert (await buffer.get_cursor(WS, "plain")) is not None
+    waiting = await buffer.claim(WS, BUFFER_NS, parent_run_id=None, token="after", lease_until=NOW, now=NOW)
+    assert waiting is not None and waiting.lead.domain == "globex.io" and waiting.data == {"list": "q3"}
+    again = await buffer.push(WS, BUFFER_NS, buffer_records(WS)[:1])
+    assert (again.buffered, again.already_served) == (0, 1)  # the registry: never served twice
+    others = (await buffer.served(ServedQuery(OTHER))).items
+    assert len(others) == 2 and ADA in json.dumps([r.enrichment.result for r in others])
+    assert (await buffer.get_cursor(OTHER, BUFFER_NS)) is not None
+
+
 def lead_of(item: Item) -> dict[str, Any]:
     return item.lead.model_dump(exclude_none=True)
 
@@ -274,6 +354,8 @@ __all__ = [
     "ADA_HOOK",
     "ADA_PERSON",
     "BOB",
+    "BUFFER_ERASED",
+    "BUFFER_NS",
     "CACHED",
     "CHANGED_CACHE",
     "COMPANY_LEAD_ID",
@@ -287,6 +369,8 @@ __all__ = [
     "TRACES",
     "WS",
     "FailingEraser",
+    "buffer_records",
+    "check_buffer",
     "check_cache",
     "check_items",
     "dynamo_text",
@@ -295,6 +379,7 @@ __all__ = [
     "items",
     "job_of",
     "places",
+    "seed_buffer",
     "seed_cache",
     "seed_items",
     "sqlite_text",

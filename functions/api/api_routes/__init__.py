@@ -1,9 +1,9 @@
 """The API's routes, one Powertools `Router` per concern: jobs, job control (PATCH, bulk), items,
 operations (dead letters, metrics, Supabase stats), the workspace's budget, health, the audit trail,
 erasures, suppression lists, the workspace's personal-data settings, contact approval, the lead buffer
-(push, next, served leads, cursors) and person enrichment (`POST /enrich`). Each route makes
-one service call and answers a view of its result (`leadenrich.jobs.views`, or its own views module); every
-response it can send is declared (`api_responses`)."""
+(push, next, served leads, cursors), person enrichment (`POST /enrich`) and lead creation (`POST /leads`).
+Each route makes one service call and answers a view of its result (`leadenrich.jobs.views`, or its own
+views module); every response it can send is declared (`api_responses`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from api_routes import (
     items,
     job_control,
     jobs,
+    leads,
     operations,
     settings,
     suppressions,
@@ -37,6 +38,7 @@ ROUTERS = (
     contacts.router,
     buffer.router,
     enrich.router,
+    leads.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -132,6 +132,7 @@ def create_job(
             matching=dry.matching,
             with_domain=dry.with_domain,
             skipped_existing=dry.skipped_existing,
+            skipped_recent=dry.skipped_recent,
             skip_existing=request.skip,
         )
         return answer(200, view)
@@ -151,6 +152,7 @@ def _selection(selection: Selection) -> SelectionView:
         leads=selection.leads,
         skipped_existing=selection.skipped_existing,
         next_after_lead_id=selection.next_after_lead_id,
+        skipped_recent=selection.skipped_recent,
     )
 
 

@@ -57,6 +57,8 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
         raise UsageError("--dry-run goes with --all (it counts the leads a process-all job would take)")
     if args.limit is not None and not args.process_all:
         raise UsageError("--limit goes with --all")
+    if getattr(args, "force", False) and not args.process_all:
+        raise UsageError("--force goes with --all")
     fmt = results_format(output, args.format) if output is not None else "jsonl"
     if args.emails_csv:  # addresses to verify: verification jobs, reported as `enrich verify` does
         from enrich_tools.local.verify_command import create_verification_jobs
@@ -102,14 +104,18 @@ def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt
         body["domains"] = args.domains
     else:
         body["process_all"] = True
+        if getattr(args, "force", False):
+            body["force"] = True
     with api_client(args) as client:
         if args.dry_run:
             limit = {"limit": min(args.limit, MAX_LEADS_PER_JOB)} if args.limit else {}
             counts = client.post_job(body | limit | {"dry_run": True})
             left_out = counts["skipped_existing"]
+            recent = counts.get("skipped_recent", 0)
             print(
                 f"{counts['matching']} leads would be enriched ({counts['with_domain']} with a domain, "
-                f"{left_out} of them skipped: an active email already); the first job takes {counts['leads']}"
+                f"{left_out} of them skipped: an active email already; {recent} skipped: enriched recently "
+                f"without an active address, --force takes them); the first job takes {counts['leads']}"
             )
             return OK
         jobs = []
@@ -121,6 +127,8 @@ def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt
             selection = job.get("selection") or {}
             skipped = selection.get("skipped_existing")
             note = f" ({skipped} skipped: an active email already)" if skipped else ""
+            if recent := selection.get("skipped_recent"):
+                note += f" ({recent} skipped: enriched recently without an active address)"
             print(f"{job['job_id']}  {job['counters']['total']} leads queued{note}")
             cursor = selection.get("next_after_lead_id")
             if remaining is not None:

@@ -190,6 +190,12 @@ def add_parsers(sub: Any) -> None:
     )
     create.add_argument("--dry-run", action="store_true", help="with --all: count, create nothing")
     create.add_argument("--limit", type=_count, help="with --all: at most this many leads in all")
+    create.add_argument(
+        "--force",
+        action="store_true",
+        help="with --all: also the leads whose last enrichment ended invalid, not_found or risky within "
+        "the workspace's reenrich_after_days (docs/auto-enrichment.md)",
+    )
     create.add_argument("--tag", action="append", default=[], help="tag the job (repeatable)")
     add_option_arguments(create)
     add_company_argument(create)

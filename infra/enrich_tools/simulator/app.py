@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from enrich_tools.simulator import control, hunter, hunter_companies, hunter_people, perplexity
+from enrich_tools.simulator import control, departures, hunter, hunter_companies, hunter_people, perplexity
 from enrich_tools.simulator.config import SimConfig
 from enrich_tools.simulator.state import SimState
 from enrich_tools.simulator.wire import SimulatedHeader
@@ -24,6 +24,7 @@ def create_app(
             *hunter_people.routes,
             *perplexity.routes,
             *control.routes,
+            *departures.routes,
         ],
         middleware=[Middleware(SimulatedHeader)],
     )

@@ -391,6 +391,10 @@ def person_lookup() -> PersonLookup:
     return _buffer.person_lookup()
 
 
+# The re-verification sweep (docs/reverification.md), wired in `runtime_reverify`; its schedule is reset here.
+import leadenrich.runtime_reverify as _reverify  # noqa: E402
+
+
 @functools.cache
 def processor() -> Processor:
     from leadenrich.engine.settings import EngineSettings, build_enricher
@@ -424,6 +428,7 @@ def processor() -> Processor:
         emails=adapters.emails if (adapters := supabase()) else None,
         companies=adapters.companies if adapters else None,  # docs/company-data.md
         company_runner=enricher.with_company_data(),  # jobs with `company_data`
+        lead_records=adapters.lead_records if adapters else None,  # docs/auto-enrichment.md
         callbacks=webhooks().dispatcher,
         verifier=Verifier.beside(enricher),  # verification jobs: the same cache, limiter and switches
         spend_caps=spend_caps(),
@@ -495,3 +500,4 @@ def reset() -> None:
     processor.cache_clear()
     health.cache_clear()
     _buffer.reset()
+    _reverify.reset()

@@ -83,9 +83,9 @@ def suppressions() -> SuppressionList:
 @functools.cache
 def erasure_service() -> ErasureService:
     """Erasure (`POST /erasures`; docs/privacy.md "Erasure"): an eraser for the DynamoDB table (or the SQLite
-    file: the cache and the webhook records, and the job items unless JOB_STORE=supabase), one for Supabase
-    when it is configured (its `emails` and `leads`, and the job items with JOB_STORE=supabase), and the
-    suppression lists the erased are added to."""
+    file: the cache and the webhook records, and the job items and the lead buffer unless
+    JOB_STORE=supabase), one for Supabase when it is configured (its `emails` and `leads`, and the job
+    items and the lead buffer with JOB_STORE=supabase), and the suppression lists the erased are added to."""
     from leadenrich.privacy.erasure import Eraser, ErasureService
     from leadenrich.supabase.client import SupabaseSettings
 
@@ -96,13 +96,23 @@ def erasure_service() -> ErasureService:
         from leadenrich.sqlite.erasure import SqliteErasure
 
         erasers.append(SqliteErasure(core.database(), items=local_items))
+        if local_items:
+            from leadenrich.sqlite.buffer_erasure import SqliteBufferErasure
+
+            erasers.append(SqliteBufferErasure(core.database()))
     else:
         from leadenrich.aws.dynamo_erasure import DynamoErasure
 
         _config, dynamodb, _sqs = core._aws()
         serialize = config.serialize_aws_calls
         erasers.append(
-            DynamoErasure(core._table(config), dynamodb, items=local_items, serialize_calls=serialize)
+            DynamoErasure(
+                core._table(config),
+                dynamodb,
+                items=local_items,
+                buffer=local_items,
+                serialize_calls=serialize,
+            )
         )
     project = SupabaseSettings.from_env(core.app_env())
     if project is not None:
@@ -110,6 +120,10 @@ def erasure_service() -> ErasureService:
         from leadenrich.supabase.rpc import connect_with
 
         erasers.append(SupabaseErasure(connect_with(project), items=not local_items))
+        if not local_items:
+            from leadenrich.supabase.buffer_erasure import SupabaseBufferErasure
+
+            erasers.append(SupabaseBufferErasure(connect_with(project)))
     elif not local_items:
         raise SettingsError("SUPABASE_URL: required when JOB_STORE=supabase")
     return ErasureService(erasers, suppressions(), leads_configured=project is not None)
@@ -151,22 +165,25 @@ def cache_cap() -> CacheCap:
 def retention() -> RetentionSchedule:
     """The processor's hourly retention run (`jobs.retention`): DynamoDB's rows expire by their TTL, so the
     purges are SQLite's on the embedded stack and Supabase's when it is configured (its addresses, and its
-    jobs with JOB_STORE=supabase); every run also sets the cache cap."""
+    jobs with JOB_STORE=supabase), each with the lead buffer's purge beside it (`buffer.retention`); every
+    run also sets the cache cap."""
     from leadenrich.jobs.retention import RetentionPurge, RetentionSchedule
 
     purges: list[RetentionPurge] = []
     if core._embedded():
+        from leadenrich.sqlite.buffer_retention import SqliteBufferPurge
         from leadenrich.sqlite.retention import SqliteRetentionPurge
 
-        purges.append(SqliteRetentionPurge(core.database()))
+        purges += [SqliteRetentionPurge(core.database()), SqliteBufferPurge(core.database())]
     from leadenrich.supabase.client import SupabaseSettings
 
     project = SupabaseSettings.from_env(core.app_env())
     if project is not None:
+        from leadenrich.supabase.buffer_retention import SupabaseBufferPurge
         from leadenrich.supabase.retention import SupabaseRetentionPurge
         from leadenrich.supabase.rpc import connect_with
 
-        purges.append(SupabaseRetentionPurge(connect_with(project)))
+        purges += [SupabaseRetentionPurge(connect_with(project)), SupabaseBufferPurge(connect_with(project))]
     return RetentionSchedule(purges, workspace_settings(), cache_cap=cache_cap())
 
 

@@ -58,7 +58,12 @@ def lead_buffer() -> LeadBuffer:
     from leadenrich.aws.dynamo_buffer import DynamoLeadBuffer
 
     _config, dynamodb, _sqs = core._aws()
-    return DynamoLeadBuffer(core._table(config), dynamodb, serialize_calls=config.serialize_aws_calls)
+    return DynamoLeadBuffer(
+        core._table(config),
+        dynamodb,
+        serialize_calls=config.serialize_aws_calls,
+        settings=core._cached_settings(),  # its rows' TTL: the workspace's periods (`buffer.retention`)
+    )
 
 
 @functools.cache

@@ -4,6 +4,7 @@ Scan, and a run row left by a lead taken back after its lease."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -11,8 +12,13 @@ import pytest
 
 from leadenrich.aws.dynamo_buffer import DynamoLeadBuffer
 from leadenrich.aws.dynamo_schema import create_table
+from leadenrich.aws.dynamo_settings import DynamoWorkspaceSettings
 from leadenrich.buffer.ports import LeadBuffer
+from leadenrich.buffer.retention import REGISTRY_DAYS
+from leadenrich.jobs.retention import retention_epoch
+from leadenrich.privacy.ports import WorkspaceSettings
 from tests.support.buffer_contract import FOUND, LEASE, NOW, NS, WS, LeadBufferContract, claimed, records
+from tests.support.buffer_retention import UNVERIFIED
 
 TABLE = "leadenrich-buffer"
 
@@ -59,7 +65,12 @@ async def test_a_lead_moves_from_the_queue_to_the_served_listing(client: Any) ->
     await buffer.serve(record, FOUND, NOW)
     served = rows(client)[key]
     assert served["GSI1PK"]["S"] == f"WS#{WS}#SERVED" and "lease_until" not in served
-    assert all("expires_at" not in r for r in rows(client).values())  # the registry does not expire
+    # The lead expires by the workspace's results period (90 days by default) from its serve; the registry's
+    # entry, its keyed identity only, by REGISTRY_DAYS (docs/buffer.md "Personal data").
+    assert int(served["expires_at"]["N"]) == retention_epoch(NOW, 90)
+    entry = rows(client)[(f"WS#{WS}#BUF#{NS}", f"SERVED#{pushed[0].lead_key}")]
+    assert int(entry["expires_at"]["N"]) == retention_epoch(NOW, REGISTRY_DAYS)
+    assert set(entry) == {"PK", "SK", "served_at", "entity", "expires_at"}
 
 
 async def test_claims_query_the_queue_and_never_scan(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,3 +104,22 @@ async def test_a_stale_run_row_is_replaced(client: Any) -> None:
     assert again.lead_id != first.lead_id and again.lead.domain == "globex.io"
     run_row = rows(client)[(f"WS#{WS}#BUF#{NS}", "RUN#run-1")]
     assert run_row["lead_key"]["S"] == again.lead_key
+
+
+async def test_lead_rows_carry_their_workspaces_ttl_and_the_registry_outlives_them(client: Any) -> None:
+    """The TTL of a waiting lead is the results period from its push; of a lead served with unverified
+    addresses only, the unverified period from its serve. Once DynamoDB's TTL has taken a served lead's row,
+    the registry still refuses it in its namespace."""
+    settings = DynamoWorkspaceSettings(TABLE, client, serialize_calls=True)
+    await settings.put(WS, WorkspaceSettings(results_retention_days=30, unverified_retention_days=7))
+    buffer = DynamoLeadBuffer(TABLE, client, serialize_calls=True, settings=settings)
+    pushed = records("unverified.com", "waiting.com")
+    await buffer.push(WS, NS, pushed)
+    later = NOW + timedelta(hours=1)
+    await buffer.serve(await claimed(buffer), UNVERIFIED, later)
+    served, waiting = (rows(client)[(f"WS#{WS}#BUF#{NS}", f"LEAD#{r.lead_key}")] for r in pushed)
+    assert int(served["expires_at"]["N"]) == retention_epoch(later, 7)
+    assert int(waiting["expires_at"]["N"]) == retention_epoch(NOW, 30)
+    client.delete_item(TableName=TABLE, Key={"PK": served["PK"], "SK": served["SK"]})  # as the TTL does
+    again = await buffer.push(WS, NS, records("unverified.com", at=later))
+    assert (again.already_served, again.buffered) == (1, 0)

@@ -1,6 +1,7 @@
 """The erasure's DynamoDB eraser on moto: the workspace's job items, the cache and the webhook records of the
-shared table, by the rules every store shares (tests/support/erasure_world.py); an item changed between the
-Scan and its rewrite; an item leaving the review queue with its last pending address."""
+shared table, and the lead buffer's rows, by the rules every store shares (tests/support/erasure_world.py); an
+item (and a buffered lead) changed between the Scan and its rewrite; an item leaving the review queue with its
+last pending address."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from leadenrich.aws.dynamo_buffer import DynamoLeadBuffer
 from leadenrich.aws.dynamo_cache import DynamoCache
 from leadenrich.aws.dynamo_erasure import DynamoErasure
 from leadenrich.aws.dynamo_items import review_gsi_pk
@@ -20,16 +22,19 @@ from tests.support.erasure_world import (
     ADA,
     ADA_HOOK,
     ADA_PERSON,
+    BUFFER_ERASED,
     ERASED_COUNTS,
     JOB,
     NOW,
     OTHER,
     WS,
+    check_buffer,
     check_cache,
     check_items,
     dynamo_text,
     erase_ada,
     hook_delivery,
+    seed_buffer,
     seed_cache,
     seed_items,
     traces,
@@ -139,3 +144,42 @@ async def test_an_item_whose_last_pending_address_is_erased_leaves_the_review_qu
     row = client.get_item(TableName=TABLE, Key=own)["Item"]
     assert "GSI1PK" not in row and "GSI1SK" not in row
     assert json.loads(row["result"]["S"])["review_pending"] == 0
+
+
+async def test_an_erasure_reaches_the_lead_buffer_and_keeps_only_its_registrys_hash(client: Any) -> None:
+    """Her buffered and served leads go (run row included), the company lead is rewritten without her even
+    when a retried serve changed it between the Scan and the rewrite, and her registry entry stays as the
+    keyed hash it is: the namespace never serves her lead again."""
+    buffer = DynamoLeadBuffer(TABLE, client, serialize_calls=True)
+    await seed_buffer(buffer)
+    eraser = DynamoErasure(TABLE, client, items=False, buffer=True, serialize_calls=True)
+    assert eraser.places == ("cache", "webhooks", "buffer")
+    fired: list[str] = []
+
+    def touch_first(params: dict[str, Any], **_: Any) -> None:
+        if str(params.get("Key", {}).get("SK", {}).get("S", "")).startswith("LEAD#") and not fired:
+            fired.append("touched")  # the company lead, re-served meanwhile: its updated_at moves
+            boto3.client("dynamodb", region_name="us-east-1").update_item(
+                TableName=TABLE,
+                Key=params["Key"],
+                UpdateExpression="SET updated_at = :now",
+                ExpressionAttributeValues={":now": {"S": "2026-06-15T12:00:01.000000+00:00"}},
+            )
+
+    event = "before-parameter-build.dynamodb.UpdateItem"
+    client.meta.events.register(event, touch_first)
+    try:
+        counts, links = await erase_ada(eraser)
+    finally:
+        client.meta.events.unregister(event, touch_first)
+
+    assert fired == ["touched"] and ADA_PERSON in links.people
+    assert counts == {"cache": (0, 0), "webhooks": (0, 0), "buffer": BUFFER_ERASED}
+    await check_buffer(buffer)
+    left = dynamo_text(client, TABLE, skip=(f"WS#{OTHER}#",))
+    assert traces(left) == []
+    sort_keys = [row["SK"]["S"] for row in json.loads(left)]
+    assert "RUN#run-ada" not in sort_keys  # her run row went with her lead
+    assert any(key.startswith("SERVED#p:") for key in sort_keys)  # her registry entry: a hash
+    again, _ = await erase_ada(eraser)
+    assert again["buffer"] == (0, 0)

@@ -1,8 +1,10 @@
-"""The erasure's SQLite eraser on a real file: the workspace's job items, the cache and the webhook records,
-by the rules every store shares (tests/support/erasure_world.py)."""
+"""The erasure's SQLite erasers on a real file: the workspace's job items, the cache and the webhook records,
+and the lead buffer, by the rules every store shares (tests/support/erasure_world.py)."""
 
 from __future__ import annotations
 
+from leadenrich.sqlite.buffer import SqliteLeadBuffer
+from leadenrich.sqlite.buffer_erasure import SqliteBufferErasure
 from leadenrich.sqlite.cache import SqliteCache
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.erasure import SqliteErasure
@@ -11,14 +13,17 @@ from leadenrich.sqlite.webhook_log import SqliteWebhookLog
 from tests.support.erasure_world import (
     ADA_HOOK,
     ADA_PERSON,
+    BUFFER_ERASED,
     ERASED_COUNTS,
     NOW,
     OTHER,
     WS,
+    check_buffer,
     check_cache,
     check_items,
     erase_ada,
     hook_delivery,
+    seed_buffer,
     seed_cache,
     seed_items,
     sqlite_text,
@@ -64,3 +69,23 @@ async def test_without_the_job_items_and_on_a_file_without_the_tables_it_erases_
     await seed_items(SqliteJobStore(db))
     await erase_ada(eraser)
     assert "ada.lovelace" in sqlite_text(db, {"job_items": f"workspace_id = '{WS}'"})  # not its place
+
+
+async def test_an_erasure_reaches_the_lead_buffer_and_keeps_only_its_registrys_hash(db: Database) -> None:
+    buffer = SqliteLeadBuffer(db)
+    await seed_buffer(buffer)
+    eraser = SqliteBufferErasure(db)
+
+    counts, links = await erase_ada(eraser)
+
+    assert ADA_PERSON in links.people  # her served lead's result names her
+    assert counts == {"buffer": BUFFER_ERASED}
+    await check_buffer(buffer)
+    mine = {
+        "buffer_leads": f"workspace_id = '{WS}'",
+        "buffer_cursors": f"workspace_id = '{WS}'",
+        "buffer_served": f"workspace_id = '{WS}'",
+    }
+    assert traces(sqlite_text(db, mine)) == []
+    again, _ = await erase_ada(eraser)
+    assert again == {"buffer": (0, 0)}

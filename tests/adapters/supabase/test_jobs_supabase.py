@@ -86,6 +86,7 @@ def test_inline_leads_write_their_addresses_to_emails_and_a_rerun_writes_no_dupl
         "leads": 4,
         "skipped_existing": 0,
         "next_after_lead_id": None,
+        "skipped_recent": 0,
     }
 
     assert drain()["completed_jobs"] == [job["job_id"]]
@@ -171,6 +172,7 @@ def test_process_all_counts_with_a_dry_run_and_continues_after_its_limit(stack: 
         "matching": 4,
         "with_domain": 5,
         "skipped_existing": 1,
+        "skipped_recent": 0,
         "skip_existing": True,
     }
     assert call("GET", "/jobs")[1]["jobs"] == jobs_before  # nothing created

@@ -162,6 +162,11 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
             # 0012: company data and domain resolution
             "company_description", "company_country", "company_data", "company_completeness",
             "company_enriched_at", "domain_confidence", "domain_resolved_by",
+            # 0015: the enrichment record (docs/auto-enrichment.md)
+            "enrichment_status", "enrichment_outcome", "enriched_at", "enrichment_error", "sources_used",
+            "sources_failed",
+            # 0017: the lead's pending enrichment (docs/auto-enrichment.md)
+            "enrichment_job_id", "enrichment_requested_at",
         }  # fmt: skip
         assert leads["id"]["column_default"] == "gen_random_uuid()"
         assert leads["workspace_id"]["is_nullable"] == "NO"
@@ -229,7 +234,8 @@ def test_migrations_apply_from_scratch_and_again_unchanged(supabase_server: Supa
             (row["tbl"], row["action_timing"], row["event_manipulation"]) for row in first["triggers"]
         }
         assert triggers == {(table, "BEFORE", "UPDATE") for table in TABLES} | {
-            ("emails", "BEFORE", "INSERT")
+            ("emails", "BEFORE", "INSERT"),
+            ("leads", "BEFORE", "INSERT"),  # 0017: an inserted lead marked pending (docs/auto-enrichment.md)
         }
         assert all(row["relrowsecurity"] for row in first["rls"])
         assert len(first["rls"]) == 4

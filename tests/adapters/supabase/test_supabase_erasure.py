@@ -1,7 +1,7 @@
-"""The erasure's Supabase eraser on PostgreSQL + PostgREST (migration 0010_erasure): the job items when
-Supabase is the job store, the stored leads' `emails` rows and their first name, last name and external id;
-by address, by lead id and by external id; another workspace untouched; only the service role may call the
-functions."""
+"""The erasure's Supabase erasers on PostgreSQL + PostgREST (migrations 0010_erasure, 0014_buffer_privacy):
+the job items when Supabase is the job store, the stored leads' `emails` rows and their first name, last name
+and external id, and the lead buffer; by address, by lead id and by external id; another workspace
+untouched; only the service role may call the functions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from leadenrich.jobs.errors import RequestRejected
 from leadenrich.privacy.erasure import ErasureKind, ErasureService, ErasureTarget
 from leadenrich.sqlite.db import Database
 from leadenrich.sqlite.suppression import SqliteSuppressionList
+from leadenrich.supabase.buffer import SupabaseLeadBuffer
+from leadenrich.supabase.buffer_erasure import SupabaseBufferErasure
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients
 from leadenrich.supabase.erasure import SupabaseErasure
 from leadenrich.supabase.job_store import SupabaseJobStore
@@ -25,13 +27,16 @@ from leadenrich.supabase.rpc import connect_with
 from tests.support.erasure_world import (
     ADA,
     ADA_PERSON,
+    BUFFER_ERASED,
     COMPANY_LEAD_ID,
     GRACE,
     LEAD_ID,
     OTHER,
     WS,
+    check_buffer,
     check_items,
     erase_ada,
+    seed_buffer,
     seed_items,
     traces,
 )
@@ -119,6 +124,26 @@ async def test_an_erasure_by_address_leaves_nothing_of_the_person_in_the_workspa
     assert emails == [{"workspace_id": WS, "email": GRACE}, {"workspace_id": OTHER, "email": ADA}]
     assert leads[OTHER_LEAD_ID]["last_name"] == "Lovelace"  # another workspace's lead: untouched
     assert traces(supabase_text(supabase_db, WS)) == []
+
+
+async def test_an_erasure_reaches_the_lead_buffer_and_keeps_only_its_registrys_hash(
+    supabase_db: SupabaseTestServer, settings: SupabaseSettings
+) -> None:
+    buffer = SupabaseLeadBuffer(connect_with(settings))
+    eraser = SupabaseBufferErasure(connect_with(settings))
+    try:
+        await seed_buffer(buffer)
+        counts, links = await erase_ada(eraser)
+        assert ADA_PERSON in links.people
+        assert counts == {"buffer": BUFFER_ERASED}
+        await check_buffer(buffer)
+        again, _ = await erase_ada(eraser)
+        assert again == {"buffer": (0, 0)}
+    finally:
+        await close_supabase_clients()
+    assert traces(supabase_text(supabase_db, WS)) == []
+    registry = supabase_db.query(f"select lead_key from public.buffer_served where workspace_id = '{WS}'")
+    assert len(registry) == 2 and all(r["lead_key"].startswith(("p:", "d:")) for r in registry)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@
             GSI1PK WS#{workspace}#SERVED            GSI1SK {served_at}#{lead_id}  once served: the listing
     run     PK  WS#{workspace}#BUF#{namespace}   SK  RUN#{parent_run_id}  lead_key: a run's one lead
     cursor  PK  WS#{workspace}#BUF#{namespace}   SK  CURSOR               state (JSON), updated_at
+    served  PK  WS#{workspace}#BUF#{namespace}   SK  SERVED#{lead_key}    the served registry: served_at;
+                                                                          no GSI1 keys, nothing personal
 
 No Scan anywhere. `claim` is a Query of the queue's partition up to now (`GSI1SK < {now}$`, oldest first:
 buffered leads and claims whose lease ran out, nothing else) and a conditional UpdateItem of the first
@@ -20,7 +22,15 @@ or discarded is stale: it is deleted (conditionally) and the run claims anew.
 `serve` moves the lead out of the queue into the served listing (GSI1 keys replaced) under the claim's
 token; the served time is written once (`attribute_not_exists(served_at)`, or equal to what is stored).
 The lead, its data, the result and the source lists are JSON text: the result holds floats, which the
-low-level client takes only as decimals. No TTL: the served registry is what de-duplicates a namespace.
+low-level client takes only as decimals.
+
+Retention (`buffer.retention`): a lead row carries the table's TTL attribute, its workspace's results
+period after its push, reset when it is served (the results or the unverified period: read through
+`settings`, the processor's five-minute copy, as the job store's items are). The served registry is its own
+row (`SERVED#`), written in one transaction with the serve's update (so a served lead always has one, and a
+lost claim writes none; the transaction bills both rows twice) with a TTL of `REGISTRY_DAYS`; a push
+reads the entries of its leads (one BatchGetItem per 100) and skips those a namespace served, whether the
+lead row is still there or its TTL (or an erasure) removed it.
 """
 
 from __future__ import annotations
@@ -34,9 +44,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from leadenrich.aws.dynamo_buffer_registry import DynamoServedRegistry, buffer_pk
 from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
 from leadenrich.aws.dynamo_ops import DynamoTable, condition_failed
-from leadenrich.aws.dynamo_schema import GSI1, row_key
+from leadenrich.aws.dynamo_schema import GSI1, TTL_ATTRIBUTE, row_key
 from leadenrich.buffer.models import (
     BufferState,
     CursorState,
@@ -45,9 +56,11 @@ from leadenrich.buffer.models import (
     PushCounts,
     ServedQuery,
 )
+from leadenrich.buffer.retention import served_expiry, waiting_expiry
 from leadenrich.buffer.rows import after_served, enrichment_columns, position_cursor, record_of, record_row
 from leadenrich.jobs.encoding import parse_ts, read_cursor, ts
 from leadenrich.jobs.models import Page
+from leadenrich.privacy.ports import WorkspaceSettings, WorkspaceSettingsStore
 
 _CONCURRENT_PUTS = 25
 _CANDIDATES = 10  # queue rows read per Query
@@ -58,10 +71,6 @@ _LEAD_SK = "LEAD#"
 _RUN_SK = "RUN#"
 _CURSOR_SK = "CURSOR"
 _BUFFERED, _CLAIMED, _SERVED = (s.value for s in BufferState)
-
-
-def buffer_pk(workspace_id: str, namespace: str) -> str:
-    return f"WS#{workspace_id}#BUF#{namespace}"
 
 
 def queue_pk(workspace_id: str, namespace: str) -> str:
@@ -80,7 +89,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _item(record: LeadRecord) -> dict[str, Any]:
+def _item(record: LeadRecord, expires_at: int) -> dict[str, Any]:
     row = record_row(record)
     plain = {name: _text(value) if name in _JSON else value for name, value in row.items()}
     plain |= {
@@ -89,6 +98,7 @@ def _item(record: LeadRecord) -> dict[str, Any]:
         "GSI1PK": queue_pk(record.workspace_id, record.namespace),
         "GSI1SK": f"{row['pushed_at']}#{record.lead_id}",
         "entity": "buffer_lead",
+        TTL_ATTRIBUTE: expires_at,
     }
     return to_attribute_values(plain)
 
@@ -98,28 +108,48 @@ def _record(item: dict[str, Any]) -> LeadRecord:
 
 
 class DynamoLeadBuffer(DynamoTable):
+    """`settings`: the workspaces' retention periods (None: the defaults)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        serialize_calls: bool = False,
+        settings: WorkspaceSettingsStore | None = None,
+    ) -> None:
+        super().__init__(table_name, client, serialize_calls=serialize_calls)
+        self._settings = settings
+        self._registry = DynamoServedRegistry(table_name, client, serialize_calls=serialize_calls)
+
+    async def _periods(self, workspace_id: str) -> WorkspaceSettings:
+        return await self._settings.get(workspace_id) if self._settings else WorkspaceSettings()
+
     # --- push ------------------------------------------------------------------------------------------
 
     async def push(self, workspace_id: str, namespace: str, records: Sequence[LeadRecord]) -> PushCounts:
+        registered = await self._registry.served(workspace_id, namespace, [r.lead_key for r in records])
+        fresh = [r for r in records if r.lead_key not in registered]
+        expires = waiting_expiry(await self._periods(workspace_id), fresh[0].pushed_at) if fresh else 0
         states: list[str | None] = []
-        for start in range(0, len(records), _CONCURRENT_PUTS):
-            chunk = records[start : start + _CONCURRENT_PUTS]
+        for start in range(0, len(fresh), _CONCURRENT_PUTS):
+            chunk = fresh[start : start + _CONCURRENT_PUTS]
             # 25 conditional puts at once: a lead sent twice in one push is written by one and refused to the
             # other (which reads the winner's state: buffered).
-            states += await asyncio.gather(*(self._put_new(r) for r in chunk))
+            states += await asyncio.gather(*(self._put_new(r, expires) for r in chunk))
         return PushCounts(
             buffered=sum(s is None for s in states),
-            already_served=sum(s == _SERVED for s in states),
+            already_served=len(records) - len(fresh) + sum(s == _SERVED for s in states),
             already_buffered=sum(s is not None and s != _SERVED for s in states),
         )
 
-    async def _put_new(self, record: LeadRecord) -> str | None:
+    async def _put_new(self, record: LeadRecord, expires_at: int) -> str | None:
         """None when written; else the state of the lead the namespace holds already."""
         try:
             await self._call(
                 "put_item",
                 TableName=self._table,
-                Item=_item(record),
+                Item=_item(record, expires_at),
                 ConditionExpression="attribute_not_exists(PK)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -267,6 +297,7 @@ class DynamoLeadBuffer(DynamoTable):
 
     async def serve(self, record: LeadRecord, enrichment: Enrichment, now: datetime) -> LeadRecord | None:
         served_at = record.served_at or now
+        expires = served_expiry(await self._periods(record.workspace_id), enrichment, now)
         for _ in range(2):
             columns = {
                 name: _text(value) if name in _JSON else value
@@ -283,22 +314,25 @@ class DynamoLeadBuffer(DynamoTable):
                 ":now": ts(now),
                 ":listing": served_pk(record.workspace_id),
                 ":position": f"{ts(served_at)}#{record.lead_id}",
+                ":expires": expires,
             }
             update = "SET #state = :served, served_at = :at, updated_at = :now, #GSI1PK = :listing"
+            update += f", #{TTL_ATTRIBUTE} = :expires"
             update += ", #GSI1SK = :position, " + ", ".join(sets)
             update += " REMOVE " + ", ".join(["lease_until", *removed])
             first = "attribute_not_exists(served_at)" if record.served_at is None else "served_at = :at"
-            row = await self.update_row(
-                self.update_request(
-                    _lead_key(record),
-                    update=update,
-                    condition=f"claim_token = :token AND #state IN (:claimed, :served) AND {first}",
-                    values=values,
-                ),
-                return_new=True,
+            request = self.update_request(
+                _lead_key(record),
+                update=update,
+                condition=f"claim_token = :token AND #state IN (:claimed, :served) AND {first}",
+                values=values,
             )
-            if row:
-                return _record(row)
+            # One transaction with the registry's entry: a served lead always has one, a lost claim none.
+            if await self.transact(
+                [{"Update": request}, {"Update": self._registry.entry(record, served_at)}]
+            ):
+                row = await self.get_row(_lead_key(record))
+                return _record(row) if row else None
             stored = await self.get_row(_lead_key(record))
             current = _record(stored) if stored else None
             if current is None or current.claim_token != record.claim_token or current.served_at is None:

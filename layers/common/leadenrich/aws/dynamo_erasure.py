@@ -11,6 +11,9 @@ unit per 4 KB (eventually consistent), so one erasure reads the table twice (`fi
 of 1 MB, one after the other). The API's 29 s can run out on a very large table; the erasure is
 idempotent and suppresses first, so the request can simply be sent again (docs/privacy.md).
 
+With `buffer` (the table holds the lead buffer: not with JOB_STORE=supabase) the same Scan reads the
+workspace's buffer rows too (`aws.dynamo_buffer_erasure`), the receipt's place `buffer`.
+
 Writes: an item is rewritten only if its status is still the one read (a processor that finished or
 requeued it meanwhile wins, and the item is read and scrubbed again); a cache entry is rewritten only if it
 still exists, or deleted; a webhook record that names the subject is deleted.
@@ -22,9 +25,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from leadenrich.aws.dynamo_buffer_erasure import DynamoBufferEraser, buffer_prefix
 from leadenrich.aws.dynamo_codec import from_attribute_values
 from leadenrich.aws.dynamo_items import review_gsi_pk
-from leadenrich.aws.dynamo_ops import DynamoTable
 from leadenrich.aws.dynamo_schema import ITEM_SK_PREFIX, jobs_pk_prefix
 from leadenrich.privacy.erasure import PlaceErased
 from leadenrich.privacy.erasure_rules import (
@@ -68,18 +71,27 @@ def _json(text: object) -> Any:
         return None
 
 
-class DynamoErasure(DynamoTable):
-    """See the module docstring. `items`: the table holds the job items (not with JOB_STORE=supabase)."""
+class DynamoErasure(DynamoBufferEraser):
+    """See the module docstring. `items`: the table holds the job items (not with JOB_STORE=supabase);
+    `buffer`: it holds the lead buffer."""
 
     def __init__(
-        self, table_name: str, client: Any, *, items: bool = True, serialize_calls: bool = False
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        items: bool = True,
+        buffer: bool = False,
+        serialize_calls: bool = False,
     ) -> None:
         super().__init__(table_name, client, serialize_calls=serialize_calls)
         self._items = items
+        self._buffer = buffer
 
     @property
     def places(self) -> tuple[str, ...]:
-        return ("job_items", "cache", "webhooks") if self._items else ("cache", "webhooks")
+        mine = ("job_items", "cache", "webhooks") if self._items else ("cache", "webhooks")
+        return (*mine, "buffer") if self._buffer else mine
 
     async def _scan(self, workspace_id: str, *, hooks: bool) -> AsyncIterator[dict[str, Any]]:
         """Every row of the kinds the erasure reads (module docstring), page by page."""
@@ -88,6 +100,9 @@ class DynamoErasure(DynamoTable):
         if self._items:
             clauses.append("(begins_with(#PK, :jobs) AND begins_with(#SK, :item))")
             values |= {":jobs": {"S": jobs_pk_prefix(workspace_id)}, ":item": {"S": ITEM_SK_PREFIX}}
+        if self._buffer:
+            clauses.append("begins_with(#PK, :buffer)")
+            values[":buffer"] = {"S": buffer_prefix(workspace_id)}
         if hooks:
             clauses += ["begins_with(#PK, :hook)", "begins_with(#PK, :hooks)"]
             values |= {":hook": {"S": HOOK_PREFIX}, ":hooks": {"S": hooks_pk_prefix(workspace_id)}}
@@ -123,13 +138,20 @@ class DynamoErasure(DynamoTable):
                 links = links | item_links(item, subject)
                 if item.lead_id in subject.lead_ids and whole_item(item, subject):
                     links = links | Subject(lead_ids=frozenset({item.lead_id}))
+            elif self._buffer and self.buffer_kind(workspace_id, row) == "lead":
+                links = links | self.buffer_links(row, subject)
         return links
 
     async def erase(self, workspace_id: str, subject: Subject) -> list[PlaceErased]:
-        items = cache_removed = cache_changed = hooks = 0
+        items = cache_removed = cache_changed = hooks = buffer_removed = buffer_changed = 0
         async for row in self._scan(workspace_id, hooks=True):
             pk = row["PK"]["S"]
-            if pk.startswith(CACHE_PREFIX):
+            kind = self.buffer_kind(workspace_id, row) if self._buffer else None
+            if kind is not None:
+                outcome = await self.erase_buffer_row(kind, row, subject)
+                buffer_removed += outcome == "removed"
+                buffer_changed += outcome == "changed"
+            elif pk.startswith(CACHE_PREFIX):
                 outcome = await self._erase_cached(row, subject)
                 cache_removed += outcome == "removed"
                 cache_changed += outcome == "changed"
@@ -144,6 +166,8 @@ class DynamoErasure(DynamoTable):
             PlaceErased("cache", removed=cache_removed, changed=cache_changed),
             PlaceErased("webhooks", removed=hooks),
         ]
+        if self._buffer:
+            places.append(PlaceErased("buffer", removed=buffer_removed, changed=buffer_changed))
         return [PlaceErased("job_items", changed=items), *places] if self._items else places
 
     async def _erase_item(self, row: dict[str, Any], subject: Subject) -> int:

@@ -10,14 +10,18 @@ enrich it first when it holds no active address, never serve a suppressed person
   lead is screened again (a suppression added since the push): a suppressed one is deleted, never served,
   and the next one is claimed. A lead without an active address is enriched within the call's deadline
   (`enrichment`), then served with its enrichment, whatever it came to.
+- Reads (a served lead, the served listing) go out as `privacy.withholding` has job results go out: a lead
+  whose company, person or address was suppressed after it was served is left out of the listing, and
+  addresses suppressed since they were found are left out of a lead's enrichment (counted `withheld` in its
+  result; a found lead left without a verified address reads `risky`, without any `not_found`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,6 +49,8 @@ from leadenrich.engine.budget import SpendGate
 from leadenrich.engine.screen import Screen
 from leadenrich.jobs.encoding import check_limit
 from leadenrich.jobs.models import Page
+from leadenrich.privacy.review import addresses
+from leadenrich.privacy.withholding import screened_addresses, without_addresses
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +143,7 @@ class BufferService:
                 log.info("suppressed lead dropped from the buffer", extra={"workspace_id": workspace_id})
                 continue
             if record.state is BufferState.SERVED and record.enrichment.final:
-                return record  # a retried run whose lead was served, with its enrichment done
+                return (await _withheld(screen, [record]))[0]  # a retried run's lead, enrichment done
             enrichment = record.enrichment
             if not enrichment.final and not enrichment.has_active_address:
                 enrichment = await self._enrich(record, deadline, screen)
@@ -151,7 +157,7 @@ class BufferService:
                         "enrichment_status": served.enrichment.status.value,
                     },
                 )
-                return served
+                return (await _withheld(screen, [served]))[0]
             # Our lease ran out while enriching and another caller took the lead: it is theirs now.
         return None
 
@@ -167,13 +173,33 @@ class BufferService:
         check_limit(query.limit)
         if query.since is not None and query.until is not None and query.since >= query.until:
             raise ValueError("until: must be after since")
-        return await self.store.served(query)
+        page = await self.store.served(query)
+        screen = self._screen(query.workspace_id) if self._screen else None
+        blocked = await suppressed_leads(screen, [record.lead for record in page.items])
+        shown = [record for record, out in zip(page.items, blocked, strict=True) if not out]
+        return Page(items=await _withheld(screen, shown), cursor=page.cursor)
 
     async def cursor(self, workspace_id: str, namespace: str) -> CursorState | None:
         return await self.store.get_cursor(workspace_id, namespace)
 
     async def put_cursor(self, workspace_id: str, namespace: str, state: dict[str, Any]) -> CursorState:
         return await self.store.put_cursor(workspace_id, namespace, state, self.clock())
+
+
+async def _withheld(screen: Screen | None, records: Sequence[LeadRecord]) -> list[LeadRecord]:
+    """The records without the addresses suppressed since they were found (module docstring)."""
+    found = [a for record in records for a in addresses(record.enrichment.result)]
+    dropped = await screened_addresses(screen, found) if screen is not None and found else set()
+    if not dropped:
+        return list(records)
+    return [_without(record, dropped) for record in records]
+
+
+def _without(record: LeadRecord, dropped: set[str]) -> LeadRecord:
+    result = record.enrichment.result
+    if result is None or not any(a.get("email") in dropped for a in addresses(result)):
+        return record
+    return replace(record, enrichment=replace(record.enrichment, result=without_addresses(result, dropped)))
 
 
 __all__ = ["ENRICH_SECONDS", "MAX_PASSES", "BufferService", "PushResult"]

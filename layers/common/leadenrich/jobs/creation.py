@@ -54,6 +54,7 @@ from leadenrich.jobs.ports import (
     LeadSource,
     WorkQueue,
 )
+from leadenrich.jobs.reenrich import reenrich_days, skipped_recent
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB, CreateJobRequest
 from leadenrich.jobs.window import DEFAULT_WINDOW, first_count
 from leadenrich.privacy.ports import WorkspaceSettingsStore
@@ -71,6 +72,7 @@ class Selection:
     leads: int = 0  # the job's items
     skipped_existing: int | None = 0  # left out: an active email already (None: filtered in SQL, not counted)
     next_after_lead_id: str | None = None  # process_all: more leads remain; pass as after_lead_id
+    skipped_recent: int = 0  # process_all: left out by the re-enrichment window (docs/auto-enrichment.md)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class DryRun:
     matching: int  # leads the selection matches (after after_lead_id)
     with_domain: int
     skipped_existing: int  # leads with a domain left out for an active email
+    skipped_recent: int = 0  # left out by the re-enrichment window
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,15 @@ class JobCreation:
         if request.lawful_basis is not None or self.workspace_settings is None:
             return request.lawful_basis or LawfulBasis.LEGITIMATE_INTEREST
         return LawfulBasis((await self.workspace_settings.get(workspace_id)).default_lawful_basis)
+
+    async def _reenrich_days(self, workspace_id: str, request: CreateJobRequest) -> int:
+        return await reenrich_days(self.workspace_settings, workspace_id, force=request.force)
+
+    async def _count_recent(
+        self, source: LeadSource, workspace_id: str, request: CreateJobRequest, days: int, last: str | None
+    ) -> int:
+        first = str(request.after_lead_id) if request.after_lead_id else None
+        return await skipped_recent(source, workspace_id, days, skip=request.skip, first=first, last=last)
 
     def _new_job(
         self,
@@ -333,21 +345,30 @@ class JobCreation:
         """process_all: the job first (an idempotent replay stops here), then its items a page at a time,
         then the messages, generated in chunks. A store that cannot append gets every item at once."""
         selection = Selection("process_all", skipped_existing=None)
+        days = await self._reenrich_days(workspace_id, request)
         limit = request.limit or MAX_LEADS_PER_JOB
         after = str(request.after_lead_id) if request.after_lead_id else None
         job = self._new_job(workspace_id, request, idempotency_key, 0, basis)
         if not isinstance(self.store, ItemAppender):
             items: list[Item] = []
             async with aclosing(
-                source.enrichable(workspace_id, skip_existing=request.skip, after_id=after, limit=limit)
+                source.enrichable(
+                    workspace_id,
+                    skip_existing=request.skip,
+                    after_id=after,
+                    limit=limit,
+                    reenrich_after_days=days,
+                )
             ) as pages:
                 async for page in pages:
                     items += self._page_items(job, page, len(items))
                     after = page[-1].lead_id if page else after
             selection.leads = len(items)
             selection.next_after_lead_id = await self._more_after(
-                source, workspace_id, request, after, len(items)
+                source, workspace_id, request, after, len(items), days
             )
+            last = after if selection.next_after_lead_id else None
+            selection.skipped_recent = await self._count_recent(source, workspace_id, request, days, last)
             return await self._store_and_enqueue(job, items, selection)
 
         appender: ItemAppender = self.store
@@ -362,7 +383,13 @@ class JobCreation:
         releases: list[Callable[[], Awaitable[None]]] = []
         try:
             async with aclosing(
-                source.enrichable(workspace_id, skip_existing=request.skip, after_id=after, limit=limit)
+                source.enrichable(
+                    workspace_id,
+                    skip_existing=request.skip,
+                    after_id=after,
+                    limit=limit,
+                    reenrich_after_days=days,
+                )
             ) as pages:
                 async for page in pages:
                     items = self._page_items(job, page, count)
@@ -371,7 +398,11 @@ class JobCreation:
                     count += len(items)
                     after = page[-1].lead_id if page else after
                     del items, page  # done with: what keeps the Lambda at one page of leads in memory
-            selection.next_after_lead_id = await self._more_after(source, workspace_id, request, after, count)
+            selection.next_after_lead_id = await self._more_after(
+                source, workspace_id, request, after, count, days
+            )
+            last = after if selection.next_after_lead_id else None
+            selection.skipped_recent = await self._count_recent(source, workspace_id, request, days, last)
         except Exception:
             await self.store.cancel_job(workspace_id, job.job_id, self.clock())  # never enqueued: inert
             for release in releases:
@@ -407,13 +438,18 @@ class JobCreation:
 
     @staticmethod
     async def _more_after(
-        source: LeadSource, workspace_id: str, request: CreateJobRequest, after: str | None, taken: int
+        source: LeadSource,
+        workspace_id: str,
+        request: CreateJobRequest,
+        after: str | None,
+        taken: int,
+        days: int = 0,
     ) -> str | None:
         """The cursor for the next job when this one stopped at its limit and a lead remains (reads one)."""
         if after is None or taken < (request.limit or MAX_LEADS_PER_JOB):
             return None
         async for page in source.enrichable(
-            workspace_id, skip_existing=request.skip, after_id=after, limit=1
+            workspace_id, skip_existing=request.skip, after_id=after, limit=1, reenrich_after_days=days
         ):
             if page:
                 return after
@@ -426,13 +462,16 @@ class JobCreation:
         if self.leads is None:
             raise RequestRejected("process_all", SUPABASE_REQUIRED)
         after = str(request.after_lead_id) if request.after_lead_id else None
-        counts = await self.leads.count_enrichable(workspace_id, after_id=after)
-        matching = counts.missing_email if request.skip else counts.with_domain
+        days = await self._reenrich_days(workspace_id, request)
+        counts = await self.leads.count_enrichable(workspace_id, after_id=after, reenrich_after_days=days)
+        recent = counts.recent_missing_email if request.skip else counts.recent
+        matching = (counts.missing_email if request.skip else counts.with_domain) - recent
         return DryRun(
             leads=min(matching, request.limit or MAX_LEADS_PER_JOB),
             matching=matching,
             with_domain=counts.with_domain,
             skipped_existing=counts.with_domain - counts.missing_email if request.skip else 0,
+            skipped_recent=recent,
         )
 
 

@@ -105,13 +105,23 @@ class ReviewState(StrEnum):
     REJECTED = "rejected"
 
 
-# What a job's webhook_url may receive (`leadenrich.webhooks.outbound`).
-WebhookEvent = Literal["job.completed", "job.progress", "job.cancelled", "job.paused"]
-JOB_COMPLETED: WebhookEvent = "job.completed"
-JOB_PROGRESS: WebhookEvent = "job.progress"
-JOB_CANCELLED: WebhookEvent = "job.cancelled"
-JOB_PAUSED: WebhookEvent = "job.paused"
-WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (JOB_COMPLETED, JOB_PROGRESS, JOB_CANCELLED, JOB_PAUSED)
+# What a job's webhook_url may receive (`leadenrich.webhooks.outbound`): the job's own events, and
+# `address.changed` when the re-verification sweep changes the verdict of an address the job stored
+# (`leadenrich.webhooks.address_changed`; docs/reverification.md).
+JobEventType = Literal["job.completed", "job.progress", "job.cancelled", "job.paused"]
+WebhookEvent = Literal[JobEventType, "address.changed"]
+JOB_COMPLETED: JobEventType = "job.completed"
+JOB_PROGRESS: JobEventType = "job.progress"
+JOB_CANCELLED: JobEventType = "job.cancelled"
+JOB_PAUSED: JobEventType = "job.paused"
+ADDRESS_CHANGED: WebhookEvent = "address.changed"
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = (
+    JOB_COMPLETED,
+    JOB_PROGRESS,
+    JOB_CANCELLED,
+    JOB_PAUSED,
+    ADDRESS_CHANGED,
+)
 
 
 @dataclass(frozen=True)

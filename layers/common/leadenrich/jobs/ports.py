@@ -333,6 +333,10 @@ class EnrichableCount:
 
     with_domain: int
     missing_email: int  # of those, the leads without an active email
+    # Of `with_domain`, those the re-enrichment window leaves out (docs/auto-enrichment.md): their last
+    # enrichment ended invalid, not_found or risky within it; and of those, the ones without an active email.
+    recent: int = 0
+    recent_missing_email: int = 0
 
 
 class LeadSource(Protocol):
@@ -357,15 +361,29 @@ class LeadSource(Protocol):
         ...
 
     def enrichable(
-        self, workspace_id: str, *, skip_existing: bool, after_id: str | None = None, limit: int = 10_000
+        self,
+        workspace_id: str,
+        *,
+        skip_existing: bool,
+        after_id: str | None = None,
+        limit: int = 10_000,
+        reenrich_after_days: int = 0,
     ) -> AsyncGenerator[list[SourcedLead], None]:
         """Every lead with a domain (with `skip_existing` only those without an active email), in id order
-        after `after_id`, at most `limit` in all, in keyset pages."""
+        after `after_id`, at most `limit` in all, in keyset pages. With `reenrich_after_days`, a lead whose
+        last enrichment ended invalid, not_found or risky within that many days is left out."""
         ...
 
     async def count_enrichable(
-        self, workspace_id: str, *, after_id: str | None = None
-    ) -> EnrichableCount: ...
+        self,
+        workspace_id: str,
+        *,
+        after_id: str | None = None,
+        reenrich_after_days: int = 0,
+        through_id: str | None = None,
+    ) -> EnrichableCount:
+        """The counts over the leads after `after_id` (up to `through_id` inclusive when given)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from leadenrich.engine.screen import Screen
 from leadenrich.jobs.budget import SpendCaps
 from leadenrich.jobs.company_records import CompanySink, resolved_lead, store_company
 from leadenrich.jobs.control import release_due_jobs
+from leadenrich.jobs.lead_records import LeadEnrichmentSink, record_dead, store_lead_enrichment
 from leadenrich.jobs.models import (
     BUDGET_REACHED,
     JOB_PAUSED,
@@ -116,6 +117,7 @@ class Processor:
         company_runner: LeadEnricher | None = None,
         companies: CompanySink | None = None,
         audit: AuditLog | None = None,
+        lead_records: LeadEnrichmentSink | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -135,6 +137,7 @@ class Processor:
         self.company_runner = company_runner
         self.companies = companies
         self.audit = audit  # where the processor's own decisions (a pause at a cap) are recorded
+        self.lead_records = lead_records  # a stored lead's enrichment record (`jobs.lead_records`)
 
     async def drain(self, budget_seconds: float | None = None, *, receive: bool = True) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings').
@@ -254,6 +257,7 @@ class Processor:
                 result = dataclasses.replace(refused, usage=result.usage, resolution=result.resolution)
         result = await self._store_emails(item, result, policy)
         result = await store_company(self.companies, item, result)
+        result = await store_lead_enrichment(self.lead_records, item, result, self.clock())
         report.count(job, result)
         elapsed = asyncio.get_running_loop().time() - started
         record = policy.stamp(result.as_record())  # lawful basis, review state, region flag
@@ -422,6 +426,7 @@ class Processor:
         if await self.store.finish_item(
             item, ItemStatus.DEAD, reason=reason, result=record, delta=delta, now=self.clock()
         ):
+            await record_dead(self.lead_records, item, reason, self.clock())
             await self.queue.dead_letter(received, reason[:256])
             report.dead += 1
             report.advanced_jobs[(job.workspace_id, job.job_id)] = job

@@ -130,6 +130,12 @@ class CreateJobRequest(ScheduleAndCaps):
         default=False,
         description="With process_all: answer how many leads the job would take (200), create nothing.",
     )
+    force: bool = Field(
+        default=False,
+        description="With process_all: also take the leads whose last enrichment ended invalid, not_found "
+        "or risky within the workspace's `reenrich_after_days` (left out by default: "
+        "docs/auto-enrichment.md).",
+    )
     priority: int = Field(default=3, ge=1, le=5)
     max_attempts: int = Field(default=5, ge=1, le=MAX_ATTEMPTS)
     webhook_url: str | None = Field(default=None, max_length=2048)
@@ -140,7 +146,8 @@ class CreateJobRequest(ScheduleAndCaps):
         description="With webhook_url: the events to POST there. `job.completed` (the default), "
         "`job.cancelled` and `job.paused` (with `paused_reason`) are retried with backoff until delivered; "
         "`job.progress` carries the job's counters after each processor run that advanced it (at most about "
-        "one a minute), one attempt each, not retried.",
+        "one a minute), one attempt each, not retried. `address.changed`: an address the job stored got a "
+        "new verdict at re-verification (docs/reverification.md), retried like job.completed.",
     )
     tags: list[str] = Field(default_factory=list, max_length=10)
     skip_existing: bool | None = Field(
@@ -179,7 +186,7 @@ class CreateJobRequest(ScheduleAndCaps):
             raise ValueError("only with webhook_url")
         return list(dict.fromkeys(events)) if events is not None else None
 
-    @field_validator("after_lead_id", "limit", "dry_run")
+    @field_validator("after_lead_id", "limit", "dry_run", "force")
     @classmethod
     def _process_all_only(cls, value: object, info: ValidationInfo) -> object:
         """Named per field (a model validator's error would only name the body)."""

@@ -31,6 +31,7 @@ from leadenrich.jobs.models import (
     Item,
     ItemStatus,
     Job,
+    JobEventType,
     JobKind,
     JobStatus,
     LawfulBasis,
@@ -292,6 +293,11 @@ class SelectionView(View):
     next_after_lead_id: str | None = Field(
         description="process_all stopped at its limit with leads left: pass as after_lead_id"
     )
+    skipped_recent: int = Field(
+        default=0,
+        description="process_all: left out because their last enrichment ended invalid, not_found or risky "
+        "within the workspace's `reenrich_after_days` (0 with `force`)",
+    )
 
 
 class CreatedJobView(JobView):
@@ -306,6 +312,11 @@ class DryRunView(View):
     matching: int = Field(description="leads the selection matches (after after_lead_id)")
     with_domain: int
     skipped_existing: int = Field(description="leads with a domain left out for an active email")
+    skipped_recent: int = Field(
+        default=0,
+        description="leads left out because their last enrichment ended invalid, not_found or risky within "
+        "the workspace's `reenrich_after_days` (0 with `force`)",
+    )
     skip_existing: bool
 
 
@@ -355,7 +366,7 @@ class JobEventData(View):
 class JobEvent(View):
     """The body POSTed to a job's webhook_url, signed (docs/webhooks.md)."""
 
-    type: WebhookEvent
+    type: JobEventType
     id: str = Field(description="the webhook-id header's value, the same on every retry")
     timestamp: IsoTime
     data: JobEventData

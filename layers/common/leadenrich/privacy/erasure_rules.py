@@ -15,9 +15,9 @@ Rows, and what an erasure does to each:
   other item loses the result addresses that are the subject's (the address, or an entry naming the
   person). Either way the item keeps its status, so its job's counters stay true, and its reason becomes
   `erased` (a reason can name the person: "Ada Lovelace not found at acme.com");
-- a cached provider answer keyed by the person or the address (finder, verifier, "nothing found") is
-  deleted; one that lists them among others (a domain search, Perplexity's decision-makers) is rewritten
-  without them; an answer about an erased domain is deleted;
+- a cached provider answer keyed by the person or the address (finder, verifier, "nothing found",
+  `POST /enrich`'s person profile) is deleted; one that lists them among others (a domain search,
+  Perplexity's decision-makers) is rewritten without them; an answer about an erased domain is deleted;
 - anything else (a webhook record) is deleted when its text mentions the subject (`Subject.mentions`).
 
 `item_links` and `cache_links` are what a row tells about the subject beyond what was asked: the name of
@@ -293,7 +293,7 @@ def _cache_parts(key: str) -> tuple[str, str, list[str]]:
     parts = key.split(":")
     kind = parts[1] if len(parts) > 1 else ""
     rest = parts[2:]
-    if kind == "ev":
+    if kind in ("ev", "pe"):  # keyed by an address: the verifier's answer, a person profile (`buffer.person`)
         return kind, domain_of(":".join(rest)), rest
     return kind, host(rest[0]) if rest else "", rest[1:]
 
@@ -321,6 +321,14 @@ def scrub_cache(key: str, value: Mapping[str, Any] | None, subject: Subject) -> 
             return DELETE
     if kind == "nf" and rest and subject.names(":".join(rest), domain):
         return DELETE
+    if kind == "pe":
+        profile = _profile(value)
+        where = host(str(profile.get("company_domain") or domain))
+        given, family = profile.get("first_name"), profile.get("last_name")
+        if subject.has_address(":".join(rest)) or any(
+            subject.has_person(given, family, place) for place in {where, domain}
+        ):
+            return DELETE
     if kind == "ds":  # Domain Search rows: the person's row goes, the company's others stay
 
         def others(row: object) -> bool:
@@ -351,10 +359,36 @@ def scrub_cache(key: str, value: Mapping[str, Any] | None, subject: Subject) -> 
     return None if new == dict(value) else CacheChange(new)
 
 
+def _profile(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A cached person profile (`v1:pe:`): `{"found", "profile": {...}}`."""
+    profile = value.get("profile")
+    return profile if isinstance(profile, Mapping) else {}
+
+
+def _profile_links(address: str, value: Mapping[str, Any], subject: Subject) -> Subject:
+    """A person profile names who an address belongs to: the person of an address of the subject's, the
+    address of a person of the subject's."""
+    profile = _profile(value)
+    person = Person.of(
+        profile.get("first_name"),
+        profile.get("last_name"),
+        profile.get("company_domain") or domain_of(address),
+    )
+    if person is None:
+        return Subject()
+    if subject.has_address(address):
+        return Subject(people=frozenset({person}))
+    if person in subject.people:
+        return Subject(addresses=frozenset({address.strip().lower()}))
+    return Subject()
+
+
 def cache_links(key: str, value: Mapping[str, Any] | None, subject: Subject) -> Subject:
     """What a cached answer tells: the names on a domain-search row or a finder answer of an address of the
     subject's, and the address a domain-search row or a finder answer gives a person of the subject's."""
     kind, domain, rest = _cache_parts(key)
+    if value is not None and kind == "pe":
+        return _profile_links(":".join(rest), value, subject)
     if value is None or kind not in ("ds", "ef"):
         return Subject()
     rows: Iterable[Any] = value.get("emails") or [] if kind == "ds" else [value]

@@ -88,14 +88,15 @@ def _alone(info: ValidationInfo, value: object) -> None:
         raise ValueError(_ONE)
 
 
-Place = Literal["job_items", "cache", "webhooks", "supabase.emails", "supabase.leads"]
+Place = Literal["job_items", "cache", "webhooks", "supabase.emails", "supabase.leads", "buffer"]
 
 
 class ErasedPlaceView(View):
     place: Place = Field(
         description="job_items: the workspace's job items (rows kept, the person's data removed); cache: "
         "cached provider answers; webhooks: webhook and callback records; supabase.emails and "
-        "supabase.leads: the stored leads' addresses and fields"
+        "supabase.leads: the stored leads' addresses and fields; buffer: the lead buffer's leads (the "
+        "person's deleted, others rewritten without them) and cursor states"
     )
     removed: int = Field(ge=0, description="rows deleted")
     changed: int = Field(ge=0, description="rows rewritten without the person's data")

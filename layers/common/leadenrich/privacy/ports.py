@@ -113,6 +113,13 @@ class WorkspaceSettings:
     bounce_sns_topics: tuple[str, ...] = ()  # Amazon SES: the SNS topics' ARNs
     bounce_sendgrid_key: str = ""  # SendGrid: the Event Webhook's verification key (base64)
     bounce_postmark_password_sha256: str = ""  # Postmark: its basic-auth password, hashed (never shown)
+    # Re-verification (docs/reverification.md): addresses verified more than this many days ago are verified
+    # again (0: never), within this many Hunter credits a month (0: none, the default: it costs money).
+    reverify_after_days: int = 90
+    reverify_monthly_credits: int = 0
+    # A lead whose last enrichment ended invalid, not_found or risky is not selected again by `--all` for
+    # this many days (docs/auto-enrichment.md).
+    reenrich_after_days: int = 30
 
 
 class WorkspaceSettingsStore(Protocol):

@@ -119,6 +119,16 @@ def _optional(schema: JsonDict) -> None:
     schema.pop("default", None)
 
 
+MIN_REVERIFY_DAYS = 30  # the verification cache's TTL: a sooner re-verification would read the cache
+MAX_REVERIFY_CREDITS = 10_000_000
+
+
+def _reverify_days(days: int) -> int:
+    if 0 < days < MIN_REVERIFY_DAYS:
+        raise ValueError(f"0 (off) or at least {MIN_REVERIFY_DAYS}: a verification is cached for 30 days")
+    return days
+
+
 def _given(description: str) -> Any:
     """A field that may be left out (None then, and not in `model_fields_set`), described."""
     return Field(default=None, json_schema_extra=_optional, description=description)
@@ -173,6 +183,23 @@ class WorkspaceSettingsChange(BaseModel):
     bounce_postmark_password: PostmarkPassword = _given(
         "Postmark: the password of the webhook URL's basic auth (24-256 printable characters, no space); "
         'stored hashed, never shown; "" clears.'
+    )
+    reenrich_after_days: Days = _given(
+        "Days a lead whose last enrichment ended invalid, not_found or risky is left out of `process_all` "
+        f"jobs (default {DEFAULTS.reenrich_after_days}; `force` overrides; docs/auto-enrichment.md)."
+    )
+    reverify_after_days: Annotated[
+        int, Field(ge=0, le=MAX_DAYS), AfterValidator(_reverify_days), BeforeValidator(_json_number)
+    ] = _given(
+        "Verified addresses older than this many days are verified again by the daily sweep (default "
+        f"{DEFAULTS.reverify_after_days}; 0 turns it off; else at least {MIN_REVERIFY_DAYS}, the "
+        "verification cache's life; docs/reverification.md)."
+    )
+    reverify_monthly_credits: Annotated[
+        int, Field(ge=0, le=MAX_REVERIFY_CREDITS), BeforeValidator(_json_number)
+    ] = _given(
+        "Hunter credits a month the re-verification sweep may spend (default 0: none; 0.5 a verification; "
+        "docs/reverification.md)."
     )
 
     @field_validator("*", mode="before")

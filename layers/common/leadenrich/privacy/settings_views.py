@@ -47,6 +47,18 @@ class WorkspaceSettingsView(View):
     bounce_postmark_password_set: bool = Field(
         description="Postmark: whether a basic-auth password is set (it is stored hashed, never shown)"
     )
+    reenrich_after_days: int = Field(
+        ge=MIN_DAYS,
+        le=MAX_DAYS,
+        description="days a lead whose last enrichment ended invalid, not_found or risky is left out of "
+        "`process_all` jobs",
+    )
+    reverify_after_days: int = Field(
+        ge=0, le=MAX_DAYS, description="verified addresses older than this are verified again; 0: never"
+    )
+    reverify_monthly_credits: int = Field(
+        ge=0, description="Hunter credits a month re-verification may spend"
+    )
 
     @classmethod
     def of(cls, workspace_id: str, settings: WorkspaceSettings) -> WorkspaceSettingsView:
@@ -64,6 +76,9 @@ class WorkspaceSettingsView(View):
             bounce_sns_topics=list(settings.bounce_sns_topics),
             bounce_sendgrid_key=settings.bounce_sendgrid_key,
             bounce_postmark_password_set=bool(settings.bounce_postmark_password_sha256),
+            reenrich_after_days=settings.reenrich_after_days,
+            reverify_after_days=settings.reverify_after_days,
+            reverify_monthly_credits=settings.reverify_monthly_credits,
         )
 
 

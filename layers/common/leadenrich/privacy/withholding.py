@@ -4,8 +4,9 @@ A suppression holds from the moment it is made (docs/privacy.md, "Suppression"):
 workspace's job, an erasure in another workspace, an entry the workspace adds. What was stored before it
 stays until an erasure or its retention period removes it, but no read of results returns it: the items
 listing (and the exports and `enrich run` outputs made from it) and the review queue withhold it, and a
-reviewer cannot approve it into Supabase. The lists are read once per page (the addresses, and the people
-they name, in one `SuppressionList.suppressed` call).
+reviewer cannot approve it into Supabase; the lead buffer's reads (`GET /leads`, `POST /buffer/next`) apply
+the same rule to a lead's enrichment (`buffer.service`). The lists are read once per page (the addresses,
+and the people they name, in one `SuppressionList.suppressed` call).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from leadenrich.engine.names import parse_person_name
-from leadenrich.engine.screen import SUPPRESSED, Address, Subject, people
+from leadenrich.engine.screen import SUPPRESSED, Address, Screen, Subject, people
 from leadenrich.jobs.models import Item, ItemStatus, ReviewState
 from leadenrich.privacy import review
 from leadenrich.privacy.ports import SuppressionList
@@ -37,16 +38,20 @@ async def suppressed_addresses(
 ) -> set[str]:
     """The addresses among `records` now on the workspace's list or the service-wide one (the address, or
     the person it names)."""
+    return await screened_addresses(WorkspaceScreen(suppressions, workspace_id), records)
+
+
+async def screened_addresses(screen: Screen, records: Iterable[Mapping[str, Any]]) -> set[str]:
+    """`suppressed_addresses` through a workspace's screen."""
     by_address = {str(r.get("email") or ""): _subjects(r) for r in records}
     by_address.pop("", None)
     if not by_address:
         return set()
-    screen = WorkspaceScreen(suppressions, workspace_id)
-    blocked = await screen.suppressed(s for group in by_address.values() for s in group)
+    blocked = await screen.suppressed([s for group in by_address.values() for s in group])
     return {email for email, group in by_address.items() if blocked.intersection(group)}
 
 
-def _without(result: dict[str, Any], dropped: set[str]) -> dict[str, Any]:
+def without_addresses(result: dict[str, Any], dropped: set[str]) -> dict[str, Any]:
     """The record without the `dropped` addresses, its lead status as the engine's last screen would set it
     (`engine.screen.drop_suppressed`): none left `not_found`, no active one left `risky`."""
     kept = [a for a in review.addresses(result) if a.get("email") not in dropped]
@@ -80,7 +85,7 @@ def _withheld(item: Item, dropped: set[str]) -> Item:
     result's, as the processor would have stored them had the suppression come first."""
     if item.result is None or not any(a.get("email") in dropped for a in review.addresses(item.result)):
         return item
-    result = _without(item.result, dropped)
+    result = without_addresses(item.result, dropped)
     if item.status not in (ItemStatus.FOUND, ItemStatus.RISKY):
         return dataclasses.replace(item, result=result)
     status = ItemStatus(result["status"])
@@ -88,4 +93,10 @@ def _withheld(item: Item, dropped: set[str]) -> Item:
     return dataclasses.replace(item, result=result, status=status, reason=reason)
 
 
-__all__ = ["WITHHELD_KEY", "suppressed_addresses", "withhold_suppressed"]
+__all__ = [
+    "WITHHELD_KEY",
+    "screened_addresses",
+    "suppressed_addresses",
+    "withhold_suppressed",
+    "without_addresses",
+]

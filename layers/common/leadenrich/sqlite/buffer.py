@@ -5,6 +5,9 @@
                     run's one lead; partial indexes on the claimable leads (oldest first) and the served
                     ones (newest first)
     buffer_cursors  one row per (workspace_id, namespace): the caller's cursor state
+    buffer_served   the served registry: (workspace_id, namespace, lead_key) and when it was first served;
+                    it outlives the lead (retention, erasure: `buffer.retention`), so a push skips a lead
+                    its namespace served even once the lead's row is gone
 
 Every change is one `BEGIN IMMEDIATE` transaction (`sqlite.db`): a claim reads the run's lead or the oldest
 claimable one and takes it in the same transaction, so two callers, threads or processes never take one lead.
@@ -69,6 +72,16 @@ CREATE TABLE IF NOT EXISTS buffer_cursors (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (workspace_id, namespace)
 );
+CREATE TABLE IF NOT EXISTS buffer_served (
+    workspace_id TEXT NOT NULL,
+    namespace    TEXT NOT NULL,
+    lead_key     TEXT NOT NULL,
+    served_at    TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, namespace, lead_key)
+);
+CREATE INDEX IF NOT EXISTS buffer_served_at ON buffer_served (served_at);
+INSERT OR IGNORE INTO buffer_served (workspace_id, namespace, lead_key, served_at)
+    SELECT workspace_id, namespace, lead_key, served_at FROM buffer_leads WHERE state = 'served';
 """
 _JSON_COLUMNS = ("lead", "data", "sources_used", "sources_failed", "result")
 _COLUMNS = (
@@ -120,6 +133,12 @@ class SqliteLeadBuffer:
         buffered = served = held = 0
         with self._db.write() as conn:
             for record in records:
+                if conn.execute(
+                    "SELECT 1 FROM buffer_served WHERE workspace_id = ? AND namespace = ? AND lead_key = ?",
+                    (workspace_id, namespace, record.lead_key),
+                ).fetchone():
+                    served += 1  # served before: its row may be gone (retention, erasure), not its entry
+                    continue
                 if conn.execute(_INSERT, _values(record_row(record))).rowcount:
                     buffered += 1
                     continue
@@ -201,7 +220,16 @@ class SqliteLeadBuffer:
                     _SERVED,
                 ),
             ).rowcount
-            return self._read(conn, record.workspace_id, record.lead_id) if changed else None
+            if not changed:
+                return None
+            served = self._read(conn, record.workspace_id, record.lead_id)
+            assert served is not None and served.served_at is not None  # just written
+            conn.execute(
+                "INSERT OR IGNORE INTO buffer_served (workspace_id, namespace, lead_key, served_at)"
+                " VALUES (?, ?, ?, ?)",
+                (served.workspace_id, served.namespace, served.lead_key, ts(served.served_at)),
+            )
+            return served
 
     async def discard(self, record: LeadRecord) -> bool:
         with self._db.write() as conn:

@@ -108,7 +108,13 @@ class SupabaseLeadSource:
             ]
 
     async def enrichable(
-        self, workspace_id: str, *, skip_existing: bool, after_id: str | None = None, limit: int = 10_000
+        self,
+        workspace_id: str,
+        *,
+        skip_existing: bool,
+        after_id: str | None = None,
+        limit: int = 10_000,
+        reenrich_after_days: int = 0,
     ) -> AsyncGenerator[list[SourcedLead], None]:
         taken = 0
         while taken < limit:
@@ -121,6 +127,7 @@ class SupabaseLeadSource:
                     "p_skip_existing": skip_existing,
                     "p_after_id": after_id,
                     "p_limit": want,
+                    "p_reenrich_after_days": reenrich_after_days,
                 },
             )
             rows = rows_of(data, "enrichable_leads")
@@ -131,11 +138,26 @@ class SupabaseLeadSource:
             if len(rows) < want:
                 return
 
-    async def count_enrichable(self, workspace_id: str, *, after_id: str | None = None) -> EnrichableCount:
-        data = await call(
-            self._connect, "count_enrichable_leads", {"p_workspace_id": workspace_id, "p_after_id": after_id}
+    async def count_enrichable(
+        self,
+        workspace_id: str,
+        *,
+        after_id: str | None = None,
+        reenrich_after_days: int = 0,
+        through_id: str | None = None,
+    ) -> EnrichableCount:
+        params = {
+            "p_workspace_id": workspace_id,
+            "p_after_id": after_id,
+            "p_reenrich_after_days": reenrich_after_days,
+            "p_through_id": through_id,
+        }
+        counts = object_of(
+            await call(self._connect, "count_enrichable_leads", params), "count_enrichable_leads"
         )
-        counts = object_of(data, "count_enrichable_leads")
         return EnrichableCount(
-            with_domain=int(counts["with_domain"]), missing_email=int(counts["missing_email"])
+            with_domain=int(counts["with_domain"]),
+            missing_email=int(counts["missing_email"]),
+            recent=int(counts.get("recent") or 0),
+            recent_missing_email=int(counts.get("recent_missing_email") or 0),
         )

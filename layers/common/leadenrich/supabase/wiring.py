@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from leadenrich.supabase.client import SupabaseSettings
 from leadenrich.supabase.company_sink import SupabaseCompanySink
 from leadenrich.supabase.email_sink import SupabaseEmailSink
+from leadenrich.supabase.lead_enrichment import SupabaseLeadEnrichment
 from leadenrich.supabase.lead_source import SupabaseLeadSource
 from leadenrich.supabase.rpc import connect_with
 from leadenrich.supabase.stats import SupabaseStats
@@ -19,6 +20,7 @@ class SupabaseAdapters:
     emails: SupabaseEmailSink
     stats: SupabaseStats
     companies: SupabaseCompanySink
+    lead_records: SupabaseLeadEnrichment  # a finished item's record on its lead (migration 0015)
 
     @classmethod
     def for_settings(cls, settings: SupabaseSettings) -> SupabaseAdapters:
@@ -29,4 +31,5 @@ class SupabaseAdapters:
             SupabaseEmailSink(connect),
             SupabaseStats(connect),
             SupabaseCompanySink(connect),
+            SupabaseLeadEnrichment(connect),
         )

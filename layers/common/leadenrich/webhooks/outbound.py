@@ -31,7 +31,15 @@ from typing import Any, Protocol
 import httpx
 
 from leadenrich.deadline import Deadline
-from leadenrich.jobs.models import JOB_CANCELLED, JOB_COMPLETED, JOB_PAUSED, JOB_PROGRESS, Job, WebhookEvent
+from leadenrich.jobs.models import (
+    JOB_CANCELLED,
+    JOB_COMPLETED,
+    JOB_PAUSED,
+    JOB_PROGRESS,
+    Job,
+    JobEventType,
+    WebhookEvent,
+)
 from leadenrich.jobs.views import JobEvent, JobEventData, JobView
 from leadenrich.webhooks import signing, ssrf
 
@@ -42,7 +50,7 @@ BACKOFF_SECONDS = (30, 120, 600, 3600, 6 * 3600)  # before attempts 2..6, with u
 ATTEMPT_TIMEOUT_SECONDS = 5.0
 USER_AGENT = "leadenrich-webhooks/1"
 # What `CallbackDispatcher.enqueue` accepts: the events raised outside the processor's completion check.
-OUTBOX_EVENTS: tuple[WebhookEvent, ...] = (JOB_CANCELLED, JOB_PAUSED)
+OUTBOX_EVENTS: tuple[JobEventType, ...] = (JOB_CANCELLED, JOB_PAUSED)
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,7 @@ def occurrence_id(job: Job, event: WebhookEvent, occurrence: str) -> str:
     return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _job_event(kind: WebhookEvent, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
+def _job_event(kind: JobEventType, job: Job, at: datetime, event_id: str | None) -> tuple[str, str]:
     """Built from the API's view of the job (`JobView`), so a callback and `GET /jobs/{id}` agree."""
     event_id = event_id or f"msg_{uuid.uuid4().hex}"
     event = JobEvent(type=kind, id=event_id, timestamp=at, data=JobEventData.of(JobView.from_job(job)))
@@ -265,7 +273,8 @@ class CallbackDispatcher:
             occurrence = ""
         now = self.clock()
         given_id = occurrence_id(job, event, occurrence) if occurrence is not None else None
-        event_id, body = _job_event(event, job, now, given_id)
+        kind = next(e for e in OUTBOX_EVENTS if e == event)
+        event_id, body = _job_event(kind, job, now, given_id)
         if not await self.log.schedule_once(Delivery(job.workspace_id, job.job_id, url, event_id, body), now):
             log.info("job event owed already", extra={"job": job.job_id, "event": event})
 

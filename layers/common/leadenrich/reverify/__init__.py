@@ -1,0 +1,1 @@
+"""Re-verification of stored addresses as data decays (docs/reverification.md)."""
