@@ -12,7 +12,6 @@ The sweep: stored leads whose company data is older than the maximum age (or was
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from leadenrich.engine.company.profile import CompanyProfile
 from leadenrich.engine.company.resolution import DomainResolution, ResolutionStatus
 from leadenrich.engine.models import EnrichmentResult, Lead, LeadStatus
 from leadenrich.jobs.models import Item
+from leadenrich.jobs.retry import write_failed
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +94,7 @@ async def store_company(sink: CompanySink | None, item: Item, result: Enrichment
         await sink.save([write])
     except Exception as exc:  # the type only: the text may quote the rows
         log.warning("company data not stored", extra={"error": type(exc).__name__, "job": item.job_id})
-        return dataclasses.replace(
-            result,
-            status=LeadStatus.DEFERRED,
-            reason=f"storing the company data failed ({type(exc).__name__}); retried",
-            retry_after=None,
-            attempt_consumed=True,
-        )
+        return write_failed(result, "storing the company data", exc)
     return result
 
 

@@ -15,7 +15,6 @@ without the record, the lead would be paid for again by the next nightly `--all`
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from leadenrich.buffer.enrichment import enrichment_of
 from leadenrich.buffer.models import EnrichmentStatus
 from leadenrich.engine.models import EnrichmentResult, LeadStatus
 from leadenrich.jobs.models import Item
+from leadenrich.jobs.retry import write_failed
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 512  # a reason is the engine's own text; kept bounded in the lead's row
@@ -77,13 +77,7 @@ async def store_lead_enrichment(
         await sink.record([write])
     except Exception as exc:  # the type only: the text may quote the rows
         log.warning("lead enrichment not recorded", extra={"error": type(exc).__name__, "job": item.job_id})
-        return dataclasses.replace(
-            result,
-            status=LeadStatus.DEFERRED,
-            reason=f"recording the lead's enrichment failed ({type(exc).__name__}); retried",
-            retry_after=None,
-            attempt_consumed=True,
-        )
+        return write_failed(result, "recording the lead's enrichment", exc)
     return result
 
 

@@ -78,7 +78,7 @@ from leadenrich.jobs.ports import (
 )
 from leadenrich.jobs.processor_callbacks import CallbackShare, CompletionCallbacks
 from leadenrich.jobs.processor_report import DrainReport, ProcessorSettings
-from leadenrich.jobs.retry import RetryPolicy
+from leadenrich.jobs.retry import RetryPolicy, write_failed
 from leadenrich.jobs.window import successors
 from leadenrich.privacy.ports import AuditEntry, AuditLog, WorkspaceSettingsStore
 from leadenrich.privacy.review import ItemPolicy
@@ -386,13 +386,7 @@ class Processor:
         except Exception as exc:
             # The type only: the error's text may quote the rows (addresses) it refused.
             log.warning("emails not stored", extra={"error": type(exc).__name__, "job": item.job_id})
-            return dataclasses.replace(
-                result,
-                status=LeadStatus.DEFERRED,
-                reason=f"storing the emails failed ({type(exc).__name__}); retried",
-                retry_after=None,
-                attempt_consumed=True,
-            )
+            return write_failed(result, "storing the emails", exc)
         return result
 
     async def _not_claimed(self, received: Received, report: DrainReport) -> None:

@@ -9,8 +9,11 @@ same processor run took it again and charged a second attempt in the same second
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
+
+from leadenrich.engine.models import EnrichmentResult, LeadStatus
 
 MAX_VISIBILITY_DELAY = 43_200  # SQS: a message can be hidden for at most 12 hours
 
@@ -27,3 +30,17 @@ class RetryPolicy:
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
         jittered = self.rng.uniform(0, ceiling)
         return int(min(MAX_VISIBILITY_DELAY, max(jittered, suggested or 0.0, self.floor_seconds)))
+
+
+def write_failed(result: EnrichmentResult, what: str, error: Exception) -> EnrichmentResult:
+    """The result of an item whose write beside it failed (its addresses, its company data, its lead's
+    record): a charged deferral, so the item runs again after a backoff (its paid answers are cached) and
+    dies after max_attempts like any other failure. The reason names the error's type only: its text may
+    quote the rows (addresses) it refused."""
+    return dataclasses.replace(
+        result,
+        status=LeadStatus.DEFERRED,
+        reason=f"{what} failed ({type(error).__name__}); retried",
+        retry_after=None,
+        attempt_consumed=True,
+    )

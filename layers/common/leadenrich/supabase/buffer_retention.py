@@ -8,13 +8,11 @@ with another job store the buffer's tables are empty and it finds nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from leadenrich.buffer.retention import REGISTRY_DAYS
-from leadenrich.jobs.ports import LeadStoreError
 from leadenrich.jobs.retention import PurgeReport, RetentionPolicy
-from leadenrich.supabase.retention import retention_argument
-from leadenrich.supabase.rpc import Connect, call, object_of
+from leadenrich.supabase.retention import purge_rpc
+from leadenrich.supabase.rpc import Connect
 
 FUNCTION = "buffer_purge_expired"
 KINDS = ("buffer_leads", "buffer_registry")
@@ -27,21 +25,8 @@ class SupabaseBufferPurge:
         self._connect = connect
 
     async def purge(self, now: datetime, policy: RetentionPolicy, *, batch: int) -> PurgeReport:
-        params: dict[str, Any] = {
-            "p_now": now.isoformat(),
-            "p_retention": retention_argument(policy),
-            "p_unverified_days": policy.default.unverified_retention_days,
-            "p_results_days": policy.default.results_retention_days,
-            "p_registry_days": REGISTRY_DAYS,
-            "p_batch": batch,
-        }
-        answer = object_of(await call(self._connect, FUNCTION, params), FUNCTION)
-        try:
-            deleted = {kind: int(answer[kind]) for kind in KINDS}
-            more = bool(answer["more"])
-        except (KeyError, TypeError, ValueError):
-            raise LeadStoreError(f"Supabase {FUNCTION}: unexpected answer (counts were expected)") from None
-        return PurgeReport(deleted, more)
+        extra = {"p_registry_days": REGISTRY_DAYS}
+        return await purge_rpc(self._connect, FUNCTION, KINDS, now, policy, batch=batch, extra=extra)
 
 
 __all__ = ["FUNCTION", "KINDS", "SupabaseBufferPurge"]

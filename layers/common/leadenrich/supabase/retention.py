@@ -38,20 +38,36 @@ class SupabaseRetentionPurge:
         self._connect = connect
 
     async def purge(self, now: datetime, policy: RetentionPolicy, *, batch: int) -> PurgeReport:
-        params: dict[str, Any] = {
-            "p_now": now.isoformat(),
-            "p_retention": retention_argument(policy),
-            "p_unverified_days": policy.default.unverified_retention_days,
-            "p_results_days": policy.default.results_retention_days,
-            "p_batch": batch,
-        }
-        answer = object_of(await call(self._connect, FUNCTION, params), FUNCTION)
-        try:
-            deleted = {kind: int(answer[kind]) for kind in KINDS}
-            more = bool(answer["more"])
-        except (KeyError, TypeError, ValueError):
-            raise LeadStoreError(f"Supabase {FUNCTION}: unexpected answer (counts were expected)") from None
-        return PurgeReport(deleted, more)
+        return await purge_rpc(self._connect, FUNCTION, KINDS, now, policy, batch=batch)
 
 
-__all__ = ["FUNCTION", "KINDS", "SupabaseRetentionPurge", "retention_argument"]
+async def purge_rpc(
+    connect: Connect,
+    function: str,
+    kinds: tuple[str, ...],
+    now: datetime,
+    policy: RetentionPolicy,
+    *,
+    batch: int,
+    extra: dict[str, Any] | None = None,
+) -> PurgeReport:
+    """One batch of a purge function that takes the periods (every workspace's and the defaults) and
+    answers a count per kind and whether more is left; `extra`: its own further arguments."""
+    params: dict[str, Any] = {
+        "p_now": now.isoformat(),
+        "p_retention": retention_argument(policy),
+        "p_unverified_days": policy.default.unverified_retention_days,
+        "p_results_days": policy.default.results_retention_days,
+        **(extra or {}),
+        "p_batch": batch,
+    }
+    answer = object_of(await call(connect, function, params), function)
+    try:
+        deleted = {kind: int(answer[kind]) for kind in kinds}
+        more = bool(answer["more"])
+    except (KeyError, TypeError, ValueError):
+        raise LeadStoreError(f"Supabase {function}: unexpected answer (counts were expected)") from None
+    return PurgeReport(deleted, more)
+
+
+__all__ = ["FUNCTION", "KINDS", "SupabaseRetentionPurge", "purge_rpc", "retention_argument"]
