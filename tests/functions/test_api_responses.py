@@ -51,6 +51,7 @@ from tests.support.openapi_conformance import check, document
 from tests.support.simulator import base_config
 
 TABLE = "leadenrich-responses"
+UPLOADS = "leadenrich-responses-uploads"  # the object store of uploads and exports (S3 on moto)
 PROVIDER_SECRET = "whsec_" + base64.b64encode(b"provider-secret-key-0123456789ab").decode()
 UNKNOWN_KEY = "le_" + "A" * 43
 # Declared, and not produced here: API Gateway's throttle (25 requests a second, bursts of 50) on the routes
@@ -71,6 +72,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/cursor/{namespace}"): {"state": {"page": 1}},
     ("POST", "/enrich"): {"email": "sarah.obrien@acme-robotics.com"},
     ("POST", "/leads"): {"lead": {"domain": "acme-robotics.com"}},
+    ("POST", "/uploads"): {"size_bytes": 1000, "filename": "leads.csv"},
 }
 NO_CONTACT = "job_x.000000.0.00000000"  # a well-formed contact id no item has
 
@@ -80,7 +82,9 @@ def stack(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The API and webhook Lambdas' environment from template.yaml, on moto."""
     create_table(boto3.client("dynamodb"), TABLE)
     queue_url, dlq_url = create_queues(boto3.client("sqs"), "leadenrich-responses", visibility_timeout=30)
+    boto3.client("s3").create_bucket(Bucket=UPLOADS)
     for name, value in {
+        "UPLOAD_BUCKET": UPLOADS,
         "TABLE_NAME": TABLE,
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dlq_url,
@@ -254,6 +258,8 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
         if method not in ("POST", "PATCH") or template == "/dlq/redrive":
             seen.api(method, concrete(template, job_id))
     seen.api("POST", f"/jobs/{job_id}/retry")
+    assert seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])["statusCode"] == 201
+    assert seen.api("POST", f"/jobs/{job_id}/exports")["statusCode"] == 201
     seen.api("POST", "/dlq/redrive")
     seen.api("POST", "/jobs/bulk", body={"job_ids": [job_id, "job_nope"], "action": "pause"})
     assert json.loads(seen.api("GET", f"/jobs/{job_id}")["body"])["callbacks"] == []
@@ -287,10 +293,19 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     seen.api("POST", "/jobs", body={"domains": ["acme.com"]}, headers={"content-type": "text/csv"})  # 415
     seen.api("POST", "/erasures", body={"email": "ada@acme.com"}, headers={"content-type": "text/csv"})  # 415
     seen.api("POST", "/leads", body=BODIES[("POST", "/leads")], headers={"content-type": "text/csv"})  # 415
+    seen.api(
+        "POST", "/uploads", body=BODIES[("POST", "/uploads")], headers={"content-type": "text/csv"}
+    )  # 415
 
     # Supabase not configured (501), the daily quota (429), Supabase failing (503), the store failing (500).
     runtime.reset()
     seen.api("GET", "/stats")
+    monkeypatch.delenv("UPLOAD_BUCKET")  # no object store (501)
+    runtime.reset()
+    assert seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])["statusCode"] == 501
+    assert seen.api("POST", f"/jobs/{job_id}/exports")["statusCode"] == 501
+    monkeypatch.setenv("UPLOAD_BUCKET", UPLOADS)
+    runtime.reset()
     monkeypatch.setenv("DAILY_LEAD_QUOTA", "1")
     runtime.reset()
     seen.api("POST", "/jobs", body={"domains": ["acme.com", "globex.io"]})
@@ -352,6 +367,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     for method, template in routes:
         if template != "/health":
             seen.api(method, concrete(template, job_id), body=BODIES.get((method, template)))
+    presigning(seen)
     monkeypatch.setenv("TABLE_NAME", TABLE)
     runtime.reset()
 
@@ -363,11 +379,20 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
             sqs.delete_queue(QueueUrl=url)
     for method, template in routes:
         seen.api(method, concrete(template, job_id), body=BODIES.get((method, template)))
+    presigning(seen)
     seen.webhook("standard", event, signed(event, "evt_5"))
 
     missing = declared() - seen.pairs - THROTTLE_ONLY
     assert missing == set(), f"declared, never produced: {sorted(missing)}"
     assert declared() - seen.pairs == THROTTLE_ONLY
+
+
+def presigning(seen: Seen) -> None:
+    """`POST /uploads` reads no table itself (a presigned URL is signed in the function), so its 500 and
+    503 are the request rate's, as deployed (on by default): taken from the table before the route runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSPACE_REQUESTS_PER_SECOND", "10")
+        seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])
 
 
 def contacts_decided(seen: Seen) -> None:

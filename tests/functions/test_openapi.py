@@ -62,6 +62,8 @@ def test_every_route_is_documented() -> None:
         "/enrich": {"post"},
         "/jobs/{job_id}/items": {"get"},
         "/jobs/{job_id}/retry": {"post"},
+        "/jobs/{job_id}/exports": {"post"},
+        "/uploads": {"post"},
         "/dlq/redrive": {"post"},
         "/metrics": {"get"},
         "/stats": {"get"},

@@ -42,6 +42,8 @@ API_ROUTES = {
     ("GET", "/jobs/{job_id}/items"),
     ("DELETE", "/jobs/{job_id}"),
     ("POST", "/jobs/{job_id}/retry"),
+    ("POST", "/jobs/{job_id}/exports"),
+    ("POST", "/uploads"),
     ("PATCH", "/jobs/{job_id}"),
     ("POST", "/jobs/bulk"),
     ("GET", "/budget"),

@@ -232,6 +232,67 @@ class JobControlContract:
         )
         assert await due_ids(store) == [("ws2", "f"), (WS, "c")]
 
+    async def test_fail_job_fails_a_pending_job_for_exactly_one_caller(self, store: JobStore) -> None:
+        """A job whose uploaded file is not a CSV: failed once, finished, out of the due index."""
+        due = NOW - timedelta(minutes=1)
+        await scheduled(store, "j", due)
+        later = NOW + timedelta(seconds=3)
+
+        fails = await asyncio.gather(*(store.fail_job(WS, "j", later) for _ in range(3)))
+
+        winners = [f for f in fails if f is not None]
+        assert len(winners) == 1
+        failed = winners[0]
+        assert (failed.status, failed.completed_at, failed.due_at) == (JobStatus.FAILED, later, None)
+        assert (failed.started_at, failed.options.run_at) == (None, due)
+        assert await job_of(store, "j") == failed
+        assert (await store.list_jobs(WS, status=JobStatus.FAILED)).items == [failed]
+        assert (await store.list_jobs(WS, status=JobStatus.PENDING)).items == []
+        assert await due_ids(store, NOW + timedelta(days=1)) == []
+        assert await store.fail_job(WS, "j", later) is None
+        assert await store.fail_job(WS, "unknown", later) is None
+        assert await store.fail_job("ws2", "j", later) is None
+
+    async def test_a_failed_job_stays_failed(self, store: JobStore) -> None:
+        """Nothing picks it up again: no start, completion, pause, resume, update, release or cancel."""
+        await create(store, "j", 2)
+        failed = await store.fail_job(WS, "j", NOW)
+        assert failed is not None
+        assert failed.counters.total == 2 and failed.counters.processed == 0
+
+        assert not await store.start_job(WS, "j", NOW)
+        assert await store.complete_job_if_done(WS, "j", NOW) is None
+        assert await store.pause_job(WS, "j", reason=PAUSED_BY_CALLER, now=NOW) is None
+        assert await store.resume_job(WS, "j", now=NOW) is None
+        assert (
+            await store.update_job(WS, "j", options=JobOptions(), due_at=NOW, expected_due_at=None, now=NOW)
+            is None
+        )
+        assert not await store.release_due(WS, "j", NOW)
+        assert await store.cancel_job(WS, "j", NOW + timedelta(hours=1)) == failed  # unchanged
+        assert await store.requeue_items(WS, "j", frozenset({ItemStatus.FAILED}), NOW) == []
+        assert await job_of(store, "j") == failed
+
+    async def test_only_a_pending_job_can_be_failed(self, store: JobStore) -> None:
+        await create(store, "running", 1)
+        assert await store.start_job(WS, "running", NOW)
+        await create(store, "paused", 1)
+        assert await store.pause_job(WS, "paused", reason=PAUSED_BY_CALLER, now=NOW) is not None
+        await create(store, "cancelled", 1)
+        assert await store.cancel_job(WS, "cancelled", NOW) is not None
+        await create(store, "done", 0)
+        assert await store.complete_job_if_done(WS, "done", NOW) is not None
+
+        for job_id, status in (
+            ("running", JobStatus.RUNNING),
+            ("paused", JobStatus.PAUSED),
+            ("cancelled", JobStatus.CANCELLED),
+            ("done", JobStatus.COMPLETED),
+        ):
+            before = await job_of(store, job_id)
+            assert await store.fail_job(WS, job_id, NOW + timedelta(hours=1)) is None, job_id
+            assert await job_of(store, job_id) == before and before.status is status, job_id
+
     async def test_release_due_clears_it_for_exactly_one_caller(self, store: JobStore) -> None:
         due = NOW - timedelta(minutes=1)
         await scheduled(store, "j", due)

@@ -1,9 +1,10 @@
 """What every `JobStore` adapter must do, written once and run against each of them.
 
-`JobStoreContract` holds the tests (with `JobControlContract`'s: pause, resume, reschedule, the due index); a
-test module subclasses it as `Test...` and provides a `store` fixture (a fresh, empty store per test), so
-the DynamoDB store (moto), the SQLite store and the Supabase store (real PostgreSQL and PostgREST) are held
-to the same bodies. Races are run with asyncio.gather, so the calls really overlap;
+`JobStoreContract` holds the tests (with `JobControlContract`'s: pause, resume, reschedule, fail, the due
+index; and `UploadStoreContract`'s: the upload state, pages appended in order and once); a test module
+subclasses it as `Test...` and provides a `store` fixture (a fresh, empty store per test), so the DynamoDB
+store (moto), the SQLite store and the Supabase store (real PostgreSQL and PostgREST) are held to the same
+bodies. Races are run with asyncio.gather, so the calls really overlap;
 what they prove is that the second writer's condition sees the first writer's change and fails.
 
 Tests of one adapter's own machinery (DynamoDB's batch retries and transaction conflicts, Supabase's
@@ -49,9 +50,10 @@ from tests.support.store_contract_base import (
     new_job,
     scheduled,
 )
+from tests.support.store_contract_uploads import UploadStoreContract
 
 
-class JobStoreContract(JobControlContract, ReviewContract):
+class JobStoreContract(JobControlContract, ReviewContract, UploadStoreContract):
     """The port's guarantees; subclasses provide a `store` fixture."""
 
     # --- create, get, list ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The API's routes, one Powertools `Router` per concern: jobs, job control (PATCH, bulk), items,
 operations (dead letters, metrics, Supabase stats), the workspace's budget, health, the audit trail,
 erasures, suppression lists, the workspace's personal-data settings, contact approval, the lead buffer
-(push, next, served leads, cursors), person enrichment (`POST /enrich`) and lead creation (`POST /leads`).
+(push, next, served leads, cursors), person enrichment (`POST /enrich`), lead creation (`POST /leads`), and
+uploads and exports through the object store (`POST /uploads`, `POST /jobs/{job_id}/exports`).
 Each route makes one service call and answers a view of its result (`leadenrich.jobs.views`, or its own
 views module); every response it can send is declared (`api_responses`)."""
 
@@ -22,6 +23,7 @@ from api_routes import (
     operations,
     settings,
     suppressions,
+    uploads,
 )
 
 ROUTERS = (
@@ -39,6 +41,7 @@ ROUTERS = (
     buffer.router,
     enrich.router,
     leads.router,
+    uploads.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -1,5 +1,6 @@
 """`GET /jobs/{job_id}/items`: a page of a job's items, each with its addresses, less those suppressed since
-they were stored (`privacy.withholding`)."""
+they were stored (`privacy.withholding`). `items_page` is that read, for every answer that carries a job's
+items (this route, the CSV export: `api_routes.uploads`), so none can show what the other withholds."""
 
 from __future__ import annotations
 
@@ -36,6 +37,14 @@ def list_items(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     workspace_id = workspace(router.current_event)
-    page = run(job_service().list_items(workspace_id, job_id, status=status, limit=limit, cursor=cursor))
-    items = run(withhold_suppressed(runtime.suppressions(), workspace_id, page.items))
-    return answer(200, ItemsPage(items=[ItemView.from_item(i) for i in items], cursor=page.cursor))
+    return answer(200, run(items_page(workspace_id, job_id, status=status, limit=limit, cursor=cursor)))
+
+
+async def items_page(
+    workspace_id: str, job_id: str, *, status: ItemStatus | None, limit: int, cursor: str | None
+) -> ItemsPage:
+    """A page of the workspace's job's items as the API shows them: suppressed addresses withheld, addresses
+    pending review held back (`ItemView.from_item`); JobNotFound for another workspace's job."""
+    page = await job_service().list_items(workspace_id, job_id, status=status, limit=limit, cursor=cursor)
+    items = await withhold_suppressed(runtime.suppressions(), workspace_id, page.items)
+    return ItemsPage(items=[ItemView.from_item(i) for i in items], cursor=page.cursor)

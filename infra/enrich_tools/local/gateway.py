@@ -16,6 +16,12 @@ handler (404, or 405 with `Allow`), where API Gateway answers `{"message":"Not F
 handler runs in a worker thread because it calls `asyncio.run` itself. Invocations are serialised: a Lambda
 execution environment serves one request at a time, and the Powertools resolver keeps the current event in
 module state.
+
+With `blobs` (the stack's `FileBlobStore`), it also stands in for S3's presigned URLs, which the laptop
+stack has no S3 for: `PUT` and `GET /_blobs/{key}` with the URL's signature and expiry, no API key and no
+function (`serve_blob`). A PUT must send exactly the signed Content-Length and Content-Type; its body is
+streamed to disk a chunk at a time and kept only whole. Refusals are in the API's error model (403 for a
+signature, expiry, key, size or type that does not match; 413 for a larger body; 404 for no file).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import request_response
 
 from enrich_tools.background import BackgroundServer
@@ -47,6 +53,8 @@ from enrich_tools.local.lambdas import (
     Handler,
     LocalContext,
 )
+from leadenrich.http_errors import error_body
+from leadenrich.uploads.local_files import BLOB_PREFIX, BlobRefused, FileBlobStore
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +217,40 @@ def http_response(result: object, extra_headers: dict[str, str] | None = None) -
     return response
 
 
+def _problem(status: int, message: str, field: str | None, headers: dict[str, str]) -> Response:
+    body = json.dumps(error_body(message, field)).encode()
+    return Response(content=body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def serve_blob(
+    request: Request, blobs: FileBlobStore, extra_headers: dict[str, str] | None
+) -> Response:
+    """A presigned `PUT` or `GET /_blobs/{key}` (the module docstring): what S3 does with its URLs."""
+    headers = dict(extra_headers or {})
+    method = request.method.upper()
+    if method not in ("GET", "PUT"):
+        return _problem(
+            405, f"{method} is not allowed here; use GET, PUT", None, {**headers, "Allow": "GET, PUT"}
+        )
+    key = request.url.path[len(BLOB_PREFIX) :]
+    try:
+        grant = blobs.verify(method, key, dict(request.query_params), dict(request.headers))
+        if grant.method == "PUT":
+            await blobs.receive(key, request.stream(), grant.size or 0)
+            return Response(status_code=200, headers=headers)
+        path = blobs.path(key)
+        if not path.is_file():
+            raise BlobRefused(404, "no such object (it expired, or was never written)")
+    except BlobRefused as exc:
+        return _problem(exc.status, exc.message, exc.field, headers)
+    except OSError as exc:  # the disk (full, unwritable): nothing was kept
+        log.error("blob not stored: %s", type(exc).__name__)
+        return _problem(500, "the file could not be stored; nothing was kept, try again", None, headers)
+    media = "text/csv" if key.endswith(".csv") else "application/octet-stream"
+    headers["Content-Disposition"] = blobs.disposition(grant)
+    return FileResponse(path, media_type=media, headers=headers)  # streamed from disk in chunks
+
+
 def create_app(
     handler: Handler,
     *,
@@ -216,8 +258,10 @@ def create_app(
     webhook: Handler | None = None,
     extra_headers: dict[str, str] | None = None,
     access_log: AccessLog | None = None,
+    blobs: FileBlobStore | None = None,
 ) -> Starlette:
-    """The gateway as an ASGI app; `extra_headers` go on every response (e.g. the simulated-data mark)."""
+    """The gateway as an ASGI app; `extra_headers` go on every response (e.g. the simulated-data mark);
+    `blobs` serves `/_blobs/` (presigned uploads and downloads)."""
     invocation = asyncio.Lock()
     authorizing = asyncio.Lock()  # the authorizer is a function of its own, one request at a time too
 
@@ -247,6 +291,12 @@ def create_app(
 
     async def invoke(request: Request) -> Response:
         started = time.monotonic()
+        if blobs is not None and request.url.path.startswith(BLOB_PREFIX):
+            response = await serve_blob(request, blobs, extra_headers)
+            if access_log is not None:
+                path = printable(request.url.path)
+                access_log(printable(request.method), path, response.status_code, time.monotonic() - started)
+            return response
         client = request.client.host if request.client else "127.0.0.1"
         event = http_event(
             request.method,

@@ -24,6 +24,16 @@ from pydantic import ValidationError
 from enrich_tools.local.sheets import CsvError, Table, read_table
 from leadenrich.engine.domains import DomainError, normalize_domain
 from leadenrich.jobs.requests import JobLead
+from leadenrich.uploads.columns import (
+    ALIASES,
+    FIELDS,
+    MissingColumn,
+    NoLeadColumn,
+    UnknownField,
+    field_named,
+    header_key,
+    resolve_columns,
+)
 
 __all__ = [
     "ALIASES",
@@ -40,27 +50,7 @@ __all__ = [
     "repeats_by_line",
 ]
 
-FIELDS = ("domain", "company_name", "first_name", "last_name", "external_id")
 CSV_COLUMNS = FIELDS  # the former name
-# Header names each field is found under, in priority order: when several columns match one field, the
-# one named earlier here wins (a "Company Domain" before a generic "URL", which may be a profile's).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "domain": (
-        "domain",
-        "company domain",
-        "company domain name",
-        "domain name",
-        "website",
-        "web site",
-        "company website",
-        "website url",
-        "url",
-    ),
-    "company_name": ("company name", "company", "organization", "organisation", "account name"),
-    "first_name": ("first name", "firstname", "given name"),
-    "last_name": ("last name", "lastname", "surname", "family name"),
-    "external_id": ("external id", "lead id", "record id", "id"),
-}
 MAX_LISTED_DUPLICATES = 10
 
 
@@ -175,16 +165,6 @@ def read_leads(
 # --- columns -----------------------------------------------------------------------------------------------
 
 
-def header_key(name: str) -> str:
-    """A header name as compared: case, spaces, punctuation and underscores ignored."""
-    return "".join(char for char in name.casefold() if char.isalnum())
-
-
-_ALIAS_RANK = {
-    field: {header_key(a): rank for rank, a in enumerate(names)} for field, names in ALIASES.items()
-}
-
-
 def parse_column_map(text: str) -> dict[str, str]:
     """`domain=Website,first_name="First Name"` -> {"domain": "Website", "first_name": "First Name"}.
     Fields by their names (any case, `-` or space for `_`); a column with a comma in it goes in quotes."""
@@ -193,7 +173,7 @@ def parse_column_map(text: str) -> dict[str, str]:
         if not item.strip():
             continue
         name, equals, column = item.partition("=")
-        field = next((f for f in FIELDS if header_key(f) == header_key(name)), None)
+        field = field_named(name)
         if field is None:
             raise ColumnMapError(f"--map: unknown field {name.strip()!r} (fields: {', '.join(FIELDS)})")
         column = _unquote(column.strip())
@@ -232,49 +212,22 @@ def _unquote(text: str) -> str:
 def _resolve_columns(
     path: Path, headers: tuple[str, ...], column_map: Mapping[str, str]
 ) -> tuple[dict[str, int], list[str]]:
-    """field -> column index: `column_map` first, then the aliases; and notes on columns left unused."""
-    columns: dict[str, int] = {}
-    for field, wanted in column_map.items():
-        if field not in FIELDS:
-            raise ColumnMapError(f"--map: unknown field {field!r} (fields: {', '.join(FIELDS)})")
-        index = next((i for i, h in enumerate(headers) if h == wanted), None)
-        if index is None:
-            index = next((i for i, h in enumerate(headers) if header_key(h) == header_key(wanted)), None)
-        if index is None:
-            raise ColumnMapError(
-                f"{path}: --map {field}={wanted}: no such column (found: {_listing(headers)})"
-            )
-        columns[field] = index
-    notes = []
-    for field in FIELDS:
-        if field in columns:
-            continue
-        ranks = _ALIAS_RANK[field]
-        matches = sorted(
-            (ranks[key], index)
-            for index, header in enumerate(headers)
-            if (key := header_key(header)) in ranks and index not in columns.values()
-        )
-        if not matches:
-            continue
-        columns[field] = matches[0][1]
-        for _, index in matches[1:]:
-            notes.append(
-                f"{path}: column {headers[index]!r} not used: {field} comes from {headers[matches[0][1]]!r} "
-                f"(--map {field}={headers[index]} to use it instead)"
-            )
-    if "domain" not in columns and "company_name" not in columns:  # name-only: docs/company-data.md
-        accepted = ", ".join(repr(name) for name in ALIASES["domain"])
-        raise CsvError(
-            f"{path}: the header must have a 'domain' column (found: {_listing(headers)}; accepted: "
-            f"{accepted}, in any case or spacing), or a company name column to find the domains from; "
-            "or name yours with --map domain=<column>"
-        )
-    return dict(sorted(columns.items(), key=lambda item: FIELDS.index(item[0]))), notes
-
-
-def _listing(headers: tuple[str, ...]) -> str:
-    return ", ".join(repr(h) for h in headers if h) or "none"
+    """field -> column index (`leadenrich.uploads.columns`), and notes on columns left unused; its errors
+    worded for the command line."""
+    try:
+        resolved = resolve_columns(headers, column_map)
+    except UnknownField as exc:
+        raise ColumnMapError(f"--map: {exc}") from None
+    except MissingColumn as exc:
+        raise ColumnMapError(f"{path}: --map {exc}") from None
+    except NoLeadColumn as exc:
+        raise CsvError(f"{path}: {exc}; or name yours with --map domain=<column>") from None
+    notes = [
+        f"{path}: column {headers[u.index]!r} not used: {u.field} comes from {headers[u.used]!r} "
+        f"(--map {u.field}={headers[u.index]} to use it instead)"
+        for u in resolved.unused
+    ]
+    return resolved.columns, notes
 
 
 # --- rows --------------------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ With SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set, the handlers also read and 
 as they do deployed: POST /jobs matches inline leads to its `leads` (or adds them) and the processor writes
 the addresses to `emails` (see docs/supabase.md).
 
+Uploads and exports (docs/uploads.md) have no S3 here: files under `<state>/blobs` (moto: a temporary folder)
+behind presigned URLs the gateway serves (`/_blobs/...`), signed with the state's `local-blob-secret`.
+
 The handlers wire themselves from environment variables (leadenrich.runtime), so the stack sets those
 variables for its lifetime and restores them afterwards.
 """
@@ -31,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,8 +60,10 @@ from enrich_tools.local.lambdas import (
 from enrich_tools.local.providers import SIMULATED_HEADER, provider_environment, provider_settings
 from enrich_tools.local.scheduler import Scheduler
 from enrich_tools.local.state import (
+    BLOB_DIR,
     DEFAULT_STATE_DIR,
     StateLock,
+    kept_blob_secret,
     load_local_key,
     record_simulated,
     recorded_simulated,
@@ -64,6 +71,7 @@ from enrich_tools.local.state import (
 )
 from leadenrich.engine.settings import EngineSettings
 from leadenrich.sqlite.db import FILE_NAME as DB_FILE
+from leadenrich.uploads.local_files import FileBlobStore, new_secret
 
 TABLE_NAME = "leadenrich-local"
 LOCAL_WORKSPACE = "default"
@@ -90,6 +98,8 @@ _AWS_VARIABLES_TO_CLEAR = (
     "AWS_ENDPOINT_URL_SQS",
     "AWS_SESSION_TOKEN",
 )
+# The object store's (`leadenrich.runtime_uploads`): the stack's files, never an S3 bucket from the shell.
+_BLOB_VARIABLES = ("UPLOAD_BUCKET", "LOCAL_BLOB_DIR", "LOCAL_BLOB_URL", "LOCAL_BLOB_SECRET")
 _ACTIVE = threading.Lock()
 
 
@@ -210,7 +220,7 @@ class LocalStack:
         return self
 
     def _start(self, on_exit: ExitStack) -> None:
-        from leadenrich import runtime
+        from leadenrich import runtime, runtime_uploads
         from leadenrich.supabase.client import SupabaseSettings
 
         o = self.options
@@ -239,6 +249,7 @@ class LocalStack:
             "QUEUE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             # Callbacks to http:// and loopback receivers (never private or metadata addresses): local only.
             "ALLOW_LOCAL_WEBHOOKS": "true",
+            **dict.fromkeys(_BLOB_VARIABLES),  # set once the gateway listens
         }
         if o.aws:
             self._start_moto(on_exit, env)
@@ -257,13 +268,27 @@ class LocalStack:
         on_exit.callback(set_handler_log_level, previous_level)
 
         headers = {SIMULATED_HEADER: "true"} if self.simulated else None
+        blob_root, blob_secret = self._blob_files(on_exit)
+        blobs = FileBlobStore(blob_root, "", blob_secret)  # the gateway's: it verifies URLs, makes none
         app = create_app(
-            api, authorizer=authorizer, webhook=webhook, extra_headers=headers, access_log=o.access_log
+            api,
+            authorizer=authorizer,
+            webhook=webhook,
+            extra_headers=headers,
+            access_log=o.access_log,
+            blobs=blobs,
         )
         try:
             self._gateway = on_exit.enter_context(Gateway(app, port=o.port))
         except OSError as exc:
             raise StackError(f"cannot listen on 127.0.0.1:{o.port}: {exc.strerror or exc}") from exc
+        # The handlers' store (`runtime_uploads`) at the gateway's URL, known now: services built before
+        # (recovery's job service) are built again with it.
+        os.environ.update(
+            LOCAL_BLOB_DIR=str(blob_root), LOCAL_BLOB_URL=self.url, LOCAL_BLOB_SECRET=blob_secret
+        )
+        runtime_uploads.reset()
+        runtime.job_service.cache_clear()
         if not o.process:
             return
 
@@ -328,6 +353,16 @@ class LocalStack:
             boto3.client("sqs", region_name=REGION), QUEUE_NAME, visibility_timeout=VISIBILITY_TIMEOUT
         )
         os.environ.update(runtime.queue_environment(queues))
+
+    def _blob_files(self, on_exit: ExitStack) -> tuple[Path, str]:
+        """Where uploads and exports go, and the secret their URLs are signed with: under the state with its
+        kept secret; with moto, a temporary folder and a new secret."""
+        if self.options.aws:
+            root = Path(tempfile.mkdtemp(prefix="enrich-blobs-"))
+            on_exit.callback(shutil.rmtree, root, ignore_errors=True)
+            return root, new_secret()
+        state_dir = self.options.state_dir.resolve()
+        return state_dir / BLOB_DIR, kept_blob_secret(state_dir)
 
     def _same_providers_as_before(self) -> None:
         """Simulated and real data never mix in one state: its jobs and its cache hold one or the other.

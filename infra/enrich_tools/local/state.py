@@ -2,6 +2,8 @@
 
     <state>/leadenrich.sqlite3   jobs, queue, cache, rate limits, keys (leadenrich.sqlite)
     <state>/local-api-key        the key `enrich run` uses for the workspace "default" (mode 0600)
+    <state>/local-blob-secret    what signs the gateway's upload and download URLs (mode 0600)
+    <state>/blobs/               uploaded CSVs and exported results (`uploads.local_files`)
     <state>/lock                 held (flock) by the one process using the state
     <state>/last-run.json        what `enrich run` last ran there (input, output, format, map): --resume
     <state>/providers.json       whether its jobs ran on the provider simulator or on real providers
@@ -16,12 +18,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 DEFAULT_STATE_DIR = Path(".enrich-state")
 KEY_FILE = "local-api-key"
+BLOB_SECRET_FILE = "local-blob-secret"  # noqa: S105  # a file name
+BLOB_DIR = "blobs"
 LOCK_FILE = "lock"
 RUN_FILE = "last-run.json"
 PROVIDERS_FILE = "providers.json"
@@ -99,6 +104,25 @@ def save_local_key(state_dir: Path, secret: str) -> None:
     os.fchmod(fd, 0o600)  # a file that existed keeps its mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
+
+
+def kept_blob_secret(state_dir: Path) -> str:
+    """The state's URL-signing secret, made (owner-only, like the key) the first time: URLs handed out
+    before a restart keep working after it. Made as a whole file linked into place, so two processes
+    starting on one state at once (a run, a reader) end with the same secret."""
+    path = state_dir / BLOB_SECRET_FILE
+    if not path.exists():
+        partial = state_dir / f".{BLOB_SECRET_FILE}.{os.getpid()}.partial"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(partial, path)  # fails when another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 def save_run(state_dir: Path, spec: dict[str, Any]) -> None:

@@ -103,7 +103,7 @@ def error_body(
 Outage = Literal["throttled", "unreachable", "missing", "failing"]
 OUTAGE_RETRY_AFTER_SECONDS = 5
 
-# botocore's error codes (DynamoDB, SQS, Secrets Manager) by what they mean. Named, not imported: only
+# botocore's error codes (DynamoDB, SQS, Secrets Manager, S3) by what they mean. Named, not imported: only
 # `leadenrich.aws` imports botocore (tests/test_import_rules.py), and the adapters let these through as
 # botocore raised them. A missing table or queue is an outage of the deployment, never the caller's fault.
 _CODES: Mapping[str, Outage] = {
@@ -115,11 +115,17 @@ _CODES: Mapping[str, Outage] = {
             "RequestLimitExceeded",
             "RequestThrottled",
             "TooManyRequestsException",
+            "SlowDown",
         ),
         "throttled",
     ),
     **dict.fromkeys(
-        ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+        (
+            "ResourceNotFoundException",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "NoSuchBucket",
+        ),
         "missing",
     ),
     **dict.fromkeys(

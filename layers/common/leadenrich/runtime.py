@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the engine is imported on first use: the processor's, the b
     from leadenrich.jobs.processor import Processor
     from leadenrich.sqlite.db import Database
     from leadenrich.supabase.wiring import SupabaseAdapters
+    from leadenrich.uploads.loader import DailyQuota
     from leadenrich.webhooks.wiring import Webhooks
 
 
@@ -324,6 +325,8 @@ def job_service() -> JobService:
         events=_Outbox(),
     )
     service.workspace_settings = workspace_settings()  # a job's default lawful basis (`jobs.creation`)
+    service.blobs = _uploads.blob_store()  # `POST /jobs {"upload_id"}` (docs/uploads.md)
+    service.upload_max_bytes = _uploads.upload_max_bytes()
     return service
 
 
@@ -394,6 +397,16 @@ def person_lookup() -> PersonLookup:
 # The re-verification sweep (docs/reverification.md), wired in `runtime_reverify`; its schedule is reset here.
 import leadenrich.runtime_reverify as _reverify  # noqa: E402
 
+# The object store of uploads and exports (docs/uploads.md), wired in `runtime_uploads`.
+import leadenrich.runtime_uploads as _uploads  # noqa: E402
+
+
+def _upload_quota(daily_lead_quota: int) -> DailyQuota | None:
+    """The daily lead quota an uploaded file's rows are reserved from, page by page (0: none)."""
+    from leadenrich.uploads.loader import DailyQuota
+
+    return DailyQuota(_quota(), daily_lead_quota) if daily_lead_quota > 0 else None
+
 
 @functools.cache
 def processor() -> Processor:
@@ -436,6 +449,8 @@ def processor() -> Processor:
         screen=functools.partial(WorkspaceScreen, suppressions()),  # each item's workspace's lists
         privacy=_cached_settings(),  # review and region rules, each item's workspace's (`privacy.review`)
         audit=audit_log(),  # a pause at a spend cap, recorded as the processor's
+        blobs=_uploads.blob_store(),  # jobs made from an uploaded CSV, read in pages (docs/uploads.md)
+        lead_quota=_upload_quota(config.daily_lead_quota),  # an upload's rows count like inline leads
     )
 
 
@@ -501,3 +516,4 @@ def reset() -> None:
     health.cache_clear()
     _buffer.reset()
     _reverify.reset()
+    _uploads.reset()

@@ -1,7 +1,8 @@
 """Retention on DynamoDB (moto): every row that holds a lead or a result gets the table's TTL attribute with
 the right epoch, its workspace's `results_retention_days` after its retention starts (an item's finish or
-skip, a job's completion, cancel or failed creation), never while a job runs; a retry takes it away again;
-cached answers never outlive the shortest cache retention; an idempotency key whose job expired is free.
+skip, a job's completion, cancel, failure or failed creation), never while a job runs; a retry takes it away
+again; cached answers never outlive the shortest cache retention; an idempotency key whose job expired is
+free.
 
 moto keeps the TTL setting but never deletes: the tests read the attribute DynamoDB would delete by."""
 
@@ -127,6 +128,18 @@ async def test_a_cancelled_job_and_its_idempotency_row_expire_together(
     assert ttl(client, f"WS#{WS}#IDEMP#k-1", "IDEMP") == T0 + 30 * DAY
     again = await store.cancel_job(WS, "j", NOW + timedelta(days=3))  # unchanged: still the first TTL
     assert again is not None and job_ttl(client, "j") == T0 + 30 * DAY
+
+
+async def test_a_failed_job_and_its_idempotency_row_expire_from_its_failure(
+    store: DynamoJobStore, client: Any
+) -> None:
+    await create(store, "j", 0, key="k-1")
+    later = NOW + timedelta(hours=1)
+    failed = await store.fail_job(WS, "j", later)
+    assert failed is not None and failed.status is JobStatus.FAILED
+    assert job_ttl(client, "j") == ttl(client, f"WS#{WS}#IDEMP#k-1", "IDEMP") == T0 + 3600 + 30 * DAY
+    assert await store.fail_job(WS, "j", later + timedelta(days=3)) is None
+    assert job_ttl(client, "j") == T0 + 3600 + 30 * DAY
 
 
 async def test_a_retry_reopens_the_job_and_its_items_without_ttl(store: DynamoJobStore, client: Any) -> None:

@@ -9,6 +9,7 @@ is that the second writer's condition sees the first writer's change and fails.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -40,6 +41,7 @@ from tests.support.store_contract import (
     new_job,
     scheduled,
 )
+from tests.support.store_contract_uploads import READING, upload_job
 
 TABLE = "leadenrich-test"
 
@@ -339,3 +341,39 @@ async def test_rows_written_before_job_control_read_as_enrichment_jobs_without_s
     assert paused is not None and paused.paused_reason == PAUSED_BY_CALLER
     assert await store.update_job(WS, "old", options=options, due_at=NOW, expected_due_at=None, now=NOW)
     assert await due_ids(store) == [(WS, "old")]
+
+
+async def test_the_upload_state_is_one_json_string_attribute_and_a_failure_leaves_the_due_index(
+    store: DynamoJobStore, client: Any
+) -> None:
+    """`JobOptions.upload` is stored as JSON text (no Decimal, no float refused by the codec), absent when
+    unset; `fail_job` removes the due index's keys with the due time."""
+    job = upload_job("u", READING, due=True)
+    await store.create_job(job, [])
+    stored = job_row(client, "u")["upload"]
+    assert set(stored) == {"S"} and json.loads(stored["S"]) == READING.as_row()
+    await create(store, "plain", 0)
+    assert "upload" not in job_row(client, "plain")
+
+    assert await store.fail_job(WS, "u", NOW) is not None
+
+    assert not {"GSI2PK", "GSI2SK", "due_at"} & set(job_row(client, "u"))
+    assert job_row(client, "u")["upload"] == stored
+
+
+async def test_a_page_refused_before_writing_costs_no_batch_write(store: DynamoJobStore, client: Any) -> None:
+    """The job is read first: a page appended before, or to a job no longer pending, writes no item."""
+    job = await create(store, "j", 0)
+    await store.append_items(job, new_job("j", 30)[1])
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.BatchWriteItem", lambda **_: calls.append("batch_write_item")
+    )
+
+    with pytest.raises(ValueError, match=r"^items: .*stored already"):
+        await store.append_items(job, new_job("j", 30)[1])
+    await store.cancel_job(WS, "j", NOW)
+    with pytest.raises(ValueError, match=r"^job_id: "):
+        await store.append_items(job, new_job("j", 31)[1][30:])
+
+    assert calls == [] and (await job_of(store, "j")).counters.total == 30

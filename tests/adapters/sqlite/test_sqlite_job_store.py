@@ -33,6 +33,7 @@ from tests.support.store_contract import (
     job_of,
     new_job,
 )
+from tests.support.store_contract_uploads import READING
 
 
 @pytest.fixture
@@ -111,9 +112,9 @@ async def test_a_state_file_from_before_the_newer_columns_gets_them_and_keeps_it
 
 
 async def test_a_state_file_from_before_job_control_gets_its_columns_and_due_index(path: Path) -> None:
-    """Given a state file whose jobs table predates pause, schedule, kind and caps (no columns, no due index),
-    when a store opens it, then they are added once, the old job reads as an unscheduled, uncapped
-    enrichment job, and it can be paused, rescheduled and found due."""
+    """Given a state file whose jobs table predates pause, schedule, kind, caps and uploads (no columns, no
+    due index), when a store opens it, then they are added once, the old job reads as an unscheduled,
+    uncapped enrichment job, and it can be paused, rescheduled (an upload state too) and found due."""
     old = Database(path)
     try:
         store = SqliteJobStore(old)
@@ -131,9 +132,10 @@ async def test_a_state_file_from_before_job_control_gets_its_columns_and_due_ind
         old_job = await job_of(store, "j")
         assert old_job.options == JobOptions() and (old_job.paused_reason, old_job.due_at) == (None, None)
         assert (await store.pause_job(WS, "j", reason=BUDGET_REACHED, now=NOW)) is not None
-        options = JobOptions(kind=JobKind.VERIFICATION, run_at=NOW, max_credits=2.5)
+        options = JobOptions(kind=JobKind.VERIFICATION, run_at=NOW, max_credits=2.5, upload=READING)
         assert await store.update_job(WS, "j", options=options, due_at=NOW, expected_due_at=None, now=NOW)
         assert await due_ids(store) == [(WS, "j")]
+        assert (await job_of(store, "j")).options == options  # the upload state as JSON text
         SqliteJobStore(reopened)  # a second store on the same file adds nothing twice
         indexes = {row[1] for row in reopened.read().execute("PRAGMA index_list(jobs)")}
         assert "jobs_due" in indexes

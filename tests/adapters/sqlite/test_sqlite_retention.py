@@ -88,6 +88,19 @@ async def test_a_cancelled_job_counts_from_when_the_purge_first_saw_it_finished(
     assert count(db, "retention_finished") == 0
 
 
+async def test_a_failed_job_goes_with_its_items_after_its_period_from_the_failure(db: Database) -> None:
+    store, purge = SqliteJobStore(db), SqliteRetentionPurge(db)
+    await create(store, "f", 2)
+    assert await store.fail_job(WS, "f", NOW + 10 * DAYS) is not None
+
+    await purge.purge(NOW + 39 * DAYS, POLICY, batch=100)
+    assert await store.get_job(WS, "f") is not None and count(db, "job_items", "f") == 2
+
+    report = await purge.purge(NOW + 41 * DAYS, POLICY, batch=100)
+    assert (report.deleted["job_items"], report.deleted["jobs"]) == (2, 1)
+    assert await store.get_job(WS, "f") is None
+
+
 async def test_a_retried_job_is_no_longer_finished(db: Database) -> None:
     store, purge = SqliteJobStore(db), SqliteRetentionPurge(db)
     await create(store, "f", 1)

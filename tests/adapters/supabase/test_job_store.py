@@ -25,9 +25,10 @@ from enrich_tools.supabase_harness.postgres import apply_migrations
 from leadenrich.engine.models import Lead
 from leadenrich.jobs.models import Item, ItemStatus, JobCounters, JobStatus
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict, JobStore
+from leadenrich.jobs.store_base import PageStored
 from leadenrich.supabase import job_rows as supabase_job_rows
 from leadenrich.supabase.client import SupabaseSettings, close_supabase_clients, supabase_client
-from leadenrich.supabase.job_store import SupabaseJobStore
+from leadenrich.supabase.job_store import BATCH_ROWS, SupabaseJobStore
 from tests.support.store_contract import (
     NOW,
     WS,
@@ -51,6 +52,7 @@ FUNCTIONS = (
     "job_store_create_job",
     "job_store_defer_item",
     "job_store_due_jobs",
+    "job_store_fail_job",
     "job_store_finish_item",
     "job_store_list_items",
     "job_store_list_jobs",
@@ -226,6 +228,25 @@ async def test_append_items_writes_a_batch_and_its_total_together(
         )
     assert (await job_of(store, "j")).counters.total == 1001
     assert await store.get_item(WS, "j", "002000") is None
+
+
+async def test_a_page_appended_again_after_a_failure_between_its_batches_is_completed(
+    store: SupabaseJobStore,
+) -> None:
+    """A page of 1,001 items is three requests, not one transaction: when only its first batch landed (the
+    state a failure before the second request leaves), the same page appended again skips that batch and
+    stores the rest, each counted once; appended a third time, it is `PageStored`."""
+    job = await create(store, "j", 0)
+    _, items = new_job("j", 1001)
+    await store.append_items(job, items[:BATCH_ROWS])
+
+    await store.append_items(job, items)
+
+    assert (await job_of(store, "j")).counters.total == 1001
+    assert [i.item_id for i in await all_items(store, "j")] == [i.item_id for i in items]
+    with pytest.raises(PageStored, match=r"^items: an item id of job j is stored already"):
+        await store.append_items(job, items)
+    assert (await job_of(store, "j")).counters.total == 1001
 
 
 async def test_items_keep_their_stored_lead(store: SupabaseJobStore, supabase_db: SupabaseTestServer) -> None:

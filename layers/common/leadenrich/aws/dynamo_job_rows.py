@@ -6,7 +6,9 @@ Why the attributes look the way they do:
 - datetimes are `jobs.encoding.ts` text, so comparing strings in a condition compares instants;
 - a job with a `due_at` carries the due index's keys (`due_keys`), and only then: GSI2 is sparse;
 - an item's `result` is a JSON string (floats come back exactly), its lead a map; absent values are absent
-  attributes, never NULL.
+  attributes, never NULL;
+- a job's `upload` (`JobOptions.upload`) is a JSON string too: one attribute `update_job` replaces whole,
+  with no number in it turned into a Decimal or refused as a float by the codec.
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ from leadenrich.aws.dynamo_schema import (
     jobs_gsi_pk,
     jobs_gsi_sk,
 )
-from leadenrich.jobs.models import Item, Job
-from leadenrich.jobs.rows import counter_columns, item_from_row, item_to_row, job_from_row, job_to_row
+from leadenrich.jobs.models import Item, Job, JobOptions
+from leadenrich.jobs.rows import (
+    counter_columns,
+    item_from_row,
+    item_to_row,
+    job_from_row,
+    job_to_row,
+    options_row,
+)
 
 COUNTER_COLUMNS = counter_columns("c_")
 
@@ -35,6 +44,7 @@ def job_attributes(job: Job) -> dict[str, Any]:
     """The job's row as attribute values, with its keys in the table, in GSI1 and, while it has a due time,
     in the due index."""
     row = job_to_row(job, COUNTER_COLUMNS)
+    row["upload"] = _json(row["upload"])
     row["PK"], row["SK"] = job_pk(job.workspace_id, job.job_id), JOB_SK
     row["GSI1PK"] = jobs_gsi_pk(job.workspace_id)
     row["GSI1SK"] = jobs_gsi_sk(row["created_at"], job.job_id)
@@ -42,6 +52,17 @@ def job_attributes(job: Job) -> dict[str, Any]:
     if row["due_at"] is not None:
         row.update(due_keys(job.workspace_id, job.job_id, row["due_at"]))
     return to_attribute_values(row)
+
+
+def options_values(options: JobOptions) -> dict[str, Any]:
+    """The options as a job's attributes hold them, as plain values (None: the attribute is absent)."""
+    row = options_row(options)
+    row["upload"] = _json(row["upload"])
+    return row
+
+
+def _json(value: Any) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value is not None else None
 
 
 def due_keys(workspace_id: str, job_id: str, due_at: str) -> dict[str, str]:
@@ -83,4 +104,5 @@ __all__ = [
     "item_from_attributes",
     "job_attributes",
     "job_from_attributes",
+    "options_values",
 ]

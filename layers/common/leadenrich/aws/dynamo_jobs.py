@@ -2,18 +2,18 @@
 state change is a conditional write, and what it must refuse before writing is `jobs.store_base`'s.
 
 This half holds the jobs (create with the idempotency row, append, list through GSI1, start, complete,
-cancel, pause, resume, update, and the due index: GSI2, see `dynamo_schema`); `dynamo_items` the items.
+cancel, fail, pause, resume, update, and the due index: GSI2, see `dynamo_schema`); `dynamo_items` the items.
 Conditions that span two rows use TransactWriteItems: creating a job with an idempotency key (both rows
 `attribute_not_exists`), claiming an item (a ConditionCheck that the job is neither cancelled nor paused:
 UpdateItem cannot look at another row), and every terminal transition together with its job's counters.
 A lost race is reported as such (False / None); conflicts between transactions are retried (`dynamo_ops`).
 Over moto pass `serialize_calls=True` (see `dynamo_ops`).
 
-Retention (`jobs.retention`, docs/privacy.md): a job that completes, is cancelled or fails at creation
-gets the table's TTL attribute, its workspace's `results_retention_days` later (`DynamoItems.expires_at`),
-and so does its idempotency row; a running, pending or paused job has none, and a requeue that reopens a
-job removes it. DynamoDB deletes the rows in no particular order, so an idempotency row whose job is gone
-no longer holds its key: a new job may take it.
+Retention (`jobs.retention`, docs/privacy.md): a job that completes, is cancelled, fails at creation or is
+failed (`fail_job`) gets the table's TTL attribute, its workspace's `results_retention_days` later
+(`DynamoItems.expires_at`), and so does its idempotency row; a running, pending or paused job has none, and
+a requeue that reopens a job removes it. DynamoDB deletes the rows in no particular order, so an idempotency
+row whose job is gone no longer holds its key: a new job may take it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ from typing import Any
 
 from leadenrich.aws.dynamo_codec import from_attribute_values, to_attribute_values
 from leadenrich.aws.dynamo_items import DynamoItems
-from leadenrich.aws.dynamo_job_rows import due_keys, item_attributes, job_attributes, job_from_attributes
+from leadenrich.aws.dynamo_job_rows import (
+    due_keys,
+    item_attributes,
+    job_attributes,
+    job_from_attributes,
+    options_values,
+)
 from leadenrich.aws.dynamo_ops import one_of
 from leadenrich.aws.dynamo_schema import (
     DUE_INDEX,
@@ -42,14 +48,14 @@ from leadenrich.aws.dynamo_schema import (
 )
 from leadenrich.jobs import job_rules
 from leadenrich.jobs.encoding import decode_cursor, ts
-from leadenrich.jobs.item_rules import job_exists, not_pending
+from leadenrich.jobs.item_rules import job_exists
 from leadenrich.jobs.models import Item, Job, JobStatus, Page
 from leadenrich.jobs.ports import IdempotencyConflict
-from leadenrich.jobs.rows import options_row
-from leadenrich.jobs.store_base import JobListing, JobStoreBase, JobUpdate
+from leadenrich.jobs.store_base import JobListing, JobStoreBase, JobUpdate, append_refused, page_start
 
 _ABSENT = "attribute_not_exists(PK)"
 _NO_DUE = ["#due_at", *(f"#{name}" for name in DUE_KEY_FIELDS)]  # what clears a job's due time
+_REMOVE_DUE = ", ".join(_NO_DUE)
 _TTL = f"#{TTL_ATTRIBUTE}"
 
 
@@ -78,19 +84,26 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         return job
 
     async def _append(self, job: Job, items: Sequence[Item]) -> None:
-        """Write the items (batches of 25), then ADD their count to the job's total while it is pending.
+        """Write the items (batches of 25), then ADD their count to the job's total, only while it is
+        pending and the total is the page's first index: a page appended twice is counted once.
 
-        A job being filled has nothing enqueued, so no processor reads the total meanwhile; the condition
-        keeps a cancelled job from growing (its items are then written but never enqueued)."""
+        Items first: a loader that dies between the two leaves the page uncounted, and its retry writes
+        the same items again and counts them. The job is read first so that a page refused anyway (appended
+        before, the job no longer pending) overwrites no item; the conditional ADD settles any race. A
+        job being filled has nothing enqueued, so no processor reads the total meanwhile."""
+        first = page_start(items)
+        stored = await self.get_job(job.workspace_id, job.job_id)
+        if stored is None or stored.status is not JobStatus.PENDING or stored.counters.total != first:
+            raise append_refused(stored, job.job_id, first)
         await self.batch_put([item_attributes(item) for item in items], what="items")
         op = self.update_request(
             self._job(job),
             update="ADD #c_total :n",
-            condition="#status = :pending",
-            values={":n": len(items), ":pending": JobStatus.PENDING.value},
+            condition="#status = :pending AND #c_total = :first",
+            values={":n": len(items), ":pending": JobStatus.PENDING.value, ":first": first},
         )
         if await self.update_row(op) is None:
-            raise not_pending(job.job_id)
+            raise append_refused(await self.get_job(job.workspace_id, job.job_id), job.job_id, first)
 
     async def job_for_idempotency_key(self, workspace_id: str, key: str) -> Job | None:
         """The job an idempotency key of the workspace made, if any (`IdempotentLookup`)."""
@@ -194,6 +207,26 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         await self._expire_idempotency(job, expires)
         return job
 
+    async def _fail(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """Its retention starts now (the TTL, on its idempotency row too); the due index's keys go with
+        its due time."""
+        expires = await self.expires_at(workspace_id, now)
+        op = self.update_request(
+            job_key(workspace_id, job_id),
+            update=f"SET #status = :failed, #completed_at = :now, {_TTL} = :expires REMOVE {_REMOVE_DUE}",
+            condition="#status = :failable",
+            values={
+                ":failed": JobStatus.FAILED.value,
+                ":failable": job_rules.FAILABLE.value,
+                ":now": ts(now),
+                ":expires": expires,
+            },
+        )
+        job = await self._changed(op)
+        if job is not None:
+            await self._expire_idempotency(job, expires)
+        return job
+
     async def _expire_idempotency(self, job: Job, expires: int) -> None:
         """The job's idempotency row expires with it (a key may be anything a client chose, an address
         included). Only while it still names this job; a lost race changes nothing."""
@@ -239,7 +272,7 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         sets: list[str] = []
         removes: list[str] = []
         values: dict[str, Any] = {}
-        row: dict[str, Any] = options_row(update.options)
+        row: dict[str, Any] = options_values(update.options)
         if update.due_at is None:
             removes += _NO_DUE
         else:
@@ -285,7 +318,7 @@ class DynamoJobStore(DynamoItems, JobStoreBase):
         """`due_at` and the due index's keys go together."""
         op = self.update_request(
             job_key(workspace_id, job_id),
-            update=f"REMOVE {', '.join(_NO_DUE)}",
+            update=f"REMOVE {_REMOVE_DUE}",
             condition="#due_at = :due",
             values={":due": ts(due_at)},
         )

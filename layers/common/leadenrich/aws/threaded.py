@@ -5,18 +5,22 @@ not thread-safe. Its DynamoDB restores a copy of the whole table when a transact
 other threads' writes; its SQS checks that a message is visible and marks it received in two steps, so two
 threads receiving at once can both take the same message (two processors then got 61 deliveries of 60
 messages). So over moto (`serialize_calls=True`) every adapter takes its service's process-wide lock around
-each call. moto's services keep separate state, so DynamoDB and SQS calls do not wait for each other. Real
-AWS needs none of this.
+each call. moto's services keep separate state, so DynamoDB, SQS and S3 calls do not wait for each other.
+Real AWS needs none of this.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+_T = TypeVar("_T")
 
 EMULATOR_LOCK = threading.Lock()  # moto's DynamoDB: shared by every DynamoDB adapter of the process
 SQS_EMULATOR_LOCK = threading.Lock()  # moto's SQS: shared by every SQS queue of the process
+S3_EMULATOR_LOCK = threading.Lock()  # moto's S3: shared by every bucket adapter of the process
 
 
 class ThreadedClient:
@@ -36,12 +40,17 @@ class ThreadedClient:
 
     async def _call(self, operation: str, **kwargs: Any) -> Any:
         method = getattr(self._client, operation)
+        return await self._run(lambda: method(**kwargs))
+
+    async def _run(self, work: Callable[[], _T]) -> _T:
+        """`work` (boto3 calls, and reading what they return: an S3 body) in a worker thread, under the
+        emulator's lock when there is one."""
         lock = self._lock
         if lock is None:
-            return await asyncio.to_thread(method, **kwargs)
+            return await asyncio.to_thread(work)
 
-        def locked() -> Any:
+        def locked() -> _T:
             with lock:
-                return method(**kwargs)
+                return work()
 
         return await asyncio.to_thread(locked)

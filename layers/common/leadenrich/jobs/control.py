@@ -16,11 +16,11 @@ message was still in the queue) is harmless: claims are conditional.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadenrich.jobs.models import CLAIMABLE, ItemStatus, Job, WorkMessage
+from leadenrich.jobs.models import CLAIMABLE, ItemStatus, Job, JobStatus, WorkMessage
 from leadenrich.jobs.ports import MAX_BATCH, MAX_DELAY_SECONDS, JobStore, WorkQueue
 from leadenrich.jobs.window import GROUP, first_count
 
@@ -42,10 +42,13 @@ def _leader(index: int, window: int) -> int:
 async def resend_waiting(store: JobStore, queue: WorkQueue, job: Job, now: datetime) -> int:
     """Send a message, in the job's band, for each of its items that waits for one (see the module
     docstring); a deferred item's message is delayed until its next attempt (at most SQS's 15 minutes).
-    Reads the job's items a page at a time; returns how many messages were sent."""
+    Reads the job's items a page at a time, and no further than the first window while no item has had an
+    outcome: an item after it is sent only by a leader with one, so a job that never ran (an uploaded file
+    of 100,000 rows just read) costs a page, not a listing of every item. Returns how many were sent."""
     window = job.options.queue_window
     released = first_count(job.counters.total, window)
     sent_leaders: set[int] = set()
+    any_outcome = False  # an item seen so far has sent its successors (`Item.sent_next`)
     batch: list[tuple[WorkMessage, int]] = []
     sent = 0
     cursor: str | None = None
@@ -53,6 +56,7 @@ async def resend_waiting(store: JobStore, queue: WorkQueue, job: Job, now: datet
         page = await store.list_items(job.workspace_id, job.job_id, limit=_PAGE, cursor=cursor)
         for item in page.items:
             index = int(item.item_id)
+            any_outcome = any_outcome or item.sent_next
             if item.sent_next and window is not None and index % GROUP == 0:
                 sent_leaders.add(index)
             was_sent = window is None or index < released or _leader(index, window) in sent_leaders
@@ -69,7 +73,8 @@ async def resend_waiting(store: JobStore, queue: WorkQueue, job: Job, now: datet
                 sent += await _send(queue, batch)
                 batch = []
         cursor = page.cursor
-        if cursor is None:
+        past_window = bool(page.items) and int(page.items[-1].item_id) >= released - 1
+        if cursor is None or (window is not None and past_window and not any_outcome):
             break
     return sent + await _send(queue, batch)
 
@@ -84,12 +89,24 @@ async def _send(queue: WorkQueue, batch: Sequence[tuple[WorkMessage, int]]) -> i
     return len(batch)
 
 
-async def release_due_jobs(store: JobStore, queue: WorkQueue, now: datetime, limit: int = 10) -> Released:
+async def release_due_jobs(
+    store: JobStore,
+    queue: WorkQueue,
+    now: datetime,
+    limit: int = 10,
+    load: Callable[[Job], Awaitable[Job | None]] | None = None,
+) -> Released:
     """Send the first items of every scheduled job whose time has come, then clear its due time. Sent
     first: a crash in between sends them again (duplicates are harmless), never not at all; two processors
-    doing this at once both send, and one clears."""
+    doing this at once both send, and one clears. A job whose uploaded file is still being read goes to
+    `load` instead (`leadenrich.uploads.loader`), which answers the job when it is to be released now."""
     jobs = messages = 0
-    for job in await store.due_jobs(now, limit):
+    for due in await store.due_jobs(now, limit):
+        upload, job = due.options.upload, due
+        if upload is not None and upload.state != "loaded" and due.status is not JobStatus.CANCELLED:
+            if load is None or (loaded := await load(due)) is None:
+                continue  # still being read (or no object store here to read it)
+            job = loaded
         if job.due_at is None:
             continue
         messages += await resend_waiting(store, queue, job, now)

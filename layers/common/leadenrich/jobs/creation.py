@@ -58,6 +58,8 @@ from leadenrich.jobs.reenrich import reenrich_days, skipped_recent
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB, CreateJobRequest
 from leadenrich.jobs.window import DEFAULT_WINDOW, first_count
 from leadenrich.privacy.ports import WorkspaceSettingsStore
+from leadenrich.uploads.ports import BlobStore
+from leadenrich.uploads.service import DEFAULT_MAX_UPLOAD_BYTES
 
 SUPABASE_REQUIRED = "requires Supabase: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
 ITEM_ID_WIDTH = 6  # zero-padded item ids sort in input order; 10,000 items need 5 digits
@@ -147,6 +149,9 @@ class JobCreation:
         self.leads = leads
         # Set by the wiring (`runtime.job_service`): the default lawful basis of a workspace's jobs.
         self.workspace_settings: WorkspaceSettingsStore | None = None
+        # Set by the wiring too: where uploaded files are (`upload_id` jobs: `jobs.upload_creation`).
+        self.blobs: BlobStore | None = None
+        self.upload_max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
     async def _lawful_basis(self, workspace_id: str, request: CreateJobRequest) -> LawfulBasis:
         """The request's basis, else the workspace's default, else legitimate_interest."""
@@ -206,6 +211,10 @@ class JobCreation:
         """Store the job and its items, then enqueue them. Raises RequestRejected (naming the field) for
         what this deployment or the stored leads cannot serve, and LeadStoreError when Supabase fails."""
         basis = await self._lawful_basis(workspace_id, request)
+        if request.upload_id is not None:  # read later, by the processor (docs/uploads.md)
+            from leadenrich.jobs.upload_creation import create_from_upload  # it builds on this module
+
+            return await create_from_upload(self, workspace_id, request, idempotency_key, basis)
         if self.leads is None or request.emails:  # addresses to verify are never stored leads
             return await self._create_inline(workspace_id, request, idempotency_key, basis)
         if request.dry_run:

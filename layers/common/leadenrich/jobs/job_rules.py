@@ -9,6 +9,7 @@ reason, a page size out of range) is refused here, with the messages the API sho
     resume    paused -> running, or pending when the job never started (`started_at` unset)
     update    options and due time, while pending | running | paused and the due time is the expected one
     cancel    pending | running | paused -> cancelled (the pause reason cleared)
+    fail      pending -> failed, `completed_at` set and the due time cleared (its input could not be read)
     claim     an item of a job that is neither cancelled nor paused
     release   the due time cleared, only while it is still the value the caller read
 """
@@ -23,6 +24,7 @@ PAUSABLE = frozenset({JobStatus.PENDING, JobStatus.RUNNING})
 RESUMABLE = JobStatus.PAUSED
 UPDATABLE = frozenset({JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED})
 CANCELLABLE = UPDATABLE
+FAILABLE = JobStatus.PENDING  # a job made from an upload fails while its file is being read, never after
 # A claim takes no item of these jobs: a cancelled job's items are skipped, a paused job's wait for resume.
 HOLDS_ITEMS = frozenset({JobStatus.CANCELLED, JobStatus.PAUSED})
 MAX_REASON_CHARS = 200  # reasons are codes (PAUSED_BY_CALLER, BUDGET_REACHED), never prose or data
@@ -44,6 +46,7 @@ def resumed_status(started_at: datetime | None) -> JobStatus:
 
 __all__ = [
     "CANCELLABLE",
+    "FAILABLE",
     "HOLDS_ITEMS",
     "MAX_REASON_CHARS",
     "PAUSABLE",

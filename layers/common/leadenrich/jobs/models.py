@@ -13,6 +13,7 @@ in the store, so two processors or a duplicate queue delivery can never run or c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
 from leadenrich.engine.models import Lead, LeadStatus
+from leadenrich.uploads.models import UploadState
 
 DEFAULT_WORKSPACE = "default"
 HIGHEST_PRIORITY, DEFAULT_PRIORITY, LOWEST_PRIORITY = 1, 3, 5
@@ -147,6 +149,8 @@ class JobOptions:
     # Each lead's company data too (docs/company-data.md): off unless asked, so no job's cost changes by
     # itself; jobs made before it read as off.
     company_data: bool = False
+    # A job made from an uploaded CSV (`POST /jobs {"upload_id"}`): where reading it stands; None otherwise.
+    upload: UploadState | None = None
 
     def wants(self, event: WebhookEvent) -> bool:
         """Whether `event` is POSTed to the job's webhook_url."""
@@ -168,6 +172,7 @@ class JobOptions:
             "max_cost_usd": self.max_cost_usd,
             "lawful_basis": self.lawful_basis.value,
             "company_data": self.company_data,
+            "upload": self.upload.as_row() if self.upload is not None else None,
         }
 
     @classmethod
@@ -189,7 +194,17 @@ class JobOptions:
             # Rows made before the lawful basis was kept read as the default.
             lawful_basis=LawfulBasis(row.get("lawful_basis") or LawfulBasis.LEGITIMATE_INTEREST),
             company_data=bool(row.get("company_data") or False),  # older rows have none
+            upload=_upload(row.get("upload")),
         )
+
+
+def _upload(value: Any) -> UploadState | None:
+    """A stored upload state: a mapping (PostgREST's jsonb, DynamoDB), JSON text (SQLite) or none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = json.loads(value)
+    return UploadState.from_row(value)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -184,6 +184,12 @@ class JobStore(Protocol):
         results."""
         ...
 
+    async def fail_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """pending -> failed (`completed_at` now, due time cleared): a job whose input could not be read
+        (an uploaded file that is not a CSV, `leadenrich.uploads`); returns the failed job only to the caller
+        whose conditional write failed it, None when it is unknown or no longer pending."""
+        ...
+
     async def pause_job(self, workspace_id: str, job_id: str, *, reason: str, now: datetime) -> Job | None:
         """pending|running -> paused with `reason` (`Job.paused_reason`); returns the paused job only to the
         caller whose conditional write paused it (so a `job.paused` event is sent once), None when the job

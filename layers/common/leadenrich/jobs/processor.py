@@ -22,7 +22,8 @@ What happens to an item, by the engine's answer:
   what the provider asked for; after `max_attempts` charged attempts: dead-lettered with its reason;
 - its job cancelled: skipped and its message deleted;
 - its job paused: its message deleted, the item left as it was (resuming sends it again, `jobs.control`).
-Each drain first releases the scheduled jobs whose `run_at` has come (`jobs.control.release_due_jobs`).
+Each drain first releases the scheduled jobs whose `run_at` has come (`jobs.control.release_due_jobs`),
+and reads due uploaded files into their jobs' items in a share of its budget (`uploads.loader`).
 Before an item's first outcome is written (finish, deferral, hand-back, dead letter, skip), the items it leads
 in its job's queue window are sent (`leadenrich.jobs.window`): a job has only a window of messages in the
 queue at a time, so jobs created after a large one are not stuck behind all of it.
@@ -82,6 +83,8 @@ from leadenrich.jobs.retry import RetryPolicy, write_failed
 from leadenrich.jobs.window import successors
 from leadenrich.privacy.ports import AuditEntry, AuditLog, WorkspaceSettingsStore
 from leadenrich.privacy.review import ItemPolicy
+from leadenrich.uploads.loader import DailyQuota, UploadLoader
+from leadenrich.uploads.ports import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,8 @@ class Processor:
         companies: CompanySink | None = None,
         audit: AuditLog | None = None,
         lead_records: LeadEnrichmentSink | None = None,
+        blobs: BlobStore | None = None,
+        lead_quota: DailyQuota | None = None,  # what the uploads' rows are reserved from
     ) -> None:
         self.store = store
         self.queue = queue
@@ -138,6 +143,7 @@ class Processor:
         self.companies = companies
         self.audit = audit  # where the processor's own decisions (a pause at a cap) are recorded
         self.lead_records = lead_records  # a stored lead's enrichment record (`jobs.lead_records`)
+        self.uploads = UploadLoader(store, blobs, clock, quota=lead_quota) if blobs is not None else None
 
     async def drain(self, budget_seconds: float | None = None, *, receive: bool = True) -> DrainReport:
         """Process up to `max_items` items, never running past the budget (default: the settings').
@@ -151,7 +157,7 @@ class Processor:
         running: set[asyncio.Task[None]] = set()
         started = asyncio.get_running_loop().time()
         empty = False  # the last receive found nothing: ask again only once an item finished
-        await self._release_due(report)
+        await self._release_due(report, work_deadline)
         while True:
             saturated = report.released > 0  # back-pressure: see the module docstring
             room = min(s.concurrency - len(running), s.max_items - report.received) if receive else 0
@@ -173,10 +179,13 @@ class Processor:
         report.seconds = asyncio.get_running_loop().time() - started
         return report
 
-    async def _release_due(self, report: DrainReport) -> None:
+    async def _release_due(self, report: DrainReport, deadline: Deadline) -> None:
         """Scheduled jobs whose time came get their first items sent; a failure waits for the next run."""
+        load = self.uploads.within(deadline) if self.uploads is not None else None
         try:
-            report.released_jobs = (await release_due_jobs(self.store, self.queue, self.clock())).jobs
+            report.released_jobs = (
+                await release_due_jobs(self.store, self.queue, self.clock(), load=load)
+            ).jobs
         except Exception as exc:
             log.error("releasing scheduled jobs failed", extra={"error": type(exc).__name__})
 

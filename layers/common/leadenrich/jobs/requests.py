@@ -8,6 +8,8 @@ A job's leads come from exactly one source: `leads` or `domains` (inline; with S
 are matched to stored leads), `lead_ids` or `process_all` (stored leads; Supabase only). Whether Supabase
 is configured is not known here: the service refuses what needs it, naming the field. `emails` makes a
 verification job instead (`JobKind.VERIFICATION`): one item per address, each checked here (`emails.3`).
+`upload_id` names a CSV uploaded through `POST /uploads` (with `columns` saying which column holds which
+field when the usual names do not fit): the processor reads it, page by page (docs/uploads.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -29,6 +32,7 @@ from leadenrich.engine.domains import DomainError, normalize_domain
 from leadenrich.engine.models import MAX_ADDRESS_LENGTH, Lead, normalize_email
 from leadenrich.jobs.control_requests import ScheduleAndCaps, check_tags, check_webhook_url
 from leadenrich.jobs.models import WEBHOOK_EVENTS, JobKind, LawfulBasis, WebhookEvent
+from leadenrich.uploads.models import UPLOAD_ID_PATTERN
 
 MAX_LEADS_PER_JOB = 10_000
 MAX_ATTEMPTS = 10  # per item; the queue's redrive policy must allow more receives than this
@@ -76,8 +80,27 @@ class JobLead(Lead):
         return None
 
 
-Source = Literal["leads", "domains", "lead_ids", "process_all", "emails"]
-SOURCES: tuple[Source, ...] = ("leads", "domains", "lead_ids", "process_all", "emails")
+Source = Literal["leads", "domains", "lead_ids", "process_all", "emails", "upload_id"]
+SOURCES: tuple[Source, ...] = ("leads", "domains", "lead_ids", "process_all", "emails", "upload_id")
+# A header name as a caller writes it in `columns` (a spreadsheet's column title).
+HeaderName = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class ColumnMap(BaseModel):
+    """Which column of an uploaded CSV holds each lead field, by its header name (as `enrich`'s `--map`);
+    a field left out is found under its usual names ("Website", "Company", "First Name" ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain: HeaderName | None = None
+    company_name: HeaderName | None = None
+    first_name: HeaderName | None = None
+    last_name: HeaderName | None = None
+    external_id: HeaderName | None = None
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """(field, header name) for each field given."""
+        return tuple((field, str(name)) for field, name in self.model_dump(exclude_none=True).items())
 
 
 class CreateJobRequest(ScheduleAndCaps):
@@ -116,6 +139,20 @@ class CreateJobRequest(ScheduleAndCaps):
         "Email Verifier with the cache, rate limits and retries of enrichment. Each item ends with its "
         "address's hunter_status, score (`confidence_score`), deliverability and status "
         "(docs/verification.md). Lower-cased; each is checked and refused naming its index.",
+    )
+    upload_id: str | None = Field(
+        default=None,
+        pattern=UPLOAD_ID_PATTERN,
+        description="A CSV uploaded through `POST /uploads` (UTF-8, up to 1,000,000 rows): the job's leads, "
+        "one item per valid row, read by the processor in pages after the job is created (the job stays "
+        "pending meanwhile; `upload` in `GET /jobs/{job_id}` says how reading stands). Refused rows are "
+        "listed with their line numbers; a file that cannot be read fails the job, saying why "
+        "(docs/uploads.md).",
+    )
+    columns: ColumnMap | None = Field(
+        default=None,
+        description="With upload_id: the header name of the column holding each lead field, when the "
+        "usual names (`domain`, `Website`, `Company`, `First Name` ...) do not fit.",
     )
     after_lead_id: UUID | None = Field(
         default=None, description="With process_all: start after this lead id (a previous job's cursor)."
@@ -199,15 +236,25 @@ class CreateJobRequest(ScheduleAndCaps):
         given = [name for name in SOURCES if getattr(self, name)]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one of 'leads', 'domains', 'lead_ids', 'process_all' or 'emails', not empty"
+                "give exactly one of 'leads', 'domains', 'lead_ids', 'process_all', 'emails' or "
+                "'upload_id', not empty"
             )
         return self
+
+    @field_validator("columns")
+    @classmethod
+    def _upload_only(cls, value: ColumnMap | None, info: ValidationInfo) -> ColumnMap | None:
+        if value is not None and not info.data.get("upload_id"):
+            raise ValueError("only with upload_id")
+        return value
 
     @field_validator("skip_existing")
     @classmethod
     def _not_with_emails(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         if value and info.data.get("emails"):
             raise ValueError("not with emails: a verification job has no stored leads to skip")
+        if value and info.data.get("upload_id"):
+            raise ValueError("not with upload_id: an uploaded file's rows are not matched to stored leads")
         return value
 
     @field_validator("company_data")

@@ -153,6 +153,33 @@ class JobUpdate:
     now: datetime
 
 
+def page_start(items: Sequence[Item]) -> int:
+    """The index of a page's first item: item ids are zero-padded sequence numbers (`Item.item_id`), and
+    a page is appended where the job's total stands. ValueError naming `items` for another id."""
+    first = items[0].item_id
+    if not first.isascii() or not first.isdigit():
+        raise ValueError(f"items: item id {first!r} is not a sequence number")
+    return int(first)
+
+
+class PageStored(ValueError):
+    """`append_items` refused a page whose first item the job's total counts already: it was appended
+    before (by a loader that died before recording its progress, or by another loader), and counted once."""
+
+
+def append_refused(stored: Job | None, job_id: str, first: int) -> ValueError:
+    """Why a page starting at item `first` was refused, from the job as read after: it is no longer pending
+    (or unknown), its total counts the page already (`PageStored`), or the page is past its total."""
+    if stored is None or stored.status is not JobStatus.PENDING:
+        return item_rules.not_pending(job_id)
+    total = stored.counters.total
+    if total > first:
+        return PageStored(f"items: an item id of job {job_id} is stored already (it holds {total})")
+    return ValueError(
+        f"items: the page starts at item {first}, job {job_id} holds {total}: pages go in order"
+    )
+
+
 class JobStoreBase(ABC):
     """The port's guarded calls; the port's docstrings (`leadenrich.jobs.ports`) say what each does."""
 
@@ -164,9 +191,10 @@ class JobStoreBase(ABC):
 
     async def append_items(self, job: Job, items: Sequence[Item]) -> None:
         """More items of a pending job (`ItemAppender`); ValueError when an item belongs elsewhere or is
-        stored already, or the job is no longer pending."""
+        stored already, the page does not start at the job's total, or the job is no longer pending."""
         item_rules.check_items(job, items, unique=False)
         if items:
+            page_start(items)
             await self._append(job, items)
 
     async def list_jobs(
@@ -256,6 +284,9 @@ class JobStoreBase(ABC):
     async def resume_job(self, workspace_id: str, job_id: str, *, now: datetime) -> Job | None:
         return await self._resume(workspace_id, job_id)
 
+    async def fail_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        return await self._fail(workspace_id, job_id, now)
+
     async def update_job(
         self,
         workspace_id: str,
@@ -316,7 +347,10 @@ class JobStoreBase(ABC):
 
     @abstractmethod
     async def _append(self, job: Job, items: Sequence[Item]) -> None:
-        """Store a non-empty page of the job's items and add their count to its total, while pending."""
+        """Store a non-empty page of the job's items and add their count to its total, while pending and
+        only while that total is the page's first index (`page_start`): a page appended twice (a loader
+        that died before recording its progress, two loaders) is refused, never counted twice, and so is a
+        page past the total (`append_refused` says which)."""
 
     @abstractmethod
     async def _list_jobs(self, listing: JobListing) -> Page[Job]: ...
@@ -355,6 +389,11 @@ class JobStoreBase(ABC):
         """The conditional resume (job_rules: resume, `resumed_status`), its reason cleared."""
 
     @abstractmethod
+    async def _fail(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        """The conditional failure (job_rules: fail): `completed_at` now, the due time (and its index
+        entry) cleared; the failed job only to the caller whose write did it."""
+
+    @abstractmethod
     async def _update(self, workspace_id: str, job_id: str, update: JobUpdate) -> Job | None:
         """The conditional replacement of options and due time (job_rules: update); the job as stored."""
 
@@ -390,6 +429,9 @@ __all__ = [
     "JobListing",
     "JobStoreBase",
     "JobUpdate",
+    "PageStored",
     "ReviewListing",
+    "append_refused",
+    "page_start",
     "review_cursor",
 ]

@@ -39,6 +39,7 @@ from leadenrich.jobs.models import (
     WebhookEvent,
 )
 from leadenrich.privacy import review
+from leadenrich.uploads.models import UploadState
 
 # A time as the API has always written it (`isoformat()`: `+00:00`, microseconds when there are some).
 IsoTime = Annotated[
@@ -180,6 +181,28 @@ class JobLinks(View):
         return cls(self=f"/jobs/{job_id}", items=f"/jobs/{job_id}/items")
 
 
+class UploadRowErrorView(View):
+    line: int = Field(description="the row's line in the uploaded file (1 is the header)")
+    field: str = Field(description="the lead field, or `row`, the problem is with")
+    message: str
+
+
+class JobUploadView(View):
+    """How reading a job's uploaded CSV stands (docs/uploads.md): `GET /jobs/{id}` while it loads."""
+
+    upload_id: str
+    state: Literal["loading", "loaded", "failed"]
+    rows: int = Field(description="items made from the file so far")
+    refused: int = Field(description="data rows refused; the first of them are in `errors`")
+    errors: list[UploadRowErrorView] = Field(description="refused rows, by line (the first 100)")
+    line: int = Field(description="the last line of the file read")
+    bytes_read: int
+    size: int = Field(description="the file's size in bytes")
+    failure: str | None = Field(
+        description="why the file could not be read (state `failed`), naming the line"
+    )
+
+
 class JobView(View):
     job_id: str
     status: JobStatus
@@ -197,6 +220,9 @@ class JobView(View):
     counters: JobCountersView
     cost: JobCostView
     links: JobLinks
+    upload: JobUploadView | None = Field(
+        default=None, description="a job made from an uploaded CSV: reading it; absent for the others"
+    )
 
     @classmethod
     def fields_of(cls, job: Job) -> dict[str, Any]:
@@ -239,11 +265,26 @@ class JobView(View):
                 hunter_credits=round(c.credits_hunter, 3), perplexity_usd=round(c.cost_perplexity_usd, 6)
             ),
             "links": JobLinks.of(job.job_id),
+            **({"upload": _upload_view(o.upload)} if o.upload is not None else {}),  # others unchanged
         }
 
     @classmethod
     def from_job(cls, job: Job) -> JobView:
         return cls(**cls.fields_of(job))
+
+
+def _upload_view(upload: UploadState) -> JobUploadView:
+    return JobUploadView(
+        upload_id=upload.upload_id,
+        state=upload.state,
+        rows=upload.rows,
+        refused=upload.refused,
+        errors=[UploadRowErrorView(line=e.line, field=e.field, message=e.message) for e in upload.errors],
+        line=upload.line,
+        bytes_read=upload.offset,
+        size=upload.size,
+        failure=upload.failure,
+    )
 
 
 class BulkResultView(View):
@@ -394,9 +435,11 @@ __all__ = [
     "JobEventData",
     "JobLinks",
     "JobOptionsView",
+    "JobUploadView",
     "JobView",
     "JobsPage",
     "SelectionView",
+    "UploadRowErrorView",
     "View",
     "dump",
 ]

@@ -18,7 +18,8 @@ Encoding, and why:
   condition such as `lease_until < :now` compares instants, and they read back as tz-aware UTC;
 - the float counters (credits, cost, time) are decimal text, added in `Decimal` by the store: in floats
   0.1 + 0.1 + 0.1 != 0.3, and the DynamoDB store's decimals (and Supabase's numeric) give 0.3;
-- an item's lead and result and a job's tags and webhook events are JSON text; booleans are 0 or 1.
+- an item's lead and result and a job's tags, webhook events and upload state are JSON text; booleans are
+  0 or 1.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def job_params(job: Job) -> dict[str, Any]:
     row["skip_existing"] = int(row["skip_existing"])
     row["tags"] = json.dumps(row["tags"], ensure_ascii=False)
     row["webhook_events"] = json.dumps(row["webhook_events"])
+    row["upload"] = json.dumps(row["upload"], ensure_ascii=False) if row["upload"] is not None else None
     row.update({name: decimal_text(row[name]) for name in FLOAT_COUNTERS})
     return row
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from leadenrich.jobs import job_rules, store_base
 from leadenrich.jobs.encoding import opt_ts, ts
-from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, job_exists, not_pending, taken_back
+from leadenrich.jobs.item_rules import CLAIMABLE, HELD, SKIPPABLE, job_exists, taken_back
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobOptions, JobStatus, Page
 from leadenrich.jobs.ports import Activity, CounterDelta, IdempotencyConflict
 from leadenrich.jobs.rows import ACTIVITY_KEPT, DELTA_FIELDS, FLOAT_COUNTERS, activity_minute, activity_of
@@ -44,6 +44,7 @@ JOB_CONTROL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("jobs", "paused_reason", "TEXT"),
     ("jobs", "due_at", "TEXT"),
     ("jobs", "company_data", "INTEGER NOT NULL DEFAULT 0"),  # docs/company-data.md
+    ("jobs", "upload", "TEXT"),  # JSON: a job made from an uploaded CSV (`leadenrich.uploads`)
 )
 # The due index: only scheduled jobs have an entry, in the order `due_jobs` reads them.
 _DUE_INDEX = """
@@ -113,6 +114,15 @@ WHERE workspace_id = :ws AND job_id = :job AND status = :paused RETURNING *"""
 _CANCEL = """
 UPDATE jobs SET status = 'cancelled', paused_reason = NULL WHERE workspace_id = :ws AND job_id = :job
     AND status IN (SELECT value FROM json_each(:cancellable)) RETURNING *"""
+_COMPLETE = """
+UPDATE jobs SET status = 'completed', completed_at = :now WHERE workspace_id = :ws AND job_id = :job
+    AND status IN ('pending', 'running') AND processed >= total RETURNING *"""
+_FAIL = """
+UPDATE jobs SET status = 'failed', completed_at = :now, due_at = NULL
+WHERE workspace_id = :ws AND job_id = :job AND status = :failable RETURNING *"""
+# A page grows a pending job's total only where that total stands (`store_base.page_start`).
+_APPEND = """UPDATE jobs SET total = total + :n
+WHERE workspace_id = :ws AND job_id = :job AND status = 'pending' AND total = :first"""
 # `due_at IS :expected`: equal, or both NULL (no due time set).
 _UPDATED = (*JobOptions().as_row(), "due_at")
 _UPDATE = f"""
@@ -241,14 +251,13 @@ class SqliteJobStore(job_review.SqliteReview, JobStoreBase):
 
     async def _append(self, job: Job, items: Sequence[Item]) -> None:
         """The items, and their count added to the job's total, in one transaction (nothing written when
-        one is stored already or the job is not pending)."""
+        one is stored already, the total is not the page's start or the job is not pending)."""
+        first = store_base.page_start(items)
+        params = {"ws": job.workspace_id, "job": job.job_id, "n": len(items), "first": first}
         with self._db.write() as conn:
-            grown = conn.execute(
-                "UPDATE jobs SET total = total + ? WHERE workspace_id = ? AND job_id = ? AND status = ?",
-                (len(items), job.workspace_id, job.job_id, JobStatus.PENDING.value),
-            ).rowcount
-            if not grown:
-                raise not_pending(job.job_id)
+            if not conn.execute(_APPEND, params).rowcount:
+                stored = _job(conn, _JOB, job.workspace_id, job.job_id)
+                raise store_base.append_refused(stored, job.job_id, first)
             _insert_items(conn, items)
 
     async def get_job(self, workspace_id: str, job_id: str) -> Job | None:
@@ -285,16 +294,7 @@ class SqliteJobStore(job_review.SqliteReview, JobStoreBase):
 
     async def complete_job_if_done(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """Only the caller whose UPDATE made the change gets the job back."""
-        with self._db.write() as conn:
-            row = _first(
-                conn.execute(
-                    "UPDATE jobs SET status = 'completed', completed_at = ?"
-                    " WHERE workspace_id = ? AND job_id = ? AND status IN ('pending', 'running')"
-                    " AND processed >= total RETURNING *",
-                    (ts(now), workspace_id, job_id),
-                )
-            )
-        return rows.job_from_row(row) if row is not None else None
+        return self._changed(_COMPLETE, {"ws": workspace_id, "job": job_id, "now": ts(now)})
 
     async def cancel_job(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
         """The cancelled job; a job already finished or cancelled comes back unchanged."""
@@ -304,6 +304,10 @@ class SqliteJobStore(job_review.SqliteReview, JobStoreBase):
             if row is None:
                 row = conn.execute(_JOB, (workspace_id, job_id)).fetchone()
         return rows.job_from_row(row) if row is not None else None
+
+    async def _fail(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        params = {"ws": workspace_id, "job": job_id, "now": ts(now), "failable": job_rules.FAILABLE.value}
+        return self._changed(_FAIL, params)
 
     async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
         params = {"ws": workspace_id, "job": job_id, "reason": reason}

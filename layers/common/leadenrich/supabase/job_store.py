@@ -1,5 +1,5 @@
 """`JobStore` on Supabase: the tables `jobs` and `job_items` (0001), changed only by SQL functions (0002;
-job control, the due index and the paused claim: 0007).
+job control, the due index and the paused claim: 0007; uploads, `fail_job` and the in-order append: 0018).
 
 PostgREST makes one HTTP request one transaction, and a plain table request changes one table. Every state
 change of the port that has a condition, or touches an item together with its job's counters, is therefore
@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from leadenrich.jobs.encoding import opt_ts, ts
-from leadenrich.jobs.item_rules import job_exists, not_pending
+from leadenrich.jobs.item_rules import job_exists
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus, Page
 from leadenrich.jobs.ports import Activity, IdempotencyConflict
 from leadenrich.jobs.rows import activity_of, options_row
@@ -43,7 +43,10 @@ from leadenrich.jobs.store_base import (
     JobListing,
     JobStoreBase,
     JobUpdate,
+    PageStored,
     ReviewListing,
+    append_refused,
+    page_start,
 )
 from leadenrich.supabase.client import SupabaseSettings, supabase_client
 from leadenrich.supabase.job_rows import (
@@ -63,7 +66,7 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 500  # items per request when creating a job
 _UNIQUE_VIOLATION = "23505"
-_NOT_PENDING = "55000"  # object_not_in_prerequisite_state, raised by job_store_add_items
+_NOT_PENDING = "55000"  # object_not_in_prerequisite_state: job_store_add_items' condition failed
 _FUNCTION_NOT_FOUND = "PGRST202"  # PostgREST: no such function in its schema cache
 _MIGRATION = "infra/supabase/migrations/0002_job_store.sql"  # and the files after it
 
@@ -150,17 +153,35 @@ class SupabaseJobStore(JobStoreBase):
 
     async def _append(self, job: Job, items: Sequence[Item]) -> None:
         """500 items per request; each request stores its rows and adds them to the job's total in one
-        transaction, only while the job is pending (nothing of that batch written otherwise)."""
+        transaction, only while the job is pending and its total is where the batch starts (0018: nothing
+        of that batch written otherwise; the job, read after, says why).
+
+        A page of several batches is not one transaction: appended again after a failure between two of
+        them, the batches the total counts already are skipped and the rest stored (`PageStored` only when
+        every batch was)."""
         from postgrest.exceptions import APIError
 
-        try:
-            await self._add_items(job, items, add_to_total=True)
-        except APIError as exc:
-            if exc.code == _NOT_PENDING:
-                raise not_pending(job.job_id) from exc
-            if exc.code == _UNIQUE_VIOLATION:
-                raise ValueError("items: an item id of this job is stored already") from exc
-            raise
+        skipped: PageStored | None = None
+        wrote = False
+        for start in range(0, len(items), BATCH_ROWS):
+            batch = items[start : start + BATCH_ROWS]
+            first = page_start(batch)
+            try:
+                await self._add_items(job, batch, add_to_total=True)
+                wrote = True
+            except APIError as exc:
+                if exc.code == _UNIQUE_VIOLATION:
+                    raise ValueError("items: an item id of this job is stored already") from exc
+                if exc.code != _NOT_PENDING:
+                    raise
+                stored = await self.get_job(job.workspace_id, job.job_id)
+                refused = append_refused(stored, job.job_id, first)
+                counted = stored is not None and stored.counters.total >= first + len(batch)
+                if not isinstance(refused, PageStored) or not counted:
+                    raise refused from exc
+                skipped = refused  # the whole batch is stored and counted: on to the next one
+        if skipped is not None and not wrote:
+            raise skipped
 
     async def _add_items(self, job: Job, items: Sequence[Item], *, add_to_total: bool) -> None:
         for start in range(0, len(items), BATCH_ROWS):
@@ -216,6 +237,10 @@ class SupabaseJobStore(JobStoreBase):
         return await self._job_rpc(
             "job_store_cancel_job", {"p_workspace_id": workspace_id, "p_job_id": job_id}
         )
+
+    async def _fail(self, workspace_id: str, job_id: str, now: datetime) -> Job | None:
+        params = {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_now": ts(now)}
+        return await self._job_rpc("job_store_fail_job", params)
 
     async def _pause(self, workspace_id: str, job_id: str, reason: str) -> Job | None:
         params = {"p_workspace_id": workspace_id, "p_job_id": job_id, "p_reason": reason}

@@ -1,0 +1,36 @@
+"""The object store that holds uploaded files and exported results: S3 deployed
+(`leadenrich.aws.s3_blobs.S3BlobStore`), files under the state directory on a laptop
+(`leadenrich.uploads.local_files.FileBlobStore`). Keys are the service's own; callers never choose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    async def presign_put(self, key: str, *, size: int, content_type: str, expires_in: int) -> str:
+        """A URL that accepts one PUT of exactly `size` bytes of `content_type` at `key` until it expires."""
+        ...
+
+    async def presign_get(self, key: str, *, expires_in: int, filename: str) -> str:
+        """A URL that serves the object at `key` (as an attachment named `filename`) until it expires."""
+        ...
+
+    async def size(self, key: str) -> int | None:
+        """The stored object's size in bytes; None when there is none."""
+        ...
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes from `start` (fewer at the end, b"" past it). Raises KeyError when missing."""
+        ...
+
+    async def write(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> int:
+        """Store the concatenated chunks at `key` in bounded memory (S3: a multipart upload); returns the
+        bytes written. Nothing is left at `key` when it fails."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; no error when there is none."""
+        ...
