@@ -17,6 +17,9 @@ binds), 403/429 answers and their share (goal under 1 %), the longest invocation
 (0 over), and the job's items as stored: processed once each (counters, terminal items, none lost or
 doubled), DLQ empty.
 
+`--split-moto` serves SQS from a second moto process (`AWS_ENDPOINT_URL_SQS`), so DynamoDB's and SQS's calls
+stop queueing behind one process's GIL.
+
 `--fixed-window` keeps the job's queue window at 50 items whatever the workers (as before the window was
 made per worker): the control.
 
@@ -35,6 +38,7 @@ import resource
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -100,6 +104,8 @@ def run_workers(opts: argparse.Namespace, workers: int) -> dict[str, Any]:
     with (
         ServerProcess(serve_simulator, config, health_path="/_sim/health") as sim,
         ServerProcess(serve_moto, health_path="/moto-api/") as aws,
+        # --split-moto: SQS from a moto process of its own (botocore's per-service endpoint variables)
+        ServerProcess(serve_moto, health_path="/moto-api/") if opts.split_moto else nullcontext() as sqs,
     ):
         env = {
             "AWS_DEFAULT_REGION": "us-east-1",
@@ -116,6 +122,7 @@ def run_workers(opts: argparse.Namespace, workers: int) -> dict[str, Any]:
             "HUNTER_API_KEY": "sim-hunter-key",
             "PERPLEXITY_API_KEY": "sim-pplx-key",
             "AWS_ENDPOINT_URL": aws.base_url,
+            **({"AWS_ENDPOINT_URL_SQS": sqs.base_url} if sqs is not None else {}),
             "HUNTER_API_BASE_URL": f"{sim.base_url}/v2",
             "PERPLEXITY_API_BASE_URL": sim.base_url,
         }
@@ -173,6 +180,8 @@ def run_workers(opts: argparse.Namespace, workers: int) -> dict[str, Any]:
                 process.join(30)
         elapsed = time.perf_counter() - started
         servers_cpu = {"moto": aws.cpu_seconds(), "simulator": sim.cpu_seconds()}
+        if sqs is not None:
+            servers_cpu["moto (sqs)"] = sqs.cpu_seconds()
         ledger = httpx.get(f"{sim.base_url}/_sim/ledger").json()
         job = json.loads(handle_api.handler(http_event("GET", f"/jobs/{job_id}"), Context())["body"])  # type: ignore[arg-type]
         items = _terminal_items(handle_api, http_event, Context, job_id)
@@ -257,12 +266,12 @@ def report(results: Sequence[Mapping[str, Any]]) -> None:
             f" [{'exactly once' if once else 'CHECK'}]"
         )
         servers = r["servers_cpu_seconds"]
-        used = r["worker_cpu_seconds"] + servers["moto"] + servers["simulator"]
+        used = r["worker_cpu_seconds"] + sum(servers.values())
         busy = used / (r["elapsed"] * r["cores"])
+        each = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in servers.items())
         print(
-            f"    CPU: workers {r['worker_cpu_seconds']:.0f} s, moto {servers['moto']:.0f} s,"
-            f" simulator {servers['simulator']:.0f} s in {r['elapsed']:.0f} s on {r['cores']} cores"
-            f" ({busy:.0%} of them)"
+            f"    CPU: workers {r['worker_cpu_seconds']:.0f} s, {each} in {r['elapsed']:.0f} s on"
+            f" {r['cores']} cores ({busy:.0%} of them)"
         )
 
 
@@ -278,6 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-ticks", type=int, default=8)
     parser.add_argument(
         "--fixed-window", action="store_true", help="the control: a queue window of 50 whatever the workers"
+    )
+    parser.add_argument(
+        "--split-moto",
+        action="store_true",
+        help="SQS from a moto process of its own (DynamoDB stays in the first)",
     )
     opts = parser.parse_args(argv)
     results = [run_workers(opts, n) for n in opts.workers]

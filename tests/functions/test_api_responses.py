@@ -75,6 +75,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/uploads"): {"size_bytes": 1000, "filename": "leads.csv"},
 }
 NO_CONTACT = "job_x.000000.0.00000000"  # a well-formed contact id no item has
+NO_EXPORT = "exp_" + "0" * 32  # a well-formed export id no export has
 
 
 @pytest.fixture(autouse=True)
@@ -170,6 +171,7 @@ def concrete(template: str, job_id: str) -> str:
         .replace("{key}", "d:nope.example")
         .replace("{contact_id}", NO_CONTACT)
         .replace("{namespace}", "campaign-1")
+        .replace("{export_id}", NO_EXPORT)
     )
 
 
@@ -260,6 +262,7 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     seen.api("POST", f"/jobs/{job_id}/retry")
     assert seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])["statusCode"] == 201
     assert seen.api("POST", f"/jobs/{job_id}/exports")["statusCode"] == 201
+    exports_written_across_requests(seen, monkeypatch)
     seen.api("POST", "/dlq/redrive")
     seen.api("POST", "/jobs/bulk", body={"job_ids": [job_id, "job_nope"], "action": "pause"})
     assert json.loads(seen.api("GET", f"/jobs/{job_id}")["body"])["callbacks"] == []
@@ -304,6 +307,8 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
     runtime.reset()
     assert seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])["statusCode"] == 501
     assert seen.api("POST", f"/jobs/{job_id}/exports")["statusCode"] == 501
+    assert seen.api("POST", f"/jobs/{job_id}/exports/{NO_EXPORT}")["statusCode"] == 501
+    assert seen.api("GET", f"/jobs/{job_id}/exports/{NO_EXPORT}")["statusCode"] == 501
     monkeypatch.setenv("UPLOAD_BUCKET", UPLOADS)
     runtime.reset()
     monkeypatch.setenv("DAILY_LEAD_QUOTA", "1")
@@ -388,11 +393,35 @@ def test_every_declared_response_is_produced_and_is_the_documented_one(
 
 
 def presigning(seen: Seen) -> None:
-    """`POST /uploads` reads no table itself (a presigned URL is signed in the function), so its 500 and
-    503 are the request rate's, as deployed (on by default): taken from the table before the route runs."""
+    """`POST /uploads` reads no table itself (a presigned URL is signed in the function), nor does reading
+    an export or continuing one that is not there, so their 500 and 503 are the request rate's, as deployed
+    (on by default): taken from the table before the route runs."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSPACE_REQUESTS_PER_SECOND", "10")
         seen.api("POST", "/uploads", body=BODIES[("POST", "/uploads")])
+        seen.api("POST", f"/jobs/job_x/exports/{NO_EXPORT}")
+        seen.api("GET", f"/jobs/job_x/exports/{NO_EXPORT}")
+
+
+def exports_written_across_requests(seen: Seen, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export of two pages (1,001 items) given no time share: one page a request, never a whole 5 MiB
+    part, so the start and a continuation answer 202 and GET reads it `writing`; given time, it is written
+    (201) and GET reads it `ready`."""
+    store = runtime.job_service().store
+    job = Job("default", "job_export", JobStatus.RUNNING, datetime.now(UTC))
+    items = [Item("default", "job_export", f"{n:06d}", Lead(domain=f"d{n}.example")) for n in range(1001)]
+    asyncio.run(store.create_job(job, items))
+    monkeypatch.setenv("EXPORT_REQUEST_SECONDS", "0")
+    runtime.reset()
+    started = seen.api("POST", "/jobs/job_export/exports")
+    assert started["statusCode"] == 202
+    location = started["headers"]["Location"]
+    assert seen.api("POST", location)["statusCode"] == 202
+    assert json.loads(seen.api("GET", location)["body"])["state"] == "writing"
+    monkeypatch.delenv("EXPORT_REQUEST_SECONDS")
+    runtime.reset()
+    assert seen.api("POST", location)["statusCode"] == 201
+    assert json.loads(seen.api("GET", location)["body"])["state"] == "ready"
 
 
 def contacts_decided(seen: Seen) -> None:

@@ -63,6 +63,7 @@ def test_every_route_is_documented() -> None:
         "/jobs/{job_id}/items": {"get"},
         "/jobs/{job_id}/retry": {"post"},
         "/jobs/{job_id}/exports": {"post"},
+        "/jobs/{job_id}/exports/{export_id}": {"get", "post"},
         "/uploads": {"post"},
         "/dlq/redrive": {"post"},
         "/metrics": {"get"},

@@ -1,16 +1,17 @@
-"""`POST /uploads` and `POST /jobs/{job_id}/exports` through the API Lambda on moto (DynamoDB, SQS, S3), every
-answer held to docs/openapi.json (the conftest's `openapi_conformance`): an upload's URL is signed for its
-size under the caller's workspace, so another workspace's upload_id makes no job; an export holds exactly
-what `GET /jobs/{job_id}/items` shows (a suppressed address withheld), another workspace's job is a 404
-that writes nothing; without an object store both routes answer 501."""
+"""`POST /uploads` and the export routes through the API Lambda on moto (DynamoDB, SQS, S3), every answer held
+to docs/openapi.json (the conftest's `openapi_conformance`): an upload's URL is signed for its size under
+the caller's workspace, so another workspace's upload_id makes no job; an export holds exactly what
+`GET /jobs/{job_id}/items` shows (a suppressed address withheld), written in one request or, given a
+request's time share of 0 (one page of 1,000 items a request), across several that make the same file;
+another workspace's job or export is a 404 that writes nothing; without an object store the routes answer
+501."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -18,8 +19,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 import pytest
 
-import handle_api
-from api_routes.uploads import EXPORT_MARGIN_SECONDS
 from leadenrich import runtime
 from leadenrich.engine.models import (
     Deliverability,
@@ -36,11 +35,12 @@ from leadenrich.engine.models import (
 from leadenrich.jobs.models import Item, ItemStatus, Job, JobStatus
 from leadenrich.jobs.ports import CounterDelta
 from leadenrich.uploads.export import CSV_COLUMNS
+from leadenrich.uploads.export_client import ExportStalled, export_path, export_until_ready
 from tests.support.api_stack import call
-from tests.support.lambda_events import Context, http_event
 
 BUCKET = "leadenrich-uploads-api"
 UPLOAD = {"size_bytes": 40, "filename": "leads.csv", "content_type": "text/csv"}
+NO_EXPORT = "exp_" + "0" * 32  # well formed, never made
 
 
 @pytest.fixture
@@ -109,11 +109,15 @@ def test_an_upload_outside_the_limits_is_refused_naming_the_field(
     assert status == 201 and grant["max_bytes"] == 1000 and grant["headers"]["Content-Type"] == "text/csv"
 
 
-def test_without_an_object_store_both_routes_answer_501(stack: None) -> None:
-    status, body, _ = call("POST", "/uploads", body=UPLOAD)
-    assert status == 501 and "object store" in body["message"]
-    status, body, _ = call("POST", "/jobs/job_x/exports")
-    assert status == 501 and "object store" in body["message"]
+def test_without_an_object_store_the_routes_answer_501(stack: None) -> None:
+    for method, path, body in (
+        ("POST", "/uploads", UPLOAD),
+        ("POST", "/jobs/job_x/exports", None),
+        ("POST", f"/jobs/job_x/exports/{NO_EXPORT}", None),
+        ("GET", f"/jobs/job_x/exports/{NO_EXPORT}", None),
+    ):
+        status, answered, _ = call(method, path, body=body)
+        assert status == 501 and "object store" in answered["message"], path
 
 
 def address(email: str, kind: EmailType, person: str) -> FoundEmail:
@@ -183,8 +187,9 @@ def test_an_export_holds_what_the_items_show_with_suppressed_addresses_withheld(
 
     status, exported, _ = call("POST", "/jobs/job_export/exports")
     assert status == 201 and exported["rows"] == 3 and exported["format"] == "csv"
+    assert exported["state"] == "ready" and exported["export_id"].startswith("exp_")
     key = key_of(exported["url"])
-    assert key.startswith("exports/default/job_export/") and key.endswith(".csv")
+    assert key == f"exports/default/job_export/{exported['export_id']}.csv"
     disposition = parse_qs(urlsplit(exported["url"]).query)["response-content-disposition"]
     assert disposition == ['attachment; filename="job_export.csv"']
     stored = s3.get_object(Bucket=BUCKET, Key=key)
@@ -216,7 +221,12 @@ def test_an_export_holds_what_the_items_show_with_suppressed_addresses_withheld(
     assert page["items"][0]["withheld"] == 1
     _, audit, _ = call("GET", "/audit", query={"action": "results.export"})
     (entry,) = audit["entries"]
-    assert entry["job_id"] == "job_export" and entry["detail"] == {"rows": 3, "bytes": exported["bytes"]}
+    assert entry["job_id"] == "job_export" and entry["detail"] == {
+        "export_id": exported["export_id"],
+        "state": "ready",
+        "rows": 3,
+        "bytes": exported["bytes"],
+    }
 
 
 def test_another_workspaces_job_is_not_found_and_nothing_is_written(s3: Any) -> None:
@@ -235,13 +245,151 @@ def test_a_missing_bucket_is_an_outage_not_a_500(s3: Any) -> None:
     assert status == 503 and int(headers["Retry-After"]) > 0 and BUCKET not in body["message"]
 
 
-def test_an_export_that_cannot_finish_in_the_invocation_keeps_nothing(s3: Any) -> None:
-    """Given an invocation with less time left than the export's margin, the export gives up before its
-    first page: a 503 saying why, with Retry-After, and no object or unfinished upload in the bucket."""
-    finished_job("job_slow")
-    event = http_event("POST", "/jobs/job_slow/exports")
-    answer = handle_api.handler(event, Context(remaining_ms=int(EXPORT_MARGIN_SECONDS * 1000) - 1))  # type: ignore[arg-type]
-    assert answer["statusCode"] == 503 and answer["headers"]["Retry-After"] == "60"
-    assert "ran out of time after 0 rows" in json.loads(answer["body"])["message"]
-    assert s3.list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
+SUPPRESSED_AT = (0, 1200, 2050)  # items found with ada@acme.de (suppressed) and bob@acme.de, a page each
+
+
+def large_job(job_id: str, size: int) -> None:
+    """A job of "default" with `size` items: those of `SUPPRESSED_AT` it has found with
+    two addresses, the first of them suppressed once found; the rest queued."""
+    store = runtime.job_service().store
+    now = datetime.now(UTC)
+    job = Job("default", job_id, JobStatus.RUNNING, now)
+    leads = [Lead(domain=f"d{n}.example", external_id=f"crm-{n}") for n in range(size)]
+    asyncio.run(
+        store.create_job(job, [Item("default", job_id, f"{n:06d}", lead) for n, lead in enumerate(leads)])
+    )
+    found = EnrichmentResult(
+        "acme.de",
+        LeadStatus.FOUND,
+        [
+            address("ada@acme.de", EmailType.PRIMARY, "Ada"),
+            address("bob@acme.de", EmailType.SECONDARY, "Bob"),
+        ],
+    )
+    for n in (n for n in SUPPRESSED_AT if n < size):
+        claimed = asyncio.run(
+            store.claim_item("default", job_id, f"{n:06d}", token="t", lease_until=now, now=now)
+        )
+        assert claimed is not None
+        assert asyncio.run(
+            store.finish_item(
+                claimed,
+                ItemStatus.FOUND,
+                reason=None,
+                result=found.as_record(),
+                delta=CounterDelta(found=1),
+                now=now,
+            )
+        )
+    status, _, _ = call("POST", "/suppressions", body={"entries": [{"email": "ada@acme.de"}]})
+    assert status == 200
+
+
+def test_a_large_export_is_written_across_requests_into_the_same_file(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given 2,100 items, a request's time share of 0 (one page of 1,000 items a request) and parts of
+    32 KiB (moto told S3's rule at that size, so a smaller part but the last would fail), when the caller
+    loops with `export_client.export_until_ready` (POST, then POST the export until it is ready), then
+    there are three requests (202, 202, 201), each 202 one part further with its Location; the file is
+    byte for byte the one a single request writes; the suppressed address is withheld on every page; GET
+    reads the state; a ready export answers 201 again with a fresh URL; every request is audited."""
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 32 * 1024)
+    monkeypatch.setenv("EXPORT_REQUEST_SECONDS", "0")
+    monkeypatch.setenv("EXPORT_PART_BYTES", str(32 * 1024))
+    runtime.reset()
+    large_job("job_large", 2100)
+
+    answers: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+    shown: list[dict[str, Any]] = []
+
+    def post(path: str) -> dict[str, Any]:
+        status, body, headers = call("POST", path)
+        assert status in (201, 202), body
+        answers.append((status, body, headers))
+        return dict(body)
+
+    def read(progress: Mapping[str, Any]) -> None:  # GET while it is written
+        status, body, _ = call("GET", export_path("job_large", progress["export_id"]))
+        assert status == 200
+        shown.append(body)
+
+    export_until_ready(post, "job_large", on_progress=read)
+    assert [status for status, _, _ in answers] == [202, 202, 201]
+    assert [body["rows"] for _, body, _ in answers] == [1000, 2000, 2100]
+    assert [body["rows_added"] for _, body, _ in answers[:-1]] == [1000, 1000]
+    location = f"/jobs/job_large/exports/{answers[0][1]['export_id']}"
+    assert [headers["Location"] for _, _, headers in answers[:-1]] == [location, location]
+    assert [(b["state"], b["rows"], b["rows_added"]) for b in shown] == [
+        ("writing", 1000, 0),
+        ("writing", 2000, 0),
+    ]
+    done = answers[-1][1]
+    assert done["state"] == "ready" and done["export_id"] == answers[0][1]["export_id"]
+    key = key_of(done["url"])
+    stored = s3.get_object(Bucket=BUCKET, Key=key)
+    several = stored["Body"].read()
+    assert len(several) == done["bytes"] and stored["ContentType"] == "text/csv"
+    parts = s3.head_object(Bucket=BUCKET, Key=key, PartNumber=1)["PartsCount"]
+    assert parts == 3  # a part a request: two whole pages and the last tenth
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+    status, again, _ = call("POST", location)
+    assert status == 201 and (again["rows"], again["bytes"]) == (2100, done["bytes"])
+    status, ready, _ = call("GET", location)
+    assert status == 200 and ready["state"] == "ready" and key_of(ready["url"]) == key
+
+    rows = list(csv.DictReader(io.StringIO(several.decode("utf-8-sig"))))
+    assert [r["item_id"] for r in rows] == [f"{n:06d}" for n in range(2100)]
+    assert b"ada@acme.de" not in several
+    for n in SUPPRESSED_AT:
+        assert (rows[n]["status"], rows[n]["email"], rows[n]["withheld"]) == ("found", "bob@acme.de", "1")
+
+    monkeypatch.delenv("EXPORT_REQUEST_SECONDS")
+    runtime.reset()
+    status, whole, _ = call("POST", "/jobs/job_large/exports")
+    assert status == 201 and whole["export_id"] != done["export_id"]
+    assert s3.get_object(Bucket=BUCKET, Key=key_of(whole["url"]))["Body"].read() == several
+
+    _, audit, _ = call("GET", "/audit", query={"action": "results.export", "limit": "50"})
+    states = [(e["detail"]["state"], e["detail"]["rows"]) for e in reversed(audit["entries"])]
+    assert states == [
+        ("writing", 1000),  # (a GET of an export being written is not recorded: it hands out no file)
+        ("writing", 2000),
+        ("ready", 2100),
+        ("ready", 2100),  # the ready export POSTed again
+        ("ready", 2100),  # its URL read with GET
+        ("ready", 2100),  # the export in one request
+    ]
+
+
+def test_another_workspaces_export_is_not_found(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given an export of "default" being written, another workspace can neither continue nor read it (the
+    same 404 as an id never made), nor can the workspace under another job; nothing is written by them;
+    an id that is not an export id is a 422 naming it. Its requests (a page each) never fill a 5 MiB part:
+    each answers 202 saying nothing new was kept, and the client's loop gives up after a few."""
+    monkeypatch.setenv("EXPORT_REQUEST_SECONDS", "0")
+    runtime.reset()
+    large_job("job_mine", 1001)
+    status, started, headers = call("POST", "/jobs/job_mine/exports")
+    assert status == 202
+    before = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    for method in ("POST", "GET"):
+        for path, workspace in (
+            (headers["Location"], "other"),
+            (f"/jobs/job_mine/exports/{NO_EXPORT}", "default"),
+            (f"/jobs/job_theirs/exports/{started['export_id']}", "default"),
+        ):
+            status, body, _ = call(method, path, workspace=workspace)
+            assert status == 404 and "not found" in body["message"], (method, path, workspace)
+        status, body, _ = call(method, "/jobs/job_mine/exports/exp_1", workspace="default")
+        assert status == 422 and body["field"] == "path.export_id"
+    assert s3.list_objects_v2(Bucket=BUCKET).get("Contents", []) == before
+
+    def post(path: str) -> dict[str, Any]:  # parts of 5 MiB: one page a request never fills one
+        status, body, _ = call("POST", path)
+        assert status == 202 and body["rows_added"] == 0 and "no whole part" in body["message"]
+        return dict(body)
+
+    with pytest.raises(ExportStalled, match="2 requests in a row wrote nothing"):
+        export_until_ready(post, "job_mine", max_stalled=2)

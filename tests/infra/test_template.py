@@ -43,6 +43,8 @@ API_ROUTES = {
     ("DELETE", "/jobs/{job_id}"),
     ("POST", "/jobs/{job_id}/retry"),
     ("POST", "/jobs/{job_id}/exports"),
+    ("POST", "/jobs/{job_id}/exports/{export_id}"),
+    ("GET", "/jobs/{job_id}/exports/{export_id}"),
     ("POST", "/uploads"),
     ("PATCH", "/jobs/{job_id}"),
     ("POST", "/jobs/bulk"),

@@ -1,7 +1,7 @@
 """Uploads and exports in the SAM template (docs/uploads.md): the bucket holds personal data, so it is
 encrypted, private, TLS and SigV4 only, and empties itself (uploads after 7 days, exports after 1, broken
 multipart uploads after 1) under the prefixes the code writes; only the API and the processor know it, each
-with the least it needs; the two routes are keyed."""
+with the least it needs; the routes are keyed."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_the_lifecycle_expires_what_the_code_writes(template: dict[str, Any]) ->
     expiring = {r["Prefix"]: r["ExpirationInDays"] for r in rules.values() if "ExpirationInDays" in r}
     assert expiring == {"uploads/": 7, "exports/": 1}
     assert upload_key("ws-1", "upl_x").startswith("uploads/ws-1/")
-    assert export_key("ws-1", "job_1").startswith("exports/ws-1/job_1/")
+    assert export_key("ws-1", "job_1", "exp_1").startswith("exports/ws-1/job_1/")
     assert UPLOAD_EXPIRES_SECONDS < 7 * DAY and EXPORT_EXPIRES_SECONDS < DAY
     (aborting,) = [r for r in rules.values() if "AbortIncompleteMultipartUpload" in r]
     assert aborting["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
@@ -138,7 +138,12 @@ def test_the_upload_limit_is_the_codes_and_reaches_the_api(template: dict[str, A
 
 
 def test_the_routes_are_keyed(template: dict[str, Any]) -> None:
-    routes = {("POST", "/uploads"), ("POST", "/jobs/{job_id}/exports")}
+    routes = {
+        ("POST", "/uploads"),
+        ("POST", "/jobs/{job_id}/exports"),
+        ("POST", "/jobs/{job_id}/exports/{export_id}"),
+        ("GET", "/jobs/{job_id}/exports/{export_id}"),
+    }
     assert routes <= API_ROUTES
     for event in props(template, "ApiFunction")["Events"].values():
         if (event["Properties"]["Method"], event["Properties"]["Path"]) in routes:

@@ -1,9 +1,12 @@
 """An object store held in a dict: the `BlobStore` port for tests of what reads uploads (the loader, job
-creation), with the reads it served counted. The real adapters (S3 on moto, files) have their own tests."""
+creation), with the reads it served counted; multipart uploads as dicts of parts. The real adapters (S3 on
+moto, files) have their own tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 class DictBlobStore:
     objects: dict[str, bytes] = field(default_factory=dict)
     reads: list[tuple[str, int, int]] = field(default_factory=list)  # (key, start, length) per read_range
+    uploads: dict[str, tuple[str, dict[int, bytes]]] = field(default_factory=dict)  # id -> (key, parts)
 
     async def presign_put(self, key: str, *, size: int, content_type: str, expires_in: int) -> str:
         return f"memory://put/{key}?size={size}"
@@ -33,3 +37,22 @@ class DictBlobStore:
 
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)
+
+    async def start_multipart(self, key: str, *, content_type: str) -> str:
+        upload_id = secrets.token_hex(16)
+        self.uploads[upload_id] = (key, {})
+        return upload_id
+
+    async def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        named, parts = self.uploads[upload_id]  # KeyError when unknown, as the port says
+        assert named == key
+        parts[number] = data
+        return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        named, stored = self.uploads.pop(upload_id)
+        assert named == key
+        self.objects[key] = b"".join(stored[number] for number, _ in parts)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)

@@ -19,6 +19,7 @@ from enrich_tools.local.providers import SIMULATED_BANNER
 from enrich_tools.local.reporting import (
     FAILED,
     OK,
+    PARTIAL,
     UsageError,
     finish,
     follow_and_write,
@@ -31,7 +32,9 @@ from enrich_tools.local.reporting import (
     write_lead_records,
 )
 from enrich_tools.local.results import Record
+from enrich_tools.local.rows import CsvRow
 from enrich_tools.local.runs import Followed, Submitted, records_in_order, sendable, submit
+from enrich_tools.local.uploading import create_upload_job, wait_loaded, wants_upload
 from leadenrich.jobs.requests import MAX_LEADS_PER_JOB
 
 
@@ -59,6 +62,8 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
         raise UsageError("--limit goes with --all")
     if getattr(args, "force", False) and not args.process_all:
         raise UsageError("--force goes with --all")
+    if getattr(args, "upload", False) and not args.csv:
+        raise UsageError("--upload goes with --csv")
     fmt = results_format(output, args.format) if output is not None else "jsonl"
     if args.emails_csv:  # addresses to verify: verification jobs, reported as `enrich verify` does
         from enrich_tools.local.verify_command import create_verification_jobs
@@ -77,20 +82,45 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
     report_refused(rows, args.csv)
     delimiter = ";" if leads_read.delimiter == ";" else ","
     with api_client(args) as client:
+        if wants_upload(rows, getattr(args, "upload", False)):  # one job, read from a file (uploading.py)
+            job = create_upload_job(client, rows, args.csv, args)
+            if not args.wait:
+                return OK
+            loaded = wait_loaded(client, job, rows, args.csv, args.timeout, args.poll)
+            if isinstance(loaded, int):
+                return loaded
+            code = _follow_rows(
+                client, args, loaded.rows, loaded.submitted, output, fmt, delimiter, loaded.timeout
+            )
+            return PARTIAL if loaded.unread and code == OK else code  # rows the API did not read
         submitted = submit(client, rows, args.tag, args.skip_existing, options=job_options(args))
-        for job in submitted:
-            print(f"{job.job_id}  {len(job.rows)} leads queued")
+        for job_sent in submitted:
+            print(f"{job_sent.job_id}  {len(job_sent.rows)} leads queued")
         if not args.wait:
             return OK
-        if output is None:
-            followed = follow_quietly(client, submitted, args.timeout, args.poll)
-            counts: Counter[str] = Counter()
-            shown: list[Record] = []
-            ordered = tally(records_in_order(client, rows, submitted, followed, args.timeout), counts, shown)
-            return finish(ordered, shown, counts, followed, args.timeout, client.simulated, None, fmt, rows)
-        return follow_and_write(
-            client, rows, submitted, output, fmt, delimiter, args.timeout, client.simulated, args.poll
-        )
+        return _follow_rows(client, args, rows, submitted, output, fmt, delimiter, args.timeout)
+
+
+def _follow_rows(
+    client: ApiClient,
+    args: argparse.Namespace,
+    rows: list[CsvRow],
+    submitted: list[Submitted],
+    output: Path | None,
+    fmt: Format,
+    delimiter: str,
+    timeout: float | None,
+) -> int:
+    """--wait: follow the jobs, then a record per input row in input order (and the file with --output)."""
+    if output is None:
+        followed = follow_quietly(client, submitted, timeout, args.poll)
+        counts: Counter[str] = Counter()
+        shown: list[Record] = []
+        ordered = tally(records_in_order(client, rows, submitted, followed, timeout), counts, shown)
+        return finish(ordered, shown, counts, followed, timeout, client.simulated, None, fmt, rows)
+    return follow_and_write(
+        client, rows, submitted, output, fmt, delimiter, timeout, client.simulated, args.poll
+    )
 
 
 def _create_from_stored_leads(args: argparse.Namespace, output: Path | None, fmt: Format) -> int:

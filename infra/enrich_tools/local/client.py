@@ -6,6 +6,7 @@ Errors keep the API's own message and field, so the command line can show what t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -25,6 +26,20 @@ class ApiError(RuntimeError):
         self.status = status
         self.message = message
         self.field = field
+
+
+def _error_text(response: httpx.Response) -> str:
+    """What a refused PUT says: S3's XML `<Message>`, the error model's `message`, or the status's name."""
+    text = response.text
+    if "<Message>" in text:
+        return text.split("<Message>", 1)[1].split("</Message>", 1)[0]
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return response.reason_phrase or "error"
 
 
 class ApiClient:
@@ -82,6 +97,30 @@ class ApiClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         answer: dict[str, Any] = self._call("POST", "/jobs", json=body, headers=headers)
         return answer
+
+    def create_upload(self, size_bytes: int, filename: str, content_type: str) -> dict[str, Any]:
+        """POST /uploads: where to PUT a file of `size_bytes` (`upload_id`, `url`, the `headers` to send)."""
+        body = {"size_bytes": size_bytes, "filename": filename, "content_type": content_type}
+        answer: dict[str, Any] = self._call("POST", "/uploads", json=body)
+        return answer
+
+    def put_file(self, url: str, headers: dict[str, str], path: Path, chunk_bytes: int = 1 << 20) -> None:
+        """PUT the file at `path` to a presigned URL (S3's, or the local gateway's `/_blobs/`) with exactly
+        the `headers` it was signed with, streamed a chunk at a time. The URL is its own credential: the
+        API key is not sent."""
+
+        def chunks() -> Iterator[bytes]:
+            with path.open("rb") as source:
+                while chunk := source.read(chunk_bytes):
+                    yield chunk
+
+        try:
+            with httpx.Client(timeout=self._http.timeout) as http:
+                response = http.put(url, content=chunks(), headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"cannot upload the file: {exc}") from exc
+        if response.is_error:
+            raise ApiError(response.status_code, f"the upload was refused: {_error_text(response)}")
 
     def stats(self) -> dict[str, Any]:
         answer: dict[str, Any] = self._call("GET", "/stats")

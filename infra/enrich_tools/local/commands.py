@@ -163,10 +163,12 @@ def add_parsers(sub: Any) -> None:
     create = jobs.add_parser(
         "create",
         parents=[api, leads],
-        help="create jobs from a CSV or from the leads stored in Supabase (10,000 leads per job)",
-        description="Leads from a CSV (inline; with Supabase configured on the API they are also matched to "
-        "stored leads or added), or from the leads stored in Supabase: --all (every lead with a domain and "
-        "no active email, in jobs of 10,000), --lead-ids, --domains.",
+        help="create jobs from a CSV (above 10,000 rows: one job from an upload) or from stored leads",
+        description="Leads from a CSV (inline, in jobs of 10,000; with Supabase configured on the API they "
+        "are also matched to stored leads or added. Above 10,000 rows, or with --upload, the file is "
+        "uploaded and read by the service as ONE job, its rows not matched to stored leads), or from the "
+        "leads stored in Supabase: --all (every lead with a domain and no active email, in jobs of 10,000), "
+        "--lead-ids, --domains.",
     )
     source = create.add_mutually_exclusive_group(required=True)
     source.add_argument("--csv", help="leads file (.csv, .tsv, .xlsx): domain, company, first/last name, id")
@@ -181,6 +183,12 @@ def add_parsers(sub: Any) -> None:
     source.add_argument("--lead-ids", nargs="+", metavar="ID", help="stored leads by id (Supabase)")
     source.add_argument(
         "--domains", nargs="+", metavar="DOMAIN", help="stored leads with these domains (with Supabase)"
+    )
+    create.add_argument(
+        "--upload",
+        action="store_true",
+        help="with --csv: send the rows as one uploaded file (POST /uploads), one job, at any size (above "
+        "10,000 rows it is always so)",
     )
     create.add_argument(
         "--skip-existing",

@@ -65,6 +65,9 @@ class RuntimeSettings(BaseModel):
     # The end of each run's budget kept for progress callbacks (leadenrich.jobs.processor_callbacks).
     processor_callback_seconds: float = Field(default=3.0, ge=0, le=10)
     queue_visibility_timeout: int = Field(default=90, ge=30, le=43_200)
+    # The deferred items' backoff ceiling at the first attempt (`leadenrich.jobs.retry`); tests of the local
+    # stack lower it so a deferral they wait out in real time is seconds, not half a minute.
+    processor_retry_base_seconds: float = Field(default=30.0, ge=1, le=900)
     # In AWS the provider keys live in Secrets Manager; locally they come from the environment.
     provider_secret_arn: str | None = None
     # moto (tests, the local stack) is not thread-safe: concurrent DynamoDB transactions and SQS receives
@@ -414,6 +417,7 @@ def processor() -> Processor:
     from leadenrich.engine.verification import Verifier
     from leadenrich.jobs.processor import Processor, ProcessorSettings
     from leadenrich.jobs.retention import CappedCache
+    from leadenrich.jobs.retry import RetryPolicy
     from leadenrich.privacy.suppression import WorkspaceScreen
 
     config = settings()
@@ -438,6 +442,7 @@ def processor() -> Processor:
             visibility_timeout=config.queue_visibility_timeout,
             callback_seconds=config.processor_callback_seconds,
         ),
+        RetryPolicy(base_seconds=config.processor_retry_base_seconds),
         emails=adapters.emails if (adapters := supabase()) else None,
         companies=adapters.companies if adapters else None,  # docs/company-data.md
         company_runner=enricher.with_company_data(),  # jobs with `company_data`

@@ -7,6 +7,10 @@ deployment has, and how large an upload may be.
                                   (`uploads.local_files.FileBlobStore`); all three or none
     neither                       no store: `POST /uploads`, exports and upload jobs answer 501
     UPLOAD_MAX_BYTES              the largest upload (default 100 MiB; at most 5 GiB, S3's one PUT)
+    EXPORT_REQUEST_SECONDS        a request's share of time for writing an export (default: the invocation's
+                                  time less a margin); tests make it 0, one page a request
+    EXPORT_PART_BYTES             an export's smallest part but the last (default 5 MiB, S3's rule: less is
+                                  for tests against an emulator told the same)
 
 The store is made once per process (an S3 client), dropped by `runtime.reset()`; the service over it is not
 cached (a small object).
@@ -23,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadenrich import runtime as core
 from leadenrich.settings_errors import SettingsError
+from leadenrich.uploads.export_writer import MIN_PART_BYTES
 from leadenrich.uploads.service import DEFAULT_MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_LIMIT
 
 if TYPE_CHECKING:
@@ -40,6 +45,8 @@ class UploadSettings(BaseModel):
     local_blob_url: str | None = None
     local_blob_secret: str | None = Field(default=None, min_length=16)
     upload_max_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, ge=1, le=MAX_UPLOAD_BYTES_LIMIT)
+    export_request_seconds: float | None = Field(default=None, ge=0, le=900)
+    export_part_bytes: int = Field(default=MIN_PART_BYTES, ge=1024, le=MAX_UPLOAD_BYTES_LIMIT)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
@@ -89,7 +96,13 @@ def blob_store() -> BlobStore | None:
 def upload_service() -> UploadService:
     from leadenrich.uploads.service import UploadService
 
-    return UploadService(blob_store(), upload_max_bytes())
+    settings = upload_settings()
+    return UploadService(
+        blob_store(),
+        settings.upload_max_bytes,
+        export_part_bytes=settings.export_part_bytes,
+        export_seconds=settings.export_request_seconds,
+    )
 
 
 def reset() -> None:

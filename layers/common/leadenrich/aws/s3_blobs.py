@@ -9,15 +9,16 @@ the function's temporary credentials and stops working when they expire, even be
 Reads are ranged GETs (the processor reads a file in pages, never whole). A write is a multipart upload of
 `PART_SIZE` parts, so memory stays bounded whatever the size, and a small object is one PutObject. A write
 that fails aborts its upload, so no object and no orphaned parts are left (the bucket's lifecycle rule
-aborts what a killed process leaves, after a day). Over moto the calls take S3's process-wide lock
-(`aws.threaded`).
+aborts what a killed process leaves, after a day). The multipart calls are also the port's own, for an
+export written across requests (`uploads.export_writer`): S3's NoSuchUpload is the port's KeyError. Over
+moto the calls take S3's process-wide lock (`aws.threaded`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024  # S3's parts are 5 MiB at least, but the last
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_NO_UPLOAD = "NoSuchUpload"
 
 
 def s3_client(*, endpoint_url: str | None = None, max_connections: int = 10) -> Any:
@@ -99,7 +101,7 @@ class S3BlobStore(ThreadedClient):
     async def write(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> int:
         buffer = bytearray()
         upload_id: str | None = None
-        parts: list[dict[str, Any]] = []
+        parts: list[tuple[int, str]] = []
         written = 0
         try:
             async for chunk in chunks:
@@ -107,43 +109,69 @@ class S3BlobStore(ThreadedClient):
                 written += len(chunk)
                 while len(buffer) >= self.part_size:
                     if upload_id is None:
-                        created = await self._call(
-                            "create_multipart_upload", Bucket=self.bucket, Key=key, ContentType=content_type
-                        )
-                        upload_id = str(created["UploadId"])
+                        upload_id = await self.start_multipart(key, content_type=content_type)
                     part = bytes(buffer[: self.part_size])
                     del buffer[: self.part_size]
-                    parts.append(await self._part(key, upload_id, len(parts) + 1, part))
+                    number = len(parts) + 1
+                    parts.append((number, await self.put_part(key, upload_id, number, part)))
             if upload_id is None:  # small: one PutObject
                 await self._call(
                     "put_object", Bucket=self.bucket, Key=key, Body=bytes(buffer), ContentType=content_type
                 )
                 return written
             if buffer:
-                parts.append(await self._part(key, upload_id, len(parts) + 1, bytes(buffer)))
-            await self._call(
-                "complete_multipart_upload",
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
+                number = len(parts) + 1
+                parts.append((number, await self.put_part(key, upload_id, number, bytes(buffer))))
+            await self.complete_multipart(key, upload_id, parts)
             return written
         except BaseException:
             if upload_id is not None:
                 await asyncio.shield(self._abort(key, upload_id))
             raise
 
-    async def _part(self, key: str, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        answer = await self._call(
-            "upload_part", Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+    async def start_multipart(self, key: str, *, content_type: str) -> str:
+        created = await self._call(
+            "create_multipart_upload", Bucket=self.bucket, Key=key, ContentType=content_type
         )
-        return {"PartNumber": number, "ETag": answer["ETag"]}
+        return str(created["UploadId"])
+
+    async def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        try:
+            answer = await self._call(
+                "upload_part", Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+        except ClientError as exc:
+            if _code(exc) == _NO_UPLOAD:
+                raise KeyError(upload_id) from None
+            raise
+        return str(answer["ETag"])
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        listed = [{"PartNumber": number, "ETag": etag} for number, etag in parts]
+        try:
+            await self._call(
+                "complete_multipart_upload",
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": listed},
+            )
+        except ClientError as exc:
+            if _code(exc) == _NO_UPLOAD:
+                raise KeyError(upload_id) from None
+            raise
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            await self._call("abort_multipart_upload", Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if _code(exc) != _NO_UPLOAD:
+                raise
 
     async def _abort(self, key: str, upload_id: str) -> None:
         """Drop the parts stored so far; a failure here leaves them to the lifecycle rule (a day)."""
         try:
-            await self._call("abort_multipart_upload", Bucket=self.bucket, Key=key, UploadId=upload_id)
+            await self.abort_multipart(key, upload_id)
         except Exception as exc:  # the write's own error is the one to raise
             log.warning("multipart upload not aborted", extra={"error": type(exc).__name__})
 

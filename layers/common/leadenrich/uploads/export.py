@@ -8,10 +8,8 @@ the `enrich` command's results CSV picks it) with the names that CSV uses (`emai
 file starts with a UTF-8 byte-order mark (Excel reads accents right) and a cell that a spreadsheet would
 run as a formula gets a leading `'` (CSV injection); plain numbers are left alone.
 
-The file is written from an async generator over the item pages, one page at a time: memory holds a page
-and the store's part buffer, whatever the job's size. Time does grow with it (about 10 s of CPU for 100,000
-items on a laptop core: docs/uploads.md): with `stop_at`, a file that cannot be finished by then is given up
-(`ExportIncomplete`) before the next page, so the store drops it rather than a killed request leaving it.
+The rows are rendered a page of items at a time (`csv_rows`); `export_writer` puts the pages into the file's
+parts across as many requests as the job's size needs.
 """
 
 from __future__ import annotations
@@ -20,9 +18,7 @@ import csv
 import io
 import re
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the views only shape the rows; the adapters import `attachment` without them
@@ -65,17 +61,22 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 ItemPages = Callable[[str | None], Awaitable[tuple[Sequence["ItemView"], str | None]]]
 
 
-class ExportIncomplete(Exception):
-    """The export ran out of time before its last page: nothing is kept (the store aborts the file)."""
-
-    def __init__(self, rows: int) -> None:
-        super().__init__(f"the export ran out of time after {rows:,} rows; nothing was kept")
-        self.rows = rows
+EXPORT_ID_PATTERN = r"^exp_[0-9a-f]{32}$"
 
 
-def export_key(workspace_id: str, job_id: str) -> str:
-    """`exports/<workspace>/<job_id>/<random>.csv`: under the workspace, never guessed, never overwritten."""
-    return f"exports/{workspace_id}/{job_id}/{secrets.token_hex(16)}.csv"
+def new_export_id() -> str:
+    return f"exp_{secrets.token_hex(16)}"
+
+
+def export_key(workspace_id: str, job_id: str, export_id: str) -> str:
+    """`exports/<workspace>/<job_id>/<export_id>.csv`: under the workspace, never guessed, never overwritten
+    by another export."""
+    return f"exports/{workspace_id}/{job_id}/{export_id}.csv"
+
+
+def export_state_key(workspace_id: str, job_id: str, export_id: str) -> str:
+    """The export's progress beside its file (`export_writer.ExportProgress`)."""
+    return f"exports/{workspace_id}/{job_id}/{export_id}.json"
 
 
 def attachment(filename: str) -> str:
@@ -143,45 +144,30 @@ def _text(value: Any) -> str:
     return str(getattr(value, "value", value))  # an enum's value, not its name
 
 
-@dataclass
-class ItemsCsv:
-    """The job's items as CSV bytes, a page per chunk; `rows` counts the items written so far."""
-
-    pages: ItemPages
-    stop_at: float | None = None  # time.monotonic(): no page is read after it
-    rows: int = 0
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        cursor: str | None = None
-        first = True
-        while first or cursor is not None:
-            if self.stop_at is not None and time.monotonic() >= self.stop_at:
-                raise ExportIncomplete(self.rows)
-            items, cursor = await self.pages(cursor)  # the first page raises JobNotFound before any write
-            if first:  # not before: an unknown job writes nothing
-                buffer.write(BOM)
-                writer.writerow(CSV_COLUMNS)
-                first = False
-            for item in items:
-                writer.writerow(item_cells(item))
-            self.rows += len(items)
-            chunk = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            yield chunk.encode("utf-8")
+def csv_rows(items: Sequence[ItemView], *, header: bool) -> bytes:
+    """A page of items as CSV rows (CRLF-ended), UTF-8; with `header`, the file's start (the byte-order
+    mark and the column names) first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        buffer.write(BOM)
+        writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow(item_cells(item))
+    return buffer.getvalue().encode("utf-8")
 
 
 __all__ = [
     "CONTENT_TYPE",
     "CSV_COLUMNS",
+    "EXPORT_ID_PATTERN",
     "PAGE_SIZE",
-    "ExportIncomplete",
     "ItemPages",
-    "ItemsCsv",
     "attachment",
+    "csv_rows",
     "excel_safe",
     "export_key",
+    "export_state_key",
     "item_cells",
+    "new_export_id",
 ]

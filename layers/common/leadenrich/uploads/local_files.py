@@ -14,6 +14,10 @@ starts with a letter or digit and holds letters, digits, `.`, `_` and `-`, so no
 or hidden, and none leaves the folder. A write goes to a temporary file beside its target, then is
 renamed over it: a key holds a whole file or none. Files and folders are readable by their owner only
 (they hold names and addresses).
+
+Multipart uploads (an export written across requests) keep their parts as files in a hidden folder,
+`.multipart/<upload_id>/`, which no key can name: each part is written whole (a temporary file renamed),
+and completing one writes the parts' concatenation to the key as any write does, then drops the folder.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import hmac
 import os
 import re
 import secrets
+import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,6 +41,11 @@ BLOB_PREFIX = "/_blobs/"  # the gateway's path for them
 MAX_KEY_LENGTH = 1024  # as S3's
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
 _KEY = re.compile(rf"{_SEGMENT}(/{_SEGMENT})*")
+MULTIPART_DIR = (
+    ".multipart"  # under the root; no key names it (a key's segments start with a letter or digit)
+)
+MAX_PARTS = 10_000  # as S3's
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 Method = Literal["PUT", "GET"]
 
@@ -208,10 +218,82 @@ class FileBlobStore:
     async def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    # --- multipart uploads -------------------------------------------------------------------------------
+
+    def _upload_dir(self, key: str, upload_id: str) -> Path:
+        """The folder of `key`'s upload `upload_id`; KeyError when there is none (or it is another key's)."""
+        self.path(key)
+        folder = self.root / MULTIPART_DIR / upload_id
+        try:
+            if _UPLOAD_ID.fullmatch(upload_id) and (folder / "key").read_text(encoding="utf-8") == key:
+                return folder
+        except FileNotFoundError:
+            pass
+        raise KeyError(upload_id)
+
+    async def start_multipart(self, key: str, *, content_type: str) -> str:
+        self.path(key)
+        upload_id = secrets.token_hex(16)
+        uploads = self.root / MULTIPART_DIR
+        uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (uploads / upload_id).mkdir(mode=0o700)
+        _write_whole(uploads / upload_id / "key", key.encode("utf-8"))
+        return upload_id
+
+    async def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        if not 1 <= number <= MAX_PARTS:
+            raise ValueError(f"part number {number}: 1 to {MAX_PARTS}")
+        _write_whole(self._upload_dir(key, upload_id) / f"{number:05d}.part", data)
+        return _etag(data)
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        folder = self._upload_dir(key, upload_id)
+        numbers = [number for number, _ in parts]
+        if not numbers or numbers != sorted(set(numbers)):
+            raise ValueError("complete_multipart: at least one part, in ascending order of number")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for number, etag in parts:
+                try:
+                    data = (folder / f"{number:05d}.part").read_bytes()
+                except FileNotFoundError:
+                    raise ValueError(f"part {number} was not uploaded") from None
+                if _etag(data) != etag:
+                    raise ValueError(f"part {number}: the ETag does not match the part stored")
+                yield data
+
+        await self._store(key, chunks(), None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            folder = self._upload_dir(key, upload_id)
+        except KeyError:
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+
     @staticmethod
     def disposition(grant: BlobGrant) -> str:
         """The `Content-Disposition` a GET is served with."""
         return attachment(grant.filename or grant.key.rpartition("/")[2])
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """`data` at `path`, whole or not at all (a temporary file beside it, renamed), owner-only."""
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _etag(data: bytes) -> str:
+    """S3's ETag of a part: the quoted MD5 of its bytes."""
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
 
 
 def new_secret() -> str:

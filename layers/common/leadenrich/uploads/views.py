@@ -1,5 +1,5 @@
-"""What `POST /uploads` takes and answers, and what `POST /jobs/{job_id}/exports` answers
-(docs/uploads.md)."""
+"""What `POST /uploads` takes and answers, and what the export routes answer (`POST /jobs/{job_id}/exports`,
+`POST` and `GET /jobs/{job_id}/exports/{export_id}`: docs/uploads.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadenrich.jobs.views import IsoTime, View
+from leadenrich.uploads.export import EXPORT_ID_PATTERN
 from leadenrich.uploads.models import UPLOAD_ID_PATTERN
 from leadenrich.uploads.service import MAX_UPLOAD_BYTES_LIMIT
 
@@ -47,12 +48,39 @@ class CreatedUploadView(View):
     max_bytes: int = Field(description="the largest file this deployment takes")
 
 
+EXPORT_ID_DESCRIPTION = "the export: `POST /jobs/{job_id}/exports/{export_id}` continues it, `GET` reads it"
+
+
 class ExportView(View):
-    url: str = Field(description="GET it to download the CSV (no API key); a new export gives a new URL")
+    """An export whose file is written whole."""
+
+    export_id: str = Field(pattern=EXPORT_ID_PATTERN, description=EXPORT_ID_DESCRIPTION)
+    state: Literal["ready"]
+    url: str = Field(description="GET it to download the CSV (no API key); each answer gives a fresh URL")
     expires_at: IsoTime = Field(description="the URL works until then (15 minutes); the file is kept a day")
     rows: int = Field(description="items in the file, one row each")
     bytes: int = Field(description="the file's size")
     format: Literal["csv"]
 
 
-__all__ = ["CreateUploadRequest", "CreatedUploadView", "ExportView", "UploadHeadersView"]
+class ExportProgressView(View):
+    """An export still being written: continue it with `POST` at its `Location` until it is ready."""
+
+    export_id: str = Field(pattern=EXPORT_ID_PATTERN, description=EXPORT_ID_DESCRIPTION)
+    state: Literal["writing"]
+    rows: int = Field(description="rows written so far (in whole parts: what a later request need not redo)")
+    bytes: int = Field(description="bytes written so far")
+    rows_added: int = Field(
+        description="rows this request added (0 from GET, and when no whole part could be written in time)"
+    )
+    format: Literal["csv"]
+    message: str = Field(description="what happened in this request and what to do next")
+
+
+__all__ = [
+    "CreateUploadRequest",
+    "CreatedUploadView",
+    "ExportProgressView",
+    "ExportView",
+    "UploadHeadersView",
+]
