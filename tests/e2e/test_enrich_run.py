@@ -503,12 +503,15 @@ def test_a_state_another_process_holds_is_refused_and_free_again_once_it_stops(t
 def test_ctrl_c_keeps_every_finished_lead_and_the_same_command_completes_the_run(
     tmp_path: Path, presses: int
 ) -> None:
-    """Given 40 leads against a simulator slow enough that the run takes ~10 s, when Ctrl-C comes after the
-    first leads are out (once: the leads in progress are finished first; twice: at once), the run exits
-    130 with whole lines for the leads finished so far, and the same command then completes the run
-    with each of those leads exactly as it was (replayed from the state, not enriched again)."""
+    """Given 20 leads against a simulator slow enough that the run takes a few seconds, 6 at a time (so that
+    leads are still queued when the Ctrl-C comes: the local default, 32, would have them all in progress),
+    when Ctrl-C comes after the first leads are out (once: the leads in progress are finished first;
+    twice: at once), the run exits 130 with whole lines for the leads finished so far, and the same command
+    then completes the run with each of those leads exactly as it was (replayed from the state, not
+    enriched again)."""
+    count = 20
     with SimulatorServer(SimConfig(time_scale=0.3)) as sim:
-        domains = [company.domain for company in sim.world.companies[:40]]
+        domains = [company.domain for company in sim.world.companies[:count]]
         leads = leads_file(tmp_path / "leads.csv", domains)
         output = tmp_path / "out.jsonl"
         command: list[str | Path] = [
@@ -520,7 +523,8 @@ def test_ctrl_c_keeps_every_finished_lead_and_the_same_command_completes_the_run
             "--state",
             tmp_path / "state",
         ]
-        run = start_enrich(*command, cwd=tmp_path, env=configured(sim))
+        env = configured(sim, PROCESSOR_CONCURRENCY="6")
+        run = start_enrich(*command, cwd=tmp_path, env=env)
         try:
             deadline = time.monotonic() + 120
             while not (output.exists() and output.read_text().count("\n") >= 3):
@@ -539,15 +543,15 @@ def test_ctrl_c_keeps_every_finished_lead_and_the_same_command_completes_the_run
         text = output.read_text(encoding="utf-8")
         assert text.endswith("\n")  # no torn last line
         interrupted = [json.loads(line) for line in text.splitlines()]
-        assert 3 <= len(interrupted) < 40
+        assert 3 <= len(interrupted) < count
         ids = [r["external_id"] for r in interrupted]
-        assert len(set(ids)) == len(ids) and set(ids) <= {f"x{i}" for i in range(40)}
+        assert len(set(ids)) == len(ids) and set(ids) <= {f"x{i}" for i in range(count)}
         assert all(r["status"] in TERMINAL for r in interrupted)
 
-        again = enrich(*command, cwd=tmp_path, env=configured(sim))
+        again = enrich(*command, cwd=tmp_path, env=env)
         assert again.returncode == 0, again.stderr
         final = read_jsonl(output)
-        assert [r["external_id"] for r in final] == [f"x{i}" for i in range(40)]
+        assert [r["external_id"] for r in final] == [f"x{i}" for i in range(count)]
         assert all(r["status"] in TERMINAL - {"failed"} for r in final)
         by_id = {r["external_id"]: r for r in final}
         assert all(by_id[r["external_id"]] == r for r in interrupted)

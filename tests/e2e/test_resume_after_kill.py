@@ -34,8 +34,18 @@ PROVIDER_VARIABLES = (
     "PERPLEXITY_API_BASE_URL",
 )
 # Paces well above the simulator's latency, so the run takes seconds and not minutes (the simulator's own
-# limits are raised to match: this is about resuming, not pacing).
-RATE_LIMITS = "perplexity.responses=20/1200,hunter.domain_search=15/900,hunter.email_finder=15/900"
+# limits are raised to match: this is about resuming, not pacing). 20/s each: 58 leads in about 4 s, so the
+# output still grows by well under half the list between two of the run's one-second polls (the kill must
+# land half-way, not after the end).
+RATE_LIMITS = (
+    "perplexity.responses=20/1200,hunter.domain_search=20/1200,hunter.email_finder=20/1200,"
+    "hunter.email_verifier=20/1200"
+)
+# The simulator's per-second windows at twice those paces: at equal rates, jitter on loopback lets one call
+# too many into a second now and then, and Hunter's 403 hands the item back until its invocation's budget is
+# over; after the kill that hidden message outlives the dead process, and the resumed run idled ~20 s for it
+# (a throttle is not billed: it changes no count this test checks).
+HUNTER_RPS = 40
 
 
 @pytest.fixture
@@ -46,8 +56,11 @@ def simulator() -> Iterator[SimulatorServer]:
         duplicate_requests_free=False,
         perplexity_rpm=5000,
         perplexity_qps=100,
+        domain_search_rps=HUNTER_RPS,
         domain_search_rpm=5000,
+        email_finder_rps=HUNTER_RPS,
         email_finder_rpm=5000,
+        email_verifier_rps=HUNTER_RPS,
         email_verifier_rpm=5000,
     )
     with SimulatorServer(config) as server:

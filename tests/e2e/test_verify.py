@@ -131,12 +131,13 @@ def test_verdicts_follow_the_ground_truth_and_the_same_command_again_pays_nothin
 
 
 def test_a_202_is_polled_again_later_and_billed_once(sim: SimulatorServer, tmp_path: Path) -> None:
-    sim.reset(SimConfig(time_scale=0.0, share_202=1.0, polls_202=1))
+    # The 202 asks for 1 s (Retry-After) and the backoff's ceiling is 1 s, so the deferral is the 3 s
+    # floor, not 15-30 s (the client's own suggestion, the deployed ceiling): the run waits for it either way.
+    sim.reset(SimConfig(time_scale=0.0, share_202=1.0, polls_202=1, retry_after_202=1))
     source = tmp_path / "one.csv"
     source.write_text(f"email\n{REAL}\n", encoding="utf-8")
-    code, _, err = verify(
-        source, tmp_path / "out.jsonl", tmp_path / "state", cwd=tmp_path, env=configured(sim)
-    )
+    env = configured(sim, PROCESSOR_RETRY_BASE_SECONDS="1")
+    code, _, err = verify(source, tmp_path / "out.jsonl", tmp_path / "state", cwd=tmp_path, env=env)
     assert code == 0, err
     [record] = read_jsonl(tmp_path / "out.jsonl")
     assert record["status"] == "found"

@@ -242,10 +242,14 @@ class _OnMoto(Backend):
         self.dynamodb = boto3.client("dynamodb")
         create_table(self.dynamodb, TABLE)
         sqs = boto3.client("sqs")
-        # One queue and DLQ per priority band, as deployed (template.yaml).
+        # One queue and DLQ per priority band, as deployed (template.yaml). A redrive skips the DLQ's
+        # closing long poll (1 s a band): moto's one queue answers a short poll in full.
         urls = create_band_queues(sqs, QUEUE, visibility_timeout=VISIBILITY_TIMEOUT)
         queue = BandedWorkQueue(
-            {band: SqsWorkQueue(url, dlq, sqs, serialize_calls=True) for band, (url, dlq) in urls.items()}
+            {
+                band: SqsWorkQueue(url, dlq, sqs, serialize_calls=True, redrive_wait_seconds=0)
+                for band, (url, dlq) in urls.items()
+            }
         )
         store = store or DynamoJobStore(TABLE, self.dynamodb, serialize_calls=True)
         super().__init__(store, queue, sim)

@@ -92,6 +92,9 @@ class SimConfig:
     # --- Hunter injected failures
     share_202: float = 0.0
     polls_202: int = 2
+    # A Retry-After (seconds) on each 202; 0: none, as Hunter sends (the client then suggests its own 15 s).
+    # Tests set it to keep a deferral they wait out in real time short.
+    retry_after_202: int = 0
     share_222: float = 0.0
     share_unknown: float = 0.0
     share_5xx: float = 0.0
@@ -144,7 +147,7 @@ class SimConfig:
 
 
 _SHARE_PREFIXES = ("share_", "perplexity_share_")
-_NON_NEGATIVE_INTS = {"companies", "polls_202", "background_polls"}
+_NON_NEGATIVE_INTS = {"companies", "polls_202", "retry_after_202", "background_polls"}
 
 
 def _coerce(name: str, hint: Any, raw: object) -> Any:

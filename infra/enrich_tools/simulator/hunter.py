@@ -245,6 +245,11 @@ async def email_finder(request: Request) -> Response:
     return json_response({"data": data, "meta": meta})
 
 
+def _pending(retry_after: int) -> Response:
+    """A 202 (still verifying), with the Retry-After the knob asks for (Hunter sends none)."""
+    return Response(status_code=202, headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+
 @counted("hunter.email_verifier")
 async def email_verifier(request: Request) -> Response:
     state = sim(request)
@@ -276,13 +281,13 @@ async def email_verifier(request: Request) -> Response:
         if state.current(noted):
             state.pending_202[email] = pending - 1
         await state.clock.sleep(config.latency_before_202)
-        return Response(status_code=202)
+        return _pending(config.retry_after_202)
     first_time = pending is None and email not in state.settled_emails
     if first_time and dice.chance("202", config.share_202) and config.polls_202 > 0:
         if state.current(noted):
             state.pending_202[email] = config.polls_202 - 1
         await state.clock.sleep(config.latency_before_202)
-        return Response(status_code=202)
+        return _pending(config.retry_after_202)
     if state.current(noted):
         state.pending_202.pop(email, None)
     if dice.chance("222", config.share_222):

@@ -2,6 +2,9 @@
 `create_band_queues` and the SAM template make them. The shared `WorkQueue` contract and the priority
 contract run on it; the rest is what only SQS shows: which real queue a message sits in, and where an
 acknowledgement goes.
+
+Each band's redrive here skips the DLQ's closing long poll (`redrive_wait_seconds=0`, 1 s a band otherwise:
+moto's one queue answers a short poll in full); test_sqs_queue.py runs the contract with it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def banded(
 ) -> BandedWorkQueue:
     return BandedWorkQueue(
         {
-            band: SqsWorkQueue(url, dlq, client, serialize_calls=serialize_calls)
+            band: SqsWorkQueue(url, dlq, client, serialize_calls=serialize_calls, redrive_wait_seconds=0)
             for band, (url, dlq) in urls.items()
         }
     )

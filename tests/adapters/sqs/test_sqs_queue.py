@@ -4,6 +4,8 @@ malformed bodies, the fair-queue tenant, and the queues `create_queues` makes.
 
 moto honours visibility timeouts in real time, so the tests use 0-1 s values and the contract's `elapse`
 really sleeps; calls are counted with botocore event hooks on the real client, never by patching the adapter.
+A redrive ends on an empty long poll of the DLQ (1 s): the contract runs once with it (`TestSqsWorkQueue`)
+and, serialised, without it (`redrive_wait_seconds=0`: moto's one queue answers a short poll in full).
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ class TestSerializedSqsWorkQueue(WorkQueueContract):
 
     @pytest.fixture
     def queue(self, env: Env) -> WorkQueue:
-        return SqsWorkQueue(env.queue_url, env.dlq_url, env.client, serialize_calls=True)
+        return SqsWorkQueue(
+            env.queue_url, env.dlq_url, env.client, serialize_calls=True, redrive_wait_seconds=0
+        )
 
     @pytest.fixture
     def make_queue(self, env: Env) -> MakeQueue:
@@ -90,7 +94,7 @@ class TestSerializedSqsWorkQueue(WorkQueueContract):
             url, dlq = create_queues(
                 env.client, f"fragile-{max_receive_count}", max_receive_count=max_receive_count
             )
-            return SqsWorkQueue(url, dlq, env.client, serialize_calls=True)
+            return SqsWorkQueue(url, dlq, env.client, serialize_calls=True, redrive_wait_seconds=0)
 
         return make
 

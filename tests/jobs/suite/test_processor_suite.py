@@ -206,7 +206,10 @@ async def test_two_processors_sharing_the_limiter_get_no_403_or_429_at_published
         perplexity_qps=1.0,
         perplexity_rpm=50,
     )
-    await backend.service().create_job(WS, backend.leads(40))
+    # 20 leads: the run lasts as long as their Perplexity calls take at 1.25 s apart (40 leads ran into the
+    # 20 s budget). It still fails without the sharing: with a limiter of its own per processor, 2 of the 6
+    # Perplexity calls were answered 429 on each backend (3 of 15 with 40 leads).
+    await backend.service().create_job(WS, backend.leads(20))
     limiter = backend.limiter({key: limit.scaled(HARNESS_PACE) for key, limit in PUBLISHED_LIMITS.items()})
 
     reports = await asyncio.gather(
@@ -237,16 +240,22 @@ async def test_a_throttled_item_is_handed_back_without_an_attempt_and_nothing_is
 ) -> None:
     """Given a provider that throttles (Hunter's 403 rate limit, two searches a second) and no limiter of
     ours, when the job is drained to the end, then throttles happened, yet no item was charged an attempt
-    for one (each ends with the one attempt that worked), none died, and each counts once."""
+    for one (each ends with the one attempt that worked), none died, and each counts once.
+
+    Four leads run at once (concurrency 4), so two of their first searches are refused. A hand-back hides
+    its message until the drain's budget is over, so the budget sets how long the test waits (~4 s a
+    round): 3.5 s less a 0.5 s margin still leaves Perplexity's 2 s minimum to the items it starts (2 s did
+    not: every item was handed back for want of time, round after round)."""
     backend.sim.configure(domain_search_rps=2, domain_search_rpm=120, rate_limit_mode="403")
-    created = await backend.service().create_job(WS, backend.leads(8))
+    created = await backend.service().create_job(WS, backend.leads(4))
     total = created.job.counters.total
+    assert total == 4
 
     until = asyncio.get_running_loop().time() + 90
     job: Job | None = None
     while asyncio.get_running_loop().time() < until:
         await backend.processor(
-            budget_seconds=6.0, margin_seconds=1.0, min_item_seconds=1.0, concurrency=4
+            budget_seconds=3.5, margin_seconds=0.5, min_item_seconds=0.5, concurrency=4
         ).drain()
         job = await backend.job(created.job.job_id)
         if job.status is JobStatus.COMPLETED:
@@ -325,7 +334,11 @@ async def test_a_handed_back_leader_still_sends_its_successors(backend: Backend)
     hold its chain back until its message lands in the DLQ. Here Domain Search's one slot a minute is taken
     before the run, so every item it receives is handed back, the first leader among them."""
     limiter = backend.limiter(dict(LIMITS) | {"hunter.domain_search": Limit(per_second=1, per_minute=1)})
-    assert await limiter.acquire("hunter.domain_search", Deadline.after(1.0))
+    # Take the minute's one slot. Its reservation is written either way; on a loaded machine the write can
+    # return more than `LATE_LIMIT` after the slot, and `acquire` then gives it up and answers False (the
+    # next slot is a minute away: no deadline would help). What the run needs is that no slot is left.
+    await limiter.acquire("hunter.domain_search", Deadline.after(1.0))
+    assert not await limiter.acquire("hunter.domain_search", Deadline.after(1.0))
     created = await backend.service(queue_window=10).create_job(WS, backend.leads(30))
 
     report = await backend.processor(

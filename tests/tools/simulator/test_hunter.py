@@ -374,13 +374,21 @@ def test_202_for_the_first_polls_then_200_charged_once(sim: SimulatorServer, hun
     params = {"email": "daniel.kim@acme-robotics.com"}
     first, second = hunter.get("/email-verifier", params=params), hunter.get("/email-verifier", params=params)
     assert [first.status_code, second.status_code] == [202, 202]
-    assert first.content == b""
+    assert first.content == b"" and "retry-after" not in first.headers  # Hunter says nothing of when
     final = hunter.get("/email-verifier", params=params)
     assert final.status_code == 200
     assert final.json()["data"]["status"] == "valid"
     assert hunter.get("/email-verifier", params=params).status_code == 200  # settled: no new 202
     assert sim.ledger.credits("hunter.email_verifier") == 1
     assert sim.ledger.status_count("hunter.email_verifier", 202) == 2
+
+
+def test_a_202_carries_the_retry_after_it_is_told_to(sim: SimulatorServer, hunter: httpx.Client) -> None:
+    sim.configure(share_202=1.0, polls_202=1, retry_after_202=2)
+    params = {"email": "daniel.kim@acme-robotics.com"}
+    pending = hunter.get("/email-verifier", params=params)
+    assert (pending.status_code, pending.headers.get("retry-after")) == (202, "2")
+    assert hunter.get("/email-verifier", params=params).status_code == 200
 
 
 def test_222_is_a_free_retryable_failure(sim: SimulatorServer, hunter: httpx.Client) -> None:

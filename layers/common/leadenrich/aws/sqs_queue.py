@@ -120,11 +120,20 @@ class SqsWorkQueue(ThreadedClient):
     emulator_lock = SQS_EMULATOR_LOCK
 
     def __init__(
-        self, queue_url: str, dead_letter_url: str, client: Any, *, serialize_calls: bool = False
+        self,
+        queue_url: str,
+        dead_letter_url: str,
+        client: Any,
+        *,
+        serialize_calls: bool = False,
+        redrive_wait_seconds: int = REDRIVE_WAIT_SECONDS,
     ) -> None:
         super().__init__(client, serialize_calls=serialize_calls)
         self._queue_url = queue_url
         self._dlq_url = dead_letter_url
+        # 0 only over moto (tests): its one in-process queue answers a short poll in full, and each redrive
+        # would otherwise end on a second's empty long poll per band.
+        self._redrive_wait = redrive_wait_seconds
         # receipt handle -> monotonic time just before the ReceiveMessage call that returned it; bounds
         # retry_later by SQS's 12 hours per receive (it rejects more rather than clamping).
         self._received_at: dict[str, float] = {}
@@ -337,7 +346,7 @@ class SqsWorkQueue(ThreadedClient):
         while len(moved) < max_messages:
             response = await self._receive_message(
                 self._dlq_url,
-                REDRIVE_WAIT_SECONDS,
+                self._redrive_wait,
                 MaxNumberOfMessages=min(MAX_BATCH, max_messages - len(moved)),
                 VisibilityTimeout=REDRIVE_VISIBILITY_SECONDS,
             )
