@@ -10,6 +10,7 @@ from hypothesis import settings
 from moto import mock_aws
 
 from leadenrich.sqlite.db import Database
+from tests.support.moto_s3 import moto_server  # noqa: F401  # fixture: moto's S3 over loopback HTTP
 from tests.support.supabase import (  # noqa: F401  # fixtures: one PostgreSQL + PostgREST per session, for every package
     anon_client,
     clients,

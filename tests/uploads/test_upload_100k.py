@@ -4,13 +4,10 @@ bad rows reported by their lines, and the job's first queue window sent once the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
-from moto.server import ThreadedMotoServer
 
 from leadenrich.aws.s3_blobs import S3BlobStore, s3_client
 from leadenrich.deadline import Deadline
@@ -23,25 +20,11 @@ from leadenrich.sqlite.job_store import SqliteJobStore
 from leadenrich.sqlite.queue import SqliteWorkQueue
 from leadenrich.uploads.loader import UploadLoader
 from leadenrich.uploads.service import UploadService
-from tests.conftest import FAKE_AWS_ENV
 
 WS = "default"
 BUCKET = "leadenrich-uploads-100k"
 ROWS = 100_000
 BAD_LINES = (3, 50_001, ROWS + 1)  # file lines (line 1 is the header) whose row has no usable domain
-
-
-@pytest.fixture
-def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def leads_csv() -> bytes:
@@ -52,8 +35,8 @@ def leads_csv() -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-async def test_a_100_000_row_upload_becomes_its_items_in_file_order(s3_endpoint: str, tmp_path: Path) -> None:
-    client = s3_client(endpoint_url=s3_endpoint)
+async def test_a_100_000_row_upload_becomes_its_items_in_file_order(moto_server: str, tmp_path: Path) -> None:
+    client = s3_client(endpoint_url=moto_server)
     client.create_bucket(Bucket=BUCKET)
     blobs = S3BlobStore(BUCKET, client)
     db = Database(tmp_path / FILE_NAME)

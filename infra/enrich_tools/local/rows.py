@@ -34,6 +34,7 @@ from leadenrich.uploads.columns import (
     header_key,
     resolve_columns,
 )
+from leadenrich.uploads.csv_records import lead_problem
 
 __all__ = [
     "ALIASES",
@@ -276,9 +277,7 @@ def _row(
     try:
         lead = JobLead.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "row"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        field, message = lead_problem(exc)
         header = headers[columns[field]] if field in columns else field
         where = f" (column {header!r})" if header != field else ""
         problem = f"line {line}: field '{field}': {message}{where}"

@@ -17,12 +17,12 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadenrich.jobs.models import Band, Job, WebhookEvent
 from leadenrich.jobs.service import JobService
 from leadenrich.jobs.window import DEFAULT_WINDOW
-from leadenrich.settings_errors import SettingsError
+from leadenrich.settings_errors import SettingsError, require_together, settings_from_env
 
 if TYPE_CHECKING:  # the engine is imported on first use: the processor's, the buffer's (`runtime_serving`)
     from leadenrich.auth.keys import KeyStore
@@ -90,25 +90,13 @@ class RuntimeSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
-        env = os.environ if env is None else env
-        names = {field: field.upper() for field in cls.model_fields}
-        values = {field: env[var] for field, var in names.items() if env.get(var)}
-        try:
-            settings = cls.model_validate(values)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise SettingsError(
-                f"{names.get(str(first['loc'][0]), first['loc'][0])}: {first['msg']}"
-            ) from None
+        settings = settings_from_env(cls, env)
         required = ("state_db",) if settings.backend == "embedded" else _AWS_FIELDS
         for name in required:
             if getattr(settings, name) is None:
                 raise SettingsError(f"{name.upper()}: required with BACKEND={settings.backend}")
         for pair in _BAND_QUEUES.values():
-            given = [getattr(settings, name) is not None for name in pair]
-            if any(given) and not all(given):
-                missing = pair[given.index(False)]
-                raise SettingsError(f"{missing.upper()}: required with {pair[given.index(True)].upper()}")
+            require_together(settings, pair)
         return settings
 
     def band_queues(self) -> dict[Band, tuple[str, str]]:

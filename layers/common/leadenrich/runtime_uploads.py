@@ -19,14 +19,13 @@ cached (a small object).
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadenrich import runtime as core
-from leadenrich.settings_errors import SettingsError
+from leadenrich.settings_errors import SettingsError, require_together, settings_from_env
 from leadenrich.uploads.export_writer import MIN_PART_BYTES
 from leadenrich.uploads.service import DEFAULT_MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_LIMIT
 
@@ -51,19 +50,9 @@ class UploadSettings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
         """From the environment; a SettingsError names the variable that is wrong or missing."""
-        env = os.environ if env is None else env
-        names = {field: field.upper() for field in cls.model_fields}
-        values = {field: env[var] for field, var in names.items() if env.get(var)}
-        try:
-            settings = cls.model_validate(values)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise SettingsError(f"{names[str(first['loc'][0])]}: {first['msg']}") from None
-        given = [getattr(settings, name) is not None for name in _LOCAL]
-        if any(given) and not all(given):
-            missing, present = _LOCAL[given.index(False)], _LOCAL[given.index(True)]
-            raise SettingsError(f"{missing.upper()}: required with {present.upper()}")
-        if settings.upload_bucket and any(given):
+        settings = settings_from_env(cls, env)
+        require_together(settings, _LOCAL)
+        if settings.upload_bucket and settings.local_blob_dir is not None:
             raise SettingsError("UPLOAD_BUCKET: set it or LOCAL_BLOB_DIR (the local stack's), not both")
         return settings
 

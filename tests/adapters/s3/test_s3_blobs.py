@@ -7,18 +7,16 @@ Content-Length and Content-Type) is checked here as what the URL signs: its `X-A
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from leadenrich.aws.s3_blobs import S3BlobStore, s3_client
 from leadenrich.uploads.ports import BlobStore
-from tests.conftest import FAKE_AWS_ENV
 
 BUCKET = "leadenrich-uploads-test"
 MIB = 1024 * 1024
@@ -109,20 +107,6 @@ async def test_delete_removes_the_object_and_minds_no_missing_one(store: S3BlobS
     await store.delete(key)
     await store.delete(key)
     assert await store.size(key) is None and leftovers(s3) == ([], [])
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's S3 as a server on loopback (its own thread), for real HTTP to presigned URLs."""
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 async def test_presigned_urls_take_the_signed_upload_and_serve_the_download(moto_server: str) -> None:

@@ -235,15 +235,21 @@ def read_row(record: Record, header: Header) -> Lead | RowError | None:
     try:
         lead = JobLead.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "row"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        field, message = lead_problem(exc)
         name = dict(header.names).get(field)
         where = f" (column {name!r})" if name and name != field else ""
         return RowError(record.line, field, f"{message}{where}")
     # A plain Lead, as `CreateJobRequest.all_leads` makes them; JobLead's checks are Lead's and more, so its
     # values need no second validation (a third of a row's time).
     return Lead.model_construct(**lead.model_dump())
+
+
+def lead_problem(exc: ValidationError) -> tuple[str, str]:
+    """A row's first problem as `JobLead` found it: the field (dotted) and the message, as a person reads
+    it (shared with the `enrich` command's reader, `enrich_tools.local.rows`)."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "row"
+    return field, str(first["msg"]).removeprefix("Value error, ")
 
 
 def _cells(record: Record, text: str, delimiter: str) -> list[str]:
