@@ -71,10 +71,31 @@ def row_backups_for_transactions() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def one_dynamodb_request_at_a_time() -> None:
+    """Serve moto's DynamoDB requests one at a time: its server answers each request in a thread, and its
+    DynamoDB is not thread-safe (an ADD on a row read by another request's transaction can be lost). The
+    in-process adapters serialise their own calls (`aws.threaded`), but the benchmarks' workers are
+    processes, so the lock must be the server's. DynamoDB's own transactions are serialisable; SQS (long
+    polls) is left concurrent. Benchmark only."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    call = DomainDispatcherApplication.__call__
+
+    def serialised(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB"):
+            return call(self, environ, start_response)
+        with lock:
+            return list(call(self, environ, start_response))
+
+    DomainDispatcherApplication.__call__ = serialised  # type: ignore[method-assign]
+
+
 def serve_moto(port: int) -> None:
     from moto.server import ThreadedMotoServer
 
     row_backups_for_transactions()
+    one_dynamodb_request_at_a_time()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
