@@ -18,10 +18,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import secrets
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from leadenrich.uploads.local_files import new_secret
 
 DEFAULT_STATE_DIR = Path(".enrich-state")
 KEY_FILE = "local-api-key"
@@ -115,7 +116,7 @@ def kept_blob_secret(state_dir: Path) -> str:
         partial = state_dir / f".{BLOB_SECRET_FILE}.{os.getpid()}.partial"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+            handle.write(new_secret() + "\n")
         try:
             os.link(partial, path)  # fails when another process made it first: theirs is kept
         except FileExistsError:
